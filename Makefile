@@ -1,0 +1,36 @@
+# mentora-infra entry points. The two README commands are `make up` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ENV := source scripts/env.sh &&
+STACK ?= local
+PYTEST := .venv/bin/python -m pytest
+
+.PHONY: bootstrap up smoke preview refresh destroy test unit integration lint
+
+bootstrap:  ## install .venv, redis-server, the Pulumi CLI; create the local stack
+	@scripts/bootstrap.sh
+
+up: bootstrap  ## main job: bring the local stack up (healing dead servers), then run the smoke suite
+	@$(ENV) pulumi up --stack local --yes --skip-preview --refresh
+	@$(ENV) $(PYTEST) smoke --stack local -p no:cacheprovider
+
+smoke:  ## run the smoke suite against STACK (default local)
+	@$(ENV) $(PYTEST) smoke --stack $(STACK) -p no:cacheprovider
+
+preview:  ## show what `up` would change on STACK
+	@$(ENV) pulumi preview --stack $(STACK) --diff
+
+destroy:  ## stop the local servers and delete their data
+	@$(ENV) pulumi destroy --stack local --yes --skip-preview
+
+test: bootstrap  ## every test: unit (mocks, fakes) then integration (real local stack)
+	@$(ENV) $(PYTEST) tests -p no:cacheprovider
+
+unit:
+	@$(ENV) $(PYTEST) tests/unit -p no:cacheprovider
+
+integration:
+	@$(ENV) $(PYTEST) tests/integration -p no:cacheprovider
+
+lint:
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,0 +1,1 @@
+"""Mentora infrastructure components: one ComponentResource per file (mentora:infra:<Class>)."""

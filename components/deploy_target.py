@@ -1,0 +1,42 @@
+"""Where the app is deployed and how it receives its environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.local.env_file import EnvFile
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployTargetArgs:
+    """Inputs of `DeployTarget`."""
+
+    env: pulumi.Input[dict[str, str]]
+    local_env_file: str | None = None
+    """Local stack: path of the env file written for the app (mode 0600)."""
+
+
+class DeployTarget(pulumi.ComponentResource):
+    """Owns the app's deployment target; locally, the `.env.local` file the app reads."""
+
+    env_file: pulumi.Output[str] | None
+    app_url: pulumi.Output[str] | None
+    """Base URL of the deployed app, when this target runs one."""
+
+    def __init__(
+        self, name: str, args: DeployTargetArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mentora:infra:DeployTarget", name, None, opts)
+        if args.local_env_file is None:
+            raise pulumi.RunError("deploy target: only the local target is wired so far")
+        env_file = EnvFile(
+            f"{name}-env-file",
+            path=args.local_env_file,
+            values=args.env,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.env_file = env_file.path
+        self.app_url = None
+        self.register_outputs({"env_file": self.env_file})

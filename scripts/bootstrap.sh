@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs everything mentora-infra needs on a fresh machine, idempotently:
+#   1. .venv with the pinned Python dependencies (skipped when pyproject.toml is unchanged)
+#   2. redis-server from Debian (when missing)
+#   3. the Pulumi CLI: `pulumi` on PATH if new enough, else built from the Go module proxy
+#   4. the offline file backend, a per-machine passphrase and the `local` stack
+# Usage: scripts/bootstrap.sh        (prints what it did; the second run takes a few seconds)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/env.sh
+source "$ROOT/scripts/env.sh"
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 2; }
+
+python_deps() {
+  local stamp="$ROOT/.venv/.mentora-deps" want
+  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  if [[ -x "$ROOT/.venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "python deps: up to date (.venv)"
+    return
+  fi
+  local py="${MENTORA_PYTHON:-python3}"
+  command -v "$py" >/dev/null || die "python3 not found; install Python >= 3.11 or set MENTORA_PYTHON"
+  "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$py is $("$py" -V 2>&1); mentora-infra needs Python >= 3.11 (set MENTORA_PYTHON)"
+  log "python deps: installing into .venv (first run takes a few minutes)"
+  [[ -x "$ROOT/.venv/bin/python" ]] || "$py" -m venv "$ROOT/.venv"
+  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+  echo "$want" >"$stamp"
+}
+
+redis_server() {
+  if command -v redis-server >/dev/null; then
+    log "redis-server: $(redis-server --version | cut -d' ' -f3)"
+    return
+  fi
+  [[ "$(id -u)" == 0 ]] || die "redis-server missing; install it: sudo apt-get install -y redis-server"
+  log "redis-server: installing from Debian"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  # The package starts a system-wide server on 6379; the local stack runs its own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
+  service redis-server stop >/dev/null 2>&1 || true
+}
+
+pulumi_cli() {
+  "$ROOT/scripts/install-pulumi.sh"
+}
+
+local_stack() {
+  # `pulumi stack init` writes a per-machine encryptionsalt into Pulumi.local.yaml; it is tied to
+  # this machine's passphrase, so keep it out of commits (see .gitattributes).
+  if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$ROOT" config filter.pulumi-local-salt.clean "sed '/^encryptionsalt:/d'"
+    git -C "$ROOT" config filter.pulumi-local-salt.smudge cat
+  fi
+  mkdir -p "$MENTORA_LOCAL_DIR/backend"
+  chmod 700 "$MENTORA_LOCAL_DIR"
+  if [[ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ]]; then
+    log "secrets: generating a per-machine passphrase for the local stack"
+    (umask 077 && "$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' \
+      >"$PULUMI_CONFIG_PASSPHRASE_FILE")
+  fi
+  if ! (cd "$ROOT" && pulumi stack ls --json 2>/dev/null | grep -q '"name": "local"'); then
+    log "pulumi: creating the local stack in $PULUMI_BACKEND_URL"
+    (cd "$ROOT" && pulumi stack init local --secrets-provider passphrase >/dev/null)
+  fi
+}
+
+start=$(date +%s)
+python_deps
+redis_server
+pulumi_cli
+local_stack
+log "ready in $(( $(date +%s) - start ))s (pulumi $(pulumi version))"

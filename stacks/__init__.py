@@ -1,0 +1,1 @@
+"""Stack entry point and configuration: read config once, wire components, export outputs."""

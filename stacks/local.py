@@ -1,0 +1,73 @@
+"""Wires the local stack: embedded Postgres, Redis and S3 store, the app env, `.env.local`."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.app_secrets import AppSecrets, AppSecretsArgs
+from components.cache import Cache, CacheArgs, LocalRedisArgs
+from components.database import Database, DatabaseArgs, LocalPostgresArgs
+from components.deploy_target import DeployTarget, DeployTargetArgs
+from components.storage import LocalS3Args, Storage, StorageArgs
+from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.outputs import export_contract
+
+MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
+
+
+def build_local(config: StackConfig) -> None:
+    """Declare every local service and export the outputs contract."""
+    local = config.local
+    assert local is not None  # guaranteed by config validation for target=local
+    state = local.state_dir
+    database = Database(
+        "database",
+        DatabaseArgs(
+            migrations_dir=str(MIGRATIONS_DIR),
+            local=LocalPostgresArgs(
+                port=local.postgres_port,
+                data_dir=str(state / "postgres"),
+                database=config.database_name,
+                app_user=config.app_user,
+            ),
+        ),
+    )
+    cache = Cache(
+        "cache",
+        CacheArgs(local=LocalRedisArgs(port=local.redis_port, data_dir=str(state / "redis"))),
+    )
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            bucket_name=config.bucket_name,
+            region=config.region,
+            local=LocalS3Args(port=local.storage_port, data_dir=str(state / "s3")),
+        ),
+    )
+    secrets = AppSecrets(
+        "app-secrets",
+        AppSecretsArgs(
+            database_url=database.url,
+            redis_url=cache.url,
+            bucket_name=storage.bucket_name,
+            storage_region=storage.region,
+            storage_endpoint=storage.endpoint,
+            storage_access_key_id=storage.access_key_id,
+            storage_secret_access_key=storage.secret_access_key,
+            log_level=config.log_level,
+            node_env=config.node_env,
+        ),
+    )
+    target = DeployTarget(
+        "app", DeployTargetArgs(env=secrets.env, local_env_file=str(local.env_file))
+    )
+    export_contract(
+        database_url=database.url,
+        redis_url=cache.url,
+        bucket_name=storage.bucket_name,
+        storage_endpoint=storage.endpoint,
+        storage_region=storage.region,
+        env=secrets.env,
+        app_url=target.app_url,
+    )
+    pulumi.export("env_file", target.env_file)
