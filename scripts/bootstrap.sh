@@ -27,8 +27,13 @@ python_deps() {
     || die "$py is $("$py" -V 2>&1); mentora-infra needs Python >= 3.11 (set MENTORA_PYTHON)"
   log "python deps: installing into .venv (first run takes a few minutes)"
   [[ -x "$ROOT/.venv/bin/python" ]] || "$py" -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+  local pip_log="$ROOT/.venv/pip-install.log"
+  if ! { "$ROOT/.venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip \
+         && "$ROOT/.venv/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[dev]"; \
+       } >"$pip_log" 2>&1; then
+    tail -n 30 "$pip_log" >&2
+    die "pip install failed (full log: $pip_log)"
+  fi
   echo "$want" >"$stamp"
 }
 
@@ -60,7 +65,7 @@ local_stack() {
     git -C "$ROOT" config filter.pulumi-local-salt.smudge cat
   fi
   mkdir -p "$MENTORA_LOCAL_DIR/backend"
-  chmod 700 "$MENTORA_LOCAL_DIR"
+  chmod 700 "$MENTORA_LOCAL_DIR/backend"
   if [[ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ]]; then
     log "secrets: generating a per-machine passphrase for the local stack"
     (umask 077 && "$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' \
