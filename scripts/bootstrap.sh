@@ -37,6 +37,12 @@ python_deps() {
   echo "$want" >"$stamp"
 }
 
+venv_link() {
+  # Dynamic providers resolve Pulumi.yaml's `virtualenv: .venv` against the program folder
+  # (stacks/), the language host against the project root: point the first at the second.
+  [[ -L "$ROOT/stacks/.venv" ]] || ln -s ../.venv "$ROOT/stacks/.venv"
+}
+
 redis_server() {
   if command -v redis-server >/dev/null; then
     log "redis-server: $(redis-server --version | cut -d' ' -f3)"
@@ -79,6 +85,7 @@ local_stack() {
 
 start=$(date +%s)
 python_deps
+venv_link
 redis_server
 pulumi_cli
 local_stack

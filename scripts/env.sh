@@ -19,3 +19,7 @@ case ":$PATH:" in
   *":$MENTORA_TOOLS_DIR/pulumi-$MENTORA_PULUMI_VERSION/bin:"*) ;;
   *) export PATH="$MENTORA_TOOLS_DIR/pulumi-$MENTORA_PULUMI_VERSION/bin:$MENTORA_ROOT/.venv/bin:$PATH" ;;
 esac
+# Quiet noise from libraries inside the engine's plugins (gRPC fork notes, platformdirs).
+export GRPC_VERBOSITY="${GRPC_VERBOSITY:-ERROR}"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/runtime-$(id -u)}"
+mkdir -p -m 700 "$XDG_RUNTIME_DIR" 2>/dev/null || true

@@ -1,0 +1,1 @@
+"""Dynamic providers that run the local stack's servers on this machine."""

@@ -1,0 +1,89 @@
+"""`EnvFile`: the app's `.env.local`, written atomically with mode 0600."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+_KEY = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def render(values: dict[str, str]) -> str:
+    """dotenv text: one KEY="value" per line, sorted, with quotes and backslashes escaped.
+
+    >>> render({"B": 'say "hi"', "A": "1"}).splitlines()[1:]
+    ['A="1"', 'B="say \\\\"hi\\\\""']
+    """
+    lines = ["# Written by `pulumi up -s local` (mentora-infra). Do not commit."]
+    for key in sorted(values):
+        if not _KEY.match(key):
+            raise ValueError(f"env file: {key!r} is not a valid variable name")
+        value = str(values[key]).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        lines.append(f'{key}="{value}"')
+    return "\n".join(lines) + "\n"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` atomically; the file is never readable by others, not even briefly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class EnvFileProvider(ResourceProvider):
+    """Writes, checks and removes one env file."""
+
+    def _write(self, props: dict[str, Any]) -> dict[str, Any]:
+        write_private(Path(props["path"]), render(props["values"]))
+        return {"path": props["path"], "values": props["values"], "keys": sorted(props["values"])}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_="env-file", outs=self._write(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = olds.get("values") != news.get("values") or olds.get("path") != news.get("path")
+        return DiffResult(changes=changed or not olds.get("present", True), replaces=[])
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if olds.get("path") != news.get("path"):
+            Path(olds["path"]).unlink(missing_ok=True)
+        return UpdateResult(outs=self._write(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        path = Path(props["path"])
+        present = path.is_file() and path.read_text() == render(props["values"])
+        return ReadResult(id_=id_, outs={**props, "present": present})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        Path(props["path"]).unlink(missing_ok=True)
+
+
+class EnvFile(Resource):
+    """A dotenv file holding the stack's env (secret values; the file is mode 0600)."""
+
+    path: pulumi.Output[str]
+    keys: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        path: str,
+        values: pulumi.Input[dict[str, str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"path": path, "values": pulumi.Output.secret(values), "keys": None}
+        super().__init__(EnvFileProvider(), name, props, opts)

@@ -1,0 +1,133 @@
+"""Process and port helpers shared by the local server providers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from components.local.errors import (
+    LocalServerError,
+    PortInUseError,
+    ServerStartError,
+    UnsafePathError,
+)
+
+HOST = "127.0.0.1"
+START_DEADLINE_S = 30.0
+
+
+def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    with socket.socket() as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def require_free_port(service: str, port: int, config_key: str) -> None:
+    """Raise `PortInUseError` (naming the key to change) when the port is already taken."""
+    if port_open(port):
+        raise PortInUseError(
+            f"{service}: port {port} on {HOST} is already in use; stop what holds it or set "
+            f"mentora:{config_key} in Pulumi.local.yaml to a free port"
+        )
+
+
+def wait_until(
+    service: str, ready: Callable[[], bool], what: str, deadline_s: float = START_DEADLINE_S
+) -> None:
+    """Poll `ready` with backoff until it holds or the deadline passes (tenacity)."""
+    from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+    retrying = Retrying(
+        stop=stop_after_delay(deadline_s),
+        wait=wait_exponential(multiplier=0.02, max=0.5),
+        retry=retry_if_result(lambda ok: not ok),
+        retry_error_callback=lambda _state: False,
+    )
+    if not retrying(ready):
+        raise ServerStartError(
+            f"{service}: {what} did not happen within {deadline_s:g}s after start "
+            "(see the server log in its data folder)"
+        )
+
+
+def wait_for_port(service: str, port: int, deadline_s: float = START_DEADLINE_S) -> None:
+    """Wait until the server accepts connections on 127.0.0.1:`port`."""
+    wait_until(service, lambda: port_open(port), f"a connection on {HOST}:{port}", deadline_s)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether `pid` runs; a zombie (killed, not yet reaped by init) counts as dead."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
+def read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stop_pid(pid: int | None, deadline_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after the deadline; returns once the process is gone."""
+    if not pid_alive(pid):
+        return
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + deadline_s
+    while pid_alive(pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def guarded_data_dir(service: str, data_dir: str) -> Path:
+    """The data dir as an absolute path; refuse paths that could hold anything else."""
+    path = Path(data_dir)
+    if not path.is_absolute() or len(path.parts) < 3 or path.name in ("", "/"):
+        raise UnsafePathError(
+            f"{service}: data dir {data_dir!r} must be an absolute folder of its own; "
+            "set mentora:stateDir to a dedicated folder"
+        )
+    return path
+
+
+def remove_data_dir(service: str, data_dir: str) -> None:
+    shutil.rmtree(guarded_data_dir(service, data_dir), ignore_errors=True)
+
+
+def run(
+    service: str, cmd: list[str], *, user: str | None = None, timeout: float = 60, **kw: Any
+) -> str:
+    """Run a command (as `user` when given); raise `LocalServerError` with its output tail."""
+    try:
+        proc = subprocess.run(
+            cmd, user=user, capture_output=True, text=True, timeout=timeout, check=False, **kw
+        )
+    except subprocess.TimeoutExpired:
+        raise LocalServerError(f"{service}: {Path(cmd[0]).name} did not finish in {timeout:g}s")
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise LocalServerError(
+            f"{service}: {Path(cmd[0]).name} failed (exit {proc.returncode}): " + " | ".join(tail)
+        )
+    return proc.stdout

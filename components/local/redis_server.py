@@ -1,0 +1,133 @@
+"""`RedisServer`: Debian's redis-server on 127.0.0.1 with a generated password."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+from components.local import processes
+from components.local.errors import LocalServerError
+
+SERVICE = "redis"
+SECRET_OUTPUTS = ["password", "url"]
+REPLACE_KEYS = ("port", "data_dir")
+
+
+def _config(port: int, data_dir: Path, password: str) -> str:
+    # Fed on stdin: the only trace of the password is its sha256 in the server's memory.
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    return "\n".join(
+        [
+            f"port {port}",
+            f"bind {processes.HOST}",
+            "protected-mode yes",
+            "daemonize yes",
+            f"dir {data_dir}",
+            f"pidfile {data_dir / 'redis.pid'}",
+            f"logfile {data_dir / 'redis.log'}",
+            "appendonly yes",
+            "save 60 1000",
+            f"user default on #{digest} ~* &* +@all",
+            "",
+        ]
+    )
+
+
+class RedisProvider(ResourceProvider):
+    """Creates, starts, checks, restarts and removes one local redis-server."""
+
+    def _start(self, props: dict[str, Any], password: str) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise LocalServerError(
+                "redis: redis-server is not installed; run scripts/bootstrap.sh "
+                "(or: apt-get install redis-server)"
+            )
+        data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config = _config(int(props["port"]), data_dir, password)
+        try:
+            # A session of its own: the engine kills the provider's process group when it exits.
+            proc = subprocess.run(
+                [binary, "-"], input=config, text=True, capture_output=True, timeout=15,
+                start_new_session=True, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LocalServerError("redis: redis-server did not daemonize within 15s") from None
+        if proc.returncode != 0:
+            raise LocalServerError(f"redis: redis-server failed to start: {proc.stderr.strip()}")
+        processes.wait_until(SERVICE, lambda: self._running(props), f"redis on port {props['port']}")
+
+    def _pid(self, props: dict[str, Any]) -> int | None:
+        return processes.read_pid(Path(props["data_dir"]) / "redis.pid")
+
+    def _running(self, props: dict[str, Any]) -> bool:
+        return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))
+
+    def _outputs(self, props: dict[str, Any], password: str) -> dict[str, Any]:
+        port = int(props["port"])
+        return {
+            "port": port,
+            "data_dir": props["data_dir"],
+            "host": processes.HOST,
+            "password": password,
+            "url": f"redis://default:{quote(password, safe='')}@{processes.HOST}:{port}/0",
+            "running": True,
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        processes.require_free_port(SERVICE, int(props["port"]), "redisPort")
+        processes.remove_data_dir(SERVICE, props["data_dir"])
+        password = secrets.token_urlsafe(24)
+        self._start(props, password)
+        return CreateResult(id_=f"redis-{int(props['port'])}", outs=self._outputs(props, password))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in REPLACE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        dead = olds.get("running") is False
+        return DiffResult(
+            changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if not self._running(news):
+            self._start(news, olds["password"])
+        return UpdateResult(outs=self._outputs(news, olds["password"]))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if not Path(props["data_dir"]).is_dir():
+            return ReadResult(id_="", outs={})
+        return ReadResult(id_=id_, outs={**props, "running": self._running(props)})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        processes.stop_pid(self._pid(props))
+        processes.remove_data_dir(SERVICE, props["data_dir"])
+
+
+class RedisServer(Resource):
+    """A local Redis server that requires a password (the `default` user's)."""
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    password: pulumi.Output[str]
+    url: pulumi.Output[str]
+    data_dir: pulumi.Output[str]
+    running: pulumi.Output[bool]
+
+    def __init__(
+        self, name: str, *, port: int, data_dir: str, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props: dict[str, Any] = {"port": port, "data_dir": data_dir}
+        props.update({k: None for k in ("host", "running", *SECRET_OUTPUTS)})
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+        )
+        super().__init__(RedisProvider(), name, props, opts)

@@ -1,0 +1,184 @@
+"""`S3Server`: an S3-compatible store (moto) on 127.0.0.1 with IAM auth and a private bucket.
+
+moto keeps everything in memory: a restart of the server (after a crash, on `pulumi up
+--refresh`) issues new credentials and an empty bucket. Dependents pick the new keys up because
+they are outputs of this resource.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+from components.local import processes
+from components.local.errors import LocalServerError
+
+SERVICE = "storage"
+APP_USER = "mentora-app"
+SECRET_OUTPUTS = ["access_key_id", "secret_access_key"]
+REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
+# IAM calls that run before auth is enforced: create user, create access key, put user policy.
+UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
+
+
+def _client(service: str, props: dict[str, Any], key: str, secret: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=f"http://{processes.HOST}:{int(props['port'])}",
+        region_name=props["region"],
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
+    )
+
+
+def _bucket_policy(bucket: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+    )
+
+
+class S3Provider(ResourceProvider):
+    """Starts moto's server, creates the app's IAM user and key, and the private bucket."""
+
+    def _start(self, props: dict[str, Any]) -> dict[str, str]:
+        data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
+        data_dir.mkdir(parents=True, exist_ok=True)
+        port = int(props["port"])
+        moto = Path(sys.executable).with_name("moto_server")
+        command = [str(moto), "-H", processes.HOST, "-p", str(port)]
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(UNAUTHENTICATED_BOOTSTRAP_CALLS)}
+        with open(data_dir / "moto.log", "ab") as log:
+            # A session of its own: the engine kills the provider's process group when it exits.
+            proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True, cwd=data_dir,
+            )
+        (data_dir / "moto.pid").write_text(str(proc.pid))
+        processes.wait_for_port(SERVICE, port)
+        return self._provision(props)
+
+    def _provision(self, props: dict[str, Any]) -> dict[str, str]:
+        iam = _client("iam", props, "bootstrap", "bootstrap")
+        iam.create_user(UserName=APP_USER)
+        key = iam.create_access_key(UserName=APP_USER)["AccessKey"]
+        iam.put_user_policy(
+            UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(props["bucket"])
+        )
+        s3 = _client("s3", props, key["AccessKeyId"], key["SecretAccessKey"])
+        bucket = props["bucket"]
+        if props["region"] == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": props["region"]}
+            )
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            },
+        )
+        return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+    def _pid(self, props: dict[str, Any]) -> int | None:
+        return processes.read_pid(Path(props["data_dir"]) / "moto.pid")
+
+    def _running(self, props: dict[str, Any]) -> bool:
+        return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))
+
+    def _outputs(self, props: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+        return {
+            "port": int(props["port"]),
+            "data_dir": props["data_dir"],
+            "bucket": props["bucket"],
+            "region": props["region"],
+            "endpoint": f"http://{processes.HOST}:{int(props['port'])}",
+            **keys,
+            "running": True,
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        processes.require_free_port(SERVICE, int(props["port"]), "storagePort")
+        processes.remove_data_dir(SERVICE, props["data_dir"])
+        try:
+            keys = self._start(props)
+        except LocalServerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - botocore errors: name the failing step
+            self.delete("", props)
+            raise LocalServerError(f"storage: provisioning the local S3 store failed: {exc}") from None
+        return CreateResult(id_=f"s3-{int(props['port'])}", outs=self._outputs(props, keys))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in REPLACE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        dead = olds.get("running") is False
+        return DiffResult(
+            changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if self._running(news):
+            keys = {k: olds[k] for k in SECRET_OUTPUTS}
+        else:
+            processes.stop_pid(self._pid(news))
+            keys = self._start(news)
+        return UpdateResult(outs=self._outputs(news, keys))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if not Path(props["data_dir"]).is_dir():
+            return ReadResult(id_="", outs={})
+        return ReadResult(id_=id_, outs={**props, "running": self._running(props)})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        processes.stop_pid(self._pid(props))
+        processes.remove_data_dir(SERVICE, props["data_dir"])
+
+
+class S3Server(Resource):
+    """A local S3-compatible store holding one private bucket and the app's key pair for it."""
+
+    endpoint: pulumi.Output[str]
+    region: pulumi.Output[str]
+    bucket: pulumi.Output[str]
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+    running: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        port: int,
+        data_dir: str,
+        bucket: str,
+        region: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {"port": port, "data_dir": data_dir, "bucket": bucket,
+                                 "region": region}
+        props.update({k: None for k in ("endpoint", "running", *SECRET_OUTPUTS)})
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
+        )
+        super().__init__(S3Provider(), name, props, opts)

@@ -1,0 +1,137 @@
+"""A throwaway copy of the project with its own backend, passphrase, ports and state folder.
+
+Integration tests run the real Pulumi CLI against this copy, so they never touch the developer's
+own `local` stack, its servers or its `.env.local`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "stacks", "components", "smoke", "supabase")
+# Any attempt to reach the internet goes to a closed port and fails loudly.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class CommandResult:
+    """What a CLI run printed, how it ended and how long it took."""
+
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+
+
+@dataclass
+class LocalProject:
+    """Owns a project copy in `root` whose `local` stack is isolated from the developer's."""
+
+    root: Path
+    ports: dict[str, int]
+    log: list[CommandResult] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, base: Path) -> LocalProject:
+        root = base / "project"
+        root.mkdir(parents=True)
+        for name in COPIED:
+            src = REPO / name
+            if src.is_dir():
+                ignore = shutil.ignore_patterns("__pycache__", ".venv")
+                shutil.copytree(src, root / name, ignore=ignore, symlinks=True)
+            else:
+                shutil.copy2(src, root / name)
+        (root / ".venv").symlink_to(REPO / ".venv")
+        (root / "stacks" / ".venv").symlink_to(REPO / ".venv")
+        ports = {"postgresPort": free_port(), "redisPort": free_port(), "storagePort": free_port()}
+        config_file = root / "Pulumi.local.yaml"
+        config = yaml.safe_load(config_file.read_text())
+        config.pop("encryptionsalt", None)
+        config["config"].update({f"mentora:{k}": v for k, v in ports.items()})
+        config_file.write_text(yaml.safe_dump(config))
+        (root / ".pulumi-local" / "backend").mkdir(parents=True)
+        passphrase = root / ".pulumi-local" / "passphrase"
+        passphrase.write_text(secrets.token_urlsafe(24))
+        passphrase.chmod(0o600)
+        project = cls(root=root, ports=ports)
+        init = ["pulumi", "stack", "init", "local", "--secrets-provider", "passphrase"]
+        result = project._exec([*init, "--non-interactive"], timeout=60)
+        if result.returncode != 0:
+            raise AssertionError(f"pulumi stack init failed:\n{result.output}")
+        return project
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".pulumi-local" / "servers"
+
+    @property
+    def env_file(self) -> Path:
+        return self.root / ".env.local"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PULUMI_BACKEND_URL=f"file://{self.root / '.pulumi-local' / 'backend'}",
+            PULUMI_CONFIG_PASSPHRASE_FILE=str(self.root / ".pulumi-local" / "passphrase"),
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            PULUMI_PYTHON_CMD=str(REPO / ".venv" / "bin" / "python"),
+            HTTP_PROXY=DEAD_PROXY,
+            HTTPS_PROXY=DEAD_PROXY,
+            NO_PROXY="127.0.0.1,localhost",
+        )
+        env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        return env
+
+    def _exec(self, args: list[str], timeout: float) -> CommandResult:
+        start = time.monotonic()
+        proc = subprocess.run(
+            args,
+            cwd=self.root,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        result = CommandResult(args, proc.returncode, proc.stdout + proc.stderr, 0.0)
+        result.seconds = time.monotonic() - start
+        self.log.append(result)
+        return result
+
+    def run(self, *args: str, check: bool = True, timeout: float = 300) -> CommandResult:
+        """Run `pulumi <args>` for the `local` stack of the copy."""
+        result = self._exec(["pulumi", *args, "--stack", "local", "--non-interactive"], timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.output[-4000:]}")
+        return result
+
+    def up(self, *extra: str) -> CommandResult:
+        return self.run("up", "--yes", "--skip-preview", *extra)
+
+    def smoke(self, *extra: str, timeout: float = 120) -> CommandResult:
+        """Run the copy's smoke suite against its `local` stack."""
+        python = str(REPO / ".venv" / "bin" / "python")
+        args = [python, "-m", "pytest", "smoke", "--stack", "local", "-p", "no:cacheprovider"]
+        return self._exec([*args, *extra], timeout)
+
+    def outputs(self, show_secrets: bool) -> CommandResult:
+        flags = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
+        return self.run(*flags)
