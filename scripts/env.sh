@@ -19,7 +19,10 @@ case ":$PATH:" in
   *":$MENTORA_TOOLS_DIR/pulumi-$MENTORA_PULUMI_VERSION/bin:"*) ;;
   *) export PATH="$MENTORA_TOOLS_DIR/pulumi-$MENTORA_PULUMI_VERSION/bin:$MENTORA_ROOT/.venv/bin:$PATH" ;;
 esac
-# Quiet noise from libraries inside the engine's plugins (gRPC fork notes, platformdirs).
+# Providers fork server processes from a gRPC server: gRPC's fork handlers have crashed such a
+# child (pg_ctl exited with SIGSEGV once in 5 runs); the children never use gRPC, so turn them off.
+export GRPC_ENABLE_FORK_SUPPORT=false
+# Quiet noise from libraries inside the engine's plugins (gRPC logs, platformdirs).
 export GRPC_VERBOSITY="${GRPC_VERBOSITY:-ERROR}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/runtime-$(id -u)}"
 mkdir -p -m 700 "$XDG_RUNTIME_DIR" 2>/dev/null || true

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components.app_secrets import AppSecrets, AppSecretsArgs
@@ -15,8 +17,8 @@ from stacks.outputs import export_contract
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 
 
-def build_local(config: StackConfig) -> None:
-    """Declare every local service and export the outputs contract."""
+def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
+    """Declare every local service; export and return the outputs (contract + env_file)."""
     local = config.local
     assert local is not None  # guaranteed by config validation for target=local
     state = local.state_dir
@@ -61,7 +63,7 @@ def build_local(config: StackConfig) -> None:
     target = DeployTarget(
         "app", DeployTargetArgs(env=secrets.env, local_env_file=str(local.env_file))
     )
-    export_contract(
+    contract = export_contract(
         database_url=database.url,
         redis_url=cache.url,
         bucket_name=storage.bucket_name,
@@ -71,3 +73,4 @@ def build_local(config: StackConfig) -> None:
         app_url=target.app_url,
     )
     pulumi.export("env_file", target.env_file)
+    return {**contract, "env_file": target.env_file}

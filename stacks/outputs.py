@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 CONTRACT_OUTPUTS = (
@@ -24,13 +26,18 @@ def export_contract(
     storage_region: pulumi.Input[str],
     env: pulumi.Input[dict[str, str]],
     app_url: pulumi.Input[str] | None,
-) -> None:
-    """Export the contract; secret outputs are wrapped as secrets whatever their source."""
-    pulumi.export("database_url", pulumi.Output.secret(database_url))
-    pulumi.export("redis_url", pulumi.Output.secret(redis_url))
-    pulumi.export("bucket_name", bucket_name)
-    pulumi.export("storage_endpoint", storage_endpoint)
-    pulumi.export("storage_region", storage_region)
-    pulumi.export("env", pulumi.Output.secret(env))
+) -> dict[str, pulumi.Output[Any]]:
+    """Export the contract (secret outputs wrapped as secrets whatever their source); return it."""
+    contract: dict[str, pulumi.Output[Any]] = {
+        "database_url": pulumi.Output.secret(database_url),
+        "redis_url": pulumi.Output.secret(redis_url),
+        "bucket_name": pulumi.Output.from_input(bucket_name),
+        "storage_endpoint": pulumi.Output.from_input(storage_endpoint),
+        "storage_region": pulumi.Output.from_input(storage_region),
+        "env": pulumi.Output.secret(env),
+    }
     if app_url is not None:
-        pulumi.export("app_url", app_url)
+        contract["app_url"] = pulumi.Output.from_input(app_url)
+    for name, value in contract.items():
+        pulumi.export(name, value)
+    return contract

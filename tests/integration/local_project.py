@@ -96,6 +96,7 @@ class LocalProject:
             HTTP_PROXY=DEAD_PROXY,
             HTTPS_PROXY=DEAD_PROXY,
             NO_PROXY="127.0.0.1,localhost",
+            GRPC_ENABLE_FORK_SUPPORT="false",
         )
         env.pop("PULUMI_CONFIG_PASSPHRASE", None)
         return env

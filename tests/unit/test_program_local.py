@@ -1,0 +1,156 @@
+"""The local stack's program under Pulumi mocks: the resource graph, outputs and their secrecy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.app_secrets import EXTRA_ENV_NAMES, PHASE8_ENV_NAMES
+from stacks.config import parse_stack_config
+
+FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "database-server": {
+        "admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/mentora",
+        "app_url": "postgresql://mentora_app:apppw@127.0.0.1:54322/mentora",
+        "running": True,
+    },
+    "database-migrations": {"applied": ["20251020100000"]},
+    "cache-server": {"url": "redis://default:redispw@127.0.0.1:6390/0", "running": True},
+    "storage-server": {
+        "endpoint": "http://127.0.0.1:9090",
+        "access_key_id": "AKIAFAKEFAKEFAKE",
+        "secret_access_key": "s3secretfake",
+        "running": True,
+    },
+    "app-env-file": {"keys": []},
+}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers every resource with its inputs plus the fake outputs above, and records it."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        outputs = {**args.inputs, **FAKE_OUTPUTS.get(args.name, {})}
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+@pytest.fixture
+def mocks() -> RecordingMocks:
+    recorder = RecordingMocks()
+    pulumi.runtime.set_mocks(recorder, project="mentora", stack="local", preview=False)
+    return recorder
+
+
+def build() -> pulumi.Output[Any]:
+    """Run the local program; the returned output resolves once every resource is registered."""
+    from stacks.local import build_local
+
+    contract = build_local(parse_stack_config("local", {"target": "local"}))
+    return pulumi.Output.all(*contract.values())
+
+
+@pulumi.runtime.test
+def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) -> None:
+    done = build()
+
+    def check(_: Any) -> None:
+        types = {(r.typ, r.name) for r in mocks.resources}
+        for token, name in [
+            ("mentora:infra:Database", "database"),
+            ("mentora:infra:Cache", "cache"),
+            ("mentora:infra:Storage", "storage"),
+            ("mentora:infra:AppSecrets", "app-secrets"),
+            ("mentora:infra:DeployTarget", "app"),
+        ]:
+            assert (token, name) in types
+        dynamic = sorted(r.name for r in mocks.resources if r.typ.startswith("pulumi-python:"))
+        assert dynamic == sorted(
+            [
+                "database-server",
+                "database-migrations",
+                "cache-server",
+                "storage-server",
+                "app-env-file",
+            ]
+        )
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_servers_get_the_configured_ports_and_state_folders(mocks: RecordingMocks) -> None:
+    done = build()
+
+    def check(_: Any) -> None:
+        by_name = {r.name: r.inputs for r in mocks.resources}
+        assert by_name["database-server"]["port"] == 54322
+        assert by_name["database-server"]["data_dir"].endswith(".pulumi-local/servers/postgres")
+        assert by_name["database-server"]["app_user"] == "mentora_app"
+        assert by_name["cache-server"]["port"] == 6390
+        assert by_name["storage-server"]["port"] == 9090
+        assert by_name["storage-server"]["bucket"] == "mentora-videos"
+        assert by_name["database-migrations"]["migrations_dir"].endswith("supabase/migrations")
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_app_env_is_secret_and_uses_only_known_names(mocks: RecordingMocks) -> None:
+    from components.app_secrets import AppSecrets, AppSecretsArgs
+
+    secrets = AppSecrets(
+        "env-under-test",
+        AppSecretsArgs(
+            database_url="postgresql://u:p@h:1/d",
+            redis_url="redis://default:p@h:2/0",
+            bucket_name="b",
+            storage_region="us-east-1",
+            storage_endpoint="",
+            storage_access_key_id="AKIA",
+            storage_secret_access_key="s",
+            log_level="debug",
+            node_env="development",
+        ),
+    )
+
+    def check(args: list[Any]) -> None:
+        env, is_secret = args
+        assert is_secret
+        assert set(env) <= set(PHASE8_ENV_NAMES) | set(EXTRA_ENV_NAMES)
+        assert "AWS_ENDPOINT_URL_S3" not in env  # empty endpoint = AWS itself: left out
+        assert env["REDIS_URL"] == "redis://default:p@h:2/0"
+        assert not any(k.startswith("NEXT_PUBLIC_") for k in env)
+
+    return pulumi.Output.all(secrets.env, pulumi.Output.from_input(secrets.env.is_secret())).apply(
+        check
+    )
+
+
+def test_issued_keys_must_be_phase8_names(mocks: RecordingMocks) -> None:
+    from components.app_secrets import AppSecrets, AppSecretsArgs
+
+    with pytest.raises(pulumi.RunError, match="NOT_A_GUIDE_NAME"):
+        AppSecrets(
+            "bad",
+            AppSecretsArgs(
+                database_url="",
+                redis_url="",
+                bucket_name="",
+                storage_region="",
+                storage_endpoint="",
+                storage_access_key_id="",
+                storage_secret_access_key="",
+                log_level="debug",
+                node_env="development",
+                issued={"NOT_A_GUIDE_NAME": "x"},
+            ),
+        )
