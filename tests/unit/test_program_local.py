@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pulumi
@@ -45,6 +46,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 @pytest.fixture
 def mocks() -> RecordingMocks:
+    # Other tests' asyncio.run() leaves no current loop; Pulumi's test runtime needs one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     recorder = RecordingMocks()
     pulumi.runtime.set_mocks(recorder, project="mentora", stack="local", preview=False)
     return recorder
