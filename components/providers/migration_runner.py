@@ -1,16 +1,18 @@
-"""Applies `supabase/migrations/*.sql` to a Postgres database and keeps Supabase's ledger.
+"""Applies `supabase/migrations/*.sql` to Postgres and keeps Supabase's ledger (no Pulumi here).
 
 Exception tree::
 
-    MigrationError              base of everything raised here
-    ├── MigrationNameError      a file in the folder does not match <version>_<name>.sql
-    ├── MigrationChecksumError  an applied file was edited, or an applied file disappeared
+    MigrationError              base; messages name the file and never hold the URL's password
+    ├── MigrationNameError      a `.sql` file is not <version>_<name>.sql, or a version repeats
+    ├── MigrationChecksumError  an applied file was edited after it was applied
+    ├── MigrationMissingError   the ledger holds a version whose file is gone
+    ├── MigrationConnectError   the database is unreachable, or another run holds the lock
     └── MigrationFailedError    a pending file failed; its transaction was rolled back
 
-Each file runs in its own transaction together with its two ledger rows:
-`supabase_migrations.schema_migrations(version, statements, name)` is the Supabase CLI's own
-ledger (so `supabase db push` agrees with what ran here) and
-`supabase_migrations.mentora_checksums(version, checksum)` detects edits to applied files.
+Each file commits with its rows in `supabase_migrations.schema_migrations` (the Supabase CLI's
+ledger: `supabase db push` agrees) and `.mentora_checksums` (edited history; CLI runs have none).
+
+>>> apply(admin_url, Path("supabase/migrations")).applied  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,54 +20,86 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 FILE_PATTERN = re.compile(r"^([0-9]+)_(.*)\.sql$")
-CONNECT_TIMEOUT_S = 5
-
+_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)  # whitespace and comments
+CONNECT_TIMEOUT_S = 10
+LOCK_DEADLINE_S = 60.0
+# Serialises concurrent runs against one database (session-level advisory lock).
+_LOCK_SQL = "select pg_try_advisory_lock(hashtextextended('mentora-migrations', 0))"
+_RECORD_SQL = """
+with ledger as (insert into supabase_migrations.schema_migrations (version, statements, name)
+                values (%s, %s, %s))
+insert into supabase_migrations.mentora_checksums (version, checksum) values (%s, %s)
+"""
 _LEDGER_DDL = """
 create schema if not exists supabase_migrations;
 create table if not exists supabase_migrations.schema_migrations (
-  version text primary key, statements text[], name text
-);
+  version text not null primary key, statements text[], name text);
 create table if not exists supabase_migrations.mentora_checksums (
-  version text primary key, checksum text not null,
-  applied_at timestamptz not null default now()
-);
+  version text primary key, checksum text not null, applied_at timestamptz not null default now());
 """
 
 
 class MigrationError(Exception):
-    """Base class of migration errors."""
+    """Base class of every error of the migration engine."""
 
 
 class MigrationNameError(MigrationError):
-    """Raised when a file in the migrations folder is not named `<version>_<name>.sql`."""
+    """Raised by `discover` when a `.sql` file is misnamed or two files share a version."""
 
 
 class MigrationChecksumError(MigrationError):
-    """Raised when an applied migration was edited or removed (history must not change)."""
+    """Raised by `plan`/`apply` when an applied file's sha256 differs from the recorded one."""
+
+
+class MigrationMissingError(MigrationError):
+    """Raised by `plan`/`apply` when the ledger holds a version that has no file any more."""
+
+
+class MigrationConnectError(MigrationError):
+    """Raised when the database cannot be reached or the migration lock is not obtained."""
 
 
 class MigrationFailedError(MigrationError):
-    """Raised when a pending migration fails; nothing of that file (nor its ledger rows) stays."""
+    """Raised by `apply` when a pending file fails: it left no schema change and no ledger row."""
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One migration file: version, name, SQL text and its sha256."""
+    """One migration file: its version, name, SQL text and the sha256 of its bytes."""
 
     version: str
     name: str
     path: Path
-    sql: str
+    sql: str = field(repr=False)
     checksum: str
+
+
+class LedgerRow(NamedTuple):
+    """What the database recorded for one version (checksum is None for Supabase CLI runs)."""
+
+    name: str | None
+    checksum: str | None
+
+
+class Statement(NamedTuple):
+    """One statement of a file: its text, the line its text starts on, the line its code does."""
+
+    sql: str
+    start_line: int
+    line: int
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What `apply` would do: the applied versions and the pending migrations, in order."""
+    """What `apply` would do: the versions already applied, and the pending files in order."""
 
     applied: tuple[str, ...]
     pending: tuple[Migration, ...]
@@ -73,124 +107,193 @@ class Plan:
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """What `apply` did."""
+    """What one `apply` run did: versions applied now, files already applied, wall time."""
 
     applied: tuple[str, ...]
-    """Versions applied by this run."""
     skipped: int
-    """Migrations already in the ledger."""
-    seconds: float
+    duration_s: float
 
 
 def discover(folder: Path) -> list[Migration]:
-    """Every `*.sql` file of `folder`, sorted by version; bad names raise `MigrationNameError`."""
-    migrations: list[Migration] = []
+    """Every `*.sql` file of `folder`, sorted by version (other files are ignored)."""
+    if not folder.is_dir():
+        raise MigrationNameError(f"migrations: folder {folder} does not exist")
+    found: dict[str, Migration] = {}
     for path in sorted(folder.glob("*.sql")):
         match = FILE_PATTERN.match(path.name)
         if not match:
             raise MigrationNameError(
                 f"migrations: {path.name} is not named <version>_<name>.sql "
-                f"(e.g. 20251020100000_create_tables.sql); rename it"
+                "(e.g. 20251020100000_create_tables.sql); rename it"
             )
-        sql = path.read_text(encoding="utf-8")
-        digest = hashlib.sha256(sql.encode()).hexdigest()
-        migrations.append(Migration(match.group(1), match.group(2), path, sql, digest))
-    versions = [m.version for m in migrations]
-    duplicates = sorted({v for v in versions if versions.count(v) > 1})
-    if duplicates:
-        raise MigrationNameError(f"migrations: version(s) {duplicates} used by several files")
-    return sorted(migrations, key=lambda m: int(m.version))
+        version, raw = match.group(1), path.read_bytes()
+        if version in found:
+            raise MigrationNameError(
+                f"migrations: {found[version].path.name} and {path.name} share version "
+                f"{version}; give one of them a new timestamp"
+            )
+        digest = hashlib.sha256(raw).hexdigest()
+        found[version] = Migration(version, match.group(2), path, raw.decode("utf-8"), digest)
+    return [found[v] for v in sorted(found, key=int)]
 
 
 def checksums(folder: Path) -> dict[str, str]:
-    """version -> sha256 of every migration file (what a change to the folder looks like)."""
+    """version -> sha256 of every migration file: any change to the folder changes this map."""
     return {m.version: m.checksum for m in discover(folder)}
 
 
-def _ledger(conn: object) -> dict[str, str | None]:
-    cur = conn.execute(  # type: ignore[attr-defined]
-        "select m.version, c.checksum from supabase_migrations.schema_migrations m "
-        "left join supabase_migrations.mentora_checksums c using (version)"
-    )
-    return {version: checksum for version, checksum in cur.fetchall()}
-
-
-def plan_against(migrations: list[Migration], ledger: dict[str, str | None]) -> Plan:
-    """Compare files with the ledger; refuse edited or vanished applied files."""
+def plan_against(migrations: list[Migration], ledger: dict[str, LedgerRow]) -> Plan:
+    """Compare the files with the ledger; refuse edited or vanished history."""
     by_version = {m.version: m for m in migrations}
-    vanished = sorted(v for v in ledger if v not in by_version)
+    vanished = sorted((v for v in ledger if v not in by_version), key=int)
     if vanished:
-        raise MigrationChecksumError(
-            f"migrations: applied version(s) {vanished} have no file in the migrations folder; "
-            "restore the file(s): applied history must not change"
+        files = ", ".join(f"{v}_{ledger[v].name or '?'}.sql" for v in vanished)
+        raise MigrationMissingError(
+            f"migrations: {files} applied to the database but missing from the migrations "
+            "folder; restore the file(s): applied history must not change"
         )
-    for version, recorded in ledger.items():
+    for version, row in sorted(ledger.items()):
         migration = by_version[version]
-        if recorded is not None and recorded != migration.checksum:
+        if row.checksum is not None and row.checksum != migration.checksum:
             raise MigrationChecksumError(
-                f"migrations: {migration.path.name} was edited after it was applied; "
+                f"migrations: {migration.path.name} was edited after it was applied "
+                f"(sha256 {row.checksum[:12]}… recorded, {migration.checksum[:12]}… on disk); "
                 "revert it and put the change in a new migration file"
             )
-    pending = tuple(m for m in migrations if m.version not in ledger)
-    return Plan(applied=tuple(sorted(ledger, key=int)), pending=pending)
+    return Plan(
+        applied=tuple(m.version for m in migrations if m.version in ledger),
+        pending=tuple(m for m in migrations if m.version not in ledger),
+    )
 
 
-def connect(url: str) -> object:
+def split_statements(sql: str) -> list[Statement]:
+    """The statements of a file as `sqlparse.split` cuts them; comment-only pieces dropped."""
+    import sqlparse
+
+    statements: list[Statement] = []
+    cursor = 0
+    for piece in sqlparse.split(sql):
+        code_at = _LEADING_NOISE.match(piece).end()  # type: ignore[union-attr]
+        if code_at == len(piece):
+            continue
+        start = sql.index(piece, cursor)  # sqlparse pieces are verbatim slices of the file
+        cursor, first = start + len(piece), sql.count("\n", 0, start) + 1
+        statements.append(Statement(piece, first, first + piece.count("\n", 0, code_at)))
+    return statements
+
+
+def redact(url: str) -> str:
+    """`host:port/dbname` of a connection URL: safe to show, no user and no password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "<unparseable database URL>"
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def connect(url: str) -> Connection[tuple[object, ...]]:
+    """An autocommit connection; failures raise `MigrationConnectError` naming `redact(url)`."""
     import psycopg
 
-    return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
+    try:
+        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
+    except psycopg.Error as exc:
+        # libpq's last line says why (refused, timeout, auth failed); it never holds the password.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise MigrationConnectError(
+            f"migrations: cannot connect to {redact(url)} within {CONNECT_TIMEOUT_S}s: {reason}"
+        ) from None
+
+
+def read_ledger(conn: Connection[tuple[object, ...]]) -> dict[str, LedgerRow]:
+    """version -> LedgerRow; empty when the ledger does not exist yet (nothing is created)."""
+    row = conn.execute(
+        "select to_regclass('supabase_migrations.schema_migrations') is not null,"
+        " to_regclass('supabase_migrations.mentora_checksums') is not null"
+    ).fetchone()
+    if not (row and row[0]):
+        return {}
+    # Without our checksum table, only the Supabase CLI migrated this database.
+    checksum = "c.checksum" if row[1] else "null"
+    join = "left join supabase_migrations.mentora_checksums c using (version)" if row[1] else ""
+    rows = conn.execute(
+        f"select m.version, m.name, {checksum} from supabase_migrations.schema_migrations m {join}"
+    ).fetchall()
+    return {str(v): LedgerRow(*(None if x is None else str(x) for x in (n, c))) for v, n, c in rows}
 
 
 def plan(url: str, folder: Path) -> Plan:
-    """What would be applied to the database at `url`."""
+    """What `apply` would do to the database at `url` (read-only: creates nothing)."""
     migrations = discover(folder)
-    with connect(url) as conn:  # type: ignore[attr-defined]
-        conn.execute(_LEDGER_DDL)
-        return plan_against(migrations, _ledger(conn))
+    with connect(url) as conn:
+        return plan_against(migrations, read_ledger(conn))
+
+
+def applied_versions(url: str) -> list[str]:
+    """Versions recorded in Supabase's ledger, in order (empty when there is no ledger)."""
+    with connect(url) as conn:
+        return sorted(read_ledger(conn), key=int)
+
+
+def _lock(conn: Connection[tuple[object, ...]], url: str) -> None:
+    deadline = time.monotonic() + LOCK_DEADLINE_S
+    while not (row := conn.execute(_LOCK_SQL).fetchone()) or not row[0]:
+        if time.monotonic() > deadline:
+            raise MigrationConnectError(
+                f"migrations: another run has held the migration lock on {redact(url)} for "
+                f"over {LOCK_DEADLINE_S:g}s; wait for it to finish and retry"
+            )
+        time.sleep(0.25)
+
+
+def _failure(migration: Migration, stmt: Statement | None, exc: Exception) -> MigrationFailedError:
+    diag = getattr(exc, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc) or type(exc).__name__).strip()
+    where = " while recording it in the ledger"
+    if stmt is not None:
+        line, position = stmt.line, str(getattr(diag, "statement_position", None) or "")
+        if position.isdigit():  # syntax errors point at a character of the statement
+            line = stmt.start_line + stmt.sql.count("\n", 0, int(position) - 1)
+        where = f" at line {line}"
+    parts = [f"migrations: {migration.path.name} failed{where} and was rolled back: {message}"]
+    if sqlstate := getattr(diag, "sqlstate", None):
+        parts.append(f"(SQLSTATE {sqlstate})")
+    for label in ("detail", "hint"):
+        if extra := getattr(diag, f"message_{label}", None):
+            parts.append(f"{label}: {extra}")
+    return MigrationFailedError(" ".join(parts))
 
 
 def apply(url: str, folder: Path) -> ApplyResult:
-    """Apply every pending migration, each in its own transaction, in version order."""
+    """Apply every pending migration in version order, each file in its own transaction.
+
+    A file's statements run one by one (as `supabase db push` does) so a failure names its
+    line; the statements and both ledger rows commit together or not at all.
+    """
     import psycopg
-    import sqlparse
 
     start = time.monotonic()
     migrations = discover(folder)
     done: list[str] = []
-    with connect(url) as conn:  # type: ignore[attr-defined]
+    with connect(url) as conn:
+        _lock(conn, url)
         conn.execute(_LEDGER_DDL)
-        current = plan_against(migrations, _ledger(conn))
+        current = plan_against(migrations, read_ledger(conn))
         for migration in current.pending:
-            statements = [s for s in sqlparse.split(migration.sql) if s.strip()]
+            statements = split_statements(migration.sql)
+            running: Statement | None = None
             try:
                 with conn.transaction():
-                    conn.execute(migration.sql)
+                    for running in statements:
+                        conn.execute(running.sql)
+                    running = None
+                    version, sqls = migration.version, [s.sql for s in statements]
                     conn.execute(
-                        "insert into supabase_migrations.schema_migrations"
-                        " (version, statements, name) values (%s, %s, %s)",
-                        (migration.version, statements, migration.name),
-                    )
-                    conn.execute(
-                        "insert into supabase_migrations.mentora_checksums (version, checksum)"
-                        " values (%s, %s)",
-                        (migration.version, migration.checksum),
+                        _RECORD_SQL, (version, sqls, migration.name, version, migration.checksum)
                     )
             except psycopg.Error as exc:
-                detail = exc.diag.message_primary or type(exc).__name__
-                raise MigrationFailedError(
-                    f"migrations: {migration.path.name} failed and was rolled back: {detail}"
-                ) from None
+                raise _failure(migration, running, exc) from None
             done.append(migration.version)
     return ApplyResult(tuple(done), len(current.applied), time.monotonic() - start)
-
-
-def applied_versions(url: str) -> list[str]:
-    """Versions in Supabase's ledger (empty when the ledger does not exist yet)."""
-    with connect(url) as conn:  # type: ignore[attr-defined]
-        exists = conn.execute(
-            "select to_regclass('supabase_migrations.schema_migrations') is not null"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        rows = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
-    return sorted((r[0] for r in rows), key=int)
