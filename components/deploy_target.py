@@ -6,7 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.local.app_process import AppProcess
 from components.local.env_file import EnvFile
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalAppArgs:
+    """How the local stack runs the app: a command serving the app contract on `port`."""
+
+    command: str
+    cwd: str
+    port: int
+    health_path: str
+    data_dir: str
+    extra_env: dict[str, str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,10 +29,11 @@ class DeployTargetArgs:
     env: pulumi.Input[dict[str, str]]
     local_env_file: str | None = None
     """Local stack: path of the env file written for the app (mode 0600)."""
+    local_app: LocalAppArgs | None = None
 
 
 class DeployTarget(pulumi.ComponentResource):
-    """Owns the app's deployment target; locally, the `.env.local` file the app reads."""
+    """Owns the app's deployment target; locally, `.env.local` and the running app process."""
 
     env_file: pulumi.Output[str] | None
     app_url: pulumi.Output[str] | None
@@ -39,4 +53,17 @@ class DeployTarget(pulumi.ComponentResource):
         )
         self.env_file = env_file.path
         self.app_url = None
-        self.register_outputs({"env_file": self.env_file})
+        if args.local_app is not None:
+            app = args.local_app
+            process = AppProcess(
+                f"{name}-process",
+                command=app.command,
+                cwd=app.cwd,
+                port=app.port,
+                health_path=app.health_path,
+                data_dir=app.data_dir,
+                env=pulumi.Output.from_input(args.env).apply(lambda env: {**env, **app.extra_env}),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.app_url = process.url
+        self.register_outputs({"env_file": self.env_file, "app_url": self.app_url})

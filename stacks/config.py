@@ -34,11 +34,17 @@ _HINTS: dict[str, str] = {
     "appUser": "a lowercase SQL identifier such as mentora_app",
     "logLevel": "debug, info, warn or error",
     "nodeEnv": "development, production or test",
+    "appPort": "a free TCP port 1024-65535",
+    "appCommand": "a command line; {python} and {port} are substituted",
+    "appHealthPath": "a path starting with /, e.g. /api/health",
+    "rateLimitChatPerMin": "a whole number >= 1",
 }
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, validate_default=True
+    )
 
 
 class LocalSettings(_Model):
@@ -47,10 +53,18 @@ class LocalSettings(_Model):
     postgres_port: int = Field(54322, alias="postgresPort", ge=1024, le=65535)
     redis_port: int = Field(6390, alias="redisPort", ge=1024, le=65535)
     storage_port: int = Field(9090, alias="storagePort", ge=1024, le=65535)
+    app_port: int = Field(3100, alias="appPort", ge=1024, le=65535)
+    app_command: str = Field(
+        "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
+        alias="appCommand",
+        min_length=1,
+    )
+    app_cwd: Path = Field(Path("."), alias="appCwd")
+    app_health_path: str = Field("/api/health", alias="appHealthPath", pattern=r"^/\S*$")
     state_dir: Path = Field(Path(".pulumi-local/servers"), alias="stateDir")
     env_file: Path = Field(Path(".env.local"), alias="envFile")
 
-    @field_validator("state_dir", "env_file")
+    @field_validator("state_dir", "env_file", "app_cwd")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value
@@ -74,12 +88,32 @@ class StackConfig(_Model):
     app_user: str = Field("mentora_app", alias="appUser", pattern=_IDENT)
     log_level: Literal["debug", "info", "warn", "error"] = Field("debug", alias="logLevel")
     node_env: Literal["development", "production", "test"] = Field("development", alias="nodeEnv")
+    rate_limit_chat_per_min: int = Field(20, alias="rateLimitChatPerMin", ge=1, le=100_000)
     local: LocalSettings | None = None
 
 
-_LOCAL_KEYS = ("postgresPort", "redisPort", "storagePort", "stateDir", "envFile")
-_INT_KEYS = ("postgresPort", "redisPort", "storagePort")
-_TOP_KEYS = ("target", "region", "bucketName", "databaseName", "appUser", "logLevel", "nodeEnv")
+_LOCAL_KEYS = (
+    "postgresPort",
+    "redisPort",
+    "storagePort",
+    "appPort",
+    "appCommand",
+    "appCwd",
+    "appHealthPath",
+    "stateDir",
+    "envFile",
+)
+_INT_KEYS = ("postgresPort", "redisPort", "storagePort", "appPort", "rateLimitChatPerMin")
+_TOP_KEYS = (
+    "target",
+    "region",
+    "bucketName",
+    "databaseName",
+    "appUser",
+    "logLevel",
+    "nodeEnv",
+    "rateLimitChatPerMin",
+)
 
 
 def _problem(stack: str, key: str, value: Any, msg: str) -> str:
@@ -102,13 +136,15 @@ def parse_stack_config(stack: str, raw: dict[str, str]) -> StackConfig:
     if "target" not in values:
         problems.append(_problem(stack, "target", None, "is required"))
     local: dict[str, Any] = {}
-    for key in _LOCAL_KEYS:
+    for key in (*_LOCAL_KEYS, "rateLimitChatPerMin"):
         if key not in raw:
             continue
         if key in _INT_KEYS and not re.fullmatch(r"\d+", raw[key].strip()):
             problems.append(_problem(stack, key, raw[key], "is not a whole number"))
+            values.pop(key, None)
             continue
-        local[key] = raw[key]
+        if key in _LOCAL_KEYS:
+            local[key] = raw[key]
     if problems:
         raise ConfigError(stack, problems)
     if values.get("target") == "local":
@@ -121,8 +157,8 @@ def parse_stack_config(stack: str, raw: dict[str, str]) -> StackConfig:
             msg = err["msg"].removeprefix("Value error, ")
             if not loc or loc[-1] == "local":  # a cross-field rule of the local settings
                 problems.append(
-                    f"mentora:postgresPort/redisPort/storagePort: {msg}; "
-                    f"pick three distinct free ports in Pulumi.{stack}.yaml"
+                    f"mentora:postgresPort/redisPort/storagePort/appPort: {msg}; "
+                    f"pick distinct free ports in Pulumi.{stack}.yaml"
                 )
                 continue
             problems.append(_problem(stack, loc[-1], raw.get(loc[-1]), msg))
@@ -132,6 +168,6 @@ def parse_stack_config(stack: str, raw: dict[str, str]) -> StackConfig:
 def load_stack_config() -> StackConfig:
     """Read every `mentora:*` key of the current stack and validate it (`parse_stack_config`)."""
     cfg = pulumi.Config(NAMESPACE)
-    keys = (*_TOP_KEYS, *_LOCAL_KEYS)
+    keys = dict.fromkeys((*_TOP_KEYS, *_LOCAL_KEYS))
     raw = {k: v for k in keys if (v := cfg.get(k)) is not None}
     return parse_stack_config(pulumi.get_stack(), raw)

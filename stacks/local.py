@@ -9,7 +9,7 @@ import pulumi
 from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.cache import Cache, CacheArgs, LocalRedisArgs
 from components.database import Database, DatabaseArgs, LocalPostgresArgs
-from components.deploy_target import DeployTarget, DeployTargetArgs
+from components.deploy_target import DeployTarget, DeployTargetArgs, LocalAppArgs
 from components.storage import LocalS3Args, Storage, StorageArgs
 from stacks.config import PROJECT_ROOT, StackConfig
 from stacks.outputs import export_contract
@@ -58,10 +58,23 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             storage_secret_access_key=storage.secret_access_key,
             log_level=config.log_level,
             node_env=config.node_env,
+            app_url=f"http://127.0.0.1:{local.app_port}",
         ),
     )
     target = DeployTarget(
-        "app", DeployTargetArgs(env=secrets.env, local_env_file=str(local.env_file))
+        "app",
+        DeployTargetArgs(
+            env=secrets.env,
+            local_env_file=str(local.env_file),
+            local_app=LocalAppArgs(
+                command=local.app_command,
+                cwd=str(local.app_cwd),
+                port=local.app_port,
+                health_path=local.app_health_path,
+                data_dir=str(state / "app"),
+                extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
+            ),
+        ),
     )
     contract = export_contract(
         database_url=database.url,

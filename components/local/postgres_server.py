@@ -8,7 +8,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from components.local import processes
 from components.local.unix_user import as_service_user, prepare_for_service_user
@@ -53,8 +60,16 @@ class PostgresProvider(ResourceProvider):
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
         command = [
-            _bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log), "-w", "-t", "30",
-            "-o", f"-p {int(props['port'])} -c listen_addresses={processes.HOST} -k {layout.sockets}",
+            _bin("pg_ctl"),
+            "-D",
+            str(layout.pgdata),
+            "-l",
+            str(layout.log),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            f"-p {int(props['port'])} -c listen_addresses={processes.HOST} -k {layout.sockets}",
             "start",
         ]
         # A session of its own: the engine kills the provider's process group when it exits.
@@ -71,8 +86,14 @@ class PostgresProvider(ResourceProvider):
         from psycopg import sql
 
         port, database, app_user = int(props["port"]), props["database"], props["app_user"]
-        admin = {"host": processes.HOST, "port": port, "user": ADMIN_USER, "password": admin_pw,
-                 "connect_timeout": 5, "autocommit": True}
+        admin = {
+            "host": processes.HOST,
+            "port": port,
+            "user": ADMIN_USER,
+            "password": admin_pw,
+            "connect_timeout": 5,
+            "autocommit": True,
+        }
         with psycopg.connect(dbname="postgres", **admin) as conn:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
             conn.execute(
@@ -134,8 +155,17 @@ class PostgresProvider(ResourceProvider):
         prepare_for_service_user(layout.root, [Path(_bin("initdb")).parent.parent])
         pwfile.chmod(0o600)
         initdb = [
-            _bin("initdb"), "-D", str(layout.pgdata), "-U", ADMIN_USER, f"--pwfile={pwfile}",
-            "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
+            _bin("initdb"),
+            "-D",
+            str(layout.pgdata),
+            "-U",
+            ADMIN_USER,
+            f"--pwfile={pwfile}",
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
         ]
         try:
             processes.run(SERVICE, initdb, user=as_service_user(), timeout=120)
@@ -143,10 +173,12 @@ class PostgresProvider(ResourceProvider):
             pwfile.unlink(missing_ok=True)
         self._start(props)
         self._bootstrap(props, admin_pw, app_pw)
-        return CreateResult(id_=f"postgres-{int(props['port'])}", outs=self._outputs(props, admin_pw, app_pw))
+        return CreateResult(
+            id_=f"postgres-{int(props['port'])}", outs=self._outputs(props, admin_pw, app_pw)
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
         dead = olds.get("running") is False
         return DiffResult(
             changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
@@ -198,11 +230,14 @@ class PostgresServer(Resource):
         app_user: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {"port": port, "data_dir": data_dir, "database": database,
-                                 "app_user": app_user}
+        props: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "database": database,
+            "app_user": app_user,
+        }
         props.update({k: None for k in ("host", "admin_user", "running", *SECRET_OUTPUTS)})
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
         )
         super().__init__(PostgresProvider(), name, props, opts)
-

@@ -124,10 +124,20 @@ def run(
             cmd, user=user, capture_output=True, text=True, timeout=timeout, check=False, **kw
         )
     except subprocess.TimeoutExpired:
-        raise LocalServerError(f"{service}: {Path(cmd[0]).name} did not finish in {timeout:g}s")
+        name = Path(cmd[0]).name
+        raise LocalServerError(f"{service}: {name} did not finish in {timeout:g}s") from None
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         raise LocalServerError(
             f"{service}: {Path(cmd[0]).name} failed (exit {proc.returncode}): " + " | ".join(tail)
         )
     return proc.stdout
+
+
+def changed_keys(olds: dict[str, Any], news: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """Keys whose value differs; numbers cross the engine as floats (54322 -> 54322.0)."""
+
+    def norm(value: Any) -> Any:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    return [k for k in keys if norm(olds.get(k)) != norm(news.get(k))]

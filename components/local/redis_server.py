@@ -11,7 +11,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from components.local import processes
 from components.local.errors import LocalServerError
@@ -57,14 +64,21 @@ class RedisProvider(ResourceProvider):
         try:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.run(
-                [binary, "-"], input=config, text=True, capture_output=True, timeout=15,
-                start_new_session=True, check=False,
+                [binary, "-"],
+                input=config,
+                text=True,
+                capture_output=True,
+                timeout=15,
+                start_new_session=True,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise LocalServerError("redis: redis-server did not daemonize within 15s") from None
         if proc.returncode != 0:
             raise LocalServerError(f"redis: redis-server failed to start: {proc.stderr.strip()}")
-        processes.wait_until(SERVICE, lambda: self._running(props), f"redis on port {props['port']}")
+        processes.wait_until(
+            SERVICE, lambda: self._running(props), f"redis on port {props['port']}"
+        )
 
     def _pid(self, props: dict[str, Any]) -> int | None:
         return processes.read_pid(Path(props["data_dir"]) / "redis.pid")
@@ -91,7 +105,7 @@ class RedisProvider(ResourceProvider):
         return CreateResult(id_=f"redis-{int(props['port'])}", outs=self._outputs(props, password))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
         dead = olds.get("running") is False
         return DiffResult(
             changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True

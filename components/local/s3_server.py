@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from components.local import processes
 from components.local.errors import LocalServerError
@@ -70,8 +77,13 @@ class S3Provider(ResourceProvider):
         with open(data_dir / "moto.log", "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True, cwd=data_dir,
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                cwd=data_dir,
             )
         (data_dir / "moto.pid").write_text(str(proc.pid))
         processes.wait_for_port(SERVICE, port)
@@ -82,7 +94,9 @@ class S3Provider(ResourceProvider):
         iam.create_user(UserName=APP_USER)
         key = iam.create_access_key(UserName=APP_USER)["AccessKey"]
         iam.put_user_policy(
-            UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(props["bucket"])
+            UserName=APP_USER,
+            PolicyName="video-bucket",
+            PolicyDocument=_bucket_policy(props["bucket"]),
         )
         s3 = _client("s3", props, key["AccessKeyId"], key["SecretAccessKey"])
         bucket = props["bucket"]
@@ -95,8 +109,10 @@ class S3Provider(ResourceProvider):
         s3.put_public_access_block(
             Bucket=bucket,
             PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
             },
         )
         return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
@@ -127,11 +143,13 @@ class S3Provider(ResourceProvider):
             raise
         except Exception as exc:  # noqa: BLE001 - botocore errors: name the failing step
             self.delete("", props)
-            raise LocalServerError(f"storage: provisioning the local S3 store failed: {exc}") from None
+            raise LocalServerError(
+                f"storage: provisioning the local S3 store failed: {exc}"
+            ) from None
         return CreateResult(id_=f"s3-{int(props['port'])}", outs=self._outputs(props, keys))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if str(olds.get(k)) != str(news.get(k))]
+        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
         dead = olds.get("running") is False
         return DiffResult(
             changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
@@ -175,8 +193,12 @@ class S3Server(Resource):
         region: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {"port": port, "data_dir": data_dir, "bucket": bucket,
-                                 "region": region}
+        props: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "bucket": bucket,
+            "region": region,
+        }
         props.update({k: None for k in ("endpoint", "running", *SECRET_OUTPUTS)})
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)

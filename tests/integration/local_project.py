@@ -60,7 +60,9 @@ class LocalProject:
                 shutil.copy2(src, root / name)
         (root / ".venv").symlink_to(REPO / ".venv")
         (root / "stacks" / ".venv").symlink_to(REPO / ".venv")
-        ports = {"postgresPort": free_port(), "redisPort": free_port(), "storagePort": free_port()}
+        ports = {
+            key: free_port() for key in ("postgresPort", "redisPort", "storagePort", "appPort")
+        }
         config_file = root / "Pulumi.local.yaml"
         config = yaml.safe_load(config_file.read_text())
         config.pop("encryptionsalt", None)

@@ -70,8 +70,12 @@ def test_outputs_contract_and_secrecy(local_project: LocalProject) -> None:
         "AWS_ENDPOINT_URL_S3",
         "NODE_ENV",
         "LOG_LEVEL",
+        "NEXT_PUBLIC_APP_URL",
     }
     assert set(shown["env"]) == expected
+    app_url = f"http://127.0.0.1:{local_project.ports['appPort']}"
+    assert plain["app_url"] == app_url
+    assert shown["env"]["NEXT_PUBLIC_APP_URL"] == app_url
 
 
 def test_env_file_is_private_and_complete(local_project: LocalProject) -> None:
@@ -115,6 +119,30 @@ def test_dead_redis_fails_smoke_fast_and_refresh_heals(local_project: LocalProje
 
     local_project.up("--refresh")
     assert port_open(local_project.ports["redisPort"])
+    healed = local_project.smoke()
+    assert healed.returncode == 0, healed.output[-4000:]
+
+
+def test_dead_postgres_makes_health_503_and_smoke_fail_fast(local_project: LocalProject) -> None:
+    import httpx
+
+    pid_file = next(local_project.state_dir.glob("postgres/pgdata/postmaster.pid"))
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while port_open(local_project.ports["postgresPort"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    app_url = f"http://127.0.0.1:{local_project.ports['appPort']}"
+    health = httpx.get(f"{app_url}/api/health", timeout=5)
+    assert health.status_code == 503
+    assert health.json()["services"]["database"]["healthy"] is False
+    assert health.json()["services"]["cache"]["healthy"] is True
+
+    failed = local_project.smoke()
+    assert failed.returncode != 0
+    assert "database: postgres at" in failed.output
+    assert "database" in failed.output.split("SMOKE: FAILED")[1]
+
+    local_project.up("--refresh")
     healed = local_project.smoke()
     assert healed.returncode == 0, healed.output[-4000:]
 

@@ -85,3 +85,15 @@ def test_every_config_key_is_declared_with_a_description() -> None:
         for key in yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]:
             assert key in declared, f"{key} used in Pulumi.{stack}.yaml but not declared"
     assert all(spec.get("description") for spec in declared.values())
+
+
+def test_pulumi_yaml_defaults_match_the_model() -> None:
+    declared = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
+    raw = {
+        key.removeprefix("mentora:"): str(spec["default"])
+        for key, spec in declared.items()
+        if "default" in spec
+    }
+    from_yaml = parse_stack_config("local", {"target": "local", **raw})
+    from_model = parse_stack_config("local", {"target": "local"})
+    assert from_yaml == from_model

@@ -26,6 +26,7 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "running": True,
     },
     "app-env-file": {"keys": []},
+    "app-process": {"url": "http://127.0.0.1:3100", "running": True},
 }
 
 
@@ -83,6 +84,7 @@ def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) ->
                 "cache-server",
                 "storage-server",
                 "app-env-file",
+                "app-process",
             ]
         )
 
@@ -102,6 +104,9 @@ def test_servers_get_the_configured_ports_and_state_folders(mocks: RecordingMock
         assert by_name["storage-server"]["port"] == 9090
         assert by_name["storage-server"]["bucket"] == "mentora-videos"
         assert by_name["database-migrations"]["migrations_dir"].endswith("supabase/migrations")
+        assert by_name["app-process"]["port"] == 3100
+        assert by_name["app-process"]["health_path"] == "/api/health"
+        assert "reference_app.main:app" in by_name["app-process"]["command"]
 
     return done.apply(check)
 
