@@ -14,6 +14,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -47,6 +51,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings["redis_url"],
         socket_timeout=PROBE_TIMEOUT_S,
         socket_connect_timeout=PROBE_TIMEOUT_S,
+        # After a Redis restart pooled connections are dead: retry once on a fresh one.
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
     app.state.redis = redis
     app.state.database_url = settings["database_url"]
@@ -82,7 +89,13 @@ async def health(request: Request) -> JSONResponse:
 
 async def chat(request: Request) -> JSONResponse:
     client = request.headers.get("x-client-id") or (request.client.host if request.client else "?")
-    decision = await request.app.state.chat_limiter.hit(client)
+    try:
+        decision = await request.app.state.chat_limiter.hit(client)
+    except RedisError as exc:
+        # Fail closed, and say why: no limiter means no protection for the AI backends.
+        return JSONResponse(
+            {"error": "rate limiter unavailable", "reason": type(exc).__name__}, status_code=503
+        )
     if not decision.allowed:
         return JSONResponse(
             {"error": "rate limit exceeded", "retry_after": decision.retry_after_s},

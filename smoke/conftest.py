@@ -10,7 +10,7 @@ import pytest
 
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor
-from smoke.report import Measure, render, tally
+from smoke.report import Measure, render, tally, write_json
 
 CHECK_DEADLINE_S = 20  # a hard ceiling per check; every network call has its own shorter timeout
 _outputs_key = pytest.StashKey[StackOutputs]()
@@ -32,9 +32,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=3.0,
         help="seconds allowed to each network call (default 3)",
     )
+    group.addoption("--json-report", type=Path, help="write every check's record as JSON here")
+    group.addoption(
+        "--read-only", action="store_true", help="run only checks that write nothing (prod-safe)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "writes: the check writes data (left out by --read-only)")
     redactor = Redactor()
     config.stash[_redactor_key] = redactor
     stack, path = config.getoption("--stack"), config.getoption("--outputs-file")
@@ -49,17 +54,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_outputs_key] = outputs
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.timeout(CHECK_DEADLINE_S))
+    if config.getoption("--read-only"):
+        writing = [item for item in items if item.get_closest_marker("writes")]
+        items[:] = [item for item in items if not item.get_closest_marker("writes")]
+        config.hook.pytest_deselected(items=writing)
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, object, None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, None]:
     """Mask every secret in what pytest reports (terminal, --junitxml, any plugin)."""
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     redact = item.config.stash[_redactor_key]
+    if report.failed:
+        excinfo = getattr(call, "excinfo", None)
+        report.user_properties.append(("error_class", excinfo.typename if excinfo else "Error"))
     if isinstance(report.longrepr, tuple):
         where, line, reason = report.longrepr
         report.longrepr = (where, line, redact(reason))
@@ -75,6 +89,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for r in terminalreporter.stats.get(key, [])
         if isinstance(r, pytest.TestReport)
     ]
+    json_path = terminalreporter.config.getoption("--json-report")
+    if json_path:
+        write_json(json_path, reports)
     if not reports:
         return
     terminalreporter.section("smoke summary")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +92,37 @@ def render(table: dict[str, ServiceTally]) -> list[str]:
     else:
         lines.append(f"SMOKE: all {total} checks passed")
     return lines
+
+
+def records(reports: list[pytest.TestReport]) -> list[dict[str, object]]:
+    """One record per check, the same facts the junit properties carry."""
+    out: list[dict[str, object]] = []
+    for report in reports:
+        if report.when != "call" and not (report.failed or report.skipped):
+            continue
+        props = dict(report.user_properties)
+        out.append(
+            {
+                "check": report.nodeid,
+                "service": service_of(report.nodeid),
+                "outcome": "failed" if report.failed else report.outcome,
+                "target": props.get("target", ""),
+                "duration_s": round(report.duration, 4),
+                "latency_ms": float(props.get("latency_ms", 0) or 0),
+                "attempts": int(props.get("attempts", 0) or 0),
+                "error_class": props.get("error_class"),
+            }
+        )
+    return out
+
+
+def write_json(path: Path, reports: list[pytest.TestReport]) -> None:
+    """The machine-readable report (`--json-report`); secrets are already redacted."""
+    table = tally(reports)
+    document = {
+        "passed": not any(row.failed for row in table.values()),
+        "services": {name: vars(row) for name, row in table.items()},
+        "checks": records(reports),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")

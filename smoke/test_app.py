@@ -52,6 +52,7 @@ def test_health_reports_every_service_healthy(
     assert all(isinstance(s["latency"], int | float) for s in body["services"].values())
 
 
+@pytest.mark.writes
 def test_rate_limit_refuses_exactly_the_excess(
     app_url: str, measure: Measure, timeout_s: float, run_id: str
 ) -> None:

@@ -47,18 +47,21 @@ def test_ping(cache: Any, measure: Measure, outputs: StackOutputs) -> None:
         assert cache.ping() is True
 
 
+@pytest.mark.writes
 def test_set_get(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
     with measure.timed(shown(outputs.redis_url)):
         cache.set(key("k"), "Hello Redis!", ex=60)
         assert cache.get(key("k")) == b"Hello Redis!"
 
 
+@pytest.mark.writes
 def test_setex_ttl(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
     with measure.timed(shown(outputs.redis_url)):
         cache.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
         assert 0 < cache.ttl(key("ttl")) <= 5
 
 
+@pytest.mark.writes
 def test_incr(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
     with measure.timed(shown(outputs.redis_url)):
         assert cache.incr(key("counter")) == 1
@@ -66,6 +69,7 @@ def test_incr(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> 
         cache.expire(key("counter"), 60)
 
 
+@pytest.mark.writes
 def test_del(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
     with measure.timed(shown(outputs.redis_url)):
         cache.set(key("gone"), "x", ex=60)
@@ -83,6 +87,7 @@ def get_or_compute(cache: Any, name: str, compute: Callable[[], Any], ttl: int) 
     return value
 
 
+@pytest.mark.writes
 def test_cache_aside_miss_then_hit(
     cache: Any, measure: Measure, outputs: StackOutputs, key: Any
 ) -> None:

@@ -33,14 +33,17 @@ MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 
 @pytest.fixture(scope="module")
-def db(outputs: StackOutputs, timeout_s: float) -> Iterator[Any]:
+def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Any]:
     import psycopg
 
+    options = f"-c statement_timeout={int(timeout_s * 1000)}"
+    if pytestconfig.getoption("--read-only"):
+        options += " -c default_transaction_read_only=on"  # the server itself refuses writes
     try:
         conn = psycopg.connect(
             outputs.database_url,
             connect_timeout=max(1, round(timeout_s)),
-            options=f"-c statement_timeout={int(timeout_s * 1000)}",
+            options=options,
             autocommit=True,
         )
     except psycopg.Error as exc:

@@ -60,6 +60,7 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Any]:
         client.delete_object(Bucket=outputs.bucket_name, Key=item["Key"])
 
 
+@pytest.mark.writes
 def test_put_get_delete(s3: Any, measure: Measure, outputs: StackOutputs, run_id: str) -> None:
     key, body = f"smoke/{run_id}/object.txt", b"mentora smoke"
     with measure.timed(target(outputs)):
@@ -82,6 +83,7 @@ def _denied(call: Any) -> str | None:
     return "allowed"
 
 
+@pytest.mark.writes
 def test_anonymous_get_denied(
     s3: Any, measure: Measure, outputs: StackOutputs, run_id: str, timeout_s: float
 ) -> None:

@@ -18,7 +18,16 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-COPIED = ("Pulumi.yaml", "Pulumi.local.yaml", "stacks", "components", "smoke", "supabase")
+COPIED = (
+    "Pulumi.yaml",
+    "Pulumi.local.yaml",
+    "stacks",
+    "components",
+    "smoke",
+    "supabase",
+    "gate",
+    "reference_app",
+)
 # Any attempt to reach the internet goes to a closed port and fails loudly.
 DEAD_PROXY = "http://127.0.0.1:9"
 
@@ -134,6 +143,11 @@ class LocalProject:
         python = str(REPO / ".venv" / "bin" / "python")
         args = [python, "-m", "pytest", "smoke", "--stack", "local", "-p", "no:cacheprovider"]
         return self._exec([*args, *extra], timeout)
+
+    def gate(self, *args: str, timeout: float = 180) -> CommandResult:
+        """Run the copy's `mentora-infra` CLI."""
+        python = str(REPO / ".venv" / "bin" / "python")
+        return self._exec([python, "-c", "from gate.cli import main; main()", *args], timeout)
 
     def outputs(self, show_secrets: bool) -> CommandResult:
         flags = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from xml.etree import ElementTree
 
 import pytest
 
@@ -90,6 +91,18 @@ def test_smoke_suite_is_green(local_project: LocalProject) -> None:
     assert result.returncode == 0, result.output[-4000:]
     assert "SMOKE: all" in result.output
     print(f"\nsmoke: {result.seconds:.1f}s")
+
+
+def test_gate_reports_agree_check_for_check(local_project: LocalProject) -> None:
+    junit, report = local_project.root / "r" / "smoke.xml", local_project.root / "r" / "smoke.json"
+    result = local_project.gate("smoke", "local", "--junit", str(junit), "--json", str(report))
+    assert result.returncode == 0, result.output[-3000:]
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    from_junit = {f"{c.get('classname')}::{c.get('name')}" for c in cases}
+    document = json.loads(report.read_text())
+    from_json = {c["check"].replace("/", ".").replace(".py::", "::") for c in document["checks"]}
+    assert from_junit == from_json and document["passed"] is True
+    assert all(c["attempts"] >= 1 and c["target"] for c in document["checks"])
 
 
 def test_second_up_reports_no_changes(local_project: LocalProject) -> None:

@@ -1,0 +1,1 @@
+"""The deploy gate CLI (`mentora-infra`): preview, up + smoke, smoke, destroy, env."""

@@ -1,0 +1,80 @@
+"""The deploy gate CLI's argument handling and exit codes, without touching any stack."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gate import cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        raise AssertionError("no command may run")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    return calls
+
+
+def test_destroy_prod_is_refused_without_the_flag(no_subprocess: list[Any]) -> None:
+    result = runner.invoke(cli.app, ["destroy", "prod"])
+    assert result.exit_code == cli.USAGE
+    assert "refusing to destroy prod" in result.output
+    assert no_subprocess == []
+
+
+def test_missing_pulumi_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, no_subprocess: list[Any]
+) -> None:
+    monkeypatch.setattr(cli.shutil, "which", lambda _: None)
+    result = runner.invoke(cli.app, ["up", "local"])
+    assert result.exit_code == cli.USAGE
+    assert "pulumi CLI not on PATH" in result.output
+
+
+def test_stack_argument_is_required() -> None:
+    result = runner.invoke(cli.app, ["smoke"])
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
+
+
+class FakeChild:
+    """Stands in for the pytest child process."""
+
+    def __init__(self, code: int | None) -> None:
+        self.code, self.signals = code, []
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.code is None and not self.signals:
+            raise subprocess.TimeoutExpired("pytest", timeout or 0)
+        return self.code if self.code is not None else 2
+
+    def send_signal(self, signum: int) -> None:
+        self.signals.append(signum)
+
+    def kill(self) -> None:
+        self.signals.append("kill")
+
+
+@pytest.mark.parametrize(("pytest_code", "ours"), [(0, 0), (1, 1), (4, 2), (5, 2), (2, 1)])
+def test_smoke_exit_codes(monkeypatch: pytest.MonkeyPatch, pytest_code: int, ours: int) -> None:
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: FakeChild(pytest_code))
+    assert cli.run_smoke("local", None, None, False, 5) == ours
+
+
+def test_deadline_interrupts_the_suite_and_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    child = FakeChild(None)
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: child)
+    assert cli.run_smoke("local", Path("j.xml"), None, True, 0.01) == cli.DEADLINE
+    assert child.signals and child.signals[0] == 2  # SIGINT: pytest still runs its cleanup
