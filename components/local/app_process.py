@@ -12,19 +12,16 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import (
     CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from components.local import processes
 from components.local.errors import LocalServerError
+from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "app"
 HEALTH_DEADLINE_S = 30.0
-RESTART_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir")
+APP_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir")
 
 
 def _healthy(port: int, path: str) -> bool:
@@ -37,8 +34,15 @@ def _healthy(port: int, path: str) -> bool:
     return response.status_code < 500 or response.status_code == 503
 
 
-class AppProcessProvider(ResourceProvider):
+class AppProcessProvider(LocalServerProvider):
     """Starts the app detached, waits until its health path answers, stops it on delete."""
+
+    REPLACE_KEYS = ()
+    RESTART_KEYS = APP_KEYS
+
+    def _running(self, props: dict[str, Any]) -> bool:
+        port = int(props["port"])
+        return processes.pid_alive(self._pid(props)) and processes.port_open(port)
 
     def _start(self, props: dict[str, Any]) -> dict[str, Any]:
         port = int(props["port"])
@@ -78,7 +82,7 @@ class AppProcessProvider(ResourceProvider):
 
     def _outputs(self, props: dict[str, Any]) -> dict[str, Any]:
         return {
-            **{k: props[k] for k in RESTART_KEYS},
+            **{k: props[k] for k in APP_KEYS},
             "port": int(props["port"]),
             "url": f"http://{processes.HOST}:{int(props['port'])}",
             "running": True,
@@ -91,24 +95,16 @@ class AppProcessProvider(ResourceProvider):
         processes.require_free_port(SERVICE, int(props["port"]), "appPort")
         return CreateResult(id_=f"app-{int(props['port'])}", outs=self._start(props))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = processes.changed_keys(olds, news, RESTART_KEYS)
-        return DiffResult(changes=bool(changed) or olds.get("running") is False, replaces=[])
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         processes.stop_pid(self._pid(olds))
         return UpdateResult(outs=self._start(news))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        running = processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))
-        return ReadResult(id_=id_, outs={**props, "running": running})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         processes.stop_pid(self._pid(props))
         processes.remove_data_dir(SERVICE, props["data_dir"])
 
 
-class AppProcess(Resource):
+class AppProcess(LocalServerResource):
     """The locally deployed app: one process serving the app contract on 127.0.0.1."""
 
     url: pulumi.Output[str]
@@ -126,14 +122,12 @@ class AppProcess(Resource):
         env: pulumi.Input[dict[str, str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "command": command,
             "cwd": cwd,
             "port": port,
             "health_path": health_path,
             "data_dir": data_dir,
             "env": pulumi.Output.secret(env),
-            "url": None,
-            "running": None,
         }
-        super().__init__(AppProcessProvider(), name, props, opts)
+        super().__init__(AppProcessProvider(), name, inputs, ("url", "running"), (), opts)

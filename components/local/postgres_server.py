@@ -10,21 +10,17 @@ from urllib.parse import quote
 import pulumi
 from pulumi.dynamic import (
     CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from components.local import processes
+from components.local.server_provider import LocalServerProvider, LocalServerResource
 from components.local.unix_user import as_service_user, prepare_for_service_user
 
 SERVICE = "postgres"
 ADMIN_USER = "mentora_admin"
 SHIM_SQL = Path(__file__).with_name("sql") / "supabase_shim.sql"
-REPLACE_KEYS = ("port", "data_dir", "database", "app_user")
-SECRET_OUTPUTS = ["admin_password", "app_password", "admin_url", "app_url"]
+SECRET_OUTPUTS = ("admin_password", "app_password", "admin_url", "app_url")
 
 
 def _bin(name: str) -> str:
@@ -48,8 +44,13 @@ class _Layout:
         self.pid_file = self.pgdata / "postmaster.pid"
 
 
-class PostgresProvider(ResourceProvider):
+class PostgresProvider(LocalServerProvider):
     """Creates, starts, checks, restarts and removes one local Postgres server."""
+
+    REPLACE_KEYS = ("port", "data_dir", "database", "app_user")
+
+    def _exists(self, props: dict[str, Any]) -> bool:
+        return _Layout(props["data_dir"]).pgdata.is_dir()
 
     def _start(self, props: dict[str, Any]) -> None:
         layout = _Layout(props["data_dir"])
@@ -177,22 +178,10 @@ class PostgresProvider(ResourceProvider):
             id_=f"postgres-{int(props['port'])}", outs=self._outputs(props, admin_pw, app_pw)
         )
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
-        dead = olds.get("running") is False
-        return DiffResult(
-            changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
-        )
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if not self._running(news):
             self._start(news)
         return UpdateResult(outs=self._outputs(news, olds["admin_password"], olds["app_password"]))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if not _Layout(props["data_dir"]).pgdata.is_dir():
-            return ReadResult(id_="", outs={})
-        return ReadResult(id_=id_, outs={**props, "running": self._running(props)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         layout = _Layout(props["data_dir"])
@@ -205,7 +194,7 @@ class PostgresProvider(ResourceProvider):
         processes.remove_data_dir(SERVICE, props["data_dir"])
 
 
-class PostgresServer(Resource):
+class PostgresServer(LocalServerResource):
     """A local Postgres server with a superuser for migrations and a non-superuser app role."""
 
     host: pulumi.Output[str]
@@ -230,14 +219,6 @@ class PostgresServer(Resource):
         app_user: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "database": database,
-            "app_user": app_user,
-        }
-        props.update({k: None for k in ("host", "admin_user", "running", *SECRET_OUTPUTS)})
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        )
-        super().__init__(PostgresProvider(), name, props, opts)
+        inputs = {"port": port, "data_dir": data_dir, "database": database, "app_user": app_user}
+        outputs = ("host", "admin_user", "running")
+        super().__init__(PostgresProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts)

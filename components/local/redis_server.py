@@ -13,19 +13,15 @@ from urllib.parse import quote
 import pulumi
 from pulumi.dynamic import (
     CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from components.local import processes
 from components.local.errors import LocalServerError
+from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "redis"
-SECRET_OUTPUTS = ["password", "url"]
-REPLACE_KEYS = ("port", "data_dir")
+SECRET_OUTPUTS = ("password", "url")
 
 
 def _config(port: int, data_dir: Path, password: str) -> str:
@@ -48,7 +44,7 @@ def _config(port: int, data_dir: Path, password: str) -> str:
     )
 
 
-class RedisProvider(ResourceProvider):
+class RedisProvider(LocalServerProvider):
     """Creates, starts, checks, restarts and removes one local redis-server."""
 
     def _start(self, props: dict[str, Any], password: str) -> None:
@@ -104,29 +100,17 @@ class RedisProvider(ResourceProvider):
         self._start(props, password)
         return CreateResult(id_=f"redis-{int(props['port'])}", outs=self._outputs(props, password))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
-        dead = olds.get("running") is False
-        return DiffResult(
-            changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
-        )
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if not self._running(news):
             self._start(news, olds["password"])
         return UpdateResult(outs=self._outputs(news, olds["password"]))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if not Path(props["data_dir"]).is_dir():
-            return ReadResult(id_="", outs={})
-        return ReadResult(id_=id_, outs={**props, "running": self._running(props)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         processes.stop_pid(self._pid(props))
         processes.remove_data_dir(SERVICE, props["data_dir"])
 
 
-class RedisServer(Resource):
+class RedisServer(LocalServerResource):
     """A local Redis server that requires a password (the `default` user's)."""
 
     host: pulumi.Output[str]
@@ -139,9 +123,5 @@ class RedisServer(Resource):
     def __init__(
         self, name: str, *, port: int, data_dir: str, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props: dict[str, Any] = {"port": port, "data_dir": data_dir}
-        props.update({k: None for k in ("host", "running", *SECRET_OUTPUTS)})
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        )
-        super().__init__(RedisProvider(), name, props, opts)
+        inputs = {"port": port, "data_dir": data_dir}
+        super().__init__(RedisProvider(), name, inputs, ("host", "running"), SECRET_OUTPUTS, opts)

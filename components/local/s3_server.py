@@ -17,20 +17,16 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import (
     CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from components.local import processes
 from components.local.errors import LocalServerError
+from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "storage"
 APP_USER = "mentora-app"
-SECRET_OUTPUTS = ["access_key_id", "secret_access_key"]
-REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
+SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
 # IAM calls that run before auth is enforced: create user, create access key, put user policy.
 UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
 
@@ -64,8 +60,10 @@ def _bucket_policy(bucket: str) -> str:
     )
 
 
-class S3Provider(ResourceProvider):
+class S3Provider(LocalServerProvider):
     """Starts moto's server, creates the app's IAM user and key, and the private bucket."""
+
+    REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
 
     def _start(self, props: dict[str, Any]) -> dict[str, str]:
         data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
@@ -148,13 +146,6 @@ class S3Provider(ResourceProvider):
             ) from None
         return CreateResult(id_=f"s3-{int(props['port'])}", outs=self._outputs(props, keys))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = processes.changed_keys(olds, news, REPLACE_KEYS)
-        dead = olds.get("running") is False
-        return DiffResult(
-            changes=bool(replaces) or dead, replaces=replaces, delete_before_replace=True
-        )
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if self._running(news):
             keys = {k: olds[k] for k in SECRET_OUTPUTS}
@@ -163,17 +154,12 @@ class S3Provider(ResourceProvider):
             keys = self._start(news)
         return UpdateResult(outs=self._outputs(news, keys))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if not Path(props["data_dir"]).is_dir():
-            return ReadResult(id_="", outs={})
-        return ReadResult(id_=id_, outs={**props, "running": self._running(props)})
-
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         processes.stop_pid(self._pid(props))
         processes.remove_data_dir(SERVICE, props["data_dir"])
 
 
-class S3Server(Resource):
+class S3Server(LocalServerResource):
     """A local S3-compatible store holding one private bucket and the app's key pair for it."""
 
     endpoint: pulumi.Output[str]
@@ -193,14 +179,6 @@ class S3Server(Resource):
         region: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "bucket": bucket,
-            "region": region,
-        }
-        props.update({k: None for k in ("endpoint", "running", *SECRET_OUTPUTS)})
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS)
-        )
-        super().__init__(S3Provider(), name, props, opts)
+        inputs = {"port": port, "data_dir": data_dir, "bucket": bucket, "region": region}
+        outputs = ("endpoint", "running")
+        super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts)
