@@ -8,27 +8,12 @@ from typing import Any
 
 import pytest
 
+from smoke.guide import GUIDE_TABLES
 from smoke.outputs import PROJECT_ROOT, StackOutputs
 from smoke.report import Measure
 from smoke.targets import shown, unreachable
 
-TABLES = (
-    "creators",
-    "students",
-    "videos",
-    "video_chunks",
-    "chat_sessions",
-    "chat_messages",
-    "quizzes",
-    "quiz_attempts",
-    "projects",
-    "project_submissions",
-    "calendar_events",
-    "video_progress",
-    "study_groups",
-    "achievements",
-    "student_achievements",
-)
+TABLES = GUIDE_TABLES
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 

@@ -10,25 +10,10 @@ import pytest
 
 from components.providers import migration_runner as runner
 from components.providers.migrations import MigrationsProvider
+from smoke import guide
 
 REPO_MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
-GUIDE_TABLES = {
-    "creators",
-    "students",
-    "videos",
-    "video_chunks",
-    "chat_sessions",
-    "chat_messages",
-    "quizzes",
-    "quiz_attempts",
-    "projects",
-    "project_submissions",
-    "calendar_events",
-    "video_progress",
-    "study_groups",
-    "achievements",
-    "student_achievements",
-}
+GUIDE_TABLES = set(guide.GUIDE_TABLES)
 
 
 def write(folder: Path, name: str, sql: str = "select 1;\n") -> Path:

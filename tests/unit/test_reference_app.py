@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from reference_app.health import ServiceHealth, overall, probe
 from reference_app.jobs import FUNCTIONS
+from smoke.guide import GUIDE_FUNCTIONS
 
 
 def closed_port() -> int:
@@ -46,13 +47,7 @@ def test_inngest_lists_the_five_guide_functions(client: TestClient) -> None:
     with client:
         body = client.get("/api/inngest").json()
     assert body["function_count"] == 5
-    assert [f["id"] for f in body["functions"]] == [
-        "process-video",
-        "generate-quiz",
-        "aggregate-daily-analytics",
-        "check-content-health",
-        "send-email",
-    ]
+    assert tuple(f["id"] for f in body["functions"]) == GUIDE_FUNCTIONS
     assert len(FUNCTIONS) == 5
 
 
