@@ -1,0 +1,116 @@
+"""Errors of the cloud clients and providers (Supabase Management API so far).
+
+Exception tree::
+
+    SupabaseError               base; invalid input or an unusable answer (e.g. no legacy keys)
+    ├── SupabaseApiError        the API answered non-2xx (after retries for 429/5xx)
+    ├── SupabaseConnectError    no answer: connect/read failure or timeout (after retries)
+    └── SupabaseNotHealthyError a project did not reach ACTIVE_HEALTHY before its deadline,
+                                or reached a status it never leaves by waiting
+
+Messages name the method, the path (project ref), the HTTP status and the API's own message,
+and say what to do. They never hold the access token or a password: every message goes through
+`scrub` with the secrets the client knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import quote
+
+_HINTS = {
+    401: "; the access token was rejected: create a personal access token at "
+    "https://supabase.com/dashboard/account/tokens and store it as a Pulumi config secret",
+    403: "; the access token has no access to this organization or project (or the plan does "
+    "not include this feature)",
+    429: "; the Management API allows 60 requests per minute per user: wait a minute and retry",
+}
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret (and its URL-encoded form) replaced by `***`.
+
+    >>> scrub("bad password hunter2", ["hunter2"])
+    'bad password ***'
+    """
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+    return text
+
+
+class SupabaseError(Exception):
+    """Base of every error raised by `supabase_api` and the `SupabaseProject` provider."""
+
+
+class SupabaseApiError(SupabaseError):
+    """Raised when the Management API answers with a non-2xx status.
+
+    Carries `method`, `path`, `status`, the API's `api_message` and, for 429, `retry_after`
+    (seconds). 429 and 5xx are retried first; `attempts` says how many requests were made.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        api_message: str,
+        *,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.method, self.path, self.status = method, path, status
+        self.api_message, self.retry_after, self.attempts = api_message, retry_after, attempts
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(
+            f"supabase: {method} {path} failed{tried} with HTTP {status}: {api_message}"
+            f"{_HINTS.get(status, '')}"
+        )
+
+    def after(self, attempts: int) -> SupabaseApiError:
+        """The same error, saying how many attempts were made."""
+        return SupabaseApiError(
+            self.method,
+            self.path,
+            self.status,
+            self.api_message,
+            retry_after=self.retry_after,
+            attempts=attempts,
+        )
+
+
+class SupabaseConnectError(SupabaseError):
+    """Raised when a request got no HTTP answer (DNS, connect, TLS, read timeout).
+
+    `sent` is False when the request cannot have reached the API (connect failures): only then
+    is a non-idempotent request (project creation) retried.
+    """
+
+    def __init__(
+        self, method: str, path: str, detail: str, *, sent: bool, attempts: int = 1
+    ) -> None:
+        self.method, self.path, self.detail, self.sent = method, path, detail, sent
+        self.attempts = attempts
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(
+            f"supabase: {method} {path} got no answer{tried} ({detail}); check network access "
+            "to api.supabase.com and retry"
+        )
+
+    def after(self, attempts: int) -> SupabaseConnectError:
+        """The same error, saying how many attempts were made."""
+        return SupabaseConnectError(
+            self.method, self.path, self.detail, sent=self.sent, attempts=attempts
+        )
+
+
+class SupabaseNotHealthyError(SupabaseError):
+    """Raised by `wait_healthy` on its deadline or when the project reached a final bad status."""
+
+    def __init__(self, project: str, ref: str, status: str, reason: str) -> None:
+        self.project, self.ref, self.status = project, ref, status
+        super().__init__(
+            f"supabase: project {project} (ref {ref}) {reason} (last status {status}); "
+            f"see https://supabase.com/dashboard/project/{ref}"
+        )

@@ -1,0 +1,278 @@
+"""`SupabaseProject`: one Supabase project, managed through the Management API.
+
+PyPI's `pulumi-supabase` is abandoned, so a dynamic provider drives `SupabaseClient`:
+
+- create: POST the project, wait until ACTIVE_HEALTHY, apply SSL enforcement and (when given)
+  network restrictions, read the API keys and the pooler. A failed create records nothing in
+  Pulumi's state, so any failure after the POST deletes the half-made project again (the error
+  says whether that worked) instead of leaving an orphan that the next `up` would duplicate.
+- diff: `name`, `organization_slug` and `region` replace the project (the API cannot change
+  them; a replacement is a new, empty database: set `protect=True` in prod). `instance_size`,
+  `ssl_enforced`, `allowed_cidrs`, `db_password` and `access_token` are updated in place.
+- update: resize (and wait healthy again), password, SSL, network restrictions; re-read outputs.
+- read (refresh): empty id when the project is gone (404 or REMOVED), else live status and keys.
+- delete: DELETE the project; already gone is fine.
+
+The provider object is pickled (dill) into the state: it holds no client, only numbers and an
+optional transport factory (tests). Each call opens its own client with the resource's secret
+`access_token`, which only travels in the Authorization header and is never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from components.cloud.errors import SupabaseError
+from components.cloud.supabase_api import (
+    SupabaseClient,
+    direct_url,
+    pooled_url,
+    split_cidrs,
+)
+from components.cloud.supabase_http import TransportFactory
+
+REPLACE_KEYS = ("name", "organization_slug", "region")
+UPDATE_KEYS = ("instance_size", "ssl_enforced", "allowed_cidrs", "db_password", "access_token")
+INPUT_KEYS = (*REPLACE_KEYS, *UPDATE_KEYS)
+SECRET_OUTPUTS = (
+    "anon_key",
+    "service_role_key",
+    "database_url",
+    "direct_url",
+    "access_token",
+    "db_password",
+)
+OUTPUT_KEYS = ("ref", "url", "status", "anon_key", "service_role_key", "database_url", "direct_url")
+WAIT_DEADLINE_S = 900.0  # provisioning usually takes 1-3 minutes
+POLL_S = 10.0
+_REQUIRED = ("name", "organization_slug", "region", "access_token", "db_password")
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    """The resource's inputs, normalised (outputs and `__provider` dropped)."""
+    return {
+        **{key: str(props[key]) for key in _REQUIRED},
+        "instance_size": str(props["instance_size"]) if props.get("instance_size") else None,
+        "ssl_enforced": bool(props.get("ssl_enforced", True)),
+        "allowed_cidrs": [str(cidr) for cidr in props.get("allowed_cidrs") or []],
+    }
+
+
+def _comparable(key: str, value: Any) -> Any:
+    if key == "allowed_cidrs":
+        return sorted(str(cidr) for cidr in value or [])
+    if key == "instance_size":
+        return value or None  # unset and "" both mean the API's default size
+    return value
+
+
+class SupabaseProjectProvider(ResourceProvider):
+    """Owns the mapping of Pulumi's lifecycle onto `SupabaseClient` calls; holds no client."""
+
+    def __init__(
+        self,
+        transport_factory: TransportFactory | None = None,
+        *,
+        wait_deadline_s: float = WAIT_DEADLINE_S,
+        poll_s: float = POLL_S,
+    ) -> None:
+        super().__init__()
+        self.transport_factory = transport_factory
+        self.wait_deadline_s, self.poll_s = wait_deadline_s, poll_s
+
+    def _client(self, props: dict[str, Any], *secrets: str) -> SupabaseClient:
+        transport = self.transport_factory() if self.transport_factory else None
+        password = str(props.get("db_password") or "")
+        token = str(props.get("access_token") or "")
+        return SupabaseClient(token, transport=transport, secrets=(password, *secrets))
+
+    def _wait(self, api: SupabaseClient, ref: str, inputs: dict[str, Any]) -> str:
+        project = api.wait_healthy(ref, self.wait_deadline_s, self.poll_s, name=inputs["name"])
+        return str(project.get("status"))
+
+    def _outputs(
+        self, api: SupabaseClient, ref: str, inputs: dict[str, Any], status: str
+    ) -> dict[str, Any]:
+        keys, pooler, password = api.api_keys(ref), api.pooler(ref), inputs["db_password"]
+        return {
+            **inputs,
+            "ref": ref,
+            "url": f"https://{ref}.supabase.co",
+            "status": status,
+            "anon_key": keys.anon,
+            "service_role_key": keys.service_role,
+            "database_url": pooled_url(ref, password, inputs["region"], pooler),
+            "direct_url": direct_url(ref, password),
+        }
+
+    @staticmethod
+    def _set_ssl(api: SupabaseClient, ref: str, enabled: bool) -> None:
+        if not api.apply_ssl_enforcement(ref, enabled):
+            raise SupabaseError(
+                f"supabase: project {ref}: SSL enforcement={enabled} was not applied yet; "
+                "run `pulumi up` again"
+            )
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = [
+            CheckFailure(key, f"supabase: {key} must not be empty")
+            for key in _REQUIRED
+            if news.get(key) == ""
+        ]
+        cidrs = news.get("allowed_cidrs")
+        if isinstance(cidrs, list) and all(isinstance(cidr, str) for cidr in cidrs):
+            try:
+                split_cidrs(cidrs)
+            except SupabaseError as exc:
+                failures.append(CheckFailure("allowed_cidrs", str(exc)))
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _inputs(props)
+        with self._client(inputs) as api:
+            ref = api.create_project(
+                inputs["name"],
+                inputs["organization_slug"],
+                inputs["region"],
+                inputs["db_password"],
+                inputs["instance_size"],
+            )
+            try:
+                status = self._wait(api, ref, inputs)
+                self._set_ssl(api, ref, inputs["ssl_enforced"])
+                if inputs["allowed_cidrs"]:  # new projects accept connections from anywhere
+                    api.apply_network_restrictions(ref, inputs["allowed_cidrs"])
+                outs = self._outputs(api, ref, inputs, status)
+            except SupabaseError as exc:
+                raise _rolled_back(api, ref, exc) from exc
+        return CreateResult(id_=ref, outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        def changed(keys: tuple[str, ...]) -> list[str]:
+            return [k for k in keys if _comparable(k, olds.get(k)) != _comparable(k, news.get(k))]
+
+        replaces, updates = changed(REPLACE_KEYS), changed(UPDATE_KEYS)
+        # Create-before-delete: if the new project cannot be made, the old one is untouched.
+        return DiffResult(
+            changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs, before = _inputs(news), _inputs({**news, **olds})
+        with self._client(inputs, before["db_password"]) as api:
+            if inputs["db_password"] != before["db_password"]:
+                api.update_database_password(id_, inputs["db_password"])
+            resize = inputs["instance_size"] and inputs["instance_size"] != before["instance_size"]
+            if resize:
+                api.set_instance_size(id_, inputs["instance_size"])
+            status = self._wait(api, id_, inputs) if resize else _status(api, id_)
+            if inputs["ssl_enforced"] != before["ssl_enforced"]:
+                self._set_ssl(api, id_, inputs["ssl_enforced"])
+            if sorted(inputs["allowed_cidrs"]) != sorted(before["allowed_cidrs"]):
+                api.apply_network_restrictions(id_, inputs["allowed_cidrs"])
+            return UpdateResult(outs=self._outputs(api, id_, inputs, status))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with self._client(props) as api:
+            project = api.get_project(id_)
+            if project is None or project.get("status") == "REMOVED":
+                return ReadResult(id_="", outs={})
+            status = str(project.get("status"))
+            outs = self._outputs(api, id_, _inputs(props), status)
+        return ReadResult(id_=id_, outs={**props, **outs})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self._client(props) as api:
+            api.delete_project(id_)
+
+
+def _status(api: SupabaseClient, ref: str) -> str:
+    project = api.get_project(ref)
+    if project is None:
+        raise SupabaseError(
+            f"supabase: project {ref} no longer exists; run `pulumi refresh` so the next "
+            "`pulumi up` creates it again"
+        )
+    return str(project.get("status"))
+
+
+def _rolled_back(api: SupabaseClient, ref: str, error: SupabaseError) -> SupabaseError:
+    try:
+        api.delete_project(ref)
+        outcome = f"project {ref} was deleted again; fix the cause and run `pulumi up` again"
+    except SupabaseError as cleanup:
+        outcome = (
+            f"deleting project {ref} failed too ({cleanup}); delete it in the dashboard "
+            "before running `pulumi up` again"
+        )
+    return SupabaseError(f"{error}; {outcome}")
+
+
+class SupabaseProject(Resource):
+    """One Supabase project: its database, API keys and connection URLs (`*` = secret).
+
+    >>> project = SupabaseProject(  # doctest: +SKIP
+    ...     "database-project", name="mentora-prod", organization_slug="acme",
+    ...     region="eu-central-1", access_token=token, db_password=password.result)
+    """
+
+    ref: pulumi.Output[str]
+    """The project ref (also the resource id)."""
+    url: pulumi.Output[str]
+    """`https://<ref>.supabase.co` (NEXT_PUBLIC_SUPABASE_URL)."""
+    status: pulumi.Output[str]
+    """The project status at the last create/update/refresh (ACTIVE_HEALTHY when usable)."""
+    anon_key: pulumi.Output[str]
+    """* Legacy anon JWT key (NEXT_PUBLIC_SUPABASE_ANON_KEY)."""
+    service_role_key: pulumi.Output[str]
+    """* Legacy service_role JWT key; bypasses RLS (SUPABASE_SERVICE_ROLE_KEY)."""
+    database_url: pulumi.Output[str]
+    """* Pooled (Supavisor) URL as `postgres`, `sslmode=require`."""
+    direct_url: pulumi.Output[str]
+    """* Direct URL `db.<ref>.supabase.co:5432` as `postgres`, `sslmode=require`."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        organization_slug: pulumi.Input[str],
+        region: pulumi.Input[str],
+        access_token: pulumi.Input[str],
+        db_password: pulumi.Input[str],
+        instance_size: pulumi.Input[str] | None = None,
+        ssl_enforced: pulumi.Input[bool] = True,
+        allowed_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            "name": name,
+            "organization_slug": organization_slug,
+            "region": region,
+            "access_token": pulumi.Output.secret(access_token),
+            "db_password": pulumi.Output.secret(db_password),
+            "instance_size": instance_size,
+            "ssl_enforced": ssl_enforced,
+            "allowed_cidrs": allowed_cidrs or [],
+            **{key: None for key in OUTPUT_KEYS},
+        }
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        super().__init__(
+            SupabaseProjectProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secret),
+        )
