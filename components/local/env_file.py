@@ -21,18 +21,31 @@ from pulumi.dynamic import (
 _KEY = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
-def render(values: dict[str, str]) -> str:
-    """dotenv text: one KEY="value" per line, sorted, with quotes and backslashes escaped.
+def _quote(value: str) -> str:
+    # Single quotes mean the same to sh, Node's dotenv and python-dotenv when the value has no
+    # quote, backslash or line break (all generated values). Else python-dotenv's double quotes.
+    # `$` is literal here, but loaders that interpolate (python-dotenv, Next.js) may expand it.
+    if not any(char in value for char in "'\\\n\r"):
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
 
-    >>> render({"B": 'say "hi"', "A": "1"}).splitlines()[1:]
-    ['A="1"', 'B="say \\\\"hi\\\\""']
+
+def render(values: dict[str, str]) -> str:
+    """dotenv text: one KEY='value' per line, sorted; double quotes with escapes when needed.
+
+    >>> print(render({"B": "it's", "A": "p@ss${X}"}), end="")
+    # Written by `pulumi up -s local` (mentora-infra). Do not commit.
+    A='p@ss${X}'
+    B="it's"
     """
     lines = ["# Written by `pulumi up -s local` (mentora-infra). Do not commit."]
     for key in sorted(values):
         if not _KEY.match(key):
-            raise ValueError(f"env file: {key!r} is not a valid variable name")
-        value = str(values[key]).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        lines.append(f'{key}="{value}"')
+            raise ValueError(
+                f"env file: {key!r} is not a valid variable name; use A-Z, 0-9 and _ only"
+            )
+        lines.append(f"{key}={_quote(str(values[key]))}")
     return "\n".join(lines) + "\n"
 
 
@@ -61,6 +74,7 @@ class EnvFileProvider(ResourceProvider):
         return CreateResult(id_="env-file", outs=self._write(props))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # `present` False: `read` found the file edited by hand; rewrite it.
         changed = olds.get("values") != news.get("values") or olds.get("path") != news.get("path")
         return DiffResult(changes=changed or not olds.get("present", True), replaces=[])
 
@@ -71,7 +85,9 @@ class EnvFileProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         path = Path(props["path"])
-        present = path.is_file() and path.read_text() == render(props["values"])
+        if not path.is_file():
+            return ReadResult(id_="", outs={})  # gone: the next `up` creates it again
+        present = path.read_text() == render(props["values"])
         return ReadResult(id_=id_, outs={**props, "present": present})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -79,7 +95,7 @@ class EnvFileProvider(ResourceProvider):
 
 
 class EnvFile(Resource):
-    """A dotenv file holding the stack's env (secret values; the file is mode 0600)."""
+    """A dotenv file holding the stack's env; owns that file (mode 0600, values secret)."""
 
     path: pulumi.Output[str]
     keys: pulumi.Output[list[str]]
@@ -93,4 +109,5 @@ class EnvFile(Resource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"path": path, "values": pulumi.Output.secret(values), "keys": None}
-        super().__init__(EnvFileProvider(), name, props, opts)
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["values"])
+        super().__init__(EnvFileProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -21,6 +23,9 @@ from components.local.errors import (
 
 HOST = "127.0.0.1"
 START_DEADLINE_S = 30.0
+# In every data dir a provider creates: a folder without it is never emptied by `create`.
+OWNED_MARKER = ".mentora-local"
+_log = logging.getLogger("mentora.local")
 
 
 def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
@@ -40,27 +45,48 @@ def require_free_port(service: str, port: int, config_key: str) -> None:
 
 
 def wait_until(
-    service: str, ready: Callable[[], bool], what: str, deadline_s: float = START_DEADLINE_S
+    service: str,
+    ready: Callable[[], bool],
+    what: str,
+    deadline_s: float = START_DEADLINE_S,
+    hint: str = "see the server log in its data folder",
 ) -> None:
-    """Poll `ready` with backoff until it holds or the deadline passes (tenacity)."""
+    """Poll `ready` with backoff until it holds; each attempt is logged, the deadline is hard.
+
+    >>> wait_until("demo", lambda: True, "nothing")
+    """
     from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+    def describe(state: Any) -> None:
+        _log.info(
+            "%s: waiting for %s (attempt %d, %.1fs of %gs)",
+            service,
+            what,
+            state.attempt_number,
+            state.seconds_since_start or 0.0,
+            deadline_s,
+        )
 
     retrying = Retrying(
         stop=stop_after_delay(deadline_s),
         wait=wait_exponential(multiplier=0.02, max=0.5),
         retry=retry_if_result(lambda ok: not ok),
+        before_sleep=describe,
         retry_error_callback=lambda _state: False,
     )
     if not retrying(ready):
-        raise ServerStartError(
-            f"{service}: {what} did not happen within {deadline_s:g}s after start "
-            "(see the server log in its data folder)"
-        )
+        raise ServerStartError(f"{service}: {what} did not happen within {deadline_s:g}s; {hint}")
 
 
-def wait_for_port(service: str, port: int, deadline_s: float = START_DEADLINE_S) -> None:
+def wait_for_port(
+    service: str, port: int, deadline_s: float = START_DEADLINE_S, hint: str | None = None
+) -> None:
     """Wait until the server accepts connections on 127.0.0.1:`port`."""
-    wait_until(service, lambda: port_open(port), f"a connection on {HOST}:{port}", deadline_s)
+    what = f"a connection on {HOST}:{port}"
+    if hint is None:
+        wait_until(service, lambda: port_open(port), what, deadline_s)
+    else:
+        wait_until(service, lambda: port_open(port), what, deadline_s, hint)
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -89,30 +115,72 @@ def read_pid(pid_file: Path) -> int | None:
 
 def stop_pid(pid: int | None, deadline_s: float = 10.0) -> None:
     """SIGTERM, then SIGKILL after the deadline; returns once the process is gone."""
-    if not pid_alive(pid):
-        return
-    assert pid is not None
-    os.kill(pid, signal.SIGTERM)
-    end = time.monotonic() + deadline_s
-    while pid_alive(pid) and time.monotonic() < end:
-        time.sleep(0.05)
+    for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
+        if not pid_alive(pid):
+            return
+        assert pid is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        end = time.monotonic() + wait_s
+        while pid_alive(pid) and time.monotonic() < end:
+            time.sleep(0.05)
     if pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        raise LocalServerError(f"process {pid} survived SIGKILL; stop it by hand")
+
+
+def _unsafe_reason(path: Path) -> str | None:
+    if not path.is_absolute() or len(path.parts) < 3:
+        return "is not an absolute folder at least two levels below /"
+    if path.is_symlink():
+        return "is a symbolic link"
+    real = Path(os.path.realpath(path))
+    for protected in (Path.home(), Path.cwd()):
+        protected = Path(os.path.realpath(protected))
+        if real == protected or real in protected.parents:
+            return f"would contain {protected}"
+    return None
 
 
 def guarded_data_dir(service: str, data_dir: str) -> Path:
-    """The data dir as an absolute path; refuse paths that could hold anything else."""
+    """The data dir as an absolute path; refuse paths that could hold anything else.
+
+    >>> guarded_data_dir("demo", "relative/dir")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    components.local.errors.UnsafePathError: demo: data dir 'relative/dir' is not an absolute ...
+    """
     path = Path(data_dir)
-    if not path.is_absolute() or len(path.parts) < 3 or path.name in ("", "/"):
+    reason = _unsafe_reason(path)
+    if reason:
         raise UnsafePathError(
-            f"{service}: data dir {data_dir!r} must be an absolute folder of its own; "
-            "set mentora:stateDir to a dedicated folder"
+            f"{service}: data dir {data_dir!r} {reason}; "
+            "set mentora:stateDir in Pulumi.local.yaml to a dedicated folder"
         )
     return path
 
 
+def claim_data_dir(service: str, data_dir: str) -> Path:
+    """A fresh, private (0700) data dir for `create`, marked as ours.
+
+    A non-empty folder without the marker was not made by these providers: refuse to touch it.
+    """
+    path = guarded_data_dir(service, data_dir)
+    if path.is_dir() and any(path.iterdir()) and not (path / OWNED_MARKER).is_file():
+        raise UnsafePathError(
+            f"{service}: data dir {data_dir} already holds files mentora-infra did not create; "
+            "set mentora:stateDir in Pulumi.local.yaml to a dedicated folder, or empty it"
+        )
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700, parents=True)
+    (path / OWNED_MARKER).write_text("created by a mentora-infra local provider\n")
+    return path
+
+
 def remove_data_dir(service: str, data_dir: str) -> None:
-    shutil.rmtree(guarded_data_dir(service, data_dir), ignore_errors=True)
+    """rm -rf of the data dir itself only (never a symlink, an ancestor, home or cwd)."""
+    path = guarded_data_dir(service, data_dir)
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        raise LocalServerError(f"{service}: could not remove {path}; remove it by hand")
 
 
 def run(
@@ -131,7 +199,7 @@ def run(
         raise LocalServerError(
             f"{service}: {Path(cmd[0]).name} failed (exit {proc.returncode}): " + " | ".join(tail)
         )
-    return proc.stdout
+    return str(proc.stdout)
 
 
 def changed_keys(olds: dict[str, Any], news: dict[str, Any], keys: tuple[str, ...]) -> list[str]:

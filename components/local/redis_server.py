@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import shutil
 import subprocess
@@ -24,8 +25,17 @@ SERVICE = "redis"
 SECRET_OUTPUTS = ("password", "url")
 
 
+def _quoted(path: Path) -> str:
+    # redis.conf strings: double quotes with backslash escapes, like JSON's for plain text.
+    return json.dumps(str(path), ensure_ascii=False)
+
+
 def _config(port: int, data_dir: Path, password: str) -> str:
-    # Fed on stdin: the only trace of the password is its sha256 in the server's memory.
+    """redis.conf text for `redis-server -`; the password appears only as its sha256.
+
+    >>> "secret" in _config(6390, Path("/tmp/r"), "secret")
+    False
+    """
     digest = hashlib.sha256(password.encode()).hexdigest()
     return "\n".join(
         [
@@ -33,10 +43,12 @@ def _config(port: int, data_dir: Path, password: str) -> str:
             f"bind {processes.HOST}",
             "protected-mode yes",
             "daemonize yes",
-            f"dir {data_dir}",
-            f"pidfile {data_dir / 'redis.pid'}",
-            f"logfile {data_dir / 'redis.log'}",
+            f"dir {_quoted(data_dir)}",
+            f"pidfile {_quoted(data_dir / 'redis.pid')}",
+            f"logfile {_quoted(data_dir / 'redis.log')}",
             "appendonly yes",
+            # Every write reaches the disk before the reply: a crash loses nothing (local scale).
+            "appendfsync always",
             "save 60 1000",
             f"user default on #{digest} ~* &* +@all",
             "",
@@ -55,7 +67,6 @@ class RedisProvider(LocalServerProvider):
                 "(or: apt-get install redis-server)"
             )
         data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-        data_dir.mkdir(parents=True, exist_ok=True)
         config = _config(int(props["port"]), data_dir, password)
         try:
             # A session of its own: the engine kills the provider's process group when it exits.
@@ -71,9 +82,13 @@ class RedisProvider(LocalServerProvider):
         except subprocess.TimeoutExpired:
             raise LocalServerError("redis: redis-server did not daemonize within 15s") from None
         if proc.returncode != 0:
-            raise LocalServerError(f"redis: redis-server failed to start: {proc.stderr.strip()}")
+            output = (proc.stderr or proc.stdout).strip()[-500:]
+            raise LocalServerError(f"redis: redis-server failed to start: {output}")
         processes.wait_until(
-            SERVICE, lambda: self._running(props), f"redis on port {props['port']}"
+            SERVICE,
+            lambda: self._running(props),
+            f"redis-server accepting connections on {processes.HOST}:{props['port']}",
+            hint=f"see {data_dir / 'redis.log'}",
         )
 
     def _pid(self, props: dict[str, Any]) -> int | None:
@@ -95,9 +110,14 @@ class RedisProvider(LocalServerProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         processes.require_free_port(SERVICE, int(props["port"]), "redisPort")
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+        processes.claim_data_dir(SERVICE, props["data_dir"])
         password = secrets.token_urlsafe(24)
-        self._start(props, password)
+        try:
+            self._start(props, password)
+        except BaseException:
+            # Free the port; the folder stays for its log (the next create empties it).
+            processes.stop_pid(self._pid(props))
+            raise
         return CreateResult(id_=f"redis-{int(props['port'])}", outs=self._outputs(props, password))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -1,8 +1,13 @@
 """`S3Server`: an S3-compatible store (moto) on 127.0.0.1 with IAM auth and a private bucket.
 
 moto keeps everything in memory: a restart of the server (after a crash, on `pulumi up
---refresh`) issues new credentials and an empty bucket. Dependents pick the new keys up because
-they are outputs of this resource.
+--refresh`) issues new credentials and an empty bucket; objects do NOT survive a restart of the
+local store. Dependents (the env file, the app) pick the new keys up: they are outputs here.
+
+The server process is `python -m components.local.s3_server PORT`: moto's WSGI app behind a guard
+that answers 403 to unsigned requests (moto itself crashes with a 500 on an anonymous LIST/PUT)
+and to `/moto-api/*` (unauthenticated: it could dump every key or switch IAM auth off).
+moto checks IAM auth on header-signed requests only: presigned URLs get a 501 here.
 """
 
 from __future__ import annotations
@@ -21,12 +26,20 @@ from pulumi.dynamic import (
 )
 
 from components.local import processes
-from components.local.errors import LocalServerError
+from components.local.errors import LocalServerError, ServerStartError
 from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "storage"
 APP_USER = "mentora-app"
 SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
+_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>'
+)
+_DENIED = ("403 Forbidden", _XML % (b"AccessDenied", b"Access Denied"))
+_PRESIGNED = (
+    "501 Not Implemented",
+    _XML % (b"NotImplemented", b"The local store (moto with IAM auth) cannot check presigned URLs"),
+)
 # IAM calls that run before auth is enforced: create user, create access key, put user policy.
 UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
 
@@ -67,11 +80,16 @@ class S3Provider(LocalServerProvider):
 
     def _start(self, props: dict[str, Any]) -> dict[str, str]:
         data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-        data_dir.mkdir(parents=True, exist_ok=True)
         port = int(props["port"])
-        moto = Path(sys.executable).with_name("moto_server")
-        command = [str(moto), "-H", processes.HOST, "-p", str(port)]
-        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(UNAUTHENTICATED_BOOTSTRAP_CALLS)}
+        command = [sys.executable, "-m", "components.local.s3_server", str(port)]
+        # The server runs this very module: from the checkout the provider was loaded from.
+        root = str(Path(__file__).resolve().parents[2])
+        python_path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        env = {
+            **os.environ,
+            "PYTHONPATH": python_path,
+            "INITIAL_NO_AUTH_ACTION_COUNT": str(UNAUTHENTICATED_BOOTSTRAP_CALLS),
+        }
         with open(data_dir / "moto.log", "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.Popen(
@@ -84,7 +102,14 @@ class S3Provider(LocalServerProvider):
                 cwd=data_dir,
             )
         (data_dir / "moto.pid").write_text(str(proc.pid))
-        processes.wait_for_port(SERVICE, port)
+        hint = f"see {data_dir / 'moto.log'}"
+
+        def ready() -> bool:
+            if proc.poll() is not None:  # fail fast instead of waiting out the deadline
+                raise ServerStartError(f"storage: the S3 store exited ({proc.returncode}); {hint}")
+            return processes.port_open(port)
+
+        processes.wait_until(SERVICE, ready, f"a connection on {processes.HOST}:{port}", hint=hint)
         return self._provision(props)
 
     def _provision(self, props: dict[str, Any]) -> dict[str, str]:
@@ -134,13 +159,14 @@ class S3Provider(LocalServerProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         processes.require_free_port(SERVICE, int(props["port"]), "storagePort")
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+        processes.claim_data_dir(SERVICE, props["data_dir"])
         try:
             keys = self._start(props)
-        except LocalServerError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - botocore errors: name the failing step
-            self.delete("", props)
+        except BaseException as exc:
+            # Free the port; the folder stays for its log (the next create empties it).
+            processes.stop_pid(self._pid(props))
+            if isinstance(exc, LocalServerError) or not isinstance(exc, Exception):
+                raise
             raise LocalServerError(
                 f"storage: provisioning the local S3 store failed: {exc}"
             ) from None
@@ -182,3 +208,38 @@ class S3Server(LocalServerResource):
         inputs = {"port": port, "data_dir": data_dir, "bucket": bucket, "region": region}
         outputs = ("endpoint", "running")
         super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts)
+
+
+def _guard(app: Any) -> Any:
+    """WSGI middleware: 403 for unsigned requests and for moto's own control API."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        control_api = environ.get("PATH_INFO", "").startswith("/moto-api")
+        if "HTTP_AUTHORIZATION" in environ and not control_api:
+            return app(environ, start_response)
+        presigned = "Signature=" in environ.get("QUERY_STRING", "")
+        status, body = _PRESIGNED if presigned else _DENIED
+        start_response(
+            status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return guarded
+
+
+def serve(port: int) -> None:
+    """Run the guarded moto server on 127.0.0.1:`port` until SIGTERM (the store's process)."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    app = _guard(DomainDispatcherApplication(create_backend_app))
+    run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

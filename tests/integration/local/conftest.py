@@ -1,0 +1,47 @@
+"""Fixtures for the local providers against real servers: free ports and a state folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.local import processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def kill_hard(pid: int | None) -> None:
+    """SIGKILL, as a crash would, and wait until the process is gone."""
+    assert pid is not None and processes.pid_alive(pid)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while processes.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not processes.pid_alive(pid)
+
+
+def files_containing(root: Path, secret: str) -> list[Path]:
+    """Files under `root` whose bytes contain `secret` (plaintext leaks on disk)."""
+    needle = secret.encode()
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: its 0700 parents would hide the data dir from the postgres user.
+    base = Path(tempfile.mkdtemp(prefix="mentora-local-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
