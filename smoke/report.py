@@ -1,128 +1,116 @@
-"""Per-check measurements and the per-service summary printed at the end of a smoke run."""
+"""The per-service summary printed at the end of a smoke run, and the `--json-report` document.
+
+>>> print("\\n".join(render({"cache": ServiceTally(passed=6, slowest_ms=1.2)})))  # doctest: +SKIP
+service    passed failed skipped slowest ms
+cache           6      0       0        1.2  ok
+SMOKE: all 6 checks passed
+"""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-SERVICES = ("database", "cache", "storage", "app")
-
-
-def service_of(nodeid: str) -> str:
-    """`smoke/test_cache.py::test_ping` -> `cache`."""
-    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    return module.removeprefix("test_").removesuffix(".py")
+from smoke.checks import SERVICES, service_of
 
 
 @dataclass
-class Measure:
-    """What one check records: the (redacted) target, its latency and how many attempts it took."""
+class CheckOutcome:
+    """One check over all its phases (setup, call, teardown): the worst outcome wins."""
 
-    item: pytest.Item
+    check: str
+    service: str
+    outcome: str = "passed"
     target: str = ""
+    duration_s: float = 0.0
+    latency_ms: float | None = None
     attempts: int = 0
-    latency_ms: float = 0.0
+    error_class: str | None = None
 
-    @contextmanager
-    def timed(self, target: str) -> Iterator[None]:
-        """Time one network interaction with `target` (already redacted)."""
-        self.target = target
-        self.attempts += 1
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.latency_ms += (time.perf_counter() - start) * 1000
-            self.item.user_properties[:] = [
-                ("service", service_of(self.item.nodeid)),
-                ("target", self.target),
-                ("latency_ms", f"{self.latency_ms:.1f}"),
-                ("attempts", str(self.attempts)),
-            ]
+    @property
+    def slowest_ms(self) -> float:
+        """The recorded network latency, else the check's wall time (e.g. a failed connect)."""
+        return self.latency_ms if self.latency_ms is not None else self.duration_s * 1000
 
 
 @dataclass
 class ServiceTally:
+    """One row of the summary table."""
+
     passed: int = 0
     failed: int = 0
     skipped: int = 0
     slowest_ms: float = 0.0
 
 
-def tally(reports: list[pytest.TestReport]) -> dict[str, ServiceTally]:
-    """Count outcomes per service (a setup error counts as a failed check)."""
-    table: dict[str, ServiceTally] = {}
+def outcomes(reports: Iterable[Any]) -> list[CheckOutcome]:
+    """Merge the setup/call/teardown reports of each check, in the order checks ran."""
+    merged: dict[str, CheckOutcome] = {}
     for report in reports:
-        if report.when != "call" and not (report.failed or report.skipped):
-            continue
-        row = table.setdefault(service_of(report.nodeid), ServiceTally())
-        if report.skipped:
-            row.skipped += 1
-        elif report.failed:
-            row.failed += 1
-        else:
-            row.passed += 1
-        latency = dict(report.user_properties).get("latency_ms")
-        if latency:
-            row.slowest_ms = max(row.slowest_ms, float(latency))
+        row = merged.setdefault(
+            report.nodeid, CheckOutcome(report.nodeid, service_of(report.nodeid))
+        )
+        row.duration_s += report.duration
+        if report.failed:
+            row.outcome = "failed"
+        elif report.skipped and row.outcome != "failed":
+            row.outcome = "skipped"
+        props = dict(report.user_properties)
+        row.target = props.get("target", row.target)
+        if "latency_ms" in props:
+            row.latency_ms = float(props["latency_ms"])
+        row.attempts = int(props.get("attempts", row.attempts))
+        row.error_class = props.get("error_class", row.error_class)
+    return list(merged.values())
+
+
+def tally(checks: Iterable[CheckOutcome]) -> dict[str, ServiceTally]:
+    """Count outcomes per service (a setup or teardown error counts as a failed check)."""
+    table: dict[str, ServiceTally] = {}
+    for check in checks:
+        row = table.setdefault(check.service, ServiceTally())
+        setattr(row, check.outcome, getattr(row, check.outcome) + 1)
+        if check.outcome != "skipped":
+            row.slowest_ms = max(row.slowest_ms, check.slowest_ms)
     return table
 
 
 def render(table: dict[str, ServiceTally]) -> list[str]:
-    """The summary like the guide's Phase 9 one, then a one-line verdict."""
+    """The table like the guide's Phase 9 summary, then the one-line verdict."""
     lines = [f"{'service':<10} {'passed':>6} {'failed':>6} {'skipped':>7} {'slowest ms':>10}"]
     order = [s for s in SERVICES if s in table] + sorted(set(table) - set(SERVICES))
     for name in order:
         row = table[name]
-        mark = "FAIL" if row.failed else "ok"
+        mark = "FAIL" if row.failed else ("skip" if not row.passed else "ok")
         lines.append(
             f"{name:<10} {row.passed:>6} {row.failed:>6} {row.skipped:>7} "
             f"{row.slowest_ms:>10.1f}  {mark}"
         )
     failed = [name for name in order if table[name].failed]
-    total = sum(r.passed for r in table.values())
     if failed:
         lines.append(f"SMOKE: FAILED (services: {', '.join(failed)})")
     else:
-        lines.append(f"SMOKE: all {total} checks passed")
+        passed = sum(r.passed for r in table.values())
+        skipped = sum(r.skipped for r in table.values())
+        verdict = f"all {passed} checks passed" if passed else "no check ran"
+        lines.append(f"SMOKE: {verdict}" + (f" ({skipped} skipped)" if skipped else ""))
     return lines
 
 
-def records(reports: list[pytest.TestReport]) -> list[dict[str, object]]:
-    """One record per check, the same facts the junit properties carry."""
-    out: list[dict[str, object]] = []
-    for report in reports:
-        if report.when != "call" and not (report.failed or report.skipped):
-            continue
-        props = dict(report.user_properties)
-        out.append(
-            {
-                "check": report.nodeid,
-                "service": service_of(report.nodeid),
-                "outcome": "failed" if report.failed else report.outcome,
-                "target": props.get("target", ""),
-                "duration_s": round(report.duration, 4),
-                "latency_ms": float(props.get("latency_ms", 0) or 0),
-                "attempts": int(props.get("attempts", 0) or 0),
-                "error_class": props.get("error_class"),
-            }
-        )
-    return out
-
-
-def write_json(path: Path, reports: list[pytest.TestReport]) -> None:
-    """The machine-readable report (`--json-report`); secrets are already redacted."""
-    table = tally(reports)
+def write_json(path: Path, checks: list[CheckOutcome]) -> None:
+    """The machine-readable report (`--json-report`): one record per check, the same facts the
+    junit properties carry; targets are already redacted."""
+    table = tally(checks)
     document = {
         "passed": not any(row.failed for row in table.values()),
-        "services": {name: vars(row) for name, row in table.items()},
-        "checks": records(reports),
+        "services": {name: asdict(row) for name, row in table.items()},
+        "checks": [
+            {**asdict(c), "duration_s": round(c.duration_s, 4), "latency_ms": c.latency_ms or 0.0}
+            for c in checks
+        ],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -1,100 +1,116 @@
-"""App checks against the deployed app's contract (docs/app-contract.md)."""
+"""App checks against the deployed app's contract (docs/app-contract.md): health, rate limit,
+Inngest functions. Skipped, with the reason printed, when the stack has no `app_url` output."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from smoke.checks import CheckRecorder, unreachable
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
-from smoke.report import Measure
 
 BURST = 25
+HEALTH_PROBE_S = 2  # the contract lets /api/health take up to its probes' 2 s deadline
+NO_APP = "stack has no app_url output (it deploys no app; the contract is docs/app-contract.md)"
 
 
 @pytest.fixture(scope="module")
 def app_url(outputs: StackOutputs) -> str:
     if not outputs.app_url:
-        pytest.skip(f"stack '{outputs.stack}' has no app_url output: it deploys no app")
+        pytest.skip(NO_APP)
     return outputs.app_url
 
 
-def get(url: str, timeout_s: float) -> Any:
+def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: Any) -> Any:
+    """One HTTP call with a timeout; no answer fails the check naming the app and the fix."""
     import httpx
 
     try:
-        return httpx.get(url, timeout=timeout_s)
+        return httpx.request(method, url, timeout=timeout_s, **kw)
     except httpx.HTTPError as exc:
-        pytest.fail(f"app: GET {url} failed ({type(exc).__name__}) (is the app up?)", False)
+        what = f"{method} {urlsplit(url).path or '/'}"
+        raise unreachable("app", what, url, exc, outputs.stack) from None
+
+
+def json_of(response: Any, path: str) -> Any:
+    """The JSON body, or a failure naming the path and status when there is none."""
+    try:
+        return response.json()
+    except ValueError:
+        pytest.fail(f"app: {path} answered {response.status_code} without JSON", pytrace=False)
 
 
 def test_health_reports_every_service_healthy(
-    app_url: str, measure: Measure, timeout_s: float
+    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
-    with measure.timed(f"{app_url}/api/health"):
-        response = get(f"{app_url}/api/health", timeout_s + 2)
-    body = response.json()
-    sick = sorted(n for n, s in body.get("services", {}).items() if not s.get("healthy"))
-    assert response.status_code == 200, (
+    url = f"{app_url}/api/health"
+    with check.timed(url):
+        response = http(outputs, "GET", url, timeout_s + HEALTH_PROBE_S)
+    body = json_of(response, "/api/health")
+    services = body.get("services", {}) if isinstance(body, dict) else {}
+    sick = sorted(n for n, s in services.items() if not s.get("healthy"))
+    assert response.status_code == 200 and body.get("status") == "healthy", (
         f"app: /api/health answered {response.status_code} ({body.get('status')}); "
         f"unhealthy: {', '.join(sick) or 'none reported'}"
     )
-    assert body["status"] == "healthy"
-    assert {"database", "cache"} <= set(body["services"])
-    assert all(isinstance(s["latency"], int | float) for s in body["services"].values())
+    assert {"database", "cache"} <= set(services), f"app: /api/health lists only {sorted(services)}"
+    assert all(isinstance(s.get("latency"), int | float) for s in services.values())
 
 
 @pytest.mark.writes
 def test_rate_limit_refuses_exactly_the_excess(
-    app_url: str, measure: Measure, timeout_s: float, run_id: str
+    app_url: str, check: CheckRecorder, timeout_s: float, run_id: str
 ) -> None:
     import httpx
 
     async def burst() -> list[httpx.Response]:
         headers = {"X-Client-Id": f"smoke-{run_id}"}
-        async with httpx.AsyncClient(timeout=timeout_s + 2) as client:
-            return list(
-                await asyncio.gather(
-                    *(
-                        client.post(
-                            f"{app_url}/api/chat", json={"message": "Test"}, headers=headers
-                        )
-                        for _ in range(BURST)
-                    )
-                )
+        async with httpx.AsyncClient(timeout=timeout_s + HEALTH_PROBE_S) as client:
+            calls = (
+                client.post(f"{app_url}/api/chat", json={"message": "Test"}, headers=headers)
+                for _ in range(BURST)
             )
+            return list(await asyncio.gather(*calls))
 
-    with measure.timed(f"{app_url}/api/chat x{BURST}"):
-        responses = asyncio.run(burst())
-    limit = int(responses[0].headers["X-RateLimit-Limit"])
-    refused = [r for r in responses if r.status_code == 429]
+    with check.timed(f"{app_url}/api/chat x{BURST}"):
+        try:
+            responses = asyncio.run(burst())
+        except httpx.HTTPError as exc:
+            pytest.fail(f"app: burst on /api/chat failed ({type(exc).__name__})", pytrace=False)
     others = sorted({r.status_code for r in responses} - {200, 429})
     assert not others, f"app: /api/chat answered {others}"
+    limit_header = responses[0].headers.get("X-RateLimit-Limit")
+    assert limit_header, "app: /api/chat answers without X-RateLimit-Limit"
+    limit = int(limit_header)
+    refused = [r for r in responses if r.status_code == 429]
     assert len(refused) == max(0, BURST - limit), (
         f"app: {len(refused)} of {BURST} requests refused, expected {max(0, BURST - limit)} "
         f"(limit {limit}/min)"
     )
     for response in refused:
-        assert int(response.headers["Retry-After"]) >= 1
-        assert response.headers["X-RateLimit-Remaining"] == "0"
+        assert int(response.headers.get("Retry-After", "0")) >= 1, "app: 429 without Retry-After"
+        assert response.headers.get("X-RateLimit-Remaining") == "0"
         assert "X-RateLimit-Reset" in response.headers
 
 
 def test_inngest_serves_the_guide_functions(
-    app_url: str, measure: Measure, timeout_s: float
+    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
-    with measure.timed(f"{app_url}/api/inngest"):
-        response = get(f"{app_url}/api/inngest", timeout_s)
+    url = f"{app_url}/api/inngest"
+    with check.timed(url):
+        response = http(outputs, "GET", url, timeout_s)
     if response.status_code == 401:
         pytest.skip(
-            "app: /api/inngest is in cloud mode (unsigned GET answers 401); the signed "
+            "app: /api/inngest is in cloud mode (an unsigned GET answers 401); the signed "
             "introspection check is not implemented yet"
         )
     assert response.status_code == 200, f"app: /api/inngest answered {response.status_code}"
-    body = response.json()
+    body = json_of(response, "/api/inngest")
     ids = {f["id"] if isinstance(f, dict) else f for f in body.get("functions", [])}
-    missing = sorted(set(GUIDE_FUNCTIONS) - ids)
+    missing = [f for f in GUIDE_FUNCTIONS if f not in ids]
     assert not missing, f"app: Inngest functions missing: {', '.join(missing)}"
     assert body.get("function_count") == len(ids)

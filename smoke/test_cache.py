@@ -1,104 +1,141 @@
-"""Cache checks on `smoke:<run>:` keys: ping, set/get, setex + ttl, incr, del, cache-aside."""
+"""Cache checks on `smoke:<run-id>:` keys: ping, set/get, setex + ttl, incr, del, cache-aside.
+
+Every key gets a TTL, and the module's finalizer deletes all of this run's keys even when a
+check fails, so a smoke run leaves nothing behind.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from smoke.checks import CheckRecorder, call_failed, unreachable
 from smoke.outputs import StackOutputs
-from smoke.report import Measure
-from smoke.targets import shown, unreachable
+from smoke.redact import redact_url
+
+KEY_TTL_S = 60
+
+
+@dataclass(frozen=True)
+class Cache:
+    """A connected client, the redacted target and this run's key prefix."""
+
+    client: Any
+    target: str
+    prefix: str
 
 
 @pytest.fixture(scope="module")
-def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Any]:
+def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cache]:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     client = redis.Redis.from_url(
         outputs.redis_url,
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
-        retry_on_timeout=False,
+        # redis-py retries 10 times by default: a dead server would take many timeouts to fail.
+        retry=Retry(NoBackoff(), 0),
     )
     try:
         client.ping()
     except redis.RedisError as exc:
         client.close()
-        raise unreachable("cache", "redis", outputs.redis_url, exc) from None
-    yield client
+        raise unreachable("cache", "redis", outputs.redis_url, exc, outputs.stack) from None
+    prefix = f"smoke:{run_id}:"
+    yield Cache(client, redact_url(outputs.redis_url), prefix)
     try:  # cleanup runs whatever the checks did
-        keys = list(client.scan_iter(match=f"smoke:{run_id}:*", count=100))
+        keys = list(client.scan_iter(match=f"{prefix}*", count=100))
         if keys:
             client.delete(*keys)
+    except redis.RedisError as exc:
+        raise call_failed("cache", f"cleanup of {prefix}* keys", outputs.redis_url, exc) from None
     finally:
         client.close()
 
 
 @pytest.fixture
-def key(run_id: str, request: pytest.FixtureRequest) -> Callable[[str], str]:
-    return lambda name: f"smoke:{run_id}:{request.node.name}:{name}"
+def key(cache: Cache, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """`key("k")` -> `smoke:<run-id>:<check>:k`."""
+    return lambda name: f"{cache.prefix}{request.node.name}:{name}"
 
 
-def test_ping(cache: Any, measure: Measure, outputs: StackOutputs) -> None:
-    with measure.timed(shown(outputs.redis_url)):
-        assert cache.ping() is True
-
-
-@pytest.mark.writes
-def test_set_get(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
-    with measure.timed(shown(outputs.redis_url)):
-        cache.set(key("k"), "Hello Redis!", ex=60)
-        assert cache.get(key("k")) == b"Hello Redis!"
+def test_ping(cache: Cache, check: CheckRecorder) -> None:
+    with check.timed(cache.target):
+        assert cache.client.ping() is True
 
 
 @pytest.mark.writes
-def test_setex_ttl(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
-    with measure.timed(shown(outputs.redis_url)):
-        cache.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
-        assert 0 < cache.ttl(key("ttl")) <= 5
+def test_set_get(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+    with check.timed(cache.target):
+        cache.client.set(key("k"), "Hello Redis!", ex=KEY_TTL_S)
+        value = cache.client.get(key("k"))
+    assert value == b"Hello Redis!", f"cache: GET after SET returned {value!r}"
 
 
 @pytest.mark.writes
-def test_incr(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
-    with measure.timed(shown(outputs.redis_url)):
-        assert cache.incr(key("counter")) == 1
-        assert cache.incr(key("counter")) == 2
-        cache.expire(key("counter"), 60)
+def test_setex_ttl(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+    with check.timed(cache.target):
+        # The guide's SETEX itself (redis-py 8 deprecates its `setex` wrapper).
+        cache.client.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
+        ttl = cache.client.ttl(key("ttl"))
+    assert 0 < ttl <= 5, f"cache: TTL after SETEX 5 is {ttl}"
 
 
 @pytest.mark.writes
-def test_del(cache: Any, measure: Measure, outputs: StackOutputs, key: Any) -> None:
-    with measure.timed(shown(outputs.redis_url)):
-        cache.set(key("gone"), "x", ex=60)
-        assert cache.delete(key("gone")) == 1
-        assert cache.get(key("gone")) is None
+def test_incr(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+    with check.timed(cache.target):
+        # INCR itself, as the guide's rate limiter uses it (redis-py's `incr` sends INCRBY).
+        first = cache.client.execute_command("INCR", key("counter"))
+        cache.client.expire(key("counter"), KEY_TTL_S)
+        second = cache.client.execute_command("INCR", key("counter"))
+    assert (first, second) == (1, 2), f"cache: INCR counted {first}, {second}"
 
 
-def get_or_compute(cache: Any, name: str, compute: Callable[[], Any], ttl: int) -> Any:
-    """The cache-aside pattern of the guide's cache service."""
-    hit = cache.get(name)
+@pytest.mark.writes
+def test_del(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+    with check.timed(cache.target):
+        cache.client.set(key("gone"), "x", ex=KEY_TTL_S)
+        deleted = cache.client.delete(key("gone"))
+        after = cache.client.get(key("gone"))
+    assert (deleted, after) == (1, None), (
+        f"cache: DEL removed {deleted} key(s), GET gives {after!r}"
+    )
+
+
+def get_or_compute(client: Any, name: str, compute: Callable[[], Any], ttl_s: int) -> Any:
+    """The cache-aside pattern of the guide's cache service: a hit returns the cached JSON, a
+    miss computes the value and caches it for `ttl_s` seconds.
+
+    >>> get_or_compute(redis_client, "smoke:x:video", lambda: {"id": "123"}, 60)  # doctest: +SKIP
+    {'id': '123'}
+    """
+    hit = client.get(name)
     if hit is not None:
         return json.loads(hit)
     value = compute()
-    cache.set(name, json.dumps(value), ex=ttl)
+    client.set(name, json.dumps(value), ex=ttl_s)
     return value
 
 
 @pytest.mark.writes
 def test_cache_aside_miss_then_hit(
-    cache: Any, measure: Measure, outputs: StackOutputs, key: Any
+    cache: Cache, check: CheckRecorder, key: Callable[[str], str]
 ) -> None:
-    calls: list[int] = []
+    computed: list[int] = []
     data = {"id": "123", "name": "Test Video"}
 
     def compute() -> dict[str, str]:
-        calls.append(1)
+        computed.append(1)
         return data
 
-    with measure.timed(shown(outputs.redis_url)):
-        assert get_or_compute(cache, key("video"), compute, 60) == data
-        assert get_or_compute(cache, key("video"), compute, 60) == data
-    assert calls == [1], "cache-aside: the second read recomputed instead of hitting the cache"
+    with check.timed(cache.target):
+        first = get_or_compute(cache.client, key("video"), compute, KEY_TTL_S)
+        second = get_or_compute(cache.client, key("video"), compute, KEY_TTL_S)
+    assert first == second == data, f"cache-aside returned {first!r}, then {second!r}"
+    assert len(computed) == 1, "cache: cache-aside recomputed on the second read (no cache hit)"

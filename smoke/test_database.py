@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from smoke.guide import GUIDE_TABLES
-from smoke.outputs import PROJECT_ROOT, StackOutputs
-from smoke.report import Measure
-from smoke.targets import shown, unreachable
+from smoke.checks import CheckRecorder, call_failed, unreachable
+from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
+from smoke.outputs import PROJECT_ROOT, StackOutputs, fix_for
+from smoke.redact import redact_url
 
-TABLES = GUIDE_TABLES
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
+_MIGRATION_FILE = re.compile(r"^(\d+)_.+\.sql$")
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open autocommit session and its redacted target."""
+
+    conn: Any
+    target: str
+    fix: str
+
+    def rows(self, check: CheckRecorder, query: Any, *args: Any) -> list[Any]:
+        """Run one query within the statement timeout, timed; a driver error fails the check."""
+        import psycopg
+
+        with check.timed(self.target):
+            try:
+                return list(self.conn.execute(query, args or None).fetchall())
+            except psycopg.Error as exc:
+                raise call_failed("database", "query", self.target, exc) from None
 
 
 @pytest.fixture(scope="module")
-def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Any]:
+def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Database]:
     import psycopg
 
     options = f"-c statement_timeout={int(timeout_s * 1000)}"
@@ -27,73 +48,113 @@ def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> 
     try:
         conn = psycopg.connect(
             outputs.database_url,
-            connect_timeout=max(1, round(timeout_s)),
+            connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's floor is 2 s
             options=options,
             autocommit=True,
         )
     except psycopg.Error as exc:
-        raise unreachable("database", "postgres", outputs.database_url, exc) from None
+        raise unreachable(
+            "database", "postgres", outputs.database_url, exc, outputs.stack
+        ) from None
     with conn:
-        yield conn
+        yield Database(conn, redact_url(outputs.database_url), fix_for(outputs.stack))
 
 
-def query(db: Any, measure: Measure, outputs: StackOutputs, sql: str, *args: Any) -> list[Any]:
-    with measure.timed(shown(outputs.database_url)):
-        return list(db.execute(sql, args or None).fetchall())
-
-
-def test_connect(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    assert query(db, measure, outputs, "select 1") == [(1,)]
-
-
-def test_pgvector_distance(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    rows = query(
-        db,
-        measure,
-        outputs,
-        "select '[1,2,3]'::vector <-> '[1,2,4]'::vector, "
-        "format_type(a.atttypid, a.atttypmod) from pg_attribute a "
-        "where a.attrelid = 'public.video_chunks'::regclass and a.attname = 'embedding'",
+def vector_schema(db: Database, check: CheckRecorder) -> str:
+    """The schema pgvector lives in (Supabase: `extensions`); fails when it is not installed."""
+    rows = db.rows(
+        check,
+        "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace "
+        "where e.extname = 'vector'",
     )
-    assert rows, "database: video_chunks.embedding is missing"
-    distance, column_type = rows[0]
-    assert abs(distance - 1.0) < 1e-9
-    assert column_type.endswith("vector(1536)"), f"embedding is {column_type}, not vector(1536)"
+    if not rows:
+        pytest.fail(
+            f"database: the pgvector extension is not installed (run: {db.fix})", pytrace=False
+        )
+    return str(rows[0][0])
 
 
-def test_all_tables_present(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    rows = query(
-        db,
-        measure,
-        outputs,
-        "select tablename from pg_tables where schemaname = 'public'",
+def test_connect(db: Database, check: CheckRecorder) -> None:
+    assert db.rows(check, "select 1") == [(1,)]
+
+
+def test_pgvector_distance(db: Database, check: CheckRecorder) -> None:
+    from psycopg import sql
+
+    # The type and its operators are schema-qualified: no search_path is assumed.
+    query = sql.SQL("select '[1,2,3]'::{s}.vector OPERATOR({s}.<->) '[1,2,4]'::{s}.vector").format(
+        s=sql.Identifier(vector_schema(db, check))
     )
-    missing = sorted(set(TABLES) - {r[0] for r in rows})
-    assert not missing, f"database: missing table(s): {', '.join(missing)}"
+    ((distance,),) = db.rows(check, query)
+    assert abs(float(distance) - 1.0) < 1e-9, f"database: pgvector L2 distance is {distance}, not 1"
 
 
-def test_rls_enabled_everywhere(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    rows = query(
-        db,
-        measure,
-        outputs,
+def test_embedding_column_is_vector_1536(db: Database, check: CheckRecorder) -> None:
+    schema = vector_schema(db, check)
+    rows = db.rows(
+        check,
+        "select t.typname, tn.nspname, format_type(a.atttypid, a.atttypmod) "
+        "from pg_attribute a join pg_type t on t.oid = a.atttypid "
+        "join pg_namespace tn on tn.oid = t.typnamespace "
+        "where a.attrelid = to_regclass(%s) and a.attname = %s and not a.attisdropped",
+        f"public.{EMBEDDING_TABLE}",
+        EMBEDDING_COLUMN,
+    )
+    assert rows, f"database: column {EMBEDDING_TABLE}.{EMBEDDING_COLUMN} is missing"
+    typname, typschema, shown = rows[0]
+    expected = f"vector({EMBEDDING_DIMENSIONS})"
+    assert (typname, typschema) == ("vector", schema) and shown.endswith(expected), (
+        f"database: {EMBEDDING_TABLE}.{EMBEDDING_COLUMN} is {shown}, not {schema}.{expected}"
+    )
+
+
+def test_all_tables_present(db: Database, check: CheckRecorder) -> None:
+    rows = db.rows(check, "select tablename from pg_tables where schemaname = 'public'")
+    missing = [t for t in GUIDE_TABLES if t not in {r[0] for r in rows}]
+    assert not missing, f"database: missing table(s) in public: {', '.join(missing)}"
+
+
+def test_rls_enabled_everywhere(db: Database, check: CheckRecorder) -> None:
+    rows = db.rows(
+        check,
         "select c.relname, c.relrowsecurity from pg_class c join pg_namespace n "
-        "on n.oid = c.relnamespace where n.nspname = 'public' and c.relname = any(%s)",
-        list(TABLES),
+        "on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in ('r', 'p') "
+        "and c.relname = any(%s)",
+        list(GUIDE_TABLES),
     )
-    without = sorted(name for name, enabled in rows if not enabled)
-    assert not without, f"database: RLS disabled on: {', '.join(without)}"
-    assert len(rows) == len(TABLES)
+    enabled = dict(rows)
+    without = [t for t in GUIDE_TABLES if t in enabled and not enabled[t]]
+    assert not without, f"database: row level security is disabled on: {', '.join(without)}"
+    absent = [t for t in GUIDE_TABLES if t not in enabled]
+    assert not absent, f"database: cannot check RLS of missing table(s): {', '.join(absent)}"
 
 
-def test_achievements_seeded(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    ((count,),) = query(db, measure, outputs, "select count(*) from public.achievements")
-    assert count > 0, "database: achievements table is empty (seed migration not applied?)"
+def test_achievements_seeded(db: Database, check: CheckRecorder) -> None:
+    ((count,),) = db.rows(
+        check,
+        "select case when to_regclass('public.achievements') is null then null "
+        "else (select count(*) from public.achievements) end",
+    )
+    assert count is not None, "database: table achievements is missing"
+    assert count > 0, f"database: achievements is empty (seed migration not applied? {db.fix})"
 
 
-def test_migration_ledger_complete(db: Any, measure: Measure, outputs: StackOutputs) -> None:
-    expected = {p.name.split("_", 1)[0] for p in Path(MIGRATIONS).glob("*.sql")}
-    rows = query(db, measure, outputs, "select version from supabase_migrations.schema_migrations")
-    missing = sorted(expected - {r[0] for r in rows})
-    assert expected, f"no migration files found in {MIGRATIONS}"
-    assert not missing, f"database: migration(s) not applied: {', '.join(missing)}"
+def test_migration_ledger_complete(db: Database, check: CheckRecorder) -> None:
+    files = {
+        m.group(1): path.name
+        for path in sorted(MIGRATIONS.glob("*.sql"))
+        if (m := _MIGRATION_FILE.match(path.name))
+    }
+    assert files, f"database: no migration files in {MIGRATIONS}"
+    ((ledger,),) = db.rows(
+        check, "select to_regclass('supabase_migrations.schema_migrations') is not null"
+    )
+    assert ledger, (
+        f"database: no ledger supabase_migrations.schema_migrations (migrations never applied? "
+        f"run: {db.fix})"
+    )
+    rows = db.rows(check, "select version from supabase_migrations.schema_migrations")
+    missing = [name for version, name in files.items() if version not in {r[0] for r in rows}]
+    assert not missing, (
+        f"database: migration(s) not in the ledger: {', '.join(missing)} (run: {db.fix})"
+    )

@@ -1,104 +1,97 @@
-"""Storage checks: put/get/delete a `smoke/<run>/` object; anonymous get and list denied."""
+"""Storage checks: put/get/delete a `smoke/<run-id>/` object; anonymous get and list denied.
+
+Credentials come from the stack's `env` output (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never
+from the caller's environment or ~/.aws: the check proves the stack's own credentials work.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from smoke.checks import CheckRecorder, call_failed, unreachable
 from smoke.outputs import StackOutputs
-from smoke.report import Measure
-from smoke.targets import unreachable
+from smoke.s3 import DENIED, anonymous_answer, endpoint_url, s3_client, verdict
 
 
-def _client(outputs: StackOutputs, timeout_s: float, anonymous: bool = False) -> Any:
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
+@dataclass(frozen=True)
+class Storage:
+    """A signed client, the bucket and this run's key prefix."""
 
-    config = Config(
-        connect_timeout=timeout_s,
-        read_timeout=timeout_s,
-        retries={"max_attempts": 1},
-        signature_version=UNSIGNED if anonymous else None,
-    )
-    credentials = (
-        {}
-        if anonymous
-        else {
-            "aws_access_key_id": outputs.env.get("AWS_ACCESS_KEY_ID"),
-            "aws_secret_access_key": outputs.env.get("AWS_SECRET_ACCESS_KEY"),
-        }
-    )
-    return boto3.client(
-        "s3",
-        endpoint_url=outputs.storage_endpoint or None,
-        region_name=outputs.storage_region,
-        config=config,
-        **credentials,
-    )
-
-
-def target(outputs: StackOutputs) -> str:
-    return f"s3://{outputs.bucket_name} via {outputs.storage_endpoint or 'AWS'}"
+    client: Any
+    bucket: str
+    prefix: str
+    target: str
 
 
 @pytest.fixture(scope="module")
-def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Any]:
-    from botocore.exceptions import BotoCoreError, ClientError
+def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage]:
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-    client = _client(outputs, timeout_s)
+    missing = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not outputs.env.get(k)]
+    if missing:
+        pytest.fail(f"storage: the stack's env output has no {', '.join(missing)}", pytrace=False)
+    url, bucket = endpoint_url(outputs), outputs.bucket_name
     try:
-        client.head_bucket(Bucket=outputs.bucket_name)
+        client = s3_client(outputs, timeout_s)
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            pytest.fail(f"storage: bucket {bucket} does not exist at {url}", pytrace=False)
+        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs.stack) from None
+    except BotoCoreError as exc:
+        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs.stack) from None
+    prefix = f"smoke/{run_id}/"
+    yield Storage(client, bucket, prefix, f"s3://{bucket} via {url}")
+    try:  # cleanup runs whatever the checks did
+        listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+        for item in listed.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
     except (BotoCoreError, ClientError) as exc:
-        url = outputs.storage_endpoint or f"https://s3.{outputs.storage_region}.amazonaws.com"
-        raise unreachable("storage", f"bucket {outputs.bucket_name}", url, exc) from None
-    yield client
-    listed = client.list_objects_v2(Bucket=outputs.bucket_name, Prefix=f"smoke/{run_id}/")
-    for item in listed.get("Contents", []):
-        client.delete_object(Bucket=outputs.bucket_name, Key=item["Key"])
+        raise call_failed("storage", f"cleanup of {prefix}", url, exc) from None
 
 
 @pytest.mark.writes
-def test_put_get_delete(s3: Any, measure: Measure, outputs: StackOutputs, run_id: str) -> None:
-    key, body = f"smoke/{run_id}/object.txt", b"mentora smoke"
-    with measure.timed(target(outputs)):
-        s3.put_object(Bucket=outputs.bucket_name, Key=key, Body=body)
-        assert s3.get_object(Bucket=outputs.bucket_name, Key=key)["Body"].read() == body
-        s3.delete_object(Bucket=outputs.bucket_name, Key=key)
-        listed = s3.list_objects_v2(Bucket=outputs.bucket_name, Prefix=key)
-    assert listed.get("KeyCount", 0) == 0
+def test_put_get_delete(s3: Storage, check: CheckRecorder) -> None:
+    key, body = f"{s3.prefix}object.txt", b"mentora smoke"
+    with check.timed(s3.target):
+        s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body)
+        got = s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read()
+        s3.client.delete_object(Bucket=s3.bucket, Key=key)
+        listed = s3.client.list_objects_v2(Bucket=s3.bucket, Prefix=key)
+    assert got == body, f"storage: GET returned {len(got)} bytes, not the {len(body)} put"
+    assert listed.get("KeyCount", 0) == 0, f"storage: {key} is still listed after DELETE"
 
 
-def _denied(call: Any) -> str | None:
-    """None when the anonymous call was refused; else what it returned."""
-    from botocore.exceptions import ClientError
+def anonymous(outputs: StackOutputs, timeout_s: float, s3: Storage, call: str, **kw: Any) -> int:
+    """Status of one unsigned `call` on the bucket; a connection failure fails the check."""
+    from botocore.exceptions import BotoCoreError
 
+    client = s3_client(outputs, timeout_s, anonymous=True)
     try:
-        call()
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return None if status >= 400 else f"HTTP {status}"
-    return "allowed"
+        return anonymous_answer(lambda: getattr(client, call)(Bucket=s3.bucket, **kw))
+    except BotoCoreError as exc:
+        raise call_failed("storage", f"anonymous {call}", endpoint_url(outputs), exc) from None
 
 
 @pytest.mark.writes
 def test_anonymous_get_denied(
-    s3: Any, measure: Measure, outputs: StackOutputs, run_id: str, timeout_s: float
+    s3: Storage, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
-    key = f"smoke/{run_id}/private.txt"
-    s3.put_object(Bucket=outputs.bucket_name, Key=key, Body=b"private")
-    anonymous = _client(outputs, timeout_s, anonymous=True)
-    with measure.timed(target(outputs)):
-        result = _denied(lambda: anonymous.get_object(Bucket=outputs.bucket_name, Key=key))
-    assert result is None, f"storage: anonymous GET of {key} was {result}: the bucket is public"
+    key = f"{s3.prefix}private.txt"
+    s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"private")
+    with check.timed(s3.target):
+        status = anonymous(outputs, timeout_s, s3, "get_object", Key=key)
+    assert status in DENIED, f"storage: anonymous GET of {key} {verdict(status)}"
 
 
 def test_anonymous_list_denied(
-    s3: Any, measure: Measure, outputs: StackOutputs, timeout_s: float
+    s3: Storage, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
-    anonymous = _client(outputs, timeout_s, anonymous=True)
-    with measure.timed(target(outputs)):
-        result = _denied(lambda: anonymous.list_objects_v2(Bucket=outputs.bucket_name))
-    assert result is None, f"storage: anonymous LIST of {outputs.bucket_name} was {result}"
+    with check.timed(s3.target):
+        status = anonymous(outputs, timeout_s, s3, "list_objects_v2")
+    assert status in DENIED, f"storage: anonymous LIST of {s3.bucket} {verdict(status)}"

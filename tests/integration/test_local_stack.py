@@ -199,6 +199,8 @@ def test_port_taken_is_a_clear_error_before_anything_is_created(
     local_project: LocalProject, key: str
 ) -> None:
     with socket.socket() as blocker:
+        # The server's port can still be in TIME_WAIT right after the destroy above.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", local_project.ports[key]))
         blocker.listen()
         result = local_project.run("up", "--yes", "--skip-preview", check=False)

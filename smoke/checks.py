@@ -1,0 +1,189 @@
+"""What each check records (service, redacted target, latency, attempts) and how it fails.
+
+Checks request the `check` fixture (a `CheckRecorder`) and wrap each network call:
+
+>>> def test_ping(cache, check, outputs):  # doctest: +SKIP
+...     with check.timed(redact_url(outputs.redis_url)):
+...         assert cache.ping()
+
+A connection failure becomes one line naming the service, the target and the fix:
+`cache: redis at 127.0.0.1:6390 refused connection (is the local stack up? run: make up)`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from smoke.redact import redact_url
+
+SERVICES = ("database", "cache", "storage", "app")
+# Substrings of driver errors (lowercased, whole cause chain) -> what happened.
+_KINDS = (
+    ("refused connection", ("refused", "errno 111", "econnrefused")),
+    ("timed out", ("timed out", "timeout")),
+    (
+        "cannot be resolved",
+        ("could not translate host", "name or service not known", "name resolution", "getaddrinfo"),
+    ),
+    (
+        "rejected the credentials",
+        (
+            "authentication",
+            "wrongpass",
+            "invalid username-password",
+            "noauth",
+            "invalidaccesskeyid",
+            "signaturedoesnotmatch",
+            "forbidden",
+            "(403)",
+        ),
+    ),
+    ("failed the TLS handshake", ("ssl", "certificate", "tls")),
+)
+
+
+def service_of(nodeid: str) -> str:
+    """The service a check belongs to, from its module: `smoke/test_cache.py::test_ping` -> cache.
+
+    >>> service_of("smoke/test_cache.py::test_ping")
+    'cache'
+    """
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return module.removeprefix("test_").removesuffix(".py")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's record, as `--junitxml` properties and the summary see it."""
+
+    service: str
+    target: str
+    latency_ms: float
+    attempts: int
+
+    def properties(self) -> list[tuple[str, str]]:
+        """`(name, value)` pairs for `item.user_properties` (junit `<property>`)."""
+        return [
+            ("service", self.service),
+            ("target", self.target),
+            ("latency_ms", f"{self.latency_ms:.1f}"),
+            ("attempts", str(self.attempts)),
+        ]
+
+
+class CheckRecorder:
+    """Times a check's network calls and stores its `CheckResult` on the test item."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.item = item
+        self.service = service_of(item.nodeid)
+        self.target = ""
+        self.attempts = 0
+        self.latency_ms = 0.0
+
+    @contextmanager
+    def timed(self, target: str) -> Iterator[None]:
+        """Time one attempt at `target`; credentials in it are masked before it is stored."""
+        self.target = redact_url(target)
+        self.attempts += 1
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.latency_ms += (time.perf_counter() - start) * 1000
+            props: list[tuple[str, object]] = list(self.result.properties())
+            names = {name for name, _ in props}
+            kept = [p for p in self.item.user_properties if p[0] not in names]
+            self.item.user_properties[:] = kept + props
+
+    @property
+    def result(self) -> CheckResult:
+        """What has been recorded so far."""
+        return CheckResult(self.service, self.target, round(self.latency_ms, 1), self.attempts)
+
+
+def endpoint(url: str) -> str:
+    """`host:port` of a URL, never its credentials.
+
+    >>> endpoint("redis://:pw@127.0.0.1:6390/0")
+    '127.0.0.1:6390'
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "?", parts.port
+    except ValueError:
+        return "?"
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def _chain_text(exc: BaseException) -> str:
+    """The lowercased text of `exc` and every exception behind it (botocore keeps it in kwargs)."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts.append(f"{type(current).__name__}: {current}")
+        kwargs = getattr(current, "kwargs", None)
+        inner = kwargs.get("error") if isinstance(kwargs, dict) else None
+        todo += [current.__cause__, current.__context__, inner]
+        todo += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+    return " | ".join(texts).lower()
+
+
+def what_happened(exc: BaseException) -> str:
+    """`refused connection`, `timed out`, `rejected the credentials`... from a driver error."""
+    text = _chain_text(exc)
+    for kind, needles in _KINDS:
+        if any(needle in text for needle in needles):
+            return kind
+    return f"is unreachable ({type(exc).__name__})"
+
+
+def fix_hint(stack: str, happened: str) -> str:
+    """The fix to print after `happened` to a service of `stack`.
+
+    >>> fix_hint("dev", "timed out")
+    "is stack 'dev' up? run: pulumi up --stack dev --refresh"
+    """
+    local = stack in ("local", "file")
+    run = "make up" if local else f"pulumi up --stack {stack} --refresh"
+    if happened == "rejected the credentials":
+        return f"are the outputs stale? run: {run}"
+    return f"is the local stack up? run: {run}" if local else f"is stack '{stack}' up? run: {run}"
+
+
+def unreachable(
+    service: str, what: str, url: str, exc: BaseException, stack: str = "local"
+) -> BaseException:
+    """The failure to raise when `what` at `url` did not answer; no traceback, no secret.
+
+    >>> str(unreachable("cache", "redis", "redis://:pw@127.0.0.1:6390", ConnectionError(
+    ...     "Error 111 connecting to 127.0.0.1:6390. Connection refused.")))
+    'cache: redis at 127.0.0.1:6390 refused connection (is the local stack up? run: make up)'
+    """
+    happened = what_happened(exc)
+    return pytest.fail.Exception(
+        f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(stack, happened)})",
+        pytrace=False,
+    )
+
+
+def call_failed(service: str, action: str, target: str, exc: BaseException) -> BaseException:
+    """The failure of one call after the service answered, e.g. a query error; `target` is
+    shown redacted and the driver's own message is kept (the report hook masks it anyway)."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return pytest.fail.Exception(
+        f"{service}: {action} on {redact_url(target)} failed ({type(exc).__name__}: {detail})",
+        pytrace=False,
+    )

@@ -1,0 +1,83 @@
+"""Shared builders for the smoke suite's tests (no servers)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SMOKE_DIR = Path(__file__).resolve().parents[3] / "smoke"
+PG_PASSWORD = "FakePgPassw0rd-7d1c"
+REDIS_PASSWORD = "FakeRedisPassw0rd-91ab"
+AWS_KEY_ID = "AKIAFAKEKEYID0123456"
+AWS_SECRET = "FakeAwsSecretKey/qwerty+42"
+SERVICE_ROLE_KEY = "eyJFakeServiceRoleKey.abc"
+FAKE_SECRETS = (PG_PASSWORD, REDIS_PASSWORD, AWS_KEY_ID, AWS_SECRET, SERVICE_ROLE_KEY)
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (nothing listens: connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dead_outputs(pg: int, redis: int, s3: int, **overrides: Any) -> dict[str, Any]:
+    """A full outputs contract pointing at the given ports, with fake secrets."""
+    database_url = f"postgresql://mentora_app:{PG_PASSWORD}@127.0.0.1:{pg}/mentora"
+    redis_url = f"redis://default:{REDIS_PASSWORD}@127.0.0.1:{redis}/0"
+    outputs: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "bucket_name": "mentora-videos",
+        "storage_endpoint": f"http://127.0.0.1:{s3}",
+        "storage_region": "us-east-1",
+        "env": {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+            "SUPABASE_SERVICE_ROLE_KEY": SERVICE_ROLE_KEY,
+            "AWS_REGION": "us-east-1",
+            "NODE_ENV": "development",
+        },
+    }
+    outputs.update(overrides)
+    return outputs
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    """A finished child pytest run of the smoke suite."""
+
+    ret: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_smoke(cwd: Path, *args: str | Path, timeout: float = 60) -> SmokeRun:
+    """Run `python -m pytest <repo>/smoke *args` in a child process from `cwd`; a path argument
+    ending in `.py` or `smoke` replaces the default target."""
+    argv = [str(a) for a in args]
+    if not any(a.endswith((".py", "smoke")) for a in argv):
+        argv.insert(0, str(SMOKE_DIR))
+    command = [sys.executable, "-m", "pytest", *argv, "-p", "no:cacheprovider"]
+    start = time.monotonic()
+    proc = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return SmokeRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+def leaked(text: str, secrets: tuple[str, ...] = FAKE_SECRETS) -> list[str]:
+    """The secrets (or an 8-character piece of one) found in `text`."""
+    return [s for s in secrets if s in text or any(s[i : i + 8] in text for i in range(len(s) - 7))]
