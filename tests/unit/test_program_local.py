@@ -111,24 +111,28 @@ def test_servers_get_the_configured_ports_and_state_folders(mocks: RecordingMock
     return done.apply(check)
 
 
+def app_secrets_args(**overrides: Any) -> Any:
+    from components.app_secrets import AppSecretsArgs
+
+    values: dict[str, Any] = {
+        "database_url": "postgresql://u:p@h:1/d",
+        "redis_url": "redis://default:p@h:2/0",
+        "bucket_name": "b",
+        "storage_region": "us-east-1",
+        "storage_endpoint": "",
+        "storage_access_key_id": "AKIA",
+        "storage_secret_access_key": "s",
+        "log_level": "debug",
+        "node_env": "development",
+    }
+    return AppSecretsArgs(**{**values, **overrides})
+
+
 @pulumi.runtime.test
 def test_app_env_is_secret_and_uses_only_known_names(mocks: RecordingMocks) -> None:
-    from components.app_secrets import AppSecrets, AppSecretsArgs
+    from components.app_secrets import AppSecrets
 
-    secrets = AppSecrets(
-        "env-under-test",
-        AppSecretsArgs(
-            database_url="postgresql://u:p@h:1/d",
-            redis_url="redis://default:p@h:2/0",
-            bucket_name="b",
-            storage_region="us-east-1",
-            storage_endpoint="",
-            storage_access_key_id="AKIA",
-            storage_secret_access_key="s",
-            log_level="debug",
-            node_env="development",
-        ),
-    )
+    secrets = AppSecrets("env-under-test", app_secrets_args())
 
     def check(args: list[Any]) -> None:
         env, is_secret = args
@@ -144,21 +148,7 @@ def test_app_env_is_secret_and_uses_only_known_names(mocks: RecordingMocks) -> N
 
 
 def test_issued_keys_must_be_phase8_names(mocks: RecordingMocks) -> None:
-    from components.app_secrets import AppSecrets, AppSecretsArgs
+    from components.app_secrets import AppSecrets
 
     with pytest.raises(pulumi.RunError, match="NOT_A_GUIDE_NAME"):
-        AppSecrets(
-            "bad",
-            AppSecretsArgs(
-                database_url="",
-                redis_url="",
-                bucket_name="",
-                storage_region="",
-                storage_endpoint="",
-                storage_access_key_id="",
-                storage_secret_access_key="",
-                log_level="debug",
-                node_env="development",
-                issued={"NOT_A_GUIDE_NAME": "x"},
-            ),
-        )
+        AppSecrets("bad", app_secrets_args(issued={"NOT_A_GUIDE_NAME": "x"}))
