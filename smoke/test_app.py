@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from smoke.checks import CheckRecorder, unreachable
+from smoke.cloud_events import inngest_signature, send_inngest_event, send_sentry_event
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
 
@@ -103,14 +104,56 @@ def test_inngest_serves_the_guide_functions(
     url = f"{app_url}/api/inngest"
     with check.timed(url):
         response = http(outputs, "GET", url, timeout_s)
-    if response.status_code == 401:
-        pytest.skip(
-            "app: /api/inngest is in cloud mode (an unsigned GET answers 401); the signed "
-            "introspection check is not implemented yet"
-        )
+        if response.status_code == 401:  # a cloud-mode handler: sign the request like Inngest
+            signing_key = outputs.env.get("INNGEST_SIGNING_KEY")
+            assert signing_key, (
+                "app: /api/inngest is in cloud mode (401) and the stack has no "
+                "INNGEST_SIGNING_KEY to sign with; set it: pulumi config set --secret "
+                f"mentora:inngestSigningKey <key> -s {outputs.stack}"
+            )
+            signed = {"X-Inngest-Signature": inngest_signature(b"", signing_key)}
+            response = http(outputs, "GET", url, timeout_s, headers=signed)
     assert response.status_code == 200, f"app: /api/inngest answered {response.status_code}"
     body = json_of(response, "/api/inngest")
     ids = {f["id"] if isinstance(f, dict) else f for f in body.get("functions", [])}
     missing = [f for f in GUIDE_FUNCTIONS if f not in ids]
     assert not missing, f"app: Inngest functions missing: {', '.join(missing)}"
     assert body.get("function_count") == len(ids)
+
+
+@pytest.mark.writes
+def test_inngest_accepts_a_test_event(
+    check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
+) -> None:
+    import httpx
+
+    event_key = outputs.env.get("INNGEST_EVENT_KEY")
+    if not event_key:
+        pytest.skip("stack provides no INNGEST_EVENT_KEY (the local stack has no Inngest cloud)")
+    with check.timed("https://inn.gs/e/***"), httpx.Client(timeout=timeout_s) as client:
+        try:
+            response = send_inngest_event(client, event_key, run_id)
+        except httpx.HTTPError as exc:
+            pytest.fail(f"jobs: Inngest event API unreachable ({type(exc).__name__})", False)
+    assert response.status_code == 200, (
+        f"jobs: Inngest refused the test event ({response.status_code})"
+    )
+
+
+@pytest.mark.writes
+def test_sentry_accepts_a_test_event(
+    check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
+) -> None:
+    import httpx
+
+    dsn = outputs.env.get("SENTRY_DSN")
+    if not dsn:
+        pytest.skip("stack provides no SENTRY_DSN (the local stack has no Sentry project)")
+    with check.timed("sentry envelope API"), httpx.Client(timeout=timeout_s) as client:
+        try:
+            response = send_sentry_event(client, dsn, run_id)
+        except httpx.HTTPError as exc:
+            pytest.fail(f"errors: Sentry unreachable ({type(exc).__name__})", False)
+    assert response.status_code == 200, (
+        f"errors: Sentry refused the test event ({response.status_code})"
+    )
