@@ -58,7 +58,7 @@ def test_summary_table_names_the_failed_services(dead: DeadRun) -> None:
         "database": ("0", "7", "0", "FAIL"),
         "cache": ("0", "6", "0", "FAIL"),
         "storage": ("0", "3", "0", "FAIL"),
-        "app": ("0", "0", "3", "skip"),
+        "app": ("0", "0", "5", "skip"),
     }
     assert "SMOKE: FAILED (services: database, cache, storage)" in summary
     assert "stack has no app_url output" in dead.result.stdout
@@ -67,7 +67,7 @@ def test_summary_table_names_the_failed_services(dead: DeadRun) -> None:
 def test_junit_parses_and_carries_no_secret(dead: DeadRun) -> None:
     text = dead.junit.read_text()
     cases = list(ElementTree.fromstring(text).iter("testcase"))
-    assert len(cases) == 19
+    assert len(cases) == 21
     assert sum(c.find("error") is not None for c in cases) == 16
     props = {
         p.get("name"): p.get("value")
@@ -85,7 +85,7 @@ def test_terminal_and_json_report_carry_no_secret(dead: DeadRun) -> None:
     document = json.loads(text)
     assert document["passed"] is False
     assert {c["service"] for c in document["checks"]} == {"database", "cache", "storage", "app"}
-    assert len(document["checks"]) == 19
+    assert len(document["checks"]) == 21
     assert not leaked(text)
 
 
@@ -94,4 +94,4 @@ def test_read_only_leaves_out_writing_checks(tmp_path: Path) -> None:
     outputs.write_text(json.dumps(dead_outputs(free_port(), free_port(), free_port())))
     result = run_smoke(tmp_path, "--outputs-file", outputs, "--read-only")
     assert result.ret == 1
-    assert "2 skipped, 8 deselected, 9 errors" in result.stdout
+    assert "2 skipped, 10 deselected, 9 errors" in result.stdout
