@@ -131,6 +131,9 @@ def test_dead_redis_fails_smoke_fast_and_refresh_heals(local_project: LocalProje
     # The pytest process itself needs ~1-2 s to start; the failing checks must be fast.
     assert took < 15, f"smoke took {took:.1f}s with redis down"
 
+    gate = local_project.gate("smoke", "local")
+    assert gate.returncode == 1 and "SMOKE: FAILED" in gate.output, gate.output[-3000:]
+
     local_project.up("--refresh")
     assert port_open(local_project.ports["redisPort"])
     healed = local_project.smoke()
