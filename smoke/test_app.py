@@ -121,39 +121,37 @@ def test_inngest_serves_the_guide_functions(
     assert body.get("function_count") == len(ids)
 
 
+def deliver(check: CheckRecorder, timeout_s: float, service: str, target: str, send: Any) -> None:
+    """POST one test event with `send(client)`; anything but 200 fails naming the service."""
+    import httpx
+
+    with check.timed(target), httpx.Client(timeout=timeout_s) as client:
+        try:
+            response = send(client)
+        except httpx.HTTPError as exc:
+            pytest.fail(f"{service}: {target} unreachable ({type(exc).__name__})", False)
+    assert response.status_code == 200, (
+        f"{service}: {target} refused the test event ({response.status_code})"
+    )
+
+
 @pytest.mark.writes
 def test_inngest_accepts_a_test_event(
     check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
 ) -> None:
-    import httpx
-
     event_key = outputs.env.get("INNGEST_EVENT_KEY")
     if not event_key:
         pytest.skip("stack provides no INNGEST_EVENT_KEY (the local stack has no Inngest cloud)")
-    with check.timed("https://inn.gs/e/***"), httpx.Client(timeout=timeout_s) as client:
-        try:
-            response = send_inngest_event(client, event_key, run_id)
-        except httpx.HTTPError as exc:
-            pytest.fail(f"jobs: Inngest event API unreachable ({type(exc).__name__})", False)
-    assert response.status_code == 200, (
-        f"jobs: Inngest refused the test event ({response.status_code})"
-    )
+    send = lambda client: send_inngest_event(client, event_key, run_id)  # noqa: E731
+    deliver(check, timeout_s, "jobs", "the Inngest event API", send)
 
 
 @pytest.mark.writes
 def test_sentry_accepts_a_test_event(
     check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
 ) -> None:
-    import httpx
-
     dsn = outputs.env.get("SENTRY_DSN")
     if not dsn:
         pytest.skip("stack provides no SENTRY_DSN (the local stack has no Sentry project)")
-    with check.timed("sentry envelope API"), httpx.Client(timeout=timeout_s) as client:
-        try:
-            response = send_sentry_event(client, dsn, run_id)
-        except httpx.HTTPError as exc:
-            pytest.fail(f"errors: Sentry unreachable ({type(exc).__name__})", False)
-    assert response.status_code == 200, (
-        f"errors: Sentry refused the test event ({response.status_code})"
-    )
+    send = lambda client: send_sentry_event(client, dsn, run_id)  # noqa: E731
+    deliver(check, timeout_s, "errors", "Sentry's envelope API", send)
