@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from components.local.errors import LocalServerError
+from components.local.processes import wait_for_port
 
 
 def _free_port() -> int:
@@ -32,15 +34,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.02)
-    else:
+    try:
+        wait_for_port("redis", port, deadline_s=5)
+    except LocalServerError as exc:
         proc.kill()
-        pytest.fail(f"redis-server on 127.0.0.1:{port} did not start within 5s")
+        pytest.fail(str(exc))
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=5)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from components.local.processes import wait_for_port
 from tests.unit.smoke.helpers import SMOKE_DIR, dead_outputs, free_port, leaked, run_smoke
 
 DEFAULT_PW, LIMITED_PW = "RealRedisPw-4f2e9a", "LimitedRedisPw-77c1"
@@ -35,13 +36,8 @@ def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     assert proc.stdin is not None
     proc.stdin.write(config)
     proc.stdin.close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.02)
     try:
+        wait_for_port("redis", port, deadline_s=5)
         yield port
     finally:
         proc.terminate()
