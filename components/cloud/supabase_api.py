@@ -203,6 +203,14 @@ class SupabaseClient(SupabaseHttp):
             body={"addon_type": "compute_instance", "addon_variant": f"ci_{instance_size}"},
         )
 
+    def set_pitr(self, ref: str, days: int) -> None:
+        """Point-in-time recovery with `days` of retention (0 removes the add-on; paid plans)."""
+        if days:
+            body = {"addon_type": "pitr", "addon_variant": f"pitr_{days}"}
+            self.request("PATCH", f"/v1/projects/{ref}/billing/addons", body=body)
+        else:
+            self.request("DELETE", f"/v1/projects/{ref}/billing/addons/pitr", missing_ok=True)
+
     def update_database_password(self, ref: str, password: str) -> None:
         """Change the `postgres` role's password."""
         self.request("PATCH", f"/v1/projects/{ref}/database/password", body={"password": password})

@@ -8,7 +8,8 @@ PyPI's `pulumi-supabase` is abandoned, so a dynamic provider drives `SupabaseCli
   says whether that worked) instead of leaving an orphan that the next `up` would duplicate.
 - diff: `name`, `organization_slug` and `region` replace the project (the API cannot change
   them; a replacement is a new, empty database: set `protect=True` in prod). `instance_size`,
-  `ssl_enforced`, `allowed_cidrs`, `db_password` and `access_token` are updated in place.
+  `ssl_enforced`, `allowed_cidrs`, `pitr_days` (point-in-time recovery add-on), `db_password`
+  and `access_token` are updated in place.
 - update: resize (and wait healthy again), password, SSL, network restrictions; re-read outputs.
 - read (refresh): empty id when the project is gone (404 or REMOVED), else live status and keys.
 - delete: DELETE the project; already gone is fine.
@@ -45,7 +46,14 @@ from components.cloud.supabase_api import (
 from components.cloud.supabase_http import TransportFactory
 
 REPLACE_KEYS = ("name", "organization_slug", "region")
-UPDATE_KEYS = ("instance_size", "ssl_enforced", "allowed_cidrs", "db_password", "access_token")
+UPDATE_KEYS = (
+    "instance_size",
+    "ssl_enforced",
+    "allowed_cidrs",
+    "pitr_days",
+    "db_password",
+    "access_token",
+)
 INPUT_KEYS = (*REPLACE_KEYS, *UPDATE_KEYS)
 SECRET_OUTPUTS = (
     "anon_key",
@@ -68,6 +76,7 @@ def _inputs(props: dict[str, Any]) -> dict[str, Any]:
         "instance_size": str(props["instance_size"]) if props.get("instance_size") else None,
         "ssl_enforced": bool(props.get("ssl_enforced", True)),
         "allowed_cidrs": [str(cidr) for cidr in props.get("allowed_cidrs") or []],
+        "pitr_days": int(props.get("pitr_days") or 0),
     }
 
 
@@ -155,6 +164,8 @@ class SupabaseProjectProvider(ResourceProvider):
                 self._set_ssl(api, ref, inputs["ssl_enforced"])
                 if inputs["allowed_cidrs"]:  # new projects accept connections from anywhere
                     api.apply_network_restrictions(ref, inputs["allowed_cidrs"])
+                if inputs["pitr_days"]:
+                    api.set_pitr(ref, inputs["pitr_days"])
                 outs = self._outputs(api, ref, inputs, status)
             except SupabaseError as exc:
                 raise _rolled_back(api, ref, exc) from exc
@@ -183,6 +194,8 @@ class SupabaseProjectProvider(ResourceProvider):
                 self._set_ssl(api, id_, inputs["ssl_enforced"])
             if sorted(inputs["allowed_cidrs"]) != sorted(before["allowed_cidrs"]):
                 api.apply_network_restrictions(id_, inputs["allowed_cidrs"])
+            if inputs["pitr_days"] != before["pitr_days"]:
+                api.set_pitr(id_, inputs["pitr_days"])
             return UpdateResult(outs=self._outputs(api, id_, inputs, status))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -256,6 +269,7 @@ class SupabaseProject(Resource):
         instance_size: pulumi.Input[str] | None = None,
         ssl_enforced: pulumi.Input[bool] = True,
         allowed_cidrs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        pitr_days: pulumi.Input[int] = 0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -267,6 +281,7 @@ class SupabaseProject(Resource):
             "instance_size": instance_size,
             "ssl_enforced": ssl_enforced,
             "allowed_cidrs": allowed_cidrs or [],
+            "pitr_days": pitr_days,
             **{key: None for key in OUTPUT_KEYS},
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))

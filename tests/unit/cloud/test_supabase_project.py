@@ -176,6 +176,29 @@ def test_update_resizes_changes_the_password_and_waits_healthy(api: FakeApi) -> 
     assert "n3w-password" in updated["database_url"] and PASSWORD not in updated["direct_url"]
 
 
+def test_create_with_pitr_orders_the_add_on_after_provisioning(api: FakeApi) -> None:
+    provider(healthy(api)).create({**INPUTS, "pitr_days": 7})
+    assert api.body("PATCH", f"{PROJECT}/billing/addons") == {
+        "addon_type": "pitr",
+        "addon_variant": "pitr_7",
+    }
+
+
+def test_create_without_pitr_leaves_the_add_ons_alone(api: FakeApi) -> None:
+    provider(healthy(api)).create(dict(INPUTS))
+    assert api.calls("PATCH", f"{PROJECT}/billing/addons") == []
+
+
+def test_update_turning_pitr_off_removes_the_add_on(api: FakeApi) -> None:
+    healthy(api).on("DELETE", f"{PROJECT}/billing/addons/pitr", reply(200))
+    assert SupabaseProjectProvider().diff(REF, state(pitr_days=14), dict(INPUTS)).replaces == []
+
+    provider(api).update(REF, state(pitr_days=14), dict(INPUTS))
+
+    assert len(api.calls("DELETE", f"{PROJECT}/billing/addons/pitr")) == 1
+    assert api.calls("PATCH", f"{PROJECT}/billing/addons") == []
+
+
 @pytest.mark.parametrize("answer", [reply(404, {"message": "not found"}), project("REMOVED")])
 def test_read_reports_a_vanished_project_with_an_empty_id(api: FakeApi, answer: Any) -> None:
     api.on("GET", PROJECT, answer)
