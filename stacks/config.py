@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
+from stacks.cloud_settings import CLOUD_REGIONS, CLOUD_SECRETS, CloudSettings, secret_problems
 from stacks.errors import ConfigError
+from stacks.model import Model
 
 NAMESPACE = "mentora"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -38,16 +40,22 @@ _HINTS: dict[str, str] = {
     "appCommand": "a command line; {python} and {port} are substituted",
     "appHealthPath": "a path starting with /, e.g. /api/health",
     "rateLimitChatPerMin": "a whole number >= 1",
+    "supabaseOrganization": "your Supabase organization slug (dashboard URL /org/<slug>)",
+    "supabaseInstanceSize": "nano, micro, small, medium, large, xlarge, 2xlarge, ...",
+    "supabaseAllowedCidrs": "comma-separated networks like 203.0.113.0/24 (empty = anywhere)",
+    "supabasePitrDays": "0 (off), 7, 14 or 28",
+    "upstashEmail": "the e-mail of your Upstash account",
+    "vercelTeam": "your Vercel team slug or id (empty for a personal account)",
+    "vercelProject": "a Vercel project name such as mentora",
+    "gitRepository": "the app's repository as owner/name",
+    "gitProductionBranch": "the branch Vercel deploys to production, e.g. main",
+    "domains": "comma-separated host names like mentora.app,www.mentora.app",
+    "appUrl": "the app's public https:// origin (NEXT_PUBLIC_APP_URL)",
+    "hardened": "true for prod (protect state), false otherwise",
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, validate_default=True
-    )
-
-
-class LocalSettings(_Model):
+class LocalSettings(Model):
     """Settings of the embedded local backend: ports and where server data lives."""
 
     postgres_port: int = Field(54322, alias="postgresPort", ge=1024, le=65535)
@@ -77,7 +85,7 @@ class LocalSettings(_Model):
         return self
 
 
-class StackConfig(_Model):
+class StackConfig(Model):
     """Validated configuration of one stack (local, dev or prod)."""
 
     stack: str
@@ -90,6 +98,26 @@ class StackConfig(_Model):
     node_env: Literal["development", "production", "test"] = Field("development", alias="nodeEnv")
     rate_limit_chat_per_min: int = Field(20, alias="rateLimitChatPerMin", ge=1, le=100_000)
     local: LocalSettings | None = None
+    cloud: CloudSettings | None = None
+    secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
+    """Cloud secrets by config key (values masked in any repr)."""
+
+    @model_validator(mode="after")
+    def _cloud_rules(self) -> StackConfig:
+        if self.target != "cloud":
+            return self
+        if self.region not in CLOUD_REGIONS:
+            raise ValueError(
+                f"mentora:region={self.region!r}: is not a region where Supabase, Upstash and S3 "
+                f"all run; set it to one of {', '.join(CLOUD_REGIONS)}: "
+                f"pulumi config set mentora:region <value> -s {self.stack}"
+            )
+        if self.stack == "prod" and self.cloud is not None and not self.cloud.hardened:
+            raise ValueError(
+                "mentora:hardened=False: the prod stack must be hardened (protected state, "
+                "versioned bucket); run: pulumi config set mentora:hardened true -s prod"
+            )
+        return self
 
 
 _LOCAL_KEYS = (
@@ -103,7 +131,15 @@ _LOCAL_KEYS = (
     "stateDir",
     "envFile",
 )
-_INT_KEYS = ("postgresPort", "redisPort", "storagePort", "appPort", "rateLimitChatPerMin")
+_CLOUD_KEYS = tuple(field.alias or name for name, field in CloudSettings.model_fields.items())
+_INT_KEYS = (
+    "postgresPort",
+    "redisPort",
+    "storagePort",
+    "appPort",
+    "rateLimitChatPerMin",
+    "supabasePitrDays",
+)
 _TOP_KEYS = (
     "target",
     "region",
@@ -118,56 +154,93 @@ _TOP_KEYS = (
 
 def _problem(stack: str, key: str, value: Any, msg: str) -> str:
     hint = _HINTS.get(key, "a valid value")
-    shown = "<unset>" if value is None else repr(value)
+    shown = "<unset>" if value in (None, "") else repr(value)
     return (
         f"mentora:{key}={shown}: {msg}; set it to {hint}: "
         f"pulumi config set mentora:{key} <value> -s {stack} (or edit Pulumi.{stack}.yaml)"
     )
 
 
-def parse_stack_config(stack: str, raw: dict[str, str]) -> StackConfig:
+def _section(stack: str, raw: dict[str, str], keys: tuple[str, ...], problems: list[str]) -> dict:
+    """The keys of one settings section that are set; whole-number keys checked first."""
+    section: dict[str, Any] = {}
+    for key in keys:
+        if key not in raw:
+            continue
+        if key in _INT_KEYS and not re.fullmatch(r"\d+", raw[key].strip()):
+            problems.append(_problem(stack, key, raw[key], "is not a whole number"))
+            continue
+        if key in _CLOUD_KEYS and raw[key] == "":  # Pulumi.yaml's "" default means unset
+            continue
+        section[key] = raw[key]
+    return section
+
+
+def parse_stack_config(
+    stack: str,
+    raw: dict[str, str],
+    secrets: dict[str, str | None] | None = None,
+    encrypted: dict[str, bool] | None = None,
+) -> StackConfig:
     """Validate raw string config (key without namespace -> value) into a `StackConfig`.
+
+    `secrets` holds the cloud secret keys' values and `encrypted` whether each is stored encrypted;
+    both only matter for cloud stacks. Every problem is collected into one `ConfigError`.
 
     >>> parse_stack_config("local", {"target": "local", "redisPort": "6390"}).local.redis_port
     6390
     """
     problems: list[str] = []
-    values: dict[str, Any] = {k: raw[k] for k in _TOP_KEYS if k in raw}
+    values = _section(stack, raw, _TOP_KEYS, problems)
     if "target" not in values:
         problems.append(_problem(stack, "target", None, "is required"))
-    local: dict[str, Any] = {}
-    for key in (*_LOCAL_KEYS, "rateLimitChatPerMin"):
-        if key not in raw:
-            continue
-        if key in _INT_KEYS and not re.fullmatch(r"\d+", raw[key].strip()):
-            problems.append(_problem(stack, key, raw[key], "is not a whole number"))
-            values.pop(key, None)
-            continue
-        if key in _LOCAL_KEYS:
-            local[key] = raw[key]
+    if values.get("target") == "local":
+        values["local"] = _section(stack, raw, _LOCAL_KEYS, problems)
+    elif values.get("target") == "cloud":
+        values["cloud"] = _section(stack, raw, _CLOUD_KEYS, problems)
+        problems += secret_problems(stack, secrets or {}, encrypted or {})
+        values["secrets"] = {k: v for k, v in (secrets or {}).items() if v}
+    try:
+        config = StackConfig(stack=stack, **values)
+    except ValidationError as exc:
+        problems += [_validation_problem(stack, raw, err) for err in exc.errors()]
+        raise ConfigError(stack, problems) from None
     if problems:
         raise ConfigError(stack, problems)
-    if values.get("target") == "local":
-        values["local"] = local
-    try:
-        return StackConfig(stack=stack, **values)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = [str(part) for part in err["loc"]]
-            msg = err["msg"].removeprefix("Value error, ")
-            if not loc or loc[-1] == "local":  # a cross-field rule of the local settings
-                problems.append(
-                    f"mentora:postgresPort/redisPort/storagePort/appPort: {msg}; "
-                    f"pick distinct free ports in Pulumi.{stack}.yaml"
-                )
-                continue
-            problems.append(_problem(stack, loc[-1], raw.get(loc[-1]), msg))
-        raise ConfigError(stack, problems) from None
+    return config
+
+
+def _validation_problem(stack: str, raw: dict[str, str], err: Any) -> str:
+    loc = [str(part) for part in err["loc"]]
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "is required for cloud stacks"
+    if msg.startswith("mentora:"):  # a cross-field rule that already names its key and fix
+        return msg
+    if loc == ["cloud"]:  # the cloud settings' one cross-field rule
+        return (
+            f"mentora:supabasePitrDays: {msg}; pulumi config set mentora:supabasePitrDays 0 "
+            f"-s {stack}, or pick a paid mentora:supabaseInstanceSize"
+        )
+    if not loc or loc[-1] == "local":  # a cross-field rule of the local settings
+        return (
+            f"mentora:postgresPort/redisPort/storagePort/appPort: {msg}; "
+            f"pick distinct free ports in Pulumi.{stack}.yaml"
+        )
+    if loc[-1].isdigit():  # an item of a list setting (supabaseAllowedCidrs.0)
+        loc = loc[:-1]
+    return _problem(stack, loc[-1], raw.get(loc[-1]), msg)
 
 
 def load_stack_config() -> StackConfig:
-    """Read every `mentora:*` key of the current stack and validate it (`parse_stack_config`)."""
+    """Read every `mentora:*` key of the current stack and validate it (`parse_stack_config`).
+
+    Secrets are read raw (never through `Config.get`, which would warn with the key) only to check
+    that they are present, encrypted and well formed; the program wraps them in `Output.secret`.
+    """
     cfg = pulumi.Config(NAMESPACE)
-    keys = dict.fromkeys((*_TOP_KEYS, *_LOCAL_KEYS))
+    keys = dict.fromkeys((*_TOP_KEYS, *_LOCAL_KEYS, *_CLOUD_KEYS))
     raw = {k: v for k in keys if (v := cfg.get(k)) is not None}
-    return parse_stack_config(pulumi.get_stack(), raw)
+    secrets = {k: pulumi.runtime.get_config(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
+    encrypted = {k: pulumi.runtime.is_config_secret(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
+    return parse_stack_config(pulumi.get_stack(), raw, secrets, encrypted)
