@@ -34,7 +34,22 @@ PHASE8_ENV_NAMES: tuple[str, ...] = (
 )
 # Provided beside the guide's names where the stack has no Supabase API in front of Postgres, or
 # an S3 endpoint other than AWS (the AWS SDKs read AWS_ENDPOINT_URL_S3 themselves).
-EXTRA_ENV_NAMES: tuple[str, ...] = ("DATABASE_URL", "AWS_ENDPOINT_URL_S3")
+EXTRA_ENV_NAMES: tuple[str, ...] = ("DATABASE_URL", "AWS_ENDPOINT_URL_S3", "REDIS_REST_URL")
+# Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
+PLAIN_ENV_NAMES: frozenset[str] = frozenset(
+    {"NODE_ENV", "LOG_LEVEL", "AWS_REGION", "AWS_S3_BUCKET"}
+)
+
+
+def is_sensitive(env_name: str) -> bool:
+    """Whether a deployed variable must be stored write-only (secret) by the deploy target.
+
+    `NEXT_PUBLIC_*` values are inlined into the browser bundle, so they are public by definition.
+
+    >>> is_sensitive("SUPABASE_SERVICE_ROLE_KEY"), is_sensitive("NEXT_PUBLIC_APP_URL")
+    (True, False)
+    """
+    return not env_name.startswith("NEXT_PUBLIC_") and env_name not in PLAIN_ENV_NAMES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,19 +60,30 @@ class AppSecretsArgs:
     redis_url: pulumi.Input[str]
     bucket_name: pulumi.Input[str]
     storage_region: pulumi.Input[str]
-    storage_endpoint: pulumi.Input[str]
     storage_access_key_id: pulumi.Input[str]
     storage_secret_access_key: pulumi.Input[str]
     log_level: str
     node_env: str
+    storage_endpoint: pulumi.Input[str] | None = None
+    """Only for an S3-compatible store other than AWS."""
     app_url: pulumi.Input[str] | None = None
+    supabase_url: pulumi.Input[str] | None = None
+    supabase_anon_key: pulumi.Input[str] | None = None
+    supabase_service_role_key: pulumi.Input[str] | None = None
+    redis_token: pulumi.Input[str] | None = None
+    redis_rest_url: pulumi.Input[str] | None = None
     issued: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Externally issued keys (Inngest, Sentry, AI, Whop), by Phase 8 name."""
 
 
 class AppSecrets(pulumi.ComponentResource):
-    """Owns the app's environment map: the Phase 8 names this stack provides (one secret)."""
+    """Owns the app's environment: the Phase 8 names this stack provides.
 
+    `variables` maps each provided name to its value (names known when the program runs, so a
+    deploy target can declare one resource per variable); `env` is all of them as one secret.
+    """
+
+    variables: dict[str, pulumi.Input[str]]
     env: pulumi.Output[dict[str, str]]
 
     def __init__(
@@ -67,22 +93,29 @@ class AppSecrets(pulumi.ComponentResource):
         unknown = sorted(set(args.issued) - set(PHASE8_ENV_NAMES))
         if unknown:
             raise pulumi.RunError(f"app secrets: {unknown} are not Phase 8 env names")
-        values: dict[str, pulumi.Input[str]] = {
+        optional: dict[str, pulumi.Input[str] | None] = {
+            "NEXT_PUBLIC_SUPABASE_URL": args.supabase_url,
+            "NEXT_PUBLIC_SUPABASE_ANON_KEY": args.supabase_anon_key,
+            "SUPABASE_SERVICE_ROLE_KEY": args.supabase_service_role_key,
+            "REDIS_TOKEN": args.redis_token,
+            "REDIS_REST_URL": args.redis_rest_url,
+            "AWS_ENDPOINT_URL_S3": args.storage_endpoint,
+            "NEXT_PUBLIC_APP_URL": args.app_url,
+        }
+        self.variables = {
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
             "AWS_ACCESS_KEY_ID": args.storage_access_key_id,
             "AWS_SECRET_ACCESS_KEY": args.storage_secret_access_key,
             "AWS_REGION": args.storage_region,
             "AWS_S3_BUCKET": args.bucket_name,
-            "AWS_ENDPOINT_URL_S3": args.storage_endpoint,
             "NODE_ENV": args.node_env,
             "LOG_LEVEL": args.log_level,
+            **{key: value for key, value in optional.items() if value is not None},
             **args.issued,
         }
-        if args.app_url is not None:
-            values["NEXT_PUBLIC_APP_URL"] = args.app_url
         self.env = pulumi.Output.secret(
-            pulumi.Output.all(**values).apply(
+            pulumi.Output.all(**self.variables).apply(
                 lambda resolved: {k: v for k, v in sorted(resolved.items()) if v != ""}
             )
         )
