@@ -9,15 +9,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stacks.config import load_stack_config  # noqa: E402
-from stacks.local import build_local  # noqa: E402
 
 config = load_stack_config()
 if config.target == "local":
+    from stacks.local import build_local
+
     build_local(config)
 else:
-    import pulumi  # noqa: E402
+    # Imported only here: the local stack never loads a cloud provider SDK.
+    from stacks.cloud import build_cloud
 
-    raise pulumi.RunError(
-        f"stack '{config.stack}': mentora:target=cloud is not wired in this program yet; "
-        "use the local stack (pulumi up -s local)"
-    )
+    build_cloud(config)

@@ -7,6 +7,7 @@ import yaml
 
 from stacks.config import PROJECT_ROOT, parse_stack_config
 from stacks.errors import ConfigError
+from tests.unit.cloud_program import cloud_config
 
 
 def stack_file_config(stack: str) -> dict[str, str]:
@@ -25,9 +26,10 @@ def test_committed_local_stack_config_is_valid() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_committed_cloud_stack_configs_are_valid(stack: str) -> None:
-    config = parse_stack_config(stack, stack_file_config(stack))
+    config = cloud_config(stack)
     assert config.target == "cloud"
     assert config.local is None
+    assert config.cloud is not None and config.cloud.hardened is (stack == "prod")
 
 
 def test_defaults_fill_unset_keys() -> None:

@@ -1,0 +1,128 @@
+"""Wires a cloud stack (dev, prod): Supabase, Upstash, AWS S3 and Vercel, same outputs as local."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.app_secrets import AppSecrets, AppSecretsArgs
+from components.cache import Cache, CacheArgs, UpstashArgs
+from components.cloud.providers import CloudAccounts, CloudProviders
+from components.database import Database, DatabaseArgs, SupabaseArgs
+from components.deploy_target import DeployTarget, DeployTargetArgs, VercelArgs
+from components.storage import AwsS3Args, Storage, StorageArgs
+from stacks.cloud_settings import ISSUED_SECRETS
+from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.outputs import export_contract
+
+MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
+# Vercel environments each stack's variables go to; anything else gets preview + development.
+VERCEL_TARGETS: dict[str, list[str]] = {"prod": ["production"]}
+DEFAULT_VERCEL_TARGETS = ["preview", "development"]
+
+
+def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
+    """Declare every cloud service of the stack; export and return the outputs contract."""
+    cloud = config.cloud
+    assert cloud is not None  # guaranteed by config validation for target=cloud
+    secret = {key: pulumi.Output.secret(v.get_secret_value()) for key, v in config.secrets.items()}
+    providers = CloudProviders.create(
+        CloudAccounts(
+            region=config.region,
+            upstash_email=cloud.upstash_email,
+            upstash_api_key=secret["upstashApiKey"],
+            vercel_api_token=secret["vercelApiToken"],
+            vercel_team=cloud.vercel_team,
+        )
+    )
+    prefix = f"mentora-{config.stack}"
+    database = Database(
+        "database",
+        DatabaseArgs(
+            migrations_dir=str(MIGRATIONS_DIR),
+            supabase=SupabaseArgs(
+                project_name=prefix,
+                organization=cloud.supabase_organization,
+                region=config.region,
+                instance_size=cloud.supabase_instance_size,
+                access_token=secret["supabaseAccessToken"],
+                allowed_cidrs=cloud.supabase_allowed_cidrs,
+                pitr_days=cloud.supabase_pitr_days,
+                hardened=cloud.hardened,
+                random_provider=providers.random,
+            ),
+        ),
+    )
+    cache = Cache(
+        "cache",
+        CacheArgs(
+            upstash=UpstashArgs(
+                database_name=f"{prefix}-cache",
+                primary_region=config.region,
+                hardened=cloud.hardened,
+                provider=providers.upstash,
+            )
+        ),
+    )
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            bucket_name=config.bucket_name,
+            region=config.region,
+            aws=AwsS3Args(
+                app_user_name=f"{prefix}-app",
+                cors_origins=cloud.cors_origins,
+                hardened=cloud.hardened,
+                provider=providers.aws,
+            ),
+        ),
+    )
+    secrets = AppSecrets(
+        "app-secrets",
+        AppSecretsArgs(
+            database_url=database.url,
+            redis_url=cache.url,
+            bucket_name=storage.bucket_name,
+            storage_region=storage.region,
+            storage_access_key_id=storage.access_key_id,
+            storage_secret_access_key=storage.secret_access_key,
+            log_level=config.log_level,
+            node_env=config.node_env,
+            app_url=cloud.app_url,
+            supabase_url=database.api_url,
+            supabase_anon_key=database.anon_key,
+            supabase_service_role_key=database.service_role_key,
+            redis_token=cache.rest_token,
+            redis_rest_url=cache.rest_url,
+            issued={env: secret[key] for key, env in ISSUED_SECRETS.items()},
+        ),
+    )
+    target = DeployTarget(
+        "app",
+        DeployTargetArgs(
+            env=secrets.env,
+            vercel=VercelArgs(
+                project_name=cloud.vercel_project,
+                git_repository=cloud.git_repository,
+                production_branch=cloud.git_production_branch,
+                app_url=cloud.app_url,
+                targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
+                variables=secrets.variables,
+                domains=cloud.domains,
+                provider=providers.vercel,
+            ),
+        ),
+    )
+    contract = export_contract(
+        database_url=database.url,
+        redis_url=cache.url,
+        bucket_name=storage.bucket_name,
+        storage_endpoint=storage.endpoint,
+        storage_region=storage.region,
+        env=secrets.env,
+        app_url=target.app_url,
+    )
+    pulumi.export("supabase_url", database.api_url)
+    pulumi.export("redis_rest_url", cache.rest_url)
+    return contract

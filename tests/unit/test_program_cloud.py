@@ -1,0 +1,251 @@
+"""The dev and prod programs under Pulumi mocks: services, hardening, env coverage, secrecy."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.app_secrets import PHASE8_ENV_NAMES, is_sensitive
+from components.cloud.providers import PLUGIN_VERSIONS
+from stacks.config import PROJECT_ROOT
+from stacks.outputs import CONTRACT_OUTPUTS, SECRET_OUTPUTS
+from tests.unit.cloud_program import (
+    FAKE_SECRETS,
+    CloudMocks,
+    Declared,
+    all_registered,
+    cloud_config,
+    options_of,
+    record_options,
+    start_mocks,
+)
+
+STATEFUL = {
+    ("pulumi-python:dynamic:Resource", "database-project"),
+    ("upstash:index/redisDatabase:RedisDatabase", "cache-database"),
+    ("aws:s3/bucket:Bucket", "storage-bucket"),
+}
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's wire marker of a secret value
+ENV_VAR = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+
+
+def run_program(stack: str, check: Callable[[CloudMocks, dict[str, Any]], None]) -> Any:
+    """Build the `stack` program under mocks; call `check` once every output has resolved."""
+    mocks = start_mocks(stack)
+    record_options(mocks)
+    from stacks.cloud import build_cloud
+
+    contract = build_cloud(cloud_config(stack))
+    names = list(contract)
+    return pulumi.Output.all(all_registered(mocks), *contract.values()).apply(
+        lambda values: check(mocks, dict(zip(names, values[1:], strict=True)))
+    )
+
+
+def by_name(mocks: CloudMocks) -> dict[str, Declared]:
+    return {d.name: d for d in mocks.declared}
+
+
+def plain(value: Any) -> Any:
+    """A mock input without Pulumi's secret envelope."""
+    return value.get("value") if isinstance(value, dict) and SECRET_SIG in value else value
+
+
+def env_vars(mocks: CloudMocks) -> dict[str, Declared]:
+    return {d.inputs["key"]: d for d in mocks.declared if d.typ == ENV_VAR}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_every_service_is_declared_with_its_provider(stack: str) -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        types = {(d.typ, d.name) for d in mocks.declared}
+        for token in ("Database", "Cache", "Storage", "AppSecrets", "DeployTarget"):
+            assert any(t == f"mentora:infra:{token}" for t, _ in types), token
+        assert types >= STATEFUL
+        for typ in (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
+            "aws:iam/userPolicy:UserPolicy",
+            "aws:iam/accessKey:AccessKey",
+            "vercel:index/project:Project",
+            "random:index/randomPassword:RandomPassword",
+        ):
+            assert any(t == typ for t, _ in types), typ
+        assert ("pulumi-python:dynamic:Resource", "database-migrations") in types
+        # Every cloud resource uses an explicit provider, never the ambient default one.
+        for d in mocks.declared:
+            if d.typ.split(":")[0] in ("aws", "upstash", "vercel", "random"):
+                opts, _ = options_of(mocks, d.name)
+                assert opts.provider is not None or opts.parent is not None, d.name
+
+    return run_program(stack, check)
+
+
+def test_pinned_plugin_versions_match_the_sdk_pins() -> None:
+    pins = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    packages = {
+        "aws": "pulumi-aws",
+        "random": "pulumi-random",
+        "upstash": "upstash-pulumi",
+        "vercel": "pulumiverse-vercel",
+    }
+    for plugin, package in packages.items():
+        assert f"{package}=={PLUGIN_VERSIONS[plugin]}" in pins
+
+
+@pulumi.runtime.test
+def test_explicit_providers_pin_the_sdk_versions() -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        for provider in ("aws", "random", "upstash", "vercel"):
+            opts, _ = options_of(mocks, provider)
+            assert opts.version == PLUGIN_VERSIONS[provider]
+        assert by_name(mocks)["aws"].inputs["region"] == "us-east-1"
+
+    return run_program("prod", check)
+
+
+@pulumi.runtime.test
+def test_prod_is_hardened() -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        for _, name in STATEFUL:
+            opts, _ = options_of(mocks, name)
+            assert opts.protect is True and opts.retain_on_delete is True, name
+            assert opts.aliases, name
+        declared = by_name(mocks)
+        assert declared["storage-bucket"].inputs["forceDestroy"] is False
+        versioning = declared["storage-versioning"].inputs["versioningConfiguration"]
+        assert versioning == {"status": "Enabled"}
+        rules = {r["id"] for r in declared["storage-lifecycle"].inputs["rules"]}
+        assert rules == {"abort-incomplete-uploads", "expire-old-versions"}
+        project = declared["database-project"].inputs
+        assert (project["pitr_days"], project["ssl_enforced"]) == (7, True)
+        assert project["instance_size"] == "small"
+
+    return run_program("prod", check)
+
+
+@pulumi.runtime.test
+def test_dev_is_disposable_but_still_private_and_encrypted() -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        for _, name in STATEFUL:
+            opts, _ = options_of(mocks, name)
+            assert not opts.protect and not opts.retain_on_delete, name
+        declared = by_name(mocks)
+        assert "storage-versioning" not in declared
+        assert declared["storage-bucket"].inputs["forceDestroy"] is True
+        block = declared["storage-public-access-block"].inputs
+        assert all(
+            block[k]
+            for k in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
+        )
+        assert declared["database-project"].inputs["ssl_enforced"] is True
+
+    return run_program("dev", check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_cache_is_global_tls_and_next_to_the_database(stack: str) -> Any:
+    def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
+        cache = by_name(mocks)["cache-database"].inputs
+        region = by_name(mocks)["database-project"].inputs["region"]
+        assert (cache["region"], cache["primaryRegion"], cache["tls"]) == ("global", region, True)
+        assert outputs["redis_url"].startswith("rediss://default:")
+
+    return run_program(stack, check)
+
+
+@pytest.mark.parametrize(
+    ("stack", "targets"), [("dev", ["preview", "development"]), ("prod", ["production"])]
+)
+@pulumi.runtime.test
+def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: list[str]) -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        variables = env_vars(mocks)
+        assert set(PHASE8_ENV_NAMES) <= set(variables)
+        for key, declared in variables.items():
+            assert declared.inputs["targets"] == targets, key
+            assert declared.inputs["sensitive"] is is_sensitive(key), key
+        app_url = cloud_config(stack).cloud.app_url  # type: ignore[union-attr]
+        assert plain(variables["NEXT_PUBLIC_APP_URL"].inputs["value"]) == app_url
+        assert (
+            plain(variables["INNGEST_EVENT_KEY"].inputs["value"]) == FAKE_SECRETS["inngestEventKey"]
+        )
+        assert plain(variables["REDIS_URL"].inputs["value"]).startswith("rediss://")
+
+    return run_program(stack, check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_every_deployed_value_is_a_secret_in_the_state(stack: str) -> Any:
+    mocks = start_mocks(stack)
+    record_options(mocks)
+    from stacks.cloud import build_cloud
+
+    build_cloud(cloud_config(stack))
+    keys = sorted(name for name in mocks.pending if name.startswith("app-env-"))  # type: ignore[attr-defined]
+    values = [options_of(mocks, name)[1]["value"] for name in keys]
+    flags = [pulumi.Output.from_input(v.is_secret()) for v in values]
+    secrecy = pulumi.Output.all(all_registered(mocks), *flags).apply(lambda done: done[1:])
+
+    def check(flags: list[bool]) -> None:
+        by_key = {d.name: d.inputs["key"] for d in mocks.declared if d.typ == ENV_VAR}
+        secret = {by_key[name]: flag for name, flag in zip(keys, flags, strict=True)}
+        # pulumiverse-vercel stores every value encrypted, public ones included.
+        assert secret == dict.fromkeys(secret, True) and len(secret) >= len(PHASE8_ENV_NAMES)
+
+    return secrecy.apply(check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_outputs_contract_is_complete_and_secret_where_it_must_be(stack: str) -> Any:
+    mocks = start_mocks(stack)
+    from stacks.cloud import build_cloud
+
+    contract = build_cloud(cloud_config(stack))
+    assert set(CONTRACT_OUTPUTS) <= set(contract) and "app_url" in contract
+    secrecy = pulumi.Output.all(
+        *[pulumi.Output.from_input(contract[name].is_secret()) for name in CONTRACT_OUTPUTS]
+    )
+
+    def check(flags: list[bool]) -> None:
+        assert dict(zip(CONTRACT_OUTPUTS, flags, strict=True)) == {
+            name: name in SECRET_OUTPUTS for name in CONTRACT_OUTPUTS
+        }
+        assert len(mocks.declared) > 30
+
+    return secrecy.apply(check)
+
+
+@pulumi.runtime.test
+def test_app_principal_may_only_touch_its_bucket() -> Any:
+    def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
+        policy = json.loads(by_name(mocks)["storage-app-policy"].inputs["policy"])
+        resources = {r for s in policy["Statement"] for r in [s["Resource"]]}
+        assert resources == {"arn:aws:s3:::fake-bucket", "arn:aws:s3:::fake-bucket/*"}
+        actions = {a for s in policy["Statement"] for a in s["Action"]}
+        assert "s3:*" not in actions and all(a.startswith("s3:") for a in actions)
+        assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+        cors = by_name(mocks)["storage-cors"].inputs["corsRules"][0]
+        assert cors["allowedOrigins"] == [
+            "https://mentora.app",
+            "https://www.mentora.app",
+        ]
+
+    return run_program("prod", check)
