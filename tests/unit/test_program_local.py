@@ -152,3 +152,35 @@ def test_issued_keys_must_be_phase8_names(mocks: RecordingMocks) -> None:
 
     with pytest.raises(pulumi.RunError, match="NOT_A_GUIDE_NAME"):
         AppSecrets("bad", app_secrets_args(issued={"NOT_A_GUIDE_NAME": "x"}))
+
+
+def test_the_local_program_never_imports_a_cloud_sdk() -> None:
+    # A cloud SDK on the import path of the local stack would tie `pulumi up -s local` to its
+    # plugin; run the whole local program under mocks in a fresh interpreter and look.
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, runpy, sys
+import pulumi
+asyncio.set_event_loop(asyncio.new_event_loop())
+class M(pulumi.runtime.Mocks):
+    def new_resource(self, args): return f"{args.name}-id", dict(args.inputs)
+    def call(self, args): return {}
+pulumi.runtime.set_mocks(M(), project="mentora", stack="local", preview=True)
+pulumi.runtime.set_all_config({"mentora:target": "local"})
+runpy.run_path("stacks/__main__.py")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in
+    ("pulumi_aws", "pulumi_random", "pulumiverse_vercel", "upstash_pulumi"))
+print("CLOUD-MODULES", loaded)
+"""
+    from stacks.config import PROJECT_ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "CLOUD-MODULES []" in done.stdout, done.stdout + done.stderr[-2000:]
