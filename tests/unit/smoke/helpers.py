@@ -81,3 +81,18 @@ def run_smoke(cwd: Path, *args: str | Path, timeout: float = 60) -> SmokeRun:
 def leaked(text: str, secrets: tuple[str, ...] = FAKE_SECRETS) -> list[str]:
     """The secrets (or an 8-character piece of one) found in `text`."""
     return [s for s in secrets if s in text or any(s[i : i + 8] in text for i in range(len(s) - 7))]
+
+
+def smoke_checks() -> dict[str, dict[str, bool]]:
+    """Every check of the smoke suite by service: `{service: {check name: writes?}}`, read from
+    the source, so the counts follow checks other engineers add."""
+    import ast
+
+    found: dict[str, dict[str, bool]] = {}
+    for path in sorted(SMOKE_DIR.glob("test_*.py")):
+        checks = found.setdefault(path.stem.removeprefix("test_"), {})
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                marks = [ast.unparse(d) for d in node.decorator_list]
+                checks[node.name] = "pytest.mark.writes" in marks
+    return found

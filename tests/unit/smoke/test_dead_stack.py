@@ -10,7 +10,30 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.unit.smoke.helpers import SmokeRun, dead_outputs, free_port, leaked, run_smoke
+from tests.unit.smoke.helpers import (
+    SmokeRun,
+    dead_outputs,
+    free_port,
+    leaked,
+    run_smoke,
+    smoke_checks,
+)
+
+CHECKS = smoke_checks()
+# Outputs with a storage endpoint on this machine are a local stack: no TLS to require.
+TLS_CHECKS = {
+    "test_postgres_url_requires_tls",
+    "test_postgres_refuses_plain_connections",
+    "test_redis_url_requires_tls",
+}
+DEAD = ("database", "cache", "storage", "security")
+
+
+def expected_skips(service: str, read_only: bool = False) -> int:
+    """Checks of `service` a dead local-looking stack skips: every app check (no app_url) and
+    the cloud-only TLS checks; with `read_only`, writing checks are not run at all."""
+    names = [n for n, writes in CHECKS[service].items() if not (read_only and writes)]
+    return sum(service == "app" or n in TLS_CHECKS for n in names)
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,11 @@ def test_fails_fast_naming_each_dead_service_and_the_fix(dead: DeadRun) -> None:
     assert f"storage: bucket mentora-videos at 127.0.0.1:{s3} refused connection {fix}" in (
         result.stdout
     )
+    # The security checks name the service they probe: the dead database and Redis.
+    assert (
+        f"cache: redis at 127.0.0.1:{redis} refused connection"
+        in result.stdout.split("test_redis_refuses_unauthenticated_commands", 1)[1]
+    )
     assert "Traceback" not in result.output
 
 
@@ -54,21 +82,26 @@ def test_summary_table_names_the_failed_services(dead: DeadRun) -> None:
         m.group(1): m.groups()[1:]
         for m in re.finditer(r"^(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+\s+(\w+)$", summary, re.M)
     }
-    assert rows == {
-        "database": ("0", "7", "0", "FAIL"),
-        "cache": ("0", "6", "0", "FAIL"),
-        "storage": ("0", "3", "0", "FAIL"),
-        "app": ("0", "0", "5", "skip"),
-    }
-    assert "SMOKE: FAILED (services: database, cache, storage)" in summary
+    assert set(CHECKS["security"]) >= TLS_CHECKS
+    expected = {}
+    for service, checks in CHECKS.items():
+        skipped = expected_skips(service)
+        mark = "skip" if skipped == len(checks) else "FAIL"
+        expected[service] = ("0", str(len(checks) - skipped), str(skipped), mark)
+    assert rows == expected
+    assert expected["app"][3] == "skip" and expected["security"][1:3] == ("3", "3")
+    assert f"SMOKE: FAILED (services: {', '.join(DEAD)})" in summary
     assert "stack has no app_url output" in dead.result.stdout
+    assert "TLS is required of cloud stacks only" in dead.result.stdout
 
 
 def test_junit_parses_and_carries_no_secret(dead: DeadRun) -> None:
     text = dead.junit.read_text()
     cases = list(ElementTree.fromstring(text).iter("testcase"))
-    assert len(cases) == 21
-    assert sum(c.find("error") is not None for c in cases) == 16
+    assert len(cases) == sum(len(checks) for checks in CHECKS.values())
+    ran = [c for c in cases if c.find("skipped") is None]
+    assert len(ran) == len(cases) - sum(expected_skips(s) for s in CHECKS)
+    assert all(c.find("error") is not None or c.find("failure") is not None for c in ran)
     props = {
         p.get("name"): p.get("value")
         for c in cases
@@ -84,8 +117,8 @@ def test_terminal_and_json_report_carry_no_secret(dead: DeadRun) -> None:
     text = dead.report.read_text()
     document = json.loads(text)
     assert document["passed"] is False
-    assert {c["service"] for c in document["checks"]} == {"database", "cache", "storage", "app"}
-    assert len(document["checks"]) == 21
+    assert {c["service"] for c in document["checks"]} == set(CHECKS) == {*DEAD, "app"}
+    assert len(document["checks"]) == sum(len(checks) for checks in CHECKS.values())
     assert not leaked(text)
 
 
@@ -94,4 +127,14 @@ def test_read_only_leaves_out_writing_checks(tmp_path: Path) -> None:
     outputs.write_text(json.dumps(dead_outputs(free_port(), free_port(), free_port())))
     result = run_smoke(tmp_path, "--outputs-file", outputs, "--read-only")
     assert result.ret == 1
-    assert "2 skipped, 10 deselected, 9 errors" in result.stdout
+    counts = {
+        word: int(n)
+        for n, word in re.findall(r"(\d+) (failed|skipped|deselected|errors?)", result.stdout)
+    }
+    writing = sum(w for checks in CHECKS.values() for w in checks.values())
+    reading = sum(len(checks) for checks in CHECKS.values()) - writing
+    skipped = sum(expected_skips(s, read_only=True) for s in CHECKS)
+    assert writing >= 10 and counts["deselected"] == writing
+    assert counts["skipped"] == skipped
+    errors = counts.get("errors", counts.get("error", 0))
+    assert counts.get("failed", 0) + errors == reading - skipped
