@@ -115,13 +115,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         ),
     )
     contract = export_contract(
-        database_url=database.url,
-        redis_url=cache.url,
-        bucket_name=storage.bucket_name,
-        storage_endpoint=storage.endpoint,
-        storage_region=storage.region,
-        env=secrets.env,
-        app_url=target.app_url,
+        database=database, cache=cache, storage=storage, secrets=secrets, target=target
     )
     pulumi.export("supabase_url", database.api_url)
     pulumi.export("redis_rest_url", cache.rest_url)
