@@ -1,0 +1,226 @@
+"""What a benchmark run produces: measurements, the targets they are held to, the verdict.
+
+Pure data and arithmetic (no processes): the runners in this package fill a `Report`, then
+`attach_targets` compares it with the issue's targets.
+
+>>> report = Report()
+>>> _ = report.add(Measurement("floor", "raw floor", [2.0]))
+>>> _ = report.add(Measurement("cold_up", "cold up", [5.0]))
+>>> attach_targets(report)
+>>> [(t.label, t.met) for t in report.get("cold_up").targets]
+[('<= 45 s', True), ('<= 2x floor', False)]
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# The issue's targets (issue 5, item 6). Seconds unless the name says RATIO.
+COLD_UP_MAX_S = 45.0
+COLD_UP_MAX_FLOOR_RATIO = 2.0
+NOOP_UP_MAX_S = 8.0
+SMOKE_MAX_S = 3.0
+SMOKE_MAX_SLOWEST_RATIO = 1.5
+DETECT_MAX_S = 5.0
+MIGRATE_MAX_S = 2.0
+MIGRATE_RERUN_MAX_S = 0.3
+
+# Measurement keys shared by the runners and the target rules.
+BOOTSTRAP = "bootstrap_cached"
+FLOOR = "floor"
+COLD_UP = "cold_up"
+NOOP_UP = "noop_up"
+REFRESH_UP = "noop_up_refresh"
+SMOKE = "smoke"
+SMOKE_SLOWEST = "smoke_slowest_check"
+MIGRATE = "migrations_from_zero"
+MIGRATE_RERUN = "migrations_rerun"
+DETECT_PREFIX = "detect_"
+# The services killed one at a time, and the name smoke's summary gives each.
+DETECTED_SERVICES = {"postgres": "database", "redis": "cache", "storage": "storage", "app": "app"}
+
+# Rows every complete run has: a missing one (its step broke) is shown as not measured.
+REQUIRED: dict[str, str] = {
+    BOOTSTRAP: "bootstrap, everything installed",
+    FLOOR: "raw floor: same servers + SQL, plain scripts",
+    COLD_UP: "cold `pulumi up` from nothing",
+    NOOP_UP: "no-op `pulumi up` (second up)",
+    REFRESH_UP: "no-op `pulumi up --refresh` (make up)",
+    SMOKE: "smoke suite wall time (healthy)",
+    SMOKE_SLOWEST: "smoke: slowest single check",
+    MIGRATE: "migrations from zero (runner)",
+    MIGRATE_RERUN: "migrations re-run, nothing pending",
+    **{
+        f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
+        for name in DETECTED_SERVICES
+    },
+}
+
+
+def median(samples: Iterable[float]) -> float | None:
+    """The median of the samples, None when there is none.
+
+    >>> median([3.0, 1.0, 2.0]), median([])
+    (2.0, None)
+    """
+    values = list(samples)
+    return statistics.median(values) if values else None
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """numerator / denominator, None when either is missing or the denominator is not positive.
+
+    >>> ratio(6.0, 3.0), ratio(6.0, 0.0), ratio(None, 3.0)
+    (2.0, None, None)
+    """
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+@dataclass(frozen=True)
+class Target:
+    """An upper bound: the compared value must be <= limit; `unit` is "s" or "x" (a ratio)."""
+
+    label: str
+    limit: float
+    value: float | None
+    unit: str = "s"
+
+    @property
+    def met(self) -> bool | None:
+        """True/False, or None when the value could not be measured."""
+        return None if self.value is None else self.value <= self.limit
+
+
+@dataclass
+class Measurement:
+    """One timed quantity: its samples (seconds), the targets it is held to, and notes.
+
+    `group` sorts rows into the table's sections ("main", "smoke check", "floor step", ...).
+    """
+
+    key: str
+    label: str
+    samples: list[float] = field(default_factory=list)
+    group: str = "main"
+    targets: list[Target] = field(default_factory=list)
+    note: str = ""
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        """The median sample, the value reported and compared with the targets."""
+        return median(self.samples)
+
+
+@dataclass
+class Report:
+    """Every measurement of one run, in the order measured, plus errors of broken steps."""
+
+    measurements: list[Measurement] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def add(self, measurement: Measurement) -> Measurement:
+        self.measurements.append(measurement)
+        return measurement
+
+    def row(self, key: str, label: str | None = None, group: str = "main") -> Measurement:
+        """The measurement `key`, added (label from REQUIRED by default) if not there yet."""
+        found = self.get(key)
+        if found is None:
+            found = self.add(Measurement(key, label or REQUIRED.get(key, key), group=group))
+        return found
+
+    def get(self, key: str) -> Measurement | None:
+        return next((m for m in self.measurements if m.key == key), None)
+
+    def seconds(self, key: str) -> float | None:
+        found = self.get(key)
+        return found.seconds if found else None
+
+    def fail(self, step: str, message: str) -> None:
+        """Record that a step of the benchmark itself broke (the run then exits non-zero)."""
+        self.errors.append({"step": step, "error": message})
+
+    def complete(self, keys: Iterable[str] = tuple(REQUIRED)) -> None:
+        """Add an empty row for each of `keys` (required measurements) no step produced."""
+        for key in keys:
+            if self.get(key) is None:
+                self.add(Measurement(key, REQUIRED[key], error="not measured (see errors)"))
+
+    @property
+    def targets(self) -> list[Target]:
+        return [t for m in self.measurements for t in m.targets]
+
+    @property
+    def all_targets_met(self) -> bool:
+        """Every target measured and met (an unmeasured target counts as not met)."""
+        return bool(self.targets) and all(t.met for t in self.targets)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the benchmark ran (targets may be missed), 1 when it broke, 130 interrupted."""
+        if self.interrupted:
+            return 130
+        return 1 if self.errors else 0
+
+
+def add_derived(report: Report) -> None:
+    """Rows computed from others: engine overhead of the cold up, smoke time outside pytest's
+    session (interpreter, plugins, `pulumi stack output`), the smoke session's own ratio."""
+    engine = _difference(report.get(COLD_UP), report.get("providers_direct"))
+    if engine is not None:
+        label = "engine + program overhead (cold up - providers)"
+        report.add(Measurement("engine_overhead", label, [engine], group="cold path"))
+    smoke, session = report.get(SMOKE), report.get("smoke_session")
+    outside = _difference(smoke, session)
+    if outside is not None:
+        label = "outside the session: python, pytest, plugins, outputs"
+        report.add(Measurement("smoke_outside_session", label, [outside], group="smoke part"))
+    checks_ratio = ratio(report.seconds("smoke_session"), report.seconds(SMOKE_SLOWEST))
+    if smoke is not None and checks_ratio is not None:
+        smoke.note = f"pytest session alone is {checks_ratio:.2f}x the slowest check"
+
+
+def _difference(minuend: Measurement | None, subtrahend: Measurement | None) -> float | None:
+    if minuend is None or subtrahend is None:
+        return None
+    if minuend.seconds is None or subtrahend.seconds is None:
+        return None
+    return minuend.seconds - subtrahend.seconds
+
+
+def _at_most(limit: float, value: float | None, of: str | None = None) -> Target:
+    """`<= 45 s` for seconds; `<= 2x floor` for a ratio to the measurement named `of`."""
+    if of is None:
+        return Target(f"<= {limit:g} s", limit, value)
+    return Target(f"<= {limit:g}x {of}", limit, value, unit="x")
+
+
+def attach_targets(report: Report) -> None:
+    """Set each measurement's targets from the issue; ratios use other measurements of the run."""
+    for m in report.measurements:
+        if m.key == COLD_UP:
+            m.targets = [
+                _at_most(COLD_UP_MAX_S, m.seconds),
+                _at_most(COLD_UP_MAX_FLOOR_RATIO, ratio(m.seconds, report.seconds(FLOOR)), "floor"),
+            ]
+        elif m.key in (NOOP_UP, REFRESH_UP):
+            m.targets = [_at_most(NOOP_UP_MAX_S, m.seconds)]
+        elif m.key == SMOKE:
+            slowest = ratio(m.seconds, report.seconds(SMOKE_SLOWEST))
+            m.targets = [
+                _at_most(SMOKE_MAX_S, m.seconds),
+                _at_most(SMOKE_MAX_SLOWEST_RATIO, slowest, "slowest check"),
+            ]
+        elif m.key.startswith(DETECT_PREFIX):
+            m.targets = [_at_most(DETECT_MAX_S, m.seconds)]
+        elif m.key == MIGRATE:
+            m.targets = [_at_most(MIGRATE_MAX_S, m.seconds)]
+        elif m.key == MIGRATE_RERUN:
+            m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]

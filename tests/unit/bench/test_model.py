@@ -1,0 +1,151 @@
+"""Target evaluation, ratio maths, derived rows and exit codes of the bench report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import model
+from bench.model import Measurement, Report, Target, add_derived, attach_targets, median, ratio
+
+
+def report_with(**seconds: float) -> Report:
+    report = Report()
+    for key, value in seconds.items():
+        report.add(Measurement(key, key, [value]))
+    attach_targets(report)
+    return report
+
+
+def verdicts(report: Report, key: str) -> list[tuple[str, float | None, bool | None]]:
+    found = report.get(key)
+    assert found is not None
+    return [(t.label, t.value, t.met) for t in found.targets]
+
+
+def test_median_of_odd_even_and_empty_samples() -> None:
+    assert median([5.0, 1.0, 3.0]) == 3.0
+    assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
+    assert median([]) is None
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [(9.0, 4.5, 2.0), (1.0, 4.0, 0.25), (None, 2.0, None), (2.0, None, None), (2.0, 0.0, None)],
+)
+def test_ratio(numerator: float | None, denominator: float | None, expected: float | None) -> None:
+    assert ratio(numerator, denominator) == expected
+
+
+def test_target_met_at_the_limit_not_above_and_unknown_without_value() -> None:
+    assert Target("<= 5 s", 5.0, 5.0).met is True
+    assert Target("<= 5 s", 5.0, 5.0001).met is False
+    assert Target("<= 5 s", 5.0, None).met is None
+
+
+def test_cold_up_is_held_to_45_s_and_twice_the_floor() -> None:
+    report = report_with(floor=3.0, cold_up=6.3)
+    assert verdicts(report, model.COLD_UP) == [
+        ("<= 45 s", 6.3, True),
+        ("<= 2x floor", pytest.approx(2.1), False),
+    ]
+    report = report_with(floor=3.0, cold_up=5.7)
+    assert [met for *_, met in verdicts(report, model.COLD_UP)] == [True, True]
+    report = report_with(floor=1.0, cold_up=46.0)
+    assert [met for *_, met in verdicts(report, model.COLD_UP)] == [False, False]
+
+
+def test_cold_up_without_a_floor_leaves_the_ratio_unmeasured_and_the_run_not_green() -> None:
+    report = report_with(cold_up=5.0)
+    assert verdicts(report, model.COLD_UP)[1] == ("<= 2x floor", None, None)
+    assert report.all_targets_met is False
+
+
+def test_smoke_is_held_to_3_s_and_one_and_a_half_times_its_slowest_check() -> None:
+    report = report_with(smoke=2.4, smoke_slowest_check=2.0)
+    assert verdicts(report, model.SMOKE) == [
+        ("<= 3 s", 2.4, True),
+        ("<= 1.5x slowest check", pytest.approx(1.2), True),
+    ]
+    report = report_with(smoke=2.8, smoke_slowest_check=0.2)
+    assert [met for *_, met in verdicts(report, model.SMOKE)] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("key", "limit"),
+    [
+        (model.NOOP_UP, 8.0),
+        (model.REFRESH_UP, 8.0),
+        ("detect_redis", 5.0),
+        (model.MIGRATE, 2.0),
+        (model.MIGRATE_RERUN, 0.3),
+    ],
+)
+def test_single_limits(key: str, limit: float) -> None:
+    assert verdicts(report_with(**{key: limit}), key)[0][2] is True
+    assert verdicts(report_with(**{key: limit * 1.01}), key)[0][2] is False
+
+
+def test_rows_without_a_target_get_none() -> None:
+    report = report_with(bootstrap_cached=1.0, floor=2.0)
+    assert report.targets == []
+    assert report.all_targets_met is False  # nothing measured is not "all met"
+
+
+def test_the_value_is_the_median_of_the_samples() -> None:
+    report = Report()
+    report.add(Measurement(model.NOOP_UP, "noop", [7.0, 9.5, 7.5]))
+    attach_targets(report)
+    assert verdicts(report, model.NOOP_UP) == [("<= 8 s", 7.5, True)]
+
+
+def test_complete_adds_unmeasured_rows_that_fail_their_targets() -> None:
+    report = report_with(cold_up=5.0)
+    report.complete([model.FLOOR, model.COLD_UP, "detect_app"])
+    attach_targets(report)
+    assert [m.key for m in report.measurements] == [model.COLD_UP, model.FLOOR, "detect_app"]
+    detect = report.get("detect_app")
+    assert detect is not None and detect.error and detect.samples == []
+    assert verdicts(report, "detect_app") == [("<= 5 s", None, None)]
+    assert report.all_targets_met is False
+
+
+def test_row_returns_the_existing_measurement_or_adds_one() -> None:
+    report = Report()
+    first = report.row(model.FLOOR)
+    first.samples.append(1.0)
+    assert report.row(model.FLOOR) is first
+    assert first.label == model.REQUIRED[model.FLOOR]
+    assert report.row("x", "custom", "heal").group == "heal"
+
+
+def test_exit_code_zero_when_targets_are_missed_but_nothing_broke() -> None:
+    report = report_with(smoke=9.0, smoke_slowest_check=0.1)
+    assert report.all_targets_met is False
+    assert report.exit_code == 0
+    report.fail("smoke", "exited 1")
+    assert report.exit_code == 1
+    report.interrupted = True
+    assert report.exit_code == 130
+
+
+def test_derived_rows_engine_overhead_and_smoke_outside_the_session() -> None:
+    report = Report()
+    report.add(Measurement(model.COLD_UP, "cold", [6.0, 5.0, 7.0]))
+    report.add(Measurement("providers_direct", "direct", [3.5], group="cold path"))
+    report.add(Measurement(model.SMOKE, "smoke", [2.5]))
+    report.add(Measurement("smoke_session", "session", [1.25], group="smoke part"))
+    report.add(Measurement(model.SMOKE_SLOWEST, "slowest", [0.25]))
+    add_derived(report)
+    assert report.seconds("engine_overhead") == pytest.approx(2.5)
+    assert report.seconds("smoke_outside_session") == pytest.approx(1.25)
+    smoke = report.get(model.SMOKE)
+    assert smoke is not None and smoke.note == "pytest session alone is 5.00x the slowest check"
+
+
+def test_derived_rows_are_skipped_when_an_input_is_missing() -> None:
+    report = Report()
+    report.add(Measurement(model.COLD_UP, "cold", []))
+    report.add(Measurement("providers_direct", "direct", [3.5]))
+    add_derived(report)
+    assert report.get("engine_overhead") is None
+    assert report.get("smoke_outside_session") is None
