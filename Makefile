@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 STACK ?= local
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: bootstrap up smoke preview refresh destroy test unit integration lint
+.PHONY: bootstrap up smoke preview refresh destroy test unit integration lint bench
 
 bootstrap:  ## install .venv, redis-server, the Pulumi CLI; create the local stack
 	@scripts/bootstrap.sh
@@ -31,6 +31,9 @@ unit:
 
 integration:
 	@$(ENV) $(PYTEST) tests/integration -p no:cacheprovider
+
+bench: bootstrap  ## benchmarks against the issue's targets: table + reports/bench.json (docs/benchmarks.md)
+	@$(ENV) .venv/bin/python -m bench --json reports/bench.json $(BENCH_ARGS)
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -57,6 +57,8 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def sigterm_interrupts() -> None:
-    """Make SIGTERM behave like Ctrl-C (KeyboardInterrupt), so cleanup runs for both."""
+def interrupts_raise() -> None:
+    """Make Ctrl-C and SIGTERM raise KeyboardInterrupt, so cleanup runs for both; also when the
+    bench was started with SIGINT ignored (a background job of a non-interactive shell)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)

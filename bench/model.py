@@ -149,9 +149,10 @@ class Report:
 
     def complete(self, keys: Iterable[str] = tuple(REQUIRED)) -> None:
         """Add an empty row for each of `keys` (required measurements) no step produced."""
+        why = "interrupted" if self.interrupted else "see errors"
         for key in keys:
             if self.get(key) is None:
-                self.add(Measurement(key, REQUIRED[key], error="not measured (see errors)"))
+                self.add(Measurement(key, REQUIRED[key], error=f"not measured ({why})"))
 
     @property
     def targets(self) -> list[Target]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cleanup import Cleanup, sigterm_interrupts
+from bench.cleanup import Cleanup, interrupts_raise
 from bench.proc import BenchError, run_timed
 
 
@@ -88,12 +88,15 @@ def test_cleanup_is_not_interrupted_by_ctrl_c_and_restores_the_handler() -> None
     assert signal.getsignal(signal.SIGINT) is before
 
 
-def test_sigterm_becomes_keyboard_interrupt() -> None:
-    previous = signal.getsignal(signal.SIGTERM)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_an_ignored_sigint_become_keyboard_interrupt(signum: int) -> None:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        sigterm_interrupts()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job of a script
+        interrupts_raise()
         with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
             time.sleep(1)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
