@@ -97,7 +97,6 @@ class Run:
         report, samples = self.report, self.samples
         step(report, "no-op up", lambda: stack.noop_ups(report, project, samples))
         step(report, "smoke", lambda: stack.smoke(report, project, samples, self.base))
-        step(report, "smoke parts", lambda: stack.smoke_parts(report, project, samples))
         if "detection" in self.only and step(
             report, "detection", lambda: faults.detection(report, project, self.base)
         ):

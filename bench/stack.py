@@ -14,7 +14,7 @@ from bench import model
 from bench.model import Measurement, Report
 from bench.proc import BenchError
 from bench.project import BenchProject
-from bench.smoke_report import load_checks, per_check, session_seconds, slowest
+from bench.smoke_report import CheckTime, load_checks, per_check, session_seconds, slowest
 
 _CHANGES = re.compile(r"^\s*[+~-]{0,2}\s*(\d+) (created|updated|replaced|deleted)\s*$", re.M)
 # Auto-loaded pytest plugins the smoke suite does not use (what-if: their load time saved).
@@ -57,61 +57,66 @@ def noop_ups(report: Report, project: BenchProject, samples: int) -> None:
             row.samples.append(result.seconds)
 
 
-def smoke_parts(report: Report, project: BenchProject, samples: int) -> None:
-    """What smoke pays before any check: `pulumi stack output --show-secrets` (its output is
-    discarded) and a `--collect-only` run (interpreter, pytest, plugins, outputs, imports)."""
-    cli = report.row(
-        "smoke_outputs_cli", "`pulumi stack output --show-secrets` alone", "smoke part"
-    )
-    label = "collect only: python, pytest, outputs, imports"
-    collect = report.row("smoke_collect_only", label, "smoke part")
-    label = "what-if: unused plugins off (-p no:" + ",".join(UNUSED_PLUGINS) + ")"
-    lean = report.row("smoke_lean_plugins", label, "smoke part")
+def _healthy_run(project: BenchProject, path: Path) -> tuple[float, float | None, list[CheckTime]]:
+    """One green smoke run with its JSON report: wall time, pytest's session time, checks."""
+    result = project.smoke("--json-report", str(path))
+    if result.returncode != 0:
+        tail = "\n".join(result.output.strip().splitlines()[-15:])
+        raise BenchError(f"smoke failed on a healthy stack (exit {result.returncode}):\n{tail}")
+    checks = load_checks(json.loads(path.read_text()))
+    if slowest(checks) is None:
+        raise BenchError("smoke ran no check")
+    return result.seconds, session_seconds(result.output), checks
+
+
+def _parts_round(project: BenchProject, rows: dict[str, Measurement]) -> None:
+    """What smoke pays around its checks, right after a healthy run (same conditions):
+    `pulumi stack output --show-secrets` alone (output discarded), a `--collect-only` run, and
+    the what-if of a run without the auto-loaded plugins smoke does not use."""
+    rows["cli"].samples.append(project.run("stack", "output", "--json", "--show-secrets").seconds)
     no_plugins = [arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")]
-    for _ in range(samples):
-        cli.samples.append(project.run("stack", "output", "--json", "--show-secrets").seconds)
-        for row, extra in ((collect, ["--collect-only", "-q"]), (lean, no_plugins)):
-            result = project.smoke(*extra)
-            if result.returncode != 0:
-                raise BenchError(f"smoke {' '.join(extra)} exited {result.returncode}")
-            row.samples.append(result.seconds)
+    for key, extra in (("collect", ["--collect-only", "-q"]), ("lean", no_plugins)):
+        result = project.smoke(*extra)
+        if result.returncode != 0:
+            raise BenchError(f"smoke {' '.join(extra)} exited {result.returncode}")
+        rows[key].samples.append(result.seconds)
 
 
 def smoke(report: Report, project: BenchProject, samples: int, workdir: Path) -> None:
-    """The healthy smoke suite `samples` times: wall time, pytest's session time, each check."""
+    """The healthy smoke suite `samples` times: wall time, pytest's session time, each check,
+    and where the time goes."""
     walls, sessions, slowests, runs = [], [], [], []
+    parts = {
+        "cli": Measurement("smoke_outputs_cli", "`pulumi stack output --show-secrets` alone"),
+        "collect": Measurement("smoke_collect_only", "collect only: python, pytest, outputs"),
+        "lean": Measurement(
+            "smoke_lean_plugins",
+            "what-if: smoke with unused plugins off",
+            note="-p no:" + " -p no:".join(UNUSED_PLUGINS),
+        ),
+    }
     for n in range(samples):
-        path = workdir / f"smoke-{n}.json"
-        result = project.smoke("--json-report", str(path))
-        if result.returncode != 0:
-            tail = "\n".join(result.output.strip().splitlines()[-15:])
-            raise BenchError(f"smoke failed on a healthy stack (exit {result.returncode}):\n{tail}")
-        checks = load_checks(json.loads(path.read_text()))
-        top = slowest(checks)
-        if top is None:
-            raise BenchError("smoke ran no check")
-        walls.append(result.seconds)
-        slowests.append(top.seconds)
+        wall, session, checks = _healthy_run(project, workdir / f"smoke-{n}.json")
+        walls.append(wall)
+        slowests.append(max(c.seconds for c in checks if c.outcome != "skipped"))
         runs.append(checks)
-        session = session_seconds(result.output)
         if session is not None:
             sessions.append(session)
+        _parts_round(project, parts)
     table = per_check(runs)
     top_name = max(table, key=lambda name: model.median(table[name]) or 0.0)
     report.add(Measurement(model.SMOKE, model.REQUIRED[model.SMOKE], walls))
     # The slowest check of each run (median over runs), named by the check slowest overall.
-    report.add(
-        Measurement(
-            model.SMOKE_SLOWEST, model.REQUIRED[model.SMOKE_SLOWEST], slowests, note=top_name
-        )
-    )
+    label = model.REQUIRED[model.SMOKE_SLOWEST]
+    report.add(Measurement(model.SMOKE_SLOWEST, label, slowests, note=top_name))
     checks_sum = [sum(c.seconds for c in run) for run in runs]
-    parts = (
-        ("smoke_session", "pytest session (collect + checks + teardown)", sessions),
-        ("smoke_checks_sum", "sum of the check durations (they run one by one)", checks_sum),
-    )
-    for key, label, values in parts:
-        report.add(Measurement(key, label, values, group="smoke part"))
+    for row in (
+        Measurement("smoke_session", "pytest session (collect + checks + teardown)", sessions),
+        Measurement("smoke_checks_sum", "sum of the check durations (one by one)", checks_sum),
+        *parts.values(),
+    ):
+        row.group = "smoke part"
+        report.add(row)
     for name, durations in table.items():
         report.add(Measurement(f"check:{name}", name, durations, group="smoke check"))
 
