@@ -57,5 +57,10 @@ class LocalServerResource(Resource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {**inputs, **{key: None for key in (*outputs, *secret_outputs)}}
-        secret = pulumi.ResourceOptions(additional_secret_outputs=list(secret_outputs))
-        super().__init__(provider, name, props, pulumi.ResourceOptions.merge(opts, secret))
+        own = pulumi.ResourceOptions(
+            additional_secret_outputs=list(secret_outputs),
+            # A replacement reuses the port and data dir: the old server must go first, also on
+            # `pulumi up --replace`, where the provider's diff (which says so) is not asked.
+            delete_before_replace=True,
+        )
+        super().__init__(provider, name, props, pulumi.ResourceOptions.merge(opts, own))
