@@ -1,18 +1,31 @@
-"""S3 helpers of the storage checks: a client with explicit timeouts, and what an anonymous
-request's answer proves (only 401/403 proves the bucket private).
+"""S3 helpers of the storage checks: a client with explicit timeouts, what an anonymous
+request's answer proves (only 401/403 proves the bucket private), and what the bucket's own
+settings (public access block, policy, ACL) expose.
 
 >>> verdict(200)
 'answered 200: the bucket is public'
+>>> public_statements('{"Statement": [{"Effect": "Allow", "Principal": "*"}]}')
+['statement 0']
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from smoke.outputs import StackOutputs
 
 DENIED = (401, 403)
+BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "everyone",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account",
+}
+# Error codes meaning "this key may not read that setting" or "this store has no such setting".
+_CANNOT_READ = {"AccessDenied", "AllAccessDisabled", "NotImplemented", "MethodNotAllowed"}
+ABSENT, UNREAD = object(), object()  # what `_read` answers for a missing / unreadable setting
 
 
 def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = False) -> Any:
@@ -60,3 +73,84 @@ def verdict(status: int) -> str:
     if status >= 500:
         return f"answered {status}, not 403: the store erred instead of refusing"
     return f"answered {status}, not 403"
+
+
+@dataclass
+class Exposure:
+    """What the bucket's settings grant the public (`findings`), and which settings the stack's
+    key could not read (`unread`: the permission, and why)."""
+
+    findings: list[str] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+
+def public_statements(policy: str) -> list[str]:
+    """The Allow statements of a bucket policy that name everyone (`*`) as principal, without a
+    condition narrowing them; `NotPrincipal` in an Allow also opens the bucket to everyone."""
+    document = json.loads(policy)
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    found = []
+    for index, statement in enumerate(statements):
+        if statement.get("Effect") != "Allow" or statement.get("Condition"):
+            continue
+        principal = statement.get("Principal")
+        values = principal.values() if isinstance(principal, dict) else [principal]
+        flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
+        if "*" in flat or "NotPrincipal" in statement:
+            found.append(f"statement {statement.get('Sid') or index}")
+    return found
+
+
+def _read(exposure: Exposure, permission: str, call: Callable[[], Any], absent: str) -> Any:
+    """`call()`'s answer; `ABSENT` when the setting does not exist (error code `absent`), `UNREAD`
+    (noted in `exposure.unread`) when the key may not read it or the store does not keep it."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return call()
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code == absent:
+            return ABSENT
+        if code in _CANNOT_READ:
+            exposure.unread.append(f"{permission} ({code})")
+            return UNREAD
+        raise
+
+
+def bucket_exposure(client: Any, bucket: str) -> Exposure:
+    """Read the bucket's public access block, policy and ACL with the stack's key; anything that
+    lets the public in is a finding, whatever a filter in front of the store answers anonymously.
+    Raises botocore's errors for anything but a missing or unreadable setting."""
+    found = Exposure()
+    block = _read(
+        found,
+        "s3:GetBucketPublicAccessBlock",
+        lambda: client.get_public_access_block(Bucket=bucket),
+        "NoSuchPublicAccessBlockConfiguration",
+    )
+    if block is ABSENT:
+        found.findings.append("it has no public access block")
+    elif block is not UNREAD:
+        config = block.get("PublicAccessBlockConfiguration", {})
+        off = [flag for flag in BLOCK_FLAGS if not config.get(flag)]
+        if off:
+            found.findings.append(f"its public access block has {', '.join(off)} off")
+    policy = _read(
+        found,
+        "s3:GetBucketPolicy",
+        lambda: client.get_bucket_policy(Bucket=bucket),
+        "NoSuchBucketPolicy",
+    )
+    if policy not in (ABSENT, UNREAD):
+        public = public_statements(policy.get("Policy") or "{}")
+        if public:
+            found.findings.append(f"its policy allows everyone ({', '.join(public)})")
+    acl = _read(found, "s3:GetBucketAcl", lambda: client.get_bucket_acl(Bucket=bucket), "")
+    for grant in acl.get("Grants", []) if isinstance(acl, dict) else []:
+        who = PUBLIC_GROUPS.get(grant.get("Grantee", {}).get("URI", ""))
+        if who:
+            found.findings.append(f"its ACL grants {grant.get('Permission')} to {who}")
+    return found

@@ -1,4 +1,5 @@
-"""Storage checks: put/get/delete a `smoke/<run-id>/` object; anonymous get and list denied.
+"""Storage checks: put/get/delete a `smoke/<run-id>/` object; anonymous get and list denied; the
+bucket's own settings (public access block, policy, ACL) grant the public nothing.
 
 Credentials come from the stack's `env` output (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never
 from the caller's environment or ~/.aws: the check proves the stack's own credentials work.
@@ -14,7 +15,7 @@ import pytest
 
 from smoke.checks import CheckRecorder, call_failed, unreachable
 from smoke.outputs import StackOutputs
-from smoke.s3 import DENIED, anonymous_answer, endpoint_url, s3_client, verdict
+from smoke.s3 import DENIED, anonymous_answer, bucket_exposure, endpoint_url, s3_client, verdict
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,26 @@ def test_anonymous_list_denied(
     with check.timed(s3.target):
         status = anonymous(outputs, timeout_s, s3, "list_objects_v2")
     assert status in DENIED, f"storage: anonymous LIST of {s3.bucket} {verdict(status)}"
+
+
+def test_bucket_settings_grant_the_public_nothing(s3: Storage, check: CheckRecorder) -> None:
+    # A filter in front of a store (the local one answers 403 to every unsigned request) can
+    # hide a public bucket from the anonymous checks: the settings themselves must be private.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    with check.timed(s3.target):
+        try:
+            found = bucket_exposure(s3.client, s3.bucket)
+        except (BotoCoreError, ClientError, ValueError) as exc:
+            what = "reading the bucket's access settings"
+            raise call_failed("storage", what, s3.target, exc) from None
+    assert not found.findings, (
+        f"storage: bucket {s3.bucket} is open to the public: {'; '.join(found.findings)} "
+        "(fix: delete the public policy statement or ACL grant and turn all four public access "
+        "block settings on)"
+    )
+    if found.unread:
+        pytest.skip(
+            f"storage: the stack's key cannot read {', '.join(found.unread)} of {s3.bucket}: "
+            "grant it those read permissions to check the bucket's settings"
+        )
