@@ -6,14 +6,17 @@ own `local` stack, its servers or its `.env.local`.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,12 +33,39 @@ COPIED = (
 )
 # Any attempt to reach the internet goes to a closed port and fails loudly.
 DEAD_PROXY = "http://127.0.0.1:9"
+# How `pulumi stack export --show-secrets` marks a secret value (its plaintext is JSON text).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+# service -> (its port's config key, its pid file under the state dir: first number = the pid)
+SERVERS = {
+    "postgres": ("postgresPort", "postgres/pgdata/postmaster.pid"),
+    "redis": ("redisPort", "redis/redis.pid"),
+    "s3": ("storagePort", "s3/moto.pid"),
+    "app": ("appPort", "app/app.pid"),
+}
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """An exported state value with every `{SECRET_SIG: ..., "plaintext": ...}` decoded."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "plaintext" in value:
+            return unwrap_secrets(json.loads(value["plaintext"]))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
 
 
 @dataclass
@@ -152,3 +182,41 @@ class LocalProject:
     def outputs(self, show_secrets: bool) -> CommandResult:
         flags = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
         return self.run(*flags)
+
+    def smoke_file(self, outputs_file: Path, *extra: str, timeout: float = 120) -> CommandResult:
+        """Run the copy's smoke suite against saved outputs (`--outputs-file`), not the stack."""
+        python = str(REPO / ".venv" / "bin" / "python")
+        args = [python, "-m", "pytest", "smoke", "--outputs-file", str(outputs_file)]
+        return self._exec([*args, "-p", "no:cacheprovider", *extra], timeout)
+
+    def deployment(self) -> dict[str, Any]:
+        """The exported state's `deployment`, every secret decoded (never print it)."""
+        state = json.loads(self.run("stack", "export", "--show-secrets").output)
+        return dict(unwrap_secrets(state["deployment"]))
+
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """Name -> exported state resource (`type`, `urn`, `outputs` with secrets in clear).
+
+        >>> project.resources()["database-server"]["outputs"]["admin_url"]  # doctest: +SKIP
+        """
+        resources = self.deployment().get("resources") or []
+        return {r["urn"].rsplit("::", 1)[-1]: r for r in resources}
+
+    def server_pid(self, service: str) -> int | None:
+        """The pid a local server wrote (`postgres`, `redis`, `s3`, `app`), None without one."""
+        pid_file = self.state_dir / SERVERS[service][1]
+        try:
+            return int(pid_file.read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def kill_server(self, service: str, deadline_s: float = 5) -> None:
+        """SIGKILL a local server, as a crash would, and wait until its port is closed."""
+        pid = self.server_pid(service)
+        assert pid, f"{service} has no pid file"
+        os.kill(pid, signal.SIGKILL)
+        port = self.ports[SERVERS[service][0]]
+        deadline = time.monotonic() + deadline_s
+        while port_open(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not port_open(port), f"{service} still listens on {port} after SIGKILL"
