@@ -10,8 +10,10 @@ from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.cache import Cache, CacheArgs, LocalRedisArgs
 from components.database import Database, DatabaseArgs, LocalPostgresArgs
 from components.deploy_target import DeployTarget, DeployTargetArgs, LocalAppArgs
+from components.local.preflight import port_problems
 from components.storage import LocalS3Args, Storage, StorageArgs
 from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.errors import ConfigError
 from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
@@ -22,13 +24,28 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     local = config.local
     assert local is not None  # guaranteed by config validation for target=local
     state = local.state_dir
+    ports = {
+        "postgresPort": local.postgres_port,
+        "redisPort": local.redis_port,
+        "storagePort": local.storage_port,
+        "appPort": local.app_port,
+    }
+    dirs = {
+        "postgresPort": state / "postgres",
+        "redisPort": state / "redis",
+        "storagePort": state / "s3",
+        "appPort": state / "app",
+    }
+    problems = port_problems(config.stack, ports, dirs)
+    if problems:  # before any resource: a taken port must not leave a half-built stack
+        raise ConfigError(config.stack, problems)
     database = Database(
         "database",
         DatabaseArgs(
             migrations_dir=str(MIGRATIONS_DIR),
             local=LocalPostgresArgs(
                 port=local.postgres_port,
-                data_dir=str(state / "postgres"),
+                data_dir=str(dirs["postgresPort"]),
                 database=config.database_name,
                 app_user=config.app_user,
             ),
@@ -36,14 +53,14 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     )
     cache = Cache(
         "cache",
-        CacheArgs(local=LocalRedisArgs(port=local.redis_port, data_dir=str(state / "redis"))),
+        CacheArgs(local=LocalRedisArgs(port=local.redis_port, data_dir=str(dirs["redisPort"]))),
     )
     storage = Storage(
         "storage",
         StorageArgs(
             bucket_name=config.bucket_name,
             region=config.region,
-            local=LocalS3Args(port=local.storage_port, data_dir=str(state / "s3")),
+            local=LocalS3Args(port=local.storage_port, data_dir=str(dirs["storagePort"])),
         ),
     )
     secrets = AppSecrets(
@@ -71,7 +88,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
                 cwd=str(local.app_cwd),
                 port=local.app_port,
                 health_path=local.app_health_path,
-                data_dir=str(state / "app"),
+                data_dir=str(dirs["appPort"]),
                 extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
             ),
         ),

@@ -20,6 +20,7 @@ from components.local.errors import LocalServerError
 from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "app"
+PID_FILE = "app.pid"  # inside the data dir
 HEALTH_DEADLINE_S = 30.0
 APP_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir")
 
@@ -64,7 +65,7 @@ class AppProcessProvider(LocalServerProvider):
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        (data_dir / "app.pid").write_text(str(proc.pid))
+        (data_dir / PID_FILE).write_text(str(proc.pid))
         try:
             processes.wait_until(
                 SERVICE,
@@ -89,7 +90,7 @@ class AppProcessProvider(LocalServerProvider):
         }
 
     def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / "app.pid")
+        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         processes.require_free_port(SERVICE, int(props["port"]), "appPort")

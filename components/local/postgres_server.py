@@ -21,6 +21,7 @@ from components.local.server_provider import LocalServerProvider, LocalServerRes
 from components.local.unix_user import as_service_user, prepare_for_service_user
 
 SERVICE = "postgres"
+PID_FILE = "pgdata/postmaster.pid"  # inside the data dir
 ADMIN_USER = "mentora_admin"
 SHIM_SQL = Path(__file__).with_name("sql") / "supabase_shim.sql"
 SECRET_OUTPUTS = ("admin_password", "app_password", "admin_url", "app_url")
@@ -46,7 +47,7 @@ class _Layout:
         self.pgdata = self.root / "pgdata"
         self.sockets = self.root / "run"
         self.log = self.root / "postgres.log"
-        self.pid_file = self.pgdata / "postmaster.pid"
+        self.pid_file = self.root / PID_FILE
 
     def socket_dir(self, port: int) -> str:
         if len(str(self.sockets / f".s.PGSQL.{port}")) > MAX_SOCKET_PATH:

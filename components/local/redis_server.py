@@ -22,6 +22,7 @@ from components.local.errors import LocalServerError
 from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "redis"
+PID_FILE = "redis.pid"  # inside the data dir
 SECRET_OUTPUTS = ("password", "url")
 
 
@@ -44,7 +45,7 @@ def _config(port: int, data_dir: Path, password: str) -> str:
             "protected-mode yes",
             "daemonize yes",
             f"dir {_quoted(data_dir)}",
-            f"pidfile {_quoted(data_dir / 'redis.pid')}",
+            f"pidfile {_quoted(data_dir / PID_FILE)}",
             f"logfile {_quoted(data_dir / 'redis.log')}",
             "appendonly yes",
             # Every write reaches the disk before the reply: a crash loses nothing (local scale).
@@ -92,7 +93,7 @@ class RedisProvider(LocalServerProvider):
         )
 
     def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / "redis.pid")
+        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
 
     def _running(self, props: dict[str, Any]) -> bool:
         return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))

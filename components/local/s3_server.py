@@ -30,6 +30,7 @@ from components.local.errors import LocalServerError, ServerStartError
 from components.local.server_provider import LocalServerProvider, LocalServerResource
 
 SERVICE = "storage"
+PID_FILE = "moto.pid"  # inside the data dir
 APP_USER = "mentora-app"
 SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
 _XML = (
@@ -101,7 +102,7 @@ class S3Provider(LocalServerProvider):
                 start_new_session=True,
                 cwd=data_dir,
             )
-        (data_dir / "moto.pid").write_text(str(proc.pid))
+        (data_dir / PID_FILE).write_text(str(proc.pid))
         hint = f"see {data_dir / 'moto.log'}"
 
         def ready() -> bool:
@@ -141,7 +142,7 @@ class S3Provider(LocalServerProvider):
         return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
     def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / "moto.pid")
+        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
 
     def _running(self, props: dict[str, Any]) -> bool:
         return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -46,7 +47,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def mocks() -> RecordingMocks:
+def mocks(monkeypatch: pytest.MonkeyPatch) -> RecordingMocks:
+    # The program's port preflight would probe this machine; under mocks every port is free.
+    monkeypatch.setattr("components.local.preflight.port_open", lambda *a, **k: False)
     # Other tests' asyncio.run() leaves no current loop; Pulumi's test runtime needs one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     recorder = RecordingMocks()
@@ -154,6 +157,21 @@ def test_issued_keys_must_be_phase8_names(mocks: RecordingMocks) -> None:
         AppSecrets("bad", app_secrets_args(issued={"NOT_A_GUIDE_NAME": "x"}))
 
 
+@pulumi.runtime.test
+def test_a_port_held_by_another_program_stops_the_program_before_any_resource(
+    mocks: RecordingMocks, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from stacks.errors import ConfigError
+    from stacks.local import build_local
+
+    monkeypatch.setattr("components.local.preflight.port_open", lambda port, **_: port == 6390)
+    with pytest.raises(ConfigError) as info:
+        build_local(parse_stack_config("local", {"target": "local", "stateDir": str(tmp_path)}))
+    (problem,) = info.value.problems
+    assert problem.startswith("mentora:redisPort=6390: redis: port 6390 on 127.0.0.1")
+    assert mocks.resources == []
+
+
 def test_the_local_program_never_imports_a_cloud_sdk() -> None:
     # A cloud SDK on the import path of the local stack would tie `pulumi up -s local` to its
     # plugin; run the whole local program under mocks in a fresh interpreter and look.
@@ -169,6 +187,8 @@ class M(pulumi.runtime.Mocks):
     def call(self, args): return {}
 pulumi.runtime.set_mocks(M(), project="mentora", stack="local", preview=True)
 pulumi.runtime.set_all_config({"mentora:target": "local"})
+import components.local.preflight as preflight
+preflight.port_open = lambda *a, **k: False  # no probing of this machine's ports
 runpy.run_path("stacks/__main__.py")
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in
     ("pulumi_aws", "pulumi_random", "pulumiverse_vercel", "upstash_pulumi"))
