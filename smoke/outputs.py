@@ -87,6 +87,26 @@ def fix_for(stack: str) -> str:
     return f"pulumi up --stack {stack}"
 
 
+LOCAL_DATABASE_URN = (
+    "urn:pulumi:local::mentora::mentora:infra:Database$pulumi-python:dynamic:Resource"
+    "::database-server"
+)
+
+
+def schema_fix_for(stack: str) -> str:
+    """How to repair a schema that lost an object the migration ledger says was applied."""
+    if stack in ("local", "file"):
+        return (
+            "the migration ledger still lists every file, so re-running them does nothing; "
+            f"rebuild the local database (its data is lost): pulumi up -s local --replace "
+            f"'{LOCAL_DATABASE_URN}'"
+        )
+    return (
+        f"restore the database of {stack} from a backup (point-in-time recovery), or add a "
+        "new migration that recreates what is missing; never edit an applied one"
+    )
+
+
 def load_from_file(path: Path) -> StackOutputs:
     """Outputs saved with `pulumi stack output --json --show-secrets > path`."""
     try:

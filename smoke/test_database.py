@@ -12,7 +12,7 @@ import pytest
 
 from smoke.checks import CheckRecorder, call_failed, unreachable
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
-from smoke.outputs import PROJECT_ROOT, StackOutputs, fix_for
+from smoke.outputs import PROJECT_ROOT, StackOutputs, fix_for, schema_fix_for
 from smoke.redact import redact_url
 
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
@@ -26,6 +26,7 @@ class Database:
     conn: Any
     target: str
     fix: str
+    schema_fix: str
 
     def rows(self, check: CheckRecorder, query: Any, *args: Any) -> list[Any]:
         """Run one query within the statement timeout, timed; a driver error fails the check."""
@@ -57,7 +58,8 @@ def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> 
             "database", "postgres", outputs.database_url, exc, outputs.stack
         ) from None
     with conn:
-        yield Database(conn, redact_url(outputs.database_url), fix_for(outputs.stack))
+        target = redact_url(outputs.database_url)
+        yield Database(conn, target, fix_for(outputs.stack), schema_fix_for(outputs.stack))
 
 
 def vector_schema(db: Database, check: CheckRecorder) -> str:
@@ -69,7 +71,7 @@ def vector_schema(db: Database, check: CheckRecorder) -> str:
     )
     if not rows:
         pytest.fail(
-            f"database: the pgvector extension is not installed (run: {db.fix})", pytrace=False
+            f"database: the pgvector extension is not installed ({db.schema_fix})", pytrace=False
         )
     return str(rows[0][0])
 
@@ -111,7 +113,9 @@ def test_embedding_column_is_vector_1536(db: Database, check: CheckRecorder) -> 
 def test_all_tables_present(db: Database, check: CheckRecorder) -> None:
     rows = db.rows(check, "select tablename from pg_tables where schemaname = 'public'")
     missing = [t for t in GUIDE_TABLES if t not in {r[0] for r in rows}]
-    assert not missing, f"database: missing table(s) in public: {', '.join(missing)}"
+    assert not missing, (
+        f"database: missing table(s) in public: {', '.join(missing)} ({db.schema_fix})"
+    )
 
 
 def test_rls_enabled_everywhere(db: Database, check: CheckRecorder) -> None:

@@ -162,6 +162,8 @@ def test_schema_damage_is_named_and_a_rebuilt_database_heals(
         assert_only_failed(failed, "database")
         assert "database: missing table(s) in public: student_achievements" in failed.output
         assert "database: the pgvector extension is not installed" in failed.output
+        # The fix the suite prints is the very heal applied below.
+        assert f"pulumi up -s local --replace '{server['urn']}'" in failed.output
     finally:
         # The ledger still lists every migration: only a new database gets them applied again.
         result = local_project.up("--replace", server["urn"])
