@@ -13,8 +13,9 @@ from pathlib import Path
 from bench import model
 from bench.model import Measurement, Report
 from bench.proc import BenchError
-from bench.project import BenchProject
+from bench.project import PORT_KEYS, BenchProject
 from bench.smoke_report import CheckTime, load_checks, per_check, session_seconds, slowest
+from bench.timeline import PortWatcher, phases
 
 _CHANGES = re.compile(r"^\s*[+~-]{0,2}\s*(\d+) (created|updated|replaced|deleted)\s*$", re.M)
 # Auto-loaded pytest plugins the smoke suite does not use (what-if: their load time saved).
@@ -33,8 +34,13 @@ def changes(output: str) -> list[str]:
 
 
 def cold_up(report: Report, project: BenchProject) -> None:
-    """`pulumi up` of a stack that has never been deployed (its servers start from nothing)."""
-    result = project.checked(project.up(), "cold pulumi up")
+    """`pulumi up` of a stack that has never been deployed (its servers start from nothing),
+    with the moments its servers start listening."""
+    with PortWatcher({name: project.port(name) for name in PORT_KEYS}) as watcher:
+        result = project.checked(project.up(), "cold pulumi up")
+    for label, seconds in phases(watcher.first_open, result.seconds).items():
+        key = "cold_up_phase:" + label
+        report.row(key, "  cold up: " + label, "cold path").samples.append(seconds)
     closed = project.closed_ports()
     if closed:
         raise BenchError(f"cold up finished but {', '.join(closed)} do not listen")

@@ -56,13 +56,49 @@ def test_scrubber_masks_longest_values_first_and_ignores_empty() -> None:
     assert scrub("nothing here") == "nothing here"
 
 
-@pytest.mark.parametrize(
-    "module",
-    ["bench.model", "bench.render", "bench.smoke_report", "bench.stack", "bench.bootstrap"],
-)
+PURE_MODULES = ("model", "render", "smoke_report", "stack", "bootstrap", "timeline")
+
+
+@pytest.mark.parametrize("module", [f"bench.{name}" for name in PURE_MODULES])
 def test_docstring_examples_hold(module: str) -> None:
     import doctest
     import importlib
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_phases_cut_the_cold_up_at_first_server_and_app() -> None:
+    from bench.timeline import phases
+
+    cut = phases({"postgres": 2.0, "redis": 1.25, "storage": 2.5, "app": 4.0}, 6.5)
+    assert cut == {
+        "before the first server listens": 1.25,
+        "first server -> app listens": 2.75,
+        "app listens -> up exits": 2.5,
+    }
+    assert phases({"redis": 1.0}, 3.0) == {}  # the app never listened: no cut
+    assert phases({}, 3.0) == {}
+
+
+def test_port_watcher_sees_a_port_open_while_it_watches() -> None:
+    import socket
+    import threading
+    import time
+
+    from bench.timeline import PortWatcher
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        never = closed.getsockname()[1]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    threading.Timer(0.3, server.listen).start()
+    try:
+        with PortWatcher({"late": port, "never": never}) as watcher:
+            time.sleep(0.8)
+    finally:
+        server.close()
+    assert 0.25 <= watcher.first_open["late"] < 0.8
+    assert "never" not in watcher.first_open
