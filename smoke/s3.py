@@ -10,6 +10,7 @@ settings (public access block, policy, ACL) expose.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ ABSENT, UNREAD = object(), object()  # what `_read` answers for a missing / unre
 
 def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = False) -> Any:
     """An S3 client with explicit timeouts and a single attempt; unsigned when `anonymous`."""
-    import boto3  # type: ignore[import-untyped]
     from botocore import UNSIGNED  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
@@ -42,12 +42,21 @@ def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = Fals
         # AWS_ENDPOINT_URL_S3 in the caller's shell (from .env.local) must not redirect a check.
         ignore_configured_endpoint_urls=True,
     )
-    session = boto3.session.Session(
+    return _session(outputs.storage_region).client(
+        "s3",
+        endpoint_url=outputs.storage_endpoint or None,
         aws_access_key_id=None if anonymous else outputs.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=None if anonymous else outputs.env["AWS_SECRET_ACCESS_KEY"],
-        region_name=outputs.storage_region,
+        config=config,
     )
-    return session.client("s3", endpoint_url=outputs.storage_endpoint or None, config=config)
+
+
+@functools.cache
+def _session(region: str) -> Any:
+    """One boto3 session per run: a new one reloads botocore's models (~0.1 s per client)."""
+    import boto3
+
+    return boto3.session.Session(region_name=region)
 
 
 def endpoint_url(outputs: StackOutputs) -> str:
