@@ -69,7 +69,8 @@ def wait_until(
 
     retrying = Retrying(
         stop=stop_after_delay(deadline_s),
-        wait=wait_exponential(multiplier=0.02, max=0.5),
+        # Servers come up in 0.1-1 s: a short ceiling notices readiness within 50 ms.
+        wait=wait_exponential(multiplier=0.02, max=0.05),
         retry=retry_if_result(lambda ok: not ok),
         before_sleep=describe,
         retry_error_callback=lambda _state: False,
