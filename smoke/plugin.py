@@ -5,8 +5,11 @@ the per-service summary, and provides the fixtures checks use (`outputs`, `timeo
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
+import threading
 import uuid
 import warnings
 from collections.abc import Generator
@@ -41,10 +44,19 @@ def load_outputs(config: pytest.Config, redactor: Redactor) -> StackOutputs:
         raise pytest.UsageError(
             "smoke: pass exactly one of --stack <name> or --outputs-file <outputs.json>"
         )
+    threading.Thread(target=_preload_drivers, name="smoke-preload", daemon=True).start()
     try:
         return load_from_file(Path(path)) if path else load_from_stack(stack, redactor)
     except OutputsError as exc:
         raise pytest.UsageError(f"smoke: {redactor(str(exc))}") from None
+
+
+def _preload_drivers() -> None:
+    """Import the service drivers while the main thread waits on `pulumi stack output` (~0.5 s
+    of a subprocess): the checks then start with them loaded. Import locks make it safe."""
+    for module in ("psycopg", "redis", "httpx", "boto3", "botocore.session"):
+        with contextlib.suppress(Exception):  # a broken driver is reported by its own check
+            importlib.import_module(module)
 
 
 def _install_log_redaction(config: pytest.Config, redactor: Redactor) -> None:
