@@ -58,7 +58,8 @@ class Database(pulumi.ComponentResource):
     api_url: pulumi.Output[str] | None = None
     """Supabase API URL (NEXT_PUBLIC_SUPABASE_URL); None locally."""
     anon_key: pulumi.Output[str] | None = None
-    """Supabase anon key (public by design: RLS guards the data); None locally."""
+    """Supabase anon key (secret in the state; public by design in the browser, where RLS guards
+    the data, so its NEXT_PUBLIC_ variable is not `sensitive`); None locally."""
     service_role_key: pulumi.Output[str] | None = None
     """Supabase service-role key, bypasses RLS (secret); None locally."""
 
@@ -131,6 +132,6 @@ class Database(pulumi.ComponentResource):
             opts=stateful(args.hardened, parent=self),
         )
         self.api_url = project.url
-        self.anon_key = pulumi.Output.unsecret(project.anon_key)
+        self.anon_key = pulumi.Output.secret(project.anon_key)
         self.service_role_key = pulumi.Output.secret(project.service_role_key)
         return project.direct_url, project.database_url
