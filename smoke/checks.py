@@ -12,15 +12,20 @@ A connection failure becomes one line naming the service, the target and the fix
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from smoke.redact import redact_url
+
+if TYPE_CHECKING:
+    from smoke.outputs import StackOutputs
 
 SERVICES = ("database", "cache", "storage", "app")
 # Substrings of driver errors (lowercased, whole cause chain) -> what happened.
@@ -187,3 +192,23 @@ def call_failed(service: str, action: str, target: str, exc: BaseException) -> B
         f"{service}: {action} on {redact_url(target)} failed ({type(exc).__name__}: {detail})",
         pytrace=False,
     )
+
+
+def connect_postgres(
+    outputs: StackOutputs, timeout_s: float, options: str, autocommit: bool
+) -> Any:
+    """A psycopg connection to the stack's database within the check timeout; a failure to
+    connect is raised as `unreachable` (named service, no password, the fix)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            outputs.database_url,
+            connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's floor is 2 s
+            options=options,
+            autocommit=autocommit,
+        )
+    except psycopg.Error as exc:
+        raise unreachable(
+            "database", "postgres", outputs.database_url, exc, outputs.stack
+        ) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from smoke.checks import CheckRecorder, call_failed, unreachable
+from smoke.checks import CheckRecorder, call_failed, connect_postgres
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
 from smoke.outputs import PROJECT_ROOT, StackOutputs, fix_for, schema_fix_for
 from smoke.redact import redact_url
@@ -41,22 +40,11 @@ class Database:
 
 @pytest.fixture(scope="module")
 def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Database]:
-    import psycopg
 
     options = f"-c statement_timeout={int(timeout_s * 1000)}"
     if pytestconfig.getoption("--read-only"):
         options += " -c default_transaction_read_only=on"  # the server itself refuses writes
-    try:
-        conn = psycopg.connect(
-            outputs.database_url,
-            connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's floor is 2 s
-            options=options,
-            autocommit=True,
-        )
-    except psycopg.Error as exc:
-        raise unreachable(
-            "database", "postgres", outputs.database_url, exc, outputs.stack
-        ) from None
+    conn = connect_postgres(outputs, timeout_s, options, autocommit=True)
     with conn:
         target = redact_url(outputs.database_url)
         yield Database(conn, target, fix_for(outputs.stack), schema_fix_for(outputs.stack))

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from smoke import rls
-from smoke.checks import CheckRecorder, call_failed, endpoint, unreachable
+from smoke.checks import CheckRecorder, call_failed, connect_postgres, endpoint, unreachable
 from smoke.outputs import StackOutputs, fix_for
 from smoke.redact import redact_url
 
@@ -66,7 +66,6 @@ class RlsDatabase:
 
 @pytest.fixture(scope="module")
 def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
-    import psycopg
 
     # Not opened read-only even with --read-only: the rows exist only inside a transaction
     # that is rolled back; the server rolls it back itself if this process dies or hangs.
@@ -75,17 +74,7 @@ def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
         f"-c statement_timeout={ms} -c lock_timeout={ms} "
         f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
     )
-    try:
-        conn = psycopg.connect(
-            outputs.database_url,
-            connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's floor is 2 s
-            options=options,
-            autocommit=False,
-        )
-    except psycopg.Error as exc:
-        raise unreachable(
-            "database", "postgres", outputs.database_url, exc, outputs.stack
-        ) from None
+    conn = connect_postgres(outputs, timeout_s, options, autocommit=False)
     try:  # no `with conn:`, which would commit on a clean exit
         yield RlsDatabase(conn, redact_url(outputs.database_url), fix_for(outputs.stack))
     finally:
