@@ -35,5 +35,6 @@ integration:
 bench: bootstrap  ## benchmarks against the issue's targets: table + reports/bench.json (docs/benchmarks.md)
 	@$(ENV) .venv/bin/python -m bench --json reports/bench.json $(BENCH_ARGS)
 
-lint:
+lint:  ## ruff (also run by the tests) and mypy on the packages
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/mypy stacks components smoke gate

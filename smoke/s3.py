@@ -54,7 +54,7 @@ def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = Fals
 @functools.cache
 def _session(region: str) -> Any:
     """One boto3 session per run: a new one reloads botocore's models (~0.1 s per client)."""
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.session.Session(region_name=region)
 

@@ -96,5 +96,6 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     contract = export_contract(
         database=database, cache=cache, storage=storage, secrets=secrets, target=target
     )
+    assert target.env_file is not None  # the local target always writes one
     pulumi.export("env_file", target.env_file)
     return {**contract, "env_file": target.env_file}

@@ -73,7 +73,7 @@ def private_bucket(
         ],
         opts=child,
     )
-    rules: list[dict[str, object]] = [
+    rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
         {
             "id": "abort-incomplete-uploads",
             "status": "Enabled",

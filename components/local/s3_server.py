@@ -46,8 +46,8 @@ UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
 
 
 def _client(service: str, props: dict[str, Any], key: str, secret: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     return boto3.client(
         service,
