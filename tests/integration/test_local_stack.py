@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -84,6 +85,20 @@ def test_env_file_is_private_and_complete(local_project: LocalProject) -> None:
     assert env_file.stat().st_mode & 0o777 == 0o600
     keys = {line.split("=", 1)[0] for line in env_file.read_text().splitlines() if "=" in line}
     assert {"DATABASE_URL", "REDIS_URL", "AWS_S3_BUCKET", "NODE_ENV"} <= keys
+
+
+def test_servers_listen_on_loopback_only_and_postgres_is_unprivileged(
+    local_project: LocalProject, host: Any
+) -> None:
+    # `host` is pytest-testinfra's view of this machine (ss, ps).
+    for key, port in local_project.ports.items():
+        assert host.socket(f"tcp://127.0.0.1:{port}").is_listening, key
+        for wildcard in (f"tcp://0.0.0.0:{port}", f"tcp://:::{port}"):
+            assert not host.socket(wildcard).is_listening, f"{key} is reachable from outside"
+    pid_file = local_project.state_dir / "postgres" / "pgdata" / "postmaster.pid"
+    postmaster = host.process.get(pid=int(pid_file.read_text().split()[0]))
+    assert postmaster.comm == "postgres"
+    assert postmaster.user != "root"
 
 
 def test_smoke_suite_is_green(local_project: LocalProject) -> None:
