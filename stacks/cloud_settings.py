@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from stacks.model import Model
 
@@ -127,12 +127,6 @@ class CloudSettings(Model):
         if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
             raise ValueError("must be an https:// origin without a path, e.g. https://mentora.app")
         return url.rstrip("/")
-
-    @model_validator(mode="after")
-    def _pitr_needs_paid_size(self) -> CloudSettings:
-        if self.supabase_pitr_days and self.supabase_instance_size == "nano":
-            raise ValueError("supabasePitrDays needs a paid instance size (not nano)")
-        return self
 
     @property
     def cors_origins(self) -> list[str]:

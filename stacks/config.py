@@ -112,7 +112,18 @@ class StackConfig(Model):
                 f"all run; set it to one of {', '.join(CLOUD_REGIONS)}: "
                 f"pulumi config set mentora:region <value> -s {self.stack}"
             )
-        if self.stack == "prod" and self.cloud is not None and not self.cloud.hardened:
+        cloud = self.cloud
+        if (
+            cloud is not None
+            and cloud.supabase_pitr_days
+            and cloud.supabase_instance_size == "nano"
+        ):
+            raise ValueError(
+                "mentora:supabasePitrDays: point-in-time recovery needs a paid instance size "
+                f"(not nano); run: pulumi config set mentora:supabasePitrDays 0 -s {self.stack}, "
+                "or pick a paid mentora:supabaseInstanceSize"
+            )
+        if self.stack == "prod" and cloud is not None and not cloud.hardened:
             raise ValueError(
                 "mentora:hardened=False: the prod stack must be hardened (protected state, "
                 "versioned bucket); run: pulumi config set mentora:hardened true -s prod"
@@ -120,25 +131,18 @@ class StackConfig(Model):
         return self
 
 
-_LOCAL_KEYS = (
-    "postgresPort",
-    "redisPort",
-    "storagePort",
-    "appPort",
-    "appCommand",
-    "appCwd",
-    "appHealthPath",
-    "stateDir",
-    "envFile",
-)
-_CLOUD_KEYS = tuple(field.alias or name for name, field in CloudSettings.model_fields.items())
-_INT_KEYS = (
-    "postgresPort",
-    "redisPort",
-    "storagePort",
-    "appPort",
-    "rateLimitChatPerMin",
-    "supabasePitrDays",
+def _config_keys(model: type[Model]) -> tuple[str, ...]:
+    """The Pulumi config keys (field aliases) a settings model reads."""
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+_LOCAL_KEYS = _config_keys(LocalSettings)
+_CLOUD_KEYS = _config_keys(CloudSettings)
+_INT_KEYS = tuple(
+    field.alias or name
+    for model in (StackConfig, LocalSettings, CloudSettings)
+    for name, field in model.model_fields.items()
+    if field.annotation is int
 )
 _TOP_KEYS = (
     "target",
@@ -217,11 +221,6 @@ def _validation_problem(stack: str, raw: dict[str, str], err: Any) -> str:
         msg = "is required for cloud stacks"
     if msg.startswith("mentora:"):  # a cross-field rule that already names its key and fix
         return msg
-    if loc == ["cloud"]:  # the cloud settings' one cross-field rule
-        return (
-            f"mentora:supabasePitrDays: {msg}; pulumi config set mentora:supabasePitrDays 0 "
-            f"-s {stack}, or pick a paid mentora:supabaseInstanceSize"
-        )
     if not loc or loc[-1] == "local":  # a cross-field rule of the local settings
         return (
             f"mentora:postgresPort/redisPort/storagePort/appPort: {msg}; "
