@@ -74,6 +74,19 @@ class CloudMocks(pulumi.runtime.Mocks):
         return {}
 
 
+def unwrap(value: Any) -> Any:
+    """A mock input with every Pulumi secret envelope (the SDK's wire form) removed."""
+    from pulumi.runtime.rpc import _special_sig_key
+
+    if isinstance(value, dict):
+        if _special_sig_key in value:
+            return unwrap(value.get("value"))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
 def stack_file(stack: str) -> dict[str, str]:
     """The committed plain settings of `Pulumi.<stack>.yaml` (key without namespace)."""
     raw = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]

@@ -7,16 +7,11 @@ import yaml
 
 from stacks.config import PROJECT_ROOT, parse_stack_config
 from stacks.errors import ConfigError
-from tests.unit.cloud_program import cloud_config
-
-
-def stack_file_config(stack: str) -> dict[str, str]:
-    raw = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {k.removeprefix("mentora:"): str(v) for k, v in raw.items()}
+from tests.unit.cloud_program import cloud_config, stack_file
 
 
 def test_committed_local_stack_config_is_valid() -> None:
-    config = parse_stack_config("local", stack_file_config("local"))
+    config = parse_stack_config("local", stack_file("local"))
     assert config.target == "local"
     assert config.local is not None
     assert config.local.postgres_port == 54322

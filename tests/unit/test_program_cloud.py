@@ -23,6 +23,7 @@ from tests.unit.cloud_program import (
     options_of,
     record_options,
     start_mocks,
+    unwrap,
 )
 
 STATEFUL = {
@@ -30,7 +31,6 @@ STATEFUL = {
     ("upstash:index/redisDatabase:RedisDatabase", "cache-database"),
     ("aws:s3/bucket:Bucket", "storage-bucket"),
 }
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's wire marker of a secret value
 ENV_VAR = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 
 
@@ -49,11 +49,6 @@ def run_program(stack: str, check: Callable[[CloudMocks, dict[str, Any]], None])
 
 def by_name(mocks: CloudMocks) -> dict[str, Declared]:
     return {d.name: d for d in mocks.declared}
-
-
-def plain(value: Any) -> Any:
-    """A mock input without Pulumi's secret envelope."""
-    return value.get("value") if isinstance(value, dict) and SECRET_SIG in value else value
 
 
 def env_vars(mocks: CloudMocks) -> dict[str, Declared]:
@@ -181,11 +176,12 @@ def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: li
             assert declared.inputs["targets"] == targets, key
             assert declared.inputs["sensitive"] is is_sensitive(key), key
         app_url = cloud_config(stack).cloud.app_url  # type: ignore[union-attr]
-        assert plain(variables["NEXT_PUBLIC_APP_URL"].inputs["value"]) == app_url
+        assert unwrap(variables["NEXT_PUBLIC_APP_URL"].inputs["value"]) == app_url
         assert (
-            plain(variables["INNGEST_EVENT_KEY"].inputs["value"]) == FAKE_SECRETS["inngestEventKey"]
+            unwrap(variables["INNGEST_EVENT_KEY"].inputs["value"])
+            == FAKE_SECRETS["inngestEventKey"]
         )
-        assert plain(variables["REDIS_URL"].inputs["value"]).startswith("rediss://")
+        assert unwrap(variables["REDIS_URL"].inputs["value"]).startswith("rediss://")
 
     return run_program(stack, check)
 

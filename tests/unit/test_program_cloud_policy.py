@@ -20,19 +20,8 @@ from tests.unit.cloud_program import (
     options_of,
     record_options,
     start_mocks,
+    unwrap,
 )
-
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-
-
-def unwrap(value: Any) -> Any:
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return unwrap(value.get("value"))
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 def policy_resources(mocks: CloudMocks) -> list[tuple[PolicyResource, bool]]:
