@@ -212,13 +212,16 @@ def test_every_deployed_value_is_a_secret_in_the_state(stack: str) -> Any:
 @pulumi.runtime.test
 def test_outputs_contract_is_complete_and_secret_where_it_must_be(stack: str) -> Any:
     mocks = start_mocks(stack)
+    record_options(mocks)
     from stacks.cloud import build_cloud
 
     contract = build_cloud(cloud_config(stack))
     assert set(CONTRACT_OUTPUTS) <= set(contract) and "app_url" in contract
+    # Secrecy flags can resolve before the last resource is registered: wait for all of them.
     secrecy = pulumi.Output.all(
-        *[pulumi.Output.from_input(contract[name].is_secret()) for name in CONTRACT_OUTPUTS]
-    )
+        all_registered(mocks),
+        *[pulumi.Output.from_input(contract[name].is_secret()) for name in CONTRACT_OUTPUTS],
+    ).apply(lambda done: done[1:])
 
     def check(flags: list[bool]) -> None:
         assert dict(zip(CONTRACT_OUTPUTS, flags, strict=True)) == {
