@@ -9,7 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from reference_app.ratelimit import SlidingWindowLimiter
-from tests.integration.redis_fixture import redis_url  # noqa: F401 - fixture
+
+pytest_plugins = ["tests.integration.redis_fixture"]
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -17,7 +18,7 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("limit", [1, 5, 20])
-def test_exactly_limit_requests_pass_under_concurrency(redis_url: str, limit: int) -> None:  # noqa: F811
+def test_exactly_limit_requests_pass_under_concurrency(redis_url: str, limit: int) -> None:
     async def scenario() -> list[bool]:
         async with Redis.from_url(redis_url) as redis:
             limiter = SlidingWindowLimiter(redis, route="chat", limit=limit, window_s=60)
@@ -30,7 +31,7 @@ def test_exactly_limit_requests_pass_under_concurrency(redis_url: str, limit: in
     assert allowed.count(False) == 25 - limit
 
 
-def test_refusal_carries_retry_after_and_headers(redis_url: str) -> None:  # noqa: F811
+def test_refusal_carries_retry_after_and_headers(redis_url: str) -> None:
     async def scenario() -> tuple[object, object]:
         async with Redis.from_url(redis_url) as redis:
             limiter = SlidingWindowLimiter(redis, route="chat", limit=2, window_s=30)
@@ -48,7 +49,7 @@ def test_refusal_carries_retry_after_and_headers(redis_url: str) -> None:  # noq
     assert 1000 < int(headers["X-RateLimit-Reset"]) <= 1030
 
 
-def test_clients_and_windows_are_independent(redis_url: str) -> None:  # noqa: F811
+def test_clients_and_windows_are_independent(redis_url: str) -> None:
     async def scenario() -> tuple[bool, bool, bool]:
         async with Redis.from_url(redis_url) as redis:
             limiter = SlidingWindowLimiter(redis, route="chat", limit=1, window_s=0.2)
