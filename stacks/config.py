@@ -144,15 +144,9 @@ _INT_KEYS = tuple(
     for name, field in model.model_fields.items()
     if field.annotation is int
 )
-_TOP_KEYS = (
-    "target",
-    "region",
-    "bucketName",
-    "databaseName",
-    "appUser",
-    "logLevel",
-    "nodeEnv",
-    "rateLimitChatPerMin",
+# The stack's own top-level keys: every field but the stack name and the nested sections.
+_TOP_KEYS = tuple(
+    key for key in _config_keys(StackConfig) if key not in ("stack", "local", "cloud", "secrets")
 )
 
 
