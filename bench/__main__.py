@@ -23,7 +23,7 @@ from bench.proc import SCRUB
 from bench.project import make_base
 from bench.render import render_table, write_json
 from bench.run import STEPS, Run, say
-from tests.integration.local_project import REPO
+from devtools.project import REPO
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

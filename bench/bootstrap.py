@@ -7,7 +7,7 @@ import re
 from bench import model
 from bench.model import Measurement, Report
 from bench.proc import BenchError, run_timed
-from tests.integration.local_project import REPO
+from devtools.project import REPO
 
 # Lines of a bootstrap that did real work: such a run is a warm-up, not a cached sample.
 _WORK = re.compile(r"installing|building|generating|creating", re.IGNORECASE)

@@ -20,24 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.proc import SCRUB, BenchError
-from tests.integration.local_project import REPO
+from components.local.postgres_server import (
+    ADMIN_USER,
+    APP_ROLE_CREATE_SQL,
+    APP_ROLE_SQL,
+    SHIM_SQL,
+)
+from devtools.project import REPO
 
 HOST = "127.0.0.1"
-ADMIN, APP, DATABASE = "mentora_admin", "mentora_app", "mentora"
-SHIM = REPO / "components" / "local" / "sql" / "supabase_shim.sql"
+ADMIN, APP, DATABASE = ADMIN_USER, "mentora_app", "mentora"
+SHIM = SHIM_SQL
 MIGRATIONS = REPO / "supabase" / "migrations"
 POLL_S = 0.01
 DEADLINE_S = 30.0
-# What the provider grants right after the shim (components/local/postgres_server.py).
-GRANTS = f"""
-grant anon, authenticated, service_role to {APP};
-grant connect, temporary on database {DATABASE} to {APP};
-create schema if not exists supabase_migrations;
-grant usage on schema public, extensions, auth, supabase_migrations to {APP};
-alter default privileges for role {ADMIN} in schema public grant all on tables to {APP};
-alter default privileges for role {ADMIN} in schema public grant all on sequences to {APP};
-alter default privileges for role {ADMIN} in schema public grant execute on functions to {APP};
-"""
+# Exactly what the provider runs after the shim, from its own constants.
+GRANTS = APP_ROLE_SQL.format(app=APP, db=DATABASE, admin=ADMIN)
 
 
 def pg_bin(name: str) -> str:
@@ -153,8 +151,9 @@ class FloorPostgres:
         """The database and the app role (statements fed on stdin: the password stays off argv)."""
         self.psql(
             "postgres",
-            stdin=f"create database {DATABASE};\ncreate role {APP} login password "
-            f"'{self.app_pw}' nosuperuser nocreatedb nocreaterole bypassrls;\n",
+            stdin=f"create database {DATABASE};\n"
+            + APP_ROLE_CREATE_SQL.format(app=APP, password=f"'{self.app_pw}'")
+            + ";\n",
         )
 
     def schema(self) -> None:

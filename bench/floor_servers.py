@@ -21,7 +21,7 @@ from typing import Any
 from bench.floor_pg import HOST, FloorPostgres, poll, run
 from bench.proc import SCRUB, BenchError
 from bench.project import port_open
-from tests.integration.local_project import REPO, free_port
+from devtools.project import REPO, free_port
 
 BUCKET, APP_USER = "mentora-videos", "mentora-app"
 _POLICY = (

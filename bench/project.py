@@ -1,4 +1,4 @@
-"""The bench's throwaway project: `tests.integration.local_project.LocalProject` whose commands
+"""The bench's throwaway project: `devtools.project.LocalProject` whose commands
 run in their own session (a Ctrl-C stops them gracefully) and whose servers can be found by pid.
 
 >>> project = BenchProject.create(base)  # doctest: +SKIP
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.proc import BenchError, run_timed
-from tests.integration.local_project import CommandResult, LocalProject
+from devtools.project import CommandResult, LocalProject
 
 # Where each provider keeps the pid of its server, below the state dir.
 PID_FILES = {

@@ -16,7 +16,7 @@ from typing import Any
 from bench.cleanup import Cleanup
 from bench.model import Report
 from bench.proc import SCRUB
-from tests.integration.local_project import REPO, free_port
+from devtools.project import REPO, free_port
 
 APP_COMMAND = "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}"
 SECRET_KEYS = ("admin_password", "app_password", "password", "secret_access_key")

@@ -98,6 +98,12 @@ local_stack() {
       >"$PULUMI_CONFIG_PASSPHRASE_FILE")
   fi
   if ! (cd "$ROOT" && pulumi stack ls --json 2>/dev/null | grep -q '"name": "local"'); then
+    # A salt left by a stack that no longer exists (another machine, a deleted backend) belongs
+    # to another passphrase: `stack init` would fail with "incorrect passphrase".
+    if grep -q '^encryptionsalt:' "$ROOT/Pulumi.local.yaml"; then
+      log "pulumi: dropping the stale encryptionsalt of a local stack that no longer exists"
+      sed -i '/^encryptionsalt:/d' "$ROOT/Pulumi.local.yaml"
+    fi
     log "pulumi: creating the local stack in $PULUMI_BACKEND_URL"
     (cd "$ROOT" && pulumi stack init local --secrets-provider passphrase >/dev/null)
   fi

@@ -155,21 +155,27 @@ def what_happened(exc: BaseException) -> str:
     return f"is unreachable ({type(exc).__name__})"
 
 
-def fix_hint(stack: str, happened: str) -> str:
-    """The fix to print after `happened` to a service of `stack`.
+def fix_hint(outputs: StackOutputs | None, happened: str) -> str:
+    """The fix to print after `happened` to a service of the stack that `outputs` came from
+    (None: the local stack, as `make up` deploys it).
 
-    >>> fix_hint("dev", "timed out")
-    "is stack 'dev' up? run: pulumi up --stack dev --refresh"
+    >>> fix_hint(None, "timed out")
+    'is the local stack up? run: make up'
     """
-    local = stack in ("local", "file")
-    run = "make up" if local else f"pulumi up --stack {stack} --refresh"
+    local = outputs is None or outputs.is_local
+    run = "make up" if outputs is None else outputs.fix
+    if not local:
+        run += " --refresh"
     if happened == "rejected the credentials":
         return f"are the outputs stale? run: {run}"
-    return f"is the local stack up? run: {run}" if local else f"is stack '{stack}' up? run: {run}"
+    if local:
+        return f"is the local stack up? run: {run}"
+    assert outputs is not None
+    return f"is stack '{outputs.stack}' up? run: {run}"
 
 
 def unreachable(
-    service: str, what: str, url: str, exc: BaseException, stack: str = "local"
+    service: str, what: str, url: str, exc: BaseException, outputs: StackOutputs | None = None
 ) -> BaseException:
     """The failure to raise when `what` at `url` did not answer; no traceback, no secret.
 
@@ -179,7 +185,7 @@ def unreachable(
     """
     happened = what_happened(exc)
     return pytest.fail.Exception(
-        f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(stack, happened)})",
+        f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(outputs, happened)})",
         pytrace=False,
     )
 
@@ -209,6 +215,4 @@ def connect_postgres(
             autocommit=autocommit,
         )
     except psycopg.Error as exc:
-        raise unreachable(
-            "database", "postgres", outputs.database_url, exc, outputs.stack
-        ) from None
+        raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None

@@ -34,7 +34,7 @@ def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: A
         return httpx.request(method, url, timeout=timeout_s, **kw)
     except httpx.HTTPError as exc:
         what = f"{method} {urlsplit(url).path or '/'}"
-        raise unreachable("app", what, url, exc, outputs.stack) from None
+        raise unreachable("app", what, url, exc, outputs) from None
 
 
 def json_of(response: Any, path: str) -> Any:
@@ -82,7 +82,7 @@ def test_rate_limit_refuses_exactly_the_excess(
             responses = asyncio.run(burst())
         except httpx.HTTPError as exc:
             what = f"POST /api/chat x{BURST}"
-            raise unreachable("app", what, app_url, exc, outputs.stack) from None
+            raise unreachable("app", what, app_url, exc, outputs) from None
     others = sorted({r.status_code for r in responses} - {200, 429})
     assert not others, f"app: /api/chat answered {others}"
     limit_header = responses[0].headers.get("X-RateLimit-Limit")

@@ -46,7 +46,7 @@ def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cach
         client.ping()
     except redis.RedisError as exc:
         client.close()
-        raise unreachable("cache", "redis", outputs.redis_url, exc, outputs.stack) from None
+        raise unreachable("cache", "redis", outputs.redis_url, exc, outputs) from None
     prefix = f"smoke:{run_id}:"
     yield Cache(client, redact_url(outputs.redis_url), prefix)
     try:  # cleanup runs whatever the checks did

@@ -11,7 +11,7 @@ import pytest
 
 from smoke.checks import CheckRecorder, call_failed, connect_postgres
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
-from smoke.outputs import PROJECT_ROOT, StackOutputs, fix_for, schema_fix_for
+from smoke.outputs import PROJECT_ROOT, StackOutputs, schema_fix_for
 from smoke.redact import redact_url
 
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
@@ -47,7 +47,7 @@ def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> 
     conn = connect_postgres(outputs, timeout_s, options, autocommit=True)
     with conn:
         target = redact_url(outputs.database_url)
-        yield Database(conn, target, fix_for(outputs.stack), schema_fix_for(outputs.stack))
+        yield Database(conn, target, outputs.fix, schema_fix_for(outputs))
 
 
 def vector_schema(db: Database, check: CheckRecorder) -> str:

@@ -6,7 +6,6 @@ services listen on this machine only, skips those with the reason).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import socket
 import ssl
@@ -20,7 +19,7 @@ import pytest
 
 from smoke import rls
 from smoke.checks import CheckRecorder, call_failed, connect_postgres, endpoint, unreachable
-from smoke.outputs import StackOutputs, fix_for
+from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 
 TLS_SSLMODES = ("require", "verify-ca", "verify-full")
@@ -31,26 +30,11 @@ IDLE_IN_TRANSACTION_MS = 20_000
 RLS_FIX = "fix the policies or grants with a new file in supabase/migrations/"
 
 
-def stack_kind(outputs: StackOutputs) -> str:
-    """`local` when the storage endpoint is on this machine (the local stack's S3 store),
-    else `cloud` (AWS S3 has an empty endpoint).
-
-    >>> stack_kind(StackOutputs(database_url="", redis_url="", bucket_name="b",
-    ...     storage_endpoint="http://127.0.0.1:9090", storage_region="us-east-1"))
-    'local'
-    """
-    host = urlsplit(outputs.storage_endpoint).hostname or ""
-    try:
-        return "local" if host == "localhost" or ipaddress.ip_address(host).is_loopback else "cloud"
-    except ValueError:
-        return "cloud"
-
-
 def cloud_only(outputs: StackOutputs) -> None:
-    """Skip, with the reason, on the local stack."""
-    if stack_kind(outputs) == "local":
+    """Skip, with the reason, on the local stack (its `target` output says where it runs)."""
+    if outputs.is_local:
         pytest.skip(
-            f"local stack (storage endpoint {outputs.storage_endpoint} is on this machine): "
+            "local stack (its services listen on this machine only): "
             "TLS is required of cloud stacks only"
         )
 
@@ -76,7 +60,7 @@ def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
     )
     conn = connect_postgres(outputs, timeout_s, options, autocommit=False)
     try:  # no `with conn:`, which would commit on a clean exit
-        yield RlsDatabase(conn, redact_url(outputs.database_url), fix_for(outputs.stack))
+        yield RlsDatabase(conn, redact_url(outputs.database_url), outputs.fix)
     finally:
         conn.close()
 
@@ -178,7 +162,7 @@ def test_redis_refuses_unauthenticated_commands(
         try:
             replies = redis_replies(url, timeout_s, commands)
         except OSError as exc:  # ssl.SSLError and socket timeouts included
-            raise unreachable("cache", "redis", url, exc, outputs.stack) from None
+            raise unreachable("cache", "redis", url, exc, outputs) from None
     answered = [
         f"{c[0]} -> {r[:40]!r}"
         for c, r in zip(commands, replies, strict=True)
@@ -187,7 +171,7 @@ def test_redis_refuses_unauthenticated_commands(
     assert not answered, (
         f"cache: redis at {endpoint(url)} runs commands without a password "
         f"({', '.join(answered)}); require one (requirepass or an ACL on the default user), "
-        f"then: {fix_for(outputs.stack)}"
+        f"then: {outputs.fix}"
     )
 
 
@@ -208,7 +192,7 @@ def test_postgres_url_requires_tls(check: CheckRecorder, outputs: StackOutputs) 
     assert mode in TLS_SSLMODES, (
         f"database: the database_url output ({redact_url(url)}) has sslmode={mode or '<unset>'}, "
         f"so clients may connect without TLS; export it with ?sslmode=require (or verify-full), "
-        f"then: {fix_for(outputs.stack)}"
+        f"then: {outputs.fix}"
     )
 
 
@@ -236,10 +220,10 @@ def test_postgres_refuses_plain_connections(
             elif any(word in text for word in ("ssl", "encryption", "pg_hba")):
                 return  # refused before authentication: TLS is required
             else:
-                raise unreachable("database", "postgres", url, exc, outputs.stack) from None
+                raise unreachable("database", "postgres", url, exc, outputs) from None
     pytest.fail(
         f"database: postgres at {endpoint(url)} {outcome}: TLS is not enforced; enable SSL "
-        f"enforcement (Supabase: the project's ssl_enforced), then: {fix_for(outputs.stack)}",
+        f"enforcement (Supabase: the project's ssl_enforced), then: {outputs.fix}",
         pytrace=False,
     )
 
@@ -251,5 +235,5 @@ def test_redis_url_requires_tls(check: CheckRecorder, outputs: StackOutputs) -> 
         scheme = urlsplit(url).scheme
     assert scheme == "rediss", (
         f"cache: the redis_url output ({redact_url(url)}) is {scheme}://, not rediss:// (TLS); "
-        f"turn TLS on for the Redis database, then: {fix_for(outputs.stack)}"
+        f"turn TLS on for the Redis database, then: {outputs.fix}"
     )

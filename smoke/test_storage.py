@@ -43,9 +43,9 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404:
             pytest.fail(f"storage: bucket {bucket} does not exist at {url}", pytrace=False)
-        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs.stack) from None
+        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
     except BotoCoreError as exc:
-        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs.stack) from None
+        raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
     prefix = f"smoke/{run_id}/"
     yield Storage(client, bucket, prefix, f"s3://{bucket} via {url}")
     try:  # cleanup runs whatever the checks did

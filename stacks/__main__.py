@@ -9,9 +9,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stacks.config import load_stack_config  # noqa: E402
+from stacks.contract import Target  # noqa: E402
 
 config = load_stack_config()
-if config.target == "local":
+if config.target is Target.LOCAL:
     from stacks.local import build_local
 
     build_local(config)

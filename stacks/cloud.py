@@ -7,13 +7,14 @@ from typing import Any
 import pulumi
 
 from components.app_secrets import AppSecrets, AppSecretsArgs
-from components.cache import Cache, CacheArgs, UpstashArgs
+from components.cloud.cache import UpstashCache, UpstashCacheArgs
+from components.cloud.database import SupabaseDatabase, SupabaseDatabaseArgs
+from components.cloud.deploy_target import VercelDeployTarget, VercelDeployTargetArgs
 from components.cloud.providers import CloudAccounts, CloudProviders
-from components.database import Database, DatabaseArgs, SupabaseArgs
-from components.deploy_target import DeployTarget, DeployTargetArgs, VercelArgs
-from components.storage import AwsS3Args, Storage, StorageArgs
+from components.cloud.storage import S3Storage, S3StorageArgs
 from stacks.cloud_settings import ISSUED_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.contract import Target
 from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
@@ -37,45 +38,39 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         )
     )
     prefix = f"mentora-{config.stack}"
-    database = Database(
+    database = SupabaseDatabase(
         "database",
-        DatabaseArgs(
+        SupabaseDatabaseArgs(
+            project_name=prefix,
+            organization=cloud.supabase_organization,
+            region=config.region,
+            instance_size=cloud.supabase_instance_size,
+            access_token=secret["supabaseAccessToken"],
             migrations_dir=str(MIGRATIONS_DIR),
-            supabase=SupabaseArgs(
-                project_name=prefix,
-                organization=cloud.supabase_organization,
-                region=config.region,
-                instance_size=cloud.supabase_instance_size,
-                access_token=secret["supabaseAccessToken"],
-                allowed_cidrs=cloud.supabase_allowed_cidrs,
-                pitr_days=cloud.supabase_pitr_days,
-                hardened=cloud.hardened,
-                random_provider=providers.random,
-            ),
+            allowed_cidrs=cloud.supabase_allowed_cidrs,
+            pitr_days=cloud.supabase_pitr_days,
+            hardened=cloud.hardened,
+            random_provider=providers.random,
         ),
     )
-    cache = Cache(
+    cache = UpstashCache(
         "cache",
-        CacheArgs(
-            upstash=UpstashArgs(
-                database_name=f"{prefix}-cache",
-                primary_region=config.region,
-                hardened=cloud.hardened,
-                provider=providers.upstash,
-            )
+        UpstashCacheArgs(
+            database_name=f"{prefix}-cache",
+            primary_region=config.region,
+            hardened=cloud.hardened,
+            provider=providers.upstash,
         ),
     )
-    storage = Storage(
+    storage = S3Storage(
         "storage",
-        StorageArgs(
+        S3StorageArgs(
             bucket_name=config.bucket_name,
             region=config.region,
-            aws=AwsS3Args(
-                app_user_name=f"{prefix}-app",
-                cors_origins=cloud.cors_origins,
-                hardened=cloud.hardened,
-                provider=providers.aws,
-            ),
+            app_user_name=f"{prefix}-app",
+            cors_origins=cloud.cors_origins,
+            hardened=cloud.hardened,
+            provider=providers.aws,
         ),
     )
     secrets = AppSecrets(
@@ -98,25 +93,25 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             issued={env: secret[key] for key, env in ISSUED_SECRETS.items()},
         ),
     )
-    target = DeployTarget(
+    deploy = VercelDeployTarget(
         "app",
-        DeployTargetArgs(
-            env=secrets.env,
-            vercel=VercelArgs(
-                project_name=cloud.vercel_project,
-                git_repository=cloud.git_repository,
-                production_branch=cloud.git_production_branch,
-                app_url=cloud.app_url,
-                targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
-                variables=secrets.variables,
-                domains=cloud.domains,
-                provider=providers.vercel,
-            ),
+        VercelDeployTargetArgs(
+            project_name=cloud.vercel_project,
+            git_repository=cloud.git_repository,
+            production_branch=cloud.git_production_branch,
+            app_url=cloud.app_url,
+            targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
+            variables=secrets.variables,
+            domains=cloud.domains,
+            provider=providers.vercel,
         ),
     )
-    contract = export_contract(
-        database=database, cache=cache, storage=storage, secrets=secrets, target=target
+    return export_contract(
+        Target.CLOUD,
+        database=database,
+        cache=cache,
+        storage=storage,
+        secrets=secrets,
+        deploy=deploy,
+        extra={"supabase_url": database.api_url, "redis_rest_url": cache.rest_url},
     )
-    pulumi.export("supabase_url", database.api_url)
-    pulumi.export("redis_rest_url", cache.rest_url)
-    return contract

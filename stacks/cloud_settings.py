@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from stacks.model import Model
+from stacks.settings import setting
 
 # Regions where Supabase, Upstash (global primary) and S3 all exist: the cache's primary region is
 # the database's region, so a stack's one `region` must be valid for all three.
@@ -35,7 +36,7 @@ SUPABASE_INSTANCE_SIZES = Literal[
 PITR_DAYS = (0, 7, 14, 28)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
-# Externally issued keys the app needs, by config key -> the guide's Phase 8 env name.
+# Keys issued by other vendors that the app needs: config key -> the app's env name.
 ISSUED_SECRETS: dict[str, str] = {
     "inngestEventKey": "INNGEST_EVENT_KEY",
     "inngestSigningKey": "INNGEST_SIGNING_KEY",
@@ -75,20 +76,85 @@ def _csv(value: object) -> object:
 class CloudSettings(Model):
     """The cloud accounts and choices of one stack (secrets are read separately)."""
 
-    supabase_organization: str = Field(
-        alias="supabaseOrganization", pattern=r"^[A-Za-z0-9_-]{1,64}$"
+    supabase_organization: str = setting(
+        key="supabaseOrganization",
+        hint="your Supabase organization slug (dashboard URL /org/<slug>)",
+        description="Cloud, required: Supabase organization slug the project is created in.",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
     )
-    supabase_instance_size: SUPABASE_INSTANCE_SIZES = Field("micro", alias="supabaseInstanceSize")
-    supabase_allowed_cidrs: list[str] = Field([], alias="supabaseAllowedCidrs")
-    supabase_pitr_days: int = Field(0, alias="supabasePitrDays")
-    upstash_email: str = Field(alias="upstashEmail", pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    vercel_team: str = Field("", alias="vercelTeam", pattern=r"^[A-Za-z0-9_-]{0,64}$")
-    vercel_project: str = Field(alias="vercelProject", pattern=r"^[a-z0-9._-]{1,100}$")
-    git_repository: str = Field(alias="gitRepository", pattern=r"^[\w.-]+/[\w.-]+$")
-    git_production_branch: str = Field("main", alias="gitProductionBranch", min_length=1)
-    domains: list[str] = Field([], alias="domains")
-    app_url: str = Field(alias="appUrl")
-    hardened: bool = Field(False, alias="hardened")
+    supabase_instance_size: SUPABASE_INSTANCE_SIZES = setting(
+        "micro",
+        key="supabaseInstanceSize",
+        hint="nano, micro, small, medium, large, xlarge, 2xlarge, ...",
+        description="Cloud: Supabase compute size (nano, micro, small, medium, large, xlarge, "
+        "...).",
+    )
+    supabase_allowed_cidrs: list[str] = setting(
+        [],
+        key="supabaseAllowedCidrs",
+        hint="comma-separated networks like 203.0.113.0/24 (empty = anywhere)",
+        description="Cloud: comma-separated networks allowed to reach Postgres (empty = anywhere).",
+    )
+    supabase_pitr_days: int = setting(
+        0,
+        key="supabasePitrDays",
+        hint="0 (off), 7, 14 or 28",
+        description="Cloud: point-in-time recovery retention in days (0 off, 7, 14, 28; paid "
+        "plans).",
+    )
+    upstash_email: str = setting(
+        key="upstashEmail",
+        hint="the e-mail of your Upstash account",
+        description="Cloud, required: e-mail of the Upstash account (with the secret "
+        "mentora:upstashApiKey).",
+        pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+    )
+    vercel_team: str = setting(
+        "",
+        key="vercelTeam",
+        hint="your Vercel team slug or id (empty for a personal account)",
+        description="Cloud: Vercel team slug or id (empty for a personal account).",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+    )
+    vercel_project: str = setting(
+        key="vercelProject",
+        hint="a Vercel project name such as mentora",
+        description="Cloud, required: name of the Vercel project this stack owns.",
+        pattern=r"^[a-z0-9._-]{1,100}$",
+    )
+    git_repository: str = setting(
+        key="gitRepository",
+        hint="the app's repository as owner/name",
+        description="Cloud, required: the app's GitHub repository (owner/name) the Vercel "
+        "project deploys.",
+        pattern=r"^[\w.-]+/[\w.-]+$",
+    )
+    git_production_branch: str = setting(
+        "main",
+        key="gitProductionBranch",
+        hint="the branch Vercel deploys to production, e.g. main",
+        description="Cloud: branch Vercel deploys to production.",
+        min_length=1,
+    )
+    domains: list[str] = setting(
+        [],
+        key="domains",
+        hint="comma-separated host names like mentora.app,www.mentora.app",
+        description="Cloud: comma-separated domains attached to the Vercel project (also CORS "
+        "origins).",
+    )
+    app_url: str = setting(
+        key="appUrl",
+        hint="the app's public https:// origin (NEXT_PUBLIC_APP_URL)",
+        description="Cloud, required: the app's public https:// origin (NEXT_PUBLIC_APP_URL).",
+    )
+    hardened: bool = setting(
+        False,
+        key="hardened",
+        hint="true for prod (protect state), false otherwise",
+        description="Cloud: protect and retain stateful resources, version the bucket (required "
+        "on prod).",
+    )
 
     @field_validator("supabase_allowed_cidrs", "domains", mode="before")
     @classmethod

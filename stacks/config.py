@@ -1,7 +1,8 @@
 """The one place stack configuration is read and validated.
 
-Every key is declared with a description in Pulumi.yaml. `load_stack_config()` validates them all
-before any resource is created and raises `ConfigError` naming each bad key and its fix.
+Every key is a `setting(...)` of a settings model (description, fix hint, constraints), and is
+declared the same way in Pulumi.yaml (a unit test compares them). `load_stack_config()` validates
+every key before any resource is created and raises `ConfigError` naming each bad key and its fix.
 """
 
 from __future__ import annotations
@@ -11,162 +12,174 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
-from stacks.cloud_settings import CLOUD_REGIONS, CLOUD_SECRETS, CloudSettings, secret_problems
+from stacks.cloud_settings import CLOUD_SECRETS, CloudSettings, secret_problems
+from stacks.contract import Target
 from stacks.errors import ConfigError
 from stacks.model import Model
+from stacks.rules import cross_field_problems
+from stacks.settings import NAMESPACE, Problem, hint_of, keys_of, setting
 
-NAMESPACE = "mentora"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 _IDENT = r"^[a-z_][a-z0-9_]{0,62}$"
 _BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 _REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+_PORT_HINT = "a free TCP port 1024-65535"
 
-# What a user should set for each key, used in error messages.
-_HINTS: dict[str, str] = {
-    "target": "local or cloud",
-    "postgresPort": "a free TCP port 1024-65535",
-    "redisPort": "a free TCP port 1024-65535",
-    "storagePort": "a free TCP port 1024-65535",
-    "region": "an AWS region such as us-east-1",
-    "bucketName": "an S3 bucket name: 3-63 chars of a-z 0-9 . -",
-    "databaseName": "a lowercase SQL identifier such as mentora",
-    "appUser": "a lowercase SQL identifier such as mentora_app",
-    "logLevel": "debug, info, warn or error",
-    "nodeEnv": "development, production or test",
-    "appPort": "a free TCP port 1024-65535",
-    "appCommand": "a command line; {python} and {port} are substituted",
-    "appHealthPath": "a path starting with /, e.g. /api/health",
-    "rateLimitChatPerMin": "a whole number >= 1",
-    "supabaseOrganization": "your Supabase organization slug (dashboard URL /org/<slug>)",
-    "supabaseInstanceSize": "nano, micro, small, medium, large, xlarge, 2xlarge, ...",
-    "supabaseAllowedCidrs": "comma-separated networks like 203.0.113.0/24 (empty = anywhere)",
-    "supabasePitrDays": "0 (off), 7, 14 or 28",
-    "upstashEmail": "the e-mail of your Upstash account",
-    "vercelTeam": "your Vercel team slug or id (empty for a personal account)",
-    "vercelProject": "a Vercel project name such as mentora",
-    "gitRepository": "the app's repository as owner/name",
-    "gitProductionBranch": "the branch Vercel deploys to production, e.g. main",
-    "domains": "comma-separated host names like mentora.app,www.mentora.app",
-    "appUrl": "the app's public https:// origin (NEXT_PUBLIC_APP_URL)",
-    "hardened": "true for prod (protect state), false otherwise",
-}
+
+def _port(default: int, key: str, description: str) -> Any:
+    return setting(default, key=key, hint=_PORT_HINT, description=description, ge=1024, le=65535)
 
 
 class LocalSettings(Model):
     """Settings of the embedded local backend: ports and where server data lives."""
 
-    postgres_port: int = Field(54322, alias="postgresPort", ge=1024, le=65535)
-    redis_port: int = Field(6390, alias="redisPort", ge=1024, le=65535)
-    storage_port: int = Field(9090, alias="storagePort", ge=1024, le=65535)
-    app_port: int = Field(3100, alias="appPort", ge=1024, le=65535)
-    app_command: str = Field(
+    postgres_port: int = _port(54322, "postgresPort", "Local Postgres TCP port on 127.0.0.1.")
+    redis_port: int = _port(6390, "redisPort", "Local Redis TCP port on 127.0.0.1.")
+    storage_port: int = _port(
+        9090, "storagePort", "Local S3-compatible store TCP port on 127.0.0.1."
+    )
+    app_port: int = _port(
+        3100, "appPort", "Local port of the app the local stack runs (NEXT_PUBLIC_APP_URL)."
+    )
+    app_command: str = setting(
         "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
-        alias="appCommand",
+        key="appCommand",
+        hint="a command line; {python} and {port} are substituted",
+        description="Command that serves the app contract locally; {python} and {port} are "
+        "substituted. Default: the reference app.",
         min_length=1,
     )
-    app_cwd: Path = Field(Path("."), alias="appCwd")
-    app_health_path: str = Field("/api/health", alias="appHealthPath", pattern=r"^/\S*$")
-    state_dir: Path = Field(Path(".pulumi-local/servers"), alias="stateDir")
-    env_file: Path = Field(Path(".env.local"), alias="envFile")
+    app_cwd: Path = setting(
+        Path("."),
+        key="appCwd",
+        hint="a folder (relative to the project root)",
+        description="Working directory of the local app command (relative to the project root).",
+    )
+    app_health_path: str = setting(
+        "/api/health",
+        key="appHealthPath",
+        hint="a path starting with /, e.g. /api/health",
+        description="Path the local stack polls until the app answers (the app contract's "
+        "health endpoint).",
+        pattern=r"^/\S*$",
+    )
+    state_dir: Path = setting(
+        Path(".pulumi-local/servers"),
+        key="stateDir",
+        hint="a dedicated folder (relative to the project root)",
+        description="Folder for local server data (relative to the project root; git-ignored).",
+    )
+    env_file: Path = setting(
+        Path(".env.local"),
+        key="envFile",
+        hint="a file path (relative to the project root)",
+        description="Where the local stack writes the app's env file (mode 0600, git-ignored).",
+    )
 
     @field_validator("state_dir", "env_file", "app_cwd")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value
 
-    @model_validator(mode="after")
-    def _distinct_ports(self) -> LocalSettings:
-        ports = [self.postgres_port, self.redis_port, self.storage_port]
-        if len(set(ports)) != len(ports):
-            raise ValueError(f"postgresPort, redisPort and storagePort must differ (got {ports})")
-        return self
+    @property
+    def ports(self) -> dict[str, int]:
+        """Config key -> port, for every local server."""
+        return {
+            key: getattr(self, name)
+            for name, info in type(self).model_fields.items()
+            if (key := info.alias or name).endswith("Port")
+        }
 
 
 class StackConfig(Model):
     """Validated configuration of one stack (local, dev or prod)."""
 
     stack: str
-    target: Literal["local", "cloud"]
-    region: str = Field("us-east-1", pattern=_REGION)
-    bucket_name: str = Field("mentora-videos", alias="bucketName", pattern=_BUCKET)
-    database_name: str = Field("mentora", alias="databaseName", pattern=_IDENT)
-    app_user: str = Field("mentora_app", alias="appUser", pattern=_IDENT)
-    log_level: Literal["debug", "info", "warn", "error"] = Field("debug", alias="logLevel")
-    node_env: Literal["development", "production", "test"] = Field("development", alias="nodeEnv")
-    rate_limit_chat_per_min: int = Field(20, alias="rateLimitChatPerMin", ge=1, le=100_000)
+    target: Target = setting(
+        key="target",
+        hint="local or cloud",
+        description="Where the stack runs: local (embedded servers on this machine) or cloud "
+        "(Supabase, Upstash, AWS, Vercel).",
+    )
+    region: str = setting(
+        "us-east-1",
+        key="region",
+        hint="an AWS region such as us-east-1",
+        description="AWS region of the bucket (and the region the cloud services are placed near).",
+        pattern=_REGION,
+    )
+    bucket_name: str = setting(
+        "mentora-videos",
+        key="bucketName",
+        hint="an S3 bucket name: 3-63 chars of a-z 0-9 . -",
+        description="Name of the S3 bucket holding videos (AWS_S3_BUCKET).",
+        pattern=_BUCKET,
+    )
+    database_name: str = setting(
+        "mentora",
+        key="databaseName",
+        hint="a lowercase SQL identifier such as mentora",
+        description="Postgres database name (local only; Supabase always uses postgres).",
+        pattern=_IDENT,
+    )
+    app_user: str = setting(
+        "mentora_app",
+        key="appUser",
+        hint="a lowercase SQL identifier such as mentora_app",
+        description="Non-superuser role the application connects as (local only).",
+        pattern=_IDENT,
+    )
+    log_level: Literal["debug", "info", "warn", "error"] = setting(
+        "debug",
+        key="logLevel",
+        hint="debug, info, warn or error",
+        description="LOG_LEVEL given to the app (debug, info, warn, error).",
+    )
+    node_env: Literal["development", "production", "test"] = setting(
+        "development",
+        key="nodeEnv",
+        hint="development, production or test",
+        description="NODE_ENV given to the app (development, production, test).",
+    )
+    rate_limit_chat_per_min: int = setting(
+        20,
+        key="rateLimitChatPerMin",
+        hint="a whole number >= 1",
+        description="Requests per minute per client allowed on POST /api/chat "
+        "(RATE_LIMIT_CHAT_PER_MIN).",
+        ge=1,
+        le=100_000,
+    )
     local: LocalSettings | None = None
     cloud: CloudSettings | None = None
     secrets: dict[str, SecretStr] = Field(default_factory=dict, repr=False)
     """Cloud secrets by config key (values masked in any repr)."""
 
-    @model_validator(mode="after")
-    def _cloud_rules(self) -> StackConfig:
-        if self.target != "cloud":
-            return self
-        if self.region not in CLOUD_REGIONS:
-            raise ValueError(
-                f"mentora:region={self.region!r}: is not a region where Supabase, Upstash and S3 "
-                f"all run; set it to one of {', '.join(CLOUD_REGIONS)}: "
-                f"pulumi config set mentora:region <value> -s {self.stack}"
-            )
-        cloud = self.cloud
-        if (
-            cloud is not None
-            and cloud.supabase_pitr_days
-            and cloud.supabase_instance_size == "nano"
-        ):
-            raise ValueError(
-                "mentora:supabasePitrDays: point-in-time recovery needs a paid instance size "
-                f"(not nano); run: pulumi config set mentora:supabasePitrDays 0 -s {self.stack}, "
-                "or pick a paid mentora:supabaseInstanceSize"
-            )
-        if self.stack == "prod" and cloud is not None and not cloud.hardened:
-            raise ValueError(
-                "mentora:hardened=False: the prod stack must be hardened (protected state, "
-                "versioned bucket); run: pulumi config set mentora:hardened true -s prod"
-            )
-        return self
 
-
-def _config_keys(model: type[Model]) -> tuple[str, ...]:
-    """The Pulumi config keys (field aliases) a settings model reads."""
-    return tuple(field.alias or name for name, field in model.model_fields.items())
-
-
-_LOCAL_KEYS = _config_keys(LocalSettings)
-_CLOUD_KEYS = _config_keys(CloudSettings)
+MODELS = (StackConfig, LocalSettings, CloudSettings)
+_LOCAL_KEYS = keys_of(LocalSettings)
+_CLOUD_KEYS = keys_of(CloudSettings)
+_TOP_KEYS = keys_of(StackConfig)
 _INT_KEYS = tuple(
-    field.alias or name
-    for model in (StackConfig, LocalSettings, CloudSettings)
-    for name, field in model.model_fields.items()
-    if field.annotation is int
+    info.alias
+    for model in MODELS
+    for info in model.model_fields.values()
+    if info.annotation is int and info.alias
 )
-# The stack's own top-level keys: every field but the stack name and the nested sections.
-_TOP_KEYS = tuple(
-    key for key in _config_keys(StackConfig) if key not in ("stack", "local", "cloud", "secrets")
-)
+ALL_KEYS = (*_TOP_KEYS, *_LOCAL_KEYS, *_CLOUD_KEYS)
 
 
-def _problem(stack: str, key: str, value: Any, msg: str) -> str:
-    hint = _HINTS.get(key, "a valid value")
-    shown = "<unset>" if value in (None, "") else repr(value)
-    return (
-        f"mentora:{key}={shown}: {msg}; set it to {hint}: "
-        f"pulumi config set mentora:{key} <value> -s {stack} (or edit Pulumi.{stack}.yaml)"
-    )
-
-
-def _section(stack: str, raw: dict[str, str], keys: tuple[str, ...], problems: list[str]) -> dict:
+def _section(raw: dict[str, str], keys: tuple[str, ...], problems: list[Problem]) -> dict:
     """The keys of one settings section that are set; whole-number keys checked first."""
     section: dict[str, Any] = {}
     for key in keys:
         if key not in raw:
             continue
         if key in _INT_KEYS and not re.fullmatch(r"\d+", raw[key].strip()):
-            problems.append(_problem(stack, key, raw[key], "is not a whole number"))
+            problems.append(Problem(key, raw[key], "is not a whole number", hint_of(MODELS, key)))
             continue
         if key in _CLOUD_KEYS and raw[key] == "":  # Pulumi.yaml's "" default means unset
             continue
@@ -188,41 +201,40 @@ def parse_stack_config(
     >>> parse_stack_config("local", {"target": "local", "redisPort": "6390"}).local.redis_port
     6390
     """
-    problems: list[str] = []
-    values = _section(stack, raw, _TOP_KEYS, problems)
+    problems: list[Problem] = []
+    lines: list[str] = []
+    values = _section(raw, _TOP_KEYS, problems)
     if "target" not in values:
-        problems.append(_problem(stack, "target", None, "is required"))
-    if values.get("target") == "local":
-        values["local"] = _section(stack, raw, _LOCAL_KEYS, problems)
-    elif values.get("target") == "cloud":
-        values["cloud"] = _section(stack, raw, _CLOUD_KEYS, problems)
-        problems += secret_problems(stack, secrets or {}, encrypted or {})
+        problems.append(Problem("target", None, "is required", hint_of(MODELS, "target")))
+    if values.get("target") == Target.LOCAL:
+        values["local"] = _section(raw, _LOCAL_KEYS, problems)
+    elif values.get("target") == Target.CLOUD:
+        values["cloud"] = _section(raw, _CLOUD_KEYS, problems)
+        lines += secret_problems(stack, secrets or {}, encrypted or {})
         values["secrets"] = {k: v for k, v in (secrets or {}).items() if v}
+    config: StackConfig | None = None
     try:
         config = StackConfig(stack=stack, **values)
     except ValidationError as exc:
-        problems += [_validation_problem(stack, raw, err) for err in exc.errors()]
-        raise ConfigError(stack, problems) from None
-    if problems:
-        raise ConfigError(stack, problems)
+        problems += [_validation_problem(raw, err) for err in exc.errors()]
+    if config is not None:
+        problems += cross_field_problems(config)
+    rendered = [p.render(stack) for p in problems] + lines
+    if rendered:
+        raise ConfigError(stack, rendered)
+    assert config is not None
     return config
 
 
-def _validation_problem(stack: str, raw: dict[str, str], err: Any) -> str:
+def _validation_problem(raw: dict[str, str], err: Any) -> Problem:
     loc = [str(part) for part in err["loc"]]
-    msg = err["msg"].removeprefix("Value error, ")
+    message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
-        msg = "is required for cloud stacks"
-    if msg.startswith("mentora:"):  # a cross-field rule that already names its key and fix
-        return msg
-    if not loc or loc[-1] == "local":  # a cross-field rule of the local settings
-        return (
-            f"mentora:postgresPort/redisPort/storagePort/appPort: {msg}; "
-            f"pick distinct free ports in Pulumi.{stack}.yaml"
-        )
+        message = "is required for cloud stacks"
     if loc[-1].isdigit():  # an item of a list setting (supabaseAllowedCidrs.0)
         loc = loc[:-1]
-    return _problem(stack, loc[-1], raw.get(loc[-1]), msg)
+    key = loc[-1]
+    return Problem(key, raw.get(key), message, hint_of(MODELS, key))
 
 
 def load_stack_config() -> StackConfig:
@@ -232,8 +244,7 @@ def load_stack_config() -> StackConfig:
     that they are present, encrypted and well formed; the program wraps them in `Output.secret`.
     """
     cfg = pulumi.Config(NAMESPACE)
-    keys = dict.fromkeys((*_TOP_KEYS, *_LOCAL_KEYS, *_CLOUD_KEYS))
-    raw = {k: v for k in keys if (v := cfg.get(k)) is not None}
+    raw = {k: v for k in dict.fromkeys(ALL_KEYS) if (v := cfg.get(k)) is not None}
     secrets = {k: pulumi.runtime.get_config(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
     encrypted = {k: pulumi.runtime.is_config_secret(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
     return parse_stack_config(pulumi.get_stack(), raw, secrets, encrypted)

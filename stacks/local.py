@@ -1,4 +1,4 @@
-"""Wires the local stack: embedded Postgres, Redis and S3 store, the app env, `.env.local`."""
+"""Wires the local stack: embedded Postgres, Redis, S3 store and app, `.env.local`."""
 
 from __future__ import annotations
 
@@ -7,60 +7,73 @@ from typing import Any
 import pulumi
 
 from components.app_secrets import AppSecrets, AppSecretsArgs
-from components.cache import Cache, CacheArgs, LocalRedisArgs
-from components.database import Database, DatabaseArgs, LocalPostgresArgs
-from components.deploy_target import DeployTarget, DeployTargetArgs, LocalAppArgs
-from components.local.preflight import port_problems
-from components.storage import LocalS3Args, Storage, StorageArgs
+from components.local.cache import LocalCache, LocalCacheArgs
+from components.local.database import LocalDatabase, LocalDatabaseArgs
+from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
+from components.local.errors import HOST
+from components.local.preflight import taken_ports
+from components.local.storage import LocalStorage, LocalStorageArgs
 from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.contract import Target
 from stacks.errors import ConfigError
 from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
+# Each local server: its service name, the config key of its port, its folder in stateDir.
+SERVERS: dict[str, tuple[str, str]] = {
+    "postgres": ("postgresPort", "postgres"),
+    "redis": ("redisPort", "redis"),
+    "storage": ("storagePort", "s3"),
+    "app": ("appPort", "app"),
+}
 
 
 def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
-    """Declare every local service; export and return the outputs (contract + env_file)."""
+    """Declare every local service; export and return the outputs."""
     local = config.local
     assert local is not None  # guaranteed by config validation for target=local
-    state = local.state_dir
-    ports = {
-        "postgresPort": local.postgres_port,
-        "redisPort": local.redis_port,
-        "storagePort": local.storage_port,
-        "appPort": local.app_port,
+    stack, ports = config.stack, local.ports
+    where = {
+        service: (ports[key], local.state_dir / folder)
+        for service, (key, folder) in SERVERS.items()
     }
-    dirs = {
-        "postgresPort": state / "postgres",
-        "redisPort": state / "redis",
-        "storagePort": state / "s3",
-        "appPort": state / "app",
-    }
-    problems = port_problems(config.stack, ports, dirs)
-    if problems:  # before any resource: a taken port must not leave a half-built stack
-        raise ConfigError(config.stack, problems)
-    database = Database(
+    taken = taken_ports(where)
+    if taken:  # before any resource: a taken port must not leave a half-built stack
+        raise ConfigError(stack, [_port_problem(stack, t.service, t.port) for t in taken])
+
+    def hints(service: str) -> dict[str, str]:
+        """How the user changes a server's settings, for its error messages."""
+        return {
+            "port": f"mentora:{SERVERS[service][0]} in Pulumi.{stack}.yaml",
+            "data_dir": f"mentora:stateDir in Pulumi.{stack}.yaml",
+        }
+
+    def data_dir(service: str) -> str:
+        return str(where[service][1])
+
+    database = LocalDatabase(
         "database",
-        DatabaseArgs(
+        LocalDatabaseArgs(
+            port=local.postgres_port,
+            data_dir=data_dir("postgres"),
+            database=config.database_name,
+            app_user=config.app_user,
             migrations_dir=str(MIGRATIONS_DIR),
-            local=LocalPostgresArgs(
-                port=local.postgres_port,
-                data_dir=str(dirs["postgresPort"]),
-                database=config.database_name,
-                app_user=config.app_user,
-            ),
+            hints=hints("postgres"),
         ),
     )
-    cache = Cache(
+    cache = LocalCache(
         "cache",
-        CacheArgs(local=LocalRedisArgs(port=local.redis_port, data_dir=str(dirs["redisPort"]))),
+        LocalCacheArgs(port=local.redis_port, data_dir=data_dir("redis"), hints=hints("redis")),
     )
-    storage = Storage(
+    storage = LocalStorage(
         "storage",
-        StorageArgs(
+        LocalStorageArgs(
             bucket_name=config.bucket_name,
             region=config.region,
-            local=LocalS3Args(port=local.storage_port, data_dir=str(dirs["storagePort"])),
+            port=local.storage_port,
+            data_dir=data_dir("storage"),
+            hints=hints("storage"),
         ),
     )
     secrets = AppSecrets(
@@ -75,27 +88,38 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             storage_secret_access_key=storage.secret_access_key,
             log_level=config.log_level,
             node_env=config.node_env,
-            app_url=f"http://127.0.0.1:{local.app_port}",
+            app_url=f"http://{HOST}:{local.app_port}",
         ),
     )
-    target = DeployTarget(
+    deploy = LocalDeployTarget(
         "app",
-        DeployTargetArgs(
+        LocalDeployTargetArgs(
             env=secrets.env,
-            local_env_file=str(local.env_file),
-            local_app=LocalAppArgs(
-                command=local.app_command,
-                cwd=str(local.app_cwd),
-                port=local.app_port,
-                health_path=local.app_health_path,
-                data_dir=str(dirs["appPort"]),
-                extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
-            ),
+            env_file=str(local.env_file),
+            command=local.app_command,
+            cwd=str(local.app_cwd),
+            port=local.app_port,
+            health_path=local.app_health_path,
+            data_dir=data_dir("app"),
+            extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
+            hints=hints("app"),
         ),
     )
-    contract = export_contract(
-        database=database, cache=cache, storage=storage, secrets=secrets, target=target
+    return export_contract(
+        Target.LOCAL,
+        database=database,
+        cache=cache,
+        storage=storage,
+        secrets=secrets,
+        deploy=deploy,
+        extra={"env_file": deploy.env_file, "database_server_urn": database.server_urn},
     )
-    assert target.env_file is not None  # the local target always writes one
-    pulumi.export("env_file", target.env_file)
-    return {**contract, "env_file": target.env_file}
+
+
+def _port_problem(stack: str, service: str, port: int) -> str:
+    key = SERVERS[service][0]
+    return (
+        f"mentora:{key}={port}: {service}: port {port} on {HOST} is already in use by another "
+        f"program; stop what holds it or set mentora:{key} in Pulumi.{stack}.yaml to a free "
+        f"port: pulumi config set mentora:{key} <port> -s {stack}"
+    )

@@ -1,49 +1,63 @@
-"""The stack outputs contract, identical for every stack (see README "Stack outputs")."""
+"""Exports a stack's outputs exactly as `stacks/contract.py` declares them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import pulumi
 
-if TYPE_CHECKING:
-    from components.app_secrets import AppSecrets
-    from components.cache import Cache
-    from components.database import Database
-    from components.deploy_target import DeployTarget
-    from components.storage import Storage
+from stacks.contract import BY_NAME, Target, exported_by
 
-CONTRACT_OUTPUTS = (
-    "database_url",
-    "redis_url",
-    "bucket_name",
-    "storage_endpoint",
-    "storage_region",
-    "env",
-)
-SECRET_OUTPUTS = ("database_url", "redis_url", "env")
+
+class _HasUrl(Protocol):
+    url: pulumi.Output[str]
+
+
+class _Storage(Protocol):
+    bucket_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    region: pulumi.Output[str]
+
+
+class _AppEnv(Protocol):
+    env: pulumi.Output[dict[str, str]]
+
+
+class _Deploy(Protocol):
+    app_url: pulumi.Output[str]
 
 
 def export_contract(
+    target: Target,
     *,
-    database: Database,
-    cache: Cache,
-    storage: Storage,
-    secrets: AppSecrets,
-    target: DeployTarget,
+    database: _HasUrl,
+    cache: _HasUrl,
+    storage: _Storage,
+    secrets: _AppEnv,
+    deploy: _Deploy,
+    extra: Mapping[str, pulumi.Input[Any]] | None = None,
 ) -> dict[str, pulumi.Output[Any]]:
     """Export the contract from the stack's components (secret outputs wrapped as secrets
-    whatever their source); return it."""
-    contract: dict[str, pulumi.Output[Any]] = {
-        "database_url": pulumi.Output.secret(database.url),
-        "redis_url": pulumi.Output.secret(cache.url),
-        "bucket_name": pulumi.Output.from_input(storage.bucket_name),
-        "storage_endpoint": pulumi.Output.from_input(storage.endpoint),
-        "storage_region": pulumi.Output.from_input(storage.region),
-        "env": pulumi.Output.secret(secrets.env),
+    whatever their source) plus `extra` outputs of this target; return them all."""
+    contract: dict[str, pulumi.Input[Any]] = {
+        "target": target.value,
+        "database_url": database.url,
+        "redis_url": cache.url,
+        "bucket_name": storage.bucket_name,
+        "storage_endpoint": storage.endpoint,
+        "storage_region": storage.region,
+        "env": secrets.env,
+        "app_url": deploy.app_url,
+        **(extra or {}),
     }
-    if target.app_url is not None:
-        contract["app_url"] = pulumi.Output.from_input(target.app_url)
+    unknown = sorted(n for n in contract if n not in BY_NAME or target not in BY_NAME[n].targets)
+    missing = sorted(set(exported_by(target)) - set(contract))
+    if unknown or missing:  # a programming error: the contract module and a stack disagree
+        raise pulumi.RunError(f"outputs contract: unknown {unknown}, missing {missing}")
+    exported: dict[str, pulumi.Output[Any]] = {}
     for name, value in contract.items():
-        pulumi.export(name, value)
-    return contract
+        output = pulumi.Output.from_input(value)
+        exported[name] = pulumi.Output.secret(output) if BY_NAME[name].secret else output
+        pulumi.export(name, exported[name])
+    return exported

@@ -6,18 +6,20 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CreateResult,
-    UpdateResult,
-)
 
 from components.local import processes
 from components.local.errors import LocalServerError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 
 SERVICE = "app"
 PID_FILE = "app.pid"  # inside the data dir
@@ -25,40 +27,53 @@ HEALTH_DEADLINE_S = 30.0
 APP_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir")
 
 
-def _healthy(port: int, path: str) -> bool:
+def _healthy(port: int, path: str, timeout_s: float = 2.0) -> bool:
+    """Whether the app answers its health path (503 counts: the app is up, a dependency not)."""
     import httpx
 
     try:
-        response = httpx.get(f"http://{processes.HOST}:{port}{path}", timeout=2.0)
+        response = httpx.get(f"http://{processes.HOST}:{port}{path}", timeout=timeout_s)
     except httpx.HTTPError:
         return False
     return response.status_code < 500 or response.status_code == 503
 
 
-class AppProcessProvider(LocalServerProvider):
-    """Starts the app detached, waits until its health path answers, stops it on delete."""
+@dataclass(frozen=True)
+class AppSettings(ServerSettings):
+    """The app's command line, folder, health path and environment."""
 
+    command: str = ""
+    cwd: str = "."
+    health_path: str = "/api/health"
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class AppProcessProvider(LocalServerProvider[AppSettings]):
+    """Starts the app detached, waits until its health path answers, stops it on delete.
+
+    Any change of its settings restarts it in place (its data dir only holds its log)."""
+
+    SERVICE = SERVICE
+    SETTINGS = AppSettings
+    ID_PREFIX = "app"
     REPLACE_KEYS = ()
     RESTART_KEYS = APP_KEYS
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        port = int(props["port"])
-        return processes.pid_alive(self._pid(props)) and processes.port_open(port)
-
-    def _start(self, props: dict[str, Any]) -> dict[str, Any]:
-        port = int(props["port"])
-        data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-        data_dir.mkdir(parents=True, exist_ok=True)
+    def start(self, s: AppSettings, keys: Secrets) -> Secrets:
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         command = [
-            part.replace("{port}", str(port)).replace("{python}", sys.executable)
-            for part in shlex.split(props["command"])
+            part.replace("{port}", str(s.port)).replace("{python}", sys.executable)
+            for part in shlex.split(s.command)
         ]
-        env = {**os.environ, **props["env"], "PORT": str(port)}
-        with open(data_dir / "app.log", "ab") as log:
+        env = {**os.environ, **s.env, "PORT": str(s.port)}
+        log_path = data_dir / "app.log"
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.Popen(
                 command,
-                cwd=props["cwd"],
+                cwd=s.cwd,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -69,40 +84,27 @@ class AppProcessProvider(LocalServerProvider):
         try:
             processes.wait_until(
                 SERVICE,
-                lambda: proc.poll() is None and _healthy(port, props["health_path"]),
-                f"an answer from http://{processes.HOST}:{port}{props['health_path']}",
+                lambda: proc.poll() is None and _healthy(s.port, s.health_path),
+                f"an answer from http://{processes.HOST}:{s.port}{s.health_path}",
                 HEALTH_DEADLINE_S,
             )
         except LocalServerError:
             processes.stop_pid(proc.pid)
             raise LocalServerError(
-                f"app: `{props['command']}` did not serve {props['health_path']} on port {port} "
-                f"within {HEALTH_DEADLINE_S:g}s (exit code {proc.poll()}); see {data_dir}/app.log"
+                f"app: `{s.command}` did not serve {s.health_path} on port {s.port} "
+                f"within {HEALTH_DEADLINE_S:g}s (exit code {proc.poll()}); see {log_path}",
+                service=SERVICE,
             ) from None
-        return self._outputs(props)
+        return keys
 
-    def _outputs(self, props: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **{k: props[k] for k in APP_KEYS},
-            "port": int(props["port"]),
-            "url": f"http://{processes.HOST}:{int(props['port'])}",
-            "running": True,
-        }
+    def probe(self, s: AppSettings, keys: Secrets) -> bool:
+        return processes.port_open(s.port) and _healthy(s.port, s.health_path)
 
-    def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
+    def outputs(self, s: AppSettings, keys: Secrets) -> dict[str, Any]:
+        return {"url": f"http://{processes.HOST}:{s.port}"}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "appPort")
-        return CreateResult(id_=f"app-{int(props['port'])}", outs=self._start(props))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        processes.stop_pid(self._pid(olds))
-        return UpdateResult(outs=self._start(news))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        processes.stop_pid(self._pid(props))
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+    def stop(self, s: AppSettings) -> None:
+        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
 
 
 class AppProcess(LocalServerResource):
@@ -121,14 +123,16 @@ class AppProcess(LocalServerResource):
         health_path: str,
         data_dir: str,
         env: pulumi.Input[dict[str, str]],
+        hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {
+        inputs: dict[str, Any] = {
             "command": command,
             "cwd": cwd,
             "port": port,
             "health_path": health_path,
             "data_dir": data_dir,
             "env": pulumi.Output.secret(env),
+            "hints": dict(hints or {}),
         }
         super().__init__(AppProcessProvider(), name, inputs, ("url", "running"), (), opts)

@@ -1,27 +1,78 @@
-"""Errors of the local server providers.
+"""Errors of the local server providers. Each carries the fields a caller needs to say what to
+change (`service`, `port`, `path`, `setting`); the text uses the fix hint the stack passed in,
+so only stacks/ knows config keys.
 
 Exception tree::
 
-    LocalServerError        base; the message names the service, the setting and the fix
-    ├── PortInUseError      the configured port is taken before the server is created
-    ├── ServerStartError    the server did not accept connections before its deadline
-    └── UnsafePathError     a data dir outside the state folder would be deleted or used
+    LocalServerError          base; the message names the service, the setting and the fix
+    ├── PortInUseError        the configured port is taken when the server is created
+    ├── ServerStartError      the server did not become ready before its deadline
+    ├── UnsafePathError       a data dir that could hold anything else would be used or deleted
+    └── ForeignProcessError   a pid file names a process that is not this server (never signalled)
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+HOST = "127.0.0.1"
+
+
+def where_to_set(hints: Mapping[str, str] | None, setting: str, fallback: str) -> str:
+    """How the user changes `setting` (from the stack's hints), else a generic description.
+
+    >>> where_to_set({"port": "mentora:redisPort in Pulumi.local.yaml"}, "port", "the port")
+    'mentora:redisPort in Pulumi.local.yaml'
+    """
+    return (hints or {}).get(setting) or fallback
 
 
 class LocalServerError(Exception):
     """A local server could not be created, started, checked or removed."""
 
+    def __init__(self, message: str, *, service: str = "", setting: str | None = None) -> None:
+        super().__init__(message)
+        self.service, self.setting = service, setting
+
 
 class PortInUseError(LocalServerError):
     """Raised by `create` when the configured port already accepts connections."""
 
+    def __init__(self, service: str, port: int, hints: Mapping[str, str] | None = None) -> None:
+        self.port = port
+        where = where_to_set(hints, "port", f"the {service} server's port")
+        super().__init__(
+            f"{service}: port {port} on {HOST} is already in use; stop what holds it or set "
+            f"{where} to a free port",
+            service=service,
+            setting="port",
+        )
+
 
 class ServerStartError(LocalServerError):
-    """Raised when a started server does not accept connections within its deadline."""
+    """Raised when a started server does not become ready within its deadline."""
 
 
 class UnsafePathError(LocalServerError):
-    """Raised when a data dir is not an absolute path under a `.pulumi-local`-like state dir."""
+    """Raised when a data dir is not a dedicated folder of these providers."""
+
+    def __init__(
+        self,
+        service: str,
+        path: str,
+        reason: str,
+        hints: Mapping[str, str] | None = None,
+        *,
+        or_else: str = "",
+    ) -> None:
+        self.path, self.reason = path, reason
+        where = where_to_set(hints, "data_dir", "the server's data folder")
+        super().__init__(
+            f"{service}: data dir {path} {reason}; set {where} to a dedicated folder{or_else}",
+            service=service,
+            setting="data_dir",
+        )
+
+
+class ForeignProcessError(LocalServerError):
+    """Raised when asked to stop a pid that does not run this server (stale pid file)."""

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import (
-    CreateResult,
-    UpdateResult,
-)
 
 from components.local import processes
-from components.local.errors import LocalServerError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.errors import LocalServerError, where_to_set
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 from components.local.unix_user import as_service_user, prepare_for_service_user
 
 SERVICE = "postgres"
@@ -27,6 +32,7 @@ SHIM_SQL = Path(__file__).with_name("sql") / "supabase_shim.sql"
 SECRET_OUTPUTS = ("admin_password", "app_password", "admin_url", "app_url")
 # sun_path of a Unix socket holds 107 bytes; postgres refuses a longer socket path.
 MAX_SOCKET_PATH = 107
+PROBE_TIMEOUT_S = 2  # libpq's connect_timeout floor
 
 
 def _bin(name: str) -> str:
@@ -39,133 +45,164 @@ def _url(user: str, password: str, port: int, database: str) -> str:
     return f"postgresql://{user}:{quote(password, safe='')}@{processes.HOST}:{port}/{database}"
 
 
+# The app role's privileges, granted once at create: it reads and writes the app's tables (RLS
+# still applies to the roles it becomes), runs the app's functions, reads the migration ledger.
+APP_ROLE_SQL = """
+grant anon, authenticated, service_role to {app};
+grant connect, temporary on database {db} to {app};
+create schema if not exists supabase_migrations;
+grant usage on schema public, extensions, auth, supabase_migrations to {app};
+grant all on all tables in schema public to {app};
+grant all on all sequences in schema public to {app};
+alter default privileges for role {admin} in schema public grant all on tables to {app};
+alter default privileges for role {admin} in schema public grant all on sequences to {app};
+alter default privileges for role {admin} in schema public grant execute on functions to {app};
+alter default privileges for role {admin} in schema supabase_migrations
+  grant select on tables to {app};
+"""
+APP_ROLE_CREATE_SQL = (
+    "create role {app} login password {password} nosuperuser nocreatedb nocreaterole bypassrls"
+)
+
+
+@dataclass(frozen=True)
+class PostgresSettings(ServerSettings):
+    """A Postgres server: its database and the application role."""
+
+    database: str = "mentora"
+    app_user: str = "mentora_app"
+
+
 class _Layout:
     """Where a server's files live inside its data dir."""
 
-    def __init__(self, data_dir: str) -> None:
-        self.root = processes.guarded_data_dir(SERVICE, data_dir)
+    def __init__(self, s: PostgresSettings) -> None:
+        self.root = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
         self.pgdata = self.root / "pgdata"
         self.sockets = self.root / "run"
         self.log = self.root / "postgres.log"
         self.pid_file = self.root / PID_FILE
+        self.hints = s.hints
 
     def socket_dir(self, port: int) -> str:
         if len(str(self.sockets / f".s.PGSQL.{port}")) > MAX_SOCKET_PATH:
+            where = where_to_set(self.hints, "data_dir", "the server's data folder")
             raise LocalServerError(
                 f"postgres: socket path under {self.sockets} exceeds {MAX_SOCKET_PATH} bytes; "
-                "set mentora:stateDir in Pulumi.local.yaml to a shorter folder"
+                f"set {where} to a shorter folder",
+                service=SERVICE,
+                setting="data_dir",
             )
         return shlex.quote(str(self.sockets))  # pg_ctl hands -o to a shell
 
 
-class PostgresProvider(LocalServerProvider):
-    """Creates, starts, checks, restarts and removes one local Postgres server."""
+class PostgresProvider(LocalServerProvider[PostgresSettings]):
+    """Runs one local Postgres server: initdb, roles and database at create; pg_ctl after."""
 
+    SERVICE = SERVICE
+    SETTINGS = PostgresSettings
+    ID_PREFIX = "postgres"
     REPLACE_KEYS = ("port", "data_dir", "database", "app_user")
+    SECRET_KEYS = ("admin_password", "app_password")
 
-    def _exists(self, props: dict[str, Any]) -> bool:
-        return _Layout(props["data_dir"]).pgdata.is_dir()
+    def exists(self, s: PostgresSettings) -> bool:
+        return _Layout(s).pgdata.is_dir()
 
-    def _start(self, props: dict[str, Any]) -> None:
-        layout, port = _Layout(props["data_dir"]), int(props["port"])
+    def new_secrets(self, s: PostgresSettings) -> Secrets:
+        return {
+            "admin_password": secrets.token_urlsafe(24),
+            "app_password": secrets.token_urlsafe(24),
+        }
+
+    def set_up(self, s: PostgresSettings, keys: Secrets) -> None:
+        layout = _Layout(s)
+        layout.sockets.mkdir(mode=0o700)
+        self._initdb(layout, keys["admin_password"])
+
+    def start(self, s: PostgresSettings, keys: Secrets) -> Secrets:
+        layout = _Layout(s)
         # After a crash the lock file may name a zombie postmaster that init has not reaped:
         # postgres would take it for a live server and refuse to start.
         if not processes.pid_alive(processes.read_pid(layout.pid_file)):
             layout.pid_file.unlink(missing_ok=True)
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
-        command = [
-            _bin("pg_ctl"),
-            "-D",
-            str(layout.pgdata),
-            "-l",
-            str(layout.log),
-            "-w",
-            "-t",
-            "30",
-            "-o",
-            f"-p {port} -c listen_addresses={processes.HOST} -k {layout.socket_dir(port)}",
-            "start",
-        ]
+        options = f"-p {s.port} -c listen_addresses={processes.HOST} -k {layout.socket_dir(s.port)}"
+        command = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log)]
+        command += ["-w", "-t", "30", "-o", options, "start"]
         # A session of its own: the engine kills the provider's process group when it exits.
         processes.run(SERVICE, command, user=as_service_user(), start_new_session=True, timeout=40)
-        processes.wait_for_port(SERVICE, port, hint=f"see {layout.log}")
+        processes.wait_until(
+            SERVICE,
+            lambda: self.probe(s, keys),
+            f"postgres answering `select 1` on {processes.HOST}:{s.port}",
+            hint=f"see {layout.log}",
+        )
+        return keys
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        layout = _Layout(props["data_dir"])
-        pid = processes.read_pid(layout.pid_file)
-        return processes.pid_alive(pid) and processes.port_open(int(props["port"]))
+    def probe(self, s: PostgresSettings, keys: Secrets) -> bool:
+        import psycopg
 
-    def _bootstrap(self, props: dict[str, Any], admin_pw: str, app_pw: str) -> None:
+        if not processes.port_open(s.port):
+            return False
+        try:
+            with psycopg.connect(
+                host=processes.HOST,
+                port=s.port,
+                user=ADMIN_USER,
+                password=keys.get("admin_password", ""),
+                dbname="postgres",
+                connect_timeout=PROBE_TIMEOUT_S,
+                options=f"-c statement_timeout={PROBE_TIMEOUT_S * 1000}",
+            ) as conn:
+                return conn.execute("select 1").fetchone() == (1,)
+        except psycopg.Error:
+            return False
+
+    def provision(self, s: PostgresSettings, keys: Secrets) -> None:
         import psycopg
         from psycopg import sql
-
-        port, database, app_user = int(props["port"]), props["database"], props["app_user"]
 
         def admin(dbname: str) -> psycopg.Connection[Any]:
             return psycopg.connect(
                 host=processes.HOST,
-                port=port,
+                port=s.port,
                 user=ADMIN_USER,
-                password=admin_pw,
+                password=keys["admin_password"],
                 dbname=dbname,
                 connect_timeout=5,
                 autocommit=True,
             )
 
         with admin("postgres") as conn:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(s.database)))
             conn.execute(
-                sql.SQL(
-                    "create role {} login password {} nosuperuser nocreatedb nocreaterole bypassrls"
-                ).format(sql.Identifier(app_user), sql.Literal(app_pw))
+                sql.SQL(APP_ROLE_CREATE_SQL).format(
+                    app=sql.Identifier(s.app_user), password=sql.Literal(keys["app_password"])
+                )
             )
-        with admin(database) as conn:
+        with admin(s.database) as conn:
             try:
                 conn.execute(SHIM_SQL.read_text())
             except psycopg.Error as exc:
                 raise LocalServerError(
-                    f"postgres: {SHIM_SQL} failed: {exc}; fix that file"
+                    f"postgres: {SHIM_SQL} failed: {exc}; fix that file", service=SERVICE
                 ) from None
             conn.execute(
-                sql.SQL(
-                    """
-                    grant anon, authenticated, service_role to {app};
-                    grant connect, temporary on database {db} to {app};
-                    create schema if not exists supabase_migrations;
-                    grant usage on schema public, extensions, auth, supabase_migrations to {app};
-                    grant all on all tables in schema public to {app};
-                    grant all on all sequences in schema public to {app};
-                    alter default privileges for role {admin} in schema public
-                      grant all on tables to {app};
-                    alter default privileges for role {admin} in schema public
-                      grant all on sequences to {app};
-                    alter default privileges for role {admin} in schema public
-                      grant execute on functions to {app};
-                    alter default privileges for role {admin} in schema supabase_migrations
-                      grant select on tables to {app};
-                    """
-                ).format(
-                    app=sql.Identifier(app_user),
-                    db=sql.Identifier(database),
+                sql.SQL(APP_ROLE_SQL).format(
+                    app=sql.Identifier(s.app_user),
+                    db=sql.Identifier(s.database),
                     admin=sql.Identifier(ADMIN_USER),
                 )
             )
 
-    def _outputs(self, props: dict[str, Any], admin_pw: str, app_pw: str) -> dict[str, Any]:
-        port, database, app_user = int(props["port"]), props["database"], props["app_user"]
+    def outputs(self, s: PostgresSettings, keys: Secrets) -> dict[str, Any]:
         return {
-            "port": port,
-            "data_dir": props["data_dir"],
-            "database": database,
-            "app_user": app_user,
-            "host": processes.HOST,
+            "database": s.database,
+            "app_user": s.app_user,
             "admin_user": ADMIN_USER,
-            "admin_password": admin_pw,
-            "app_password": app_pw,
-            "admin_url": _url(ADMIN_USER, admin_pw, port, database),
-            "app_url": _url(app_user, app_pw, port, database),
-            "running": True,
+            "admin_url": _url(ADMIN_USER, keys["admin_password"], s.port, s.database),
+            "app_url": _url(s.app_user, keys["app_password"], s.port, s.database),
         }
 
     def _initdb(self, layout: _Layout, admin_pw: str) -> None:
@@ -184,41 +221,20 @@ class PostgresProvider(LocalServerProvider):
         finally:
             pwfile.unlink(missing_ok=True)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "postgresPort")
-        processes.claim_data_dir(SERVICE, props["data_dir"])
-        layout = _Layout(props["data_dir"])
-        admin_pw, app_pw = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    def stop(self, s: PostgresSettings) -> None:
+        layout = _Layout(s)
+        pid = processes.read_pid(layout.pid_file)
+        # Only the postmaster of this data dir (a stale lock file may name any process).
+        if not layout.pgdata.is_dir() or not processes.runs_server(pid, (str(layout.pgdata),)):
+            return
+        assert pid is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGCONT)  # a stopped (hung) postmaster cannot shut down
+        stop = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-m", "fast", "-w", "-t", "10", "stop"]
         try:
-            layout.sockets.mkdir(mode=0o700)
-            self._initdb(layout, admin_pw)
-            self._start(props)
-            self._bootstrap(props, admin_pw, app_pw)
-        except BaseException:
-            # Free the port; the folder stays for postgres.log (the next create empties it).
-            self._stop(layout)
-            raise
-        return CreateResult(
-            id_=f"postgres-{int(props['port'])}", outs=self._outputs(props, admin_pw, app_pw)
-        )
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if not self._running(news):
-            self._start(news)
-        return UpdateResult(outs=self._outputs(news, olds["admin_password"], olds["app_password"]))
-
-    def _stop(self, layout: _Layout) -> None:
-        # Whatever holds the data dir, even a server that no longer answers on its port.
-        if layout.pgdata.is_dir() and processes.pid_alive(processes.read_pid(layout.pid_file)):
-            stop = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-m", "fast", "-w", "stop"]
-            try:
-                processes.run(SERVICE, stop, user=as_service_user(), timeout=40)
-            except Exception:  # noqa: BLE001 - fall back to signals
-                processes.stop_pid(processes.read_pid(layout.pid_file))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        self._stop(_Layout(props["data_dir"]))
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+            processes.run(SERVICE, stop, user=as_service_user(), timeout=15)
+        except Exception:  # noqa: BLE001 - fall back to signals
+            processes.stop_pid(pid)
 
 
 class PostgresServer(LocalServerResource):
@@ -244,8 +260,15 @@ class PostgresServer(LocalServerResource):
         data_dir: str,
         database: str,
         app_user: str,
+        hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"port": port, "data_dir": data_dir, "database": database, "app_user": app_user}
+        inputs: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "database": database,
+            "app_user": app_user,
+            "hints": dict(hints or {}),
+        }
         outputs = ("host", "admin_user", "running")
         super().__init__(PostgresProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts)

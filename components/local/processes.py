@@ -10,18 +10,19 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from components.local.errors import (
+    HOST,
     LocalServerError,
     PortInUseError,
     ServerStartError,
     UnsafePathError,
 )
 
-HOST = "127.0.0.1"
+Hints = Mapping[str, str] | None
 START_DEADLINE_S = 30.0
 # In every data dir a provider creates: a folder without it is never emptied by `create`.
 OWNED_MARKER = ".mentora-local"
@@ -35,13 +36,10 @@ def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def require_free_port(service: str, port: int, config_key: str) -> None:
-    """Raise `PortInUseError` (naming the key to change) when the port is already taken."""
+def require_free_port(service: str, port: int, hints: Hints = None) -> None:
+    """Raise `PortInUseError` (naming how to change the port) when the port is already taken."""
     if port_open(port):
-        raise PortInUseError(
-            f"{service}: port {port} on {HOST} is already in use; stop what holds it or set "
-            f"mentora:{config_key} in Pulumi.local.yaml to a free port"
-        )
+        raise PortInUseError(service, port, hints)
 
 
 def wait_until(
@@ -114,19 +112,59 @@ def read_pid(pid_file: Path) -> int | None:
         return None
 
 
+def cmdline(pid: int) -> str:
+    """The process's command line, arguments joined by spaces ('' when it is gone)."""
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def runs_server(pid: int | None, markers: tuple[str, ...]) -> bool:
+    """Whether `pid` is alive and is one of our servers: its command line names one of
+    `markers` (its port, its data dir). A stale pid file that now names an unrelated process
+    (the pid was reused) is not ours, and must never be signalled.
+
+    >>> runs_server(os.getpid(), ("no-such-marker-xyz",))
+    False
+    """
+    if not pid_alive(pid):
+        return False
+    assert pid is not None
+    line = f" {cmdline(pid)} "
+    return any(
+        f" {m} " in line
+        or f":{m} " in line
+        or f"={m} " in line
+        or (m.startswith("/") and m in line)
+        for m in markers
+    )
+
+
 def stop_pid(pid: int | None, deadline_s: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL after the deadline; returns once the process is gone."""
+    """SIGTERM (with SIGCONT, so a stopped process can act on it), then SIGKILL after the
+    deadline; returns once the process is gone. Callers check ownership first (`runs_server`)."""
     for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
         if not pid_alive(pid):
             return
         assert pid is not None
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
+            if sig == signal.SIGTERM:
+                os.kill(pid, signal.SIGCONT)
         end = time.monotonic() + wait_s
         while pid_alive(pid) and time.monotonic() < end:
             time.sleep(0.05)
     if pid_alive(pid):
         raise LocalServerError(f"process {pid} survived SIGKILL; stop it by hand")
+
+
+def stop_server(pid: int | None, markers: tuple[str, ...], deadline_s: float = 10.0) -> None:
+    """Stop `pid` if it runs our server (see `runs_server`); leave any other process alone."""
+    if runs_server(pid, markers):
+        stop_pid(pid, deadline_s)
 
 
 def _unsafe_reason(path: Path) -> str | None:
@@ -142,7 +180,7 @@ def _unsafe_reason(path: Path) -> str | None:
     return None
 
 
-def guarded_data_dir(service: str, data_dir: str) -> Path:
+def guarded_data_dir(service: str, data_dir: str, hints: Hints = None) -> Path:
     """The data dir as an absolute path; refuse paths that could hold anything else.
 
     >>> guarded_data_dir("demo", "relative/dir")  # doctest: +ELLIPSIS
@@ -152,23 +190,23 @@ def guarded_data_dir(service: str, data_dir: str) -> Path:
     path = Path(data_dir)
     reason = _unsafe_reason(path)
     if reason:
-        raise UnsafePathError(
-            f"{service}: data dir {data_dir!r} {reason}; "
-            "set mentora:stateDir in Pulumi.local.yaml to a dedicated folder"
-        )
+        raise UnsafePathError(service, repr(data_dir), reason, hints)
     return path
 
 
-def claim_data_dir(service: str, data_dir: str) -> Path:
+def claim_data_dir(service: str, data_dir: str, hints: Hints = None) -> Path:
     """A fresh, private (0700) data dir for `create`, marked as ours.
 
     A non-empty folder without the marker was not made by these providers: refuse to touch it.
     """
-    path = guarded_data_dir(service, data_dir)
+    path = guarded_data_dir(service, data_dir, hints)
     if path.is_dir() and any(path.iterdir()) and not (path / OWNED_MARKER).is_file():
         raise UnsafePathError(
-            f"{service}: data dir {data_dir} already holds files mentora-infra did not create; "
-            "set mentora:stateDir in Pulumi.local.yaml to a dedicated folder, or empty it"
+            service,
+            data_dir,
+            "already holds files mentora-infra did not create",
+            hints,
+            or_else=", or empty it",
         )
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700, parents=True)
@@ -176,9 +214,9 @@ def claim_data_dir(service: str, data_dir: str) -> Path:
     return path
 
 
-def remove_data_dir(service: str, data_dir: str) -> None:
+def remove_data_dir(service: str, data_dir: str, hints: Hints = None) -> None:
     """rm -rf of the data dir itself only (never a symlink, an ancestor, home or cwd)."""
-    path = guarded_data_dir(service, data_dir)
+    path = guarded_data_dir(service, data_dir, hints)
     shutil.rmtree(path, ignore_errors=True)
     if path.exists():
         raise LocalServerError(f"{service}: could not remove {path}; remove it by hand")

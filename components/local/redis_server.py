@@ -7,23 +7,26 @@ import json
 import secrets
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import (
-    CreateResult,
-    UpdateResult,
-)
 
 from components.local import processes
 from components.local.errors import LocalServerError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 
 SERVICE = "redis"
 PID_FILE = "redis.pid"  # inside the data dir
 SECRET_OUTPUTS = ("password", "url")
+PROBE_TIMEOUT_S = 2.0
 
 
 def _quoted(path: Path) -> str:
@@ -51,24 +54,36 @@ def _config(port: int, data_dir: Path, password: str) -> str:
             # Every write reaches the disk before the reply: a crash loses nothing (local scale).
             "appendfsync always",
             "save 60 1000",
+            # Bounded like the cloud cache (Upstash evicts too): a flood of keys evicts the least
+            # recently used instead of growing without limit.
+            "maxmemory 256mb",
+            "maxmemory-policy allkeys-lru",
             f"user default on #{digest} ~* &* +@all",
             "",
         ]
     )
 
 
-class RedisProvider(LocalServerProvider):
-    """Creates, starts, checks, restarts and removes one local redis-server."""
+class RedisProvider(LocalServerProvider[ServerSettings]):
+    """Runs one local redis-server; its password is generated at create and kept."""
 
-    def _start(self, props: dict[str, Any], password: str) -> None:
+    SERVICE = SERVICE
+    ID_PREFIX = "redis"
+    SECRET_KEYS = ("password",)
+
+    def new_secrets(self, s: ServerSettings) -> Secrets:
+        return {"password": secrets.token_urlsafe(24)}
+
+    def start(self, s: ServerSettings, keys: Secrets) -> Secrets:
         binary = shutil.which("redis-server")
         if binary is None:
             raise LocalServerError(
                 "redis: redis-server is not installed; run scripts/bootstrap.sh "
-                "(or: apt-get install redis-server)"
+                "(or: apt-get install redis-server)",
+                service=SERVICE,
             )
-        data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-        config = _config(int(props["port"]), data_dir, password)
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        config = _config(s.port, data_dir, keys["password"])
         try:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.run(
@@ -81,54 +96,53 @@ class RedisProvider(LocalServerProvider):
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise LocalServerError("redis: redis-server did not daemonize within 15s") from None
+            raise LocalServerError(
+                "redis: redis-server did not daemonize within 15s", service=SERVICE
+            ) from None
         if proc.returncode != 0:
             output = (proc.stderr or proc.stdout).strip()[-500:]
-            raise LocalServerError(f"redis: redis-server failed to start: {output}")
+            raise LocalServerError(
+                f"redis: redis-server failed to start: {output}", service=SERVICE
+            )
         processes.wait_until(
             SERVICE,
-            lambda: self._running(props),
-            f"redis-server accepting connections on {processes.HOST}:{props['port']}",
+            lambda: self.probe(s, keys),
+            f"redis-server answering PING on {processes.HOST}:{s.port}",
             hint=f"see {data_dir / 'redis.log'}",
         )
+        return keys
 
-    def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
+    def _pid(self, s: ServerSettings) -> int | None:
+        return processes.read_pid(s.data_dir / PID_FILE)
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))
+    def probe(self, s: ServerSettings, keys: Secrets) -> bool:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-    def _outputs(self, props: dict[str, Any], password: str) -> dict[str, Any]:
-        port = int(props["port"])
-        return {
-            "port": port,
-            "data_dir": props["data_dir"],
-            "host": processes.HOST,
-            "password": password,
-            "url": f"redis://default:{quote(password, safe='')}@{processes.HOST}:{port}/0",
-            "running": True,
-        }
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "redisPort")
-        processes.claim_data_dir(SERVICE, props["data_dir"])
-        password = secrets.token_urlsafe(24)
+        if not processes.port_open(s.port):
+            return False
+        client = redis.Redis(
+            host=processes.HOST,
+            port=s.port,
+            password=keys.get("password"),
+            socket_timeout=PROBE_TIMEOUT_S,
+            socket_connect_timeout=PROBE_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+        )
         try:
-            self._start(props, password)
-        except BaseException:
-            # Free the port; the folder stays for its log (the next create empties it).
-            processes.stop_pid(self._pid(props))
-            raise
-        return CreateResult(id_=f"redis-{int(props['port'])}", outs=self._outputs(props, password))
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if not self._running(news):
-            self._start(news, olds["password"])
-        return UpdateResult(outs=self._outputs(news, olds["password"]))
+    def outputs(self, s: ServerSettings, keys: Secrets) -> dict[str, Any]:
+        password = quote(keys["password"], safe="")
+        return {"url": f"redis://default:{password}@{processes.HOST}:{s.port}/0"}
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        processes.stop_pid(self._pid(props))
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+    def stop(self, s: ServerSettings) -> None:
+        processes.stop_server(self._pid(s), (str(s.port),))
 
 
 class RedisServer(LocalServerResource):
@@ -142,7 +156,13 @@ class RedisServer(LocalServerResource):
     running: pulumi.Output[bool]
 
     def __init__(
-        self, name: str, *, port: int, data_dir: str, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        *,
+        port: int,
+        data_dir: str,
+        hints: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"port": port, "data_dir": data_dir}
+        inputs: dict[str, Any] = {"port": port, "data_dir": data_dir, "hints": dict(hints or {})}
         super().__init__(RedisProvider(), name, inputs, ("host", "running"), SECRET_OUTPUTS, opts)

@@ -16,18 +16,21 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CreateResult,
-    UpdateResult,
-)
 
 from components.local import processes
 from components.local.errors import LocalServerError, ServerStartError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 
 SERVICE = "storage"
 PID_FILE = "moto.pid"  # inside the data dir
@@ -45,17 +48,22 @@ _PRESIGNED = (
 UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
 
 
-def _client(service: str, props: dict[str, Any], key: str, secret: str) -> Any:
+def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = False) -> Any:
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
+    timeouts = (
+        {"connect_timeout": 2, "read_timeout": 2, "retries": {"max_attempts": 1}}
+        if probe
+        else {"connect_timeout": 3, "read_timeout": 10, "retries": {"max_attempts": 2}}
+    )
     return boto3.client(
         service,
-        endpoint_url=f"http://{processes.HOST}:{int(props['port'])}",
-        region_name=props["region"],
+        endpoint_url=f"http://{processes.HOST}:{s.port}",
+        region_name=s.region,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
-        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
+        config=Config(**timeouts),
     )
 
 
@@ -74,15 +82,28 @@ def _bucket_policy(bucket: str) -> str:
     )
 
 
-class S3Provider(LocalServerProvider):
-    """Starts moto's server, creates the app's IAM user and key, and the private bucket."""
+@dataclass(frozen=True)
+class S3Settings(ServerSettings):
+    """An S3 store: the bucket it holds and its region."""
 
+    bucket: str = "mentora-videos"
+    region: str = "us-east-1"
+
+
+class S3Provider(LocalServerProvider[S3Settings]):
+    """Starts moto's server, creates the app's IAM user and key, and the private bucket.
+
+    moto keeps everything in memory, so every start provisions again and issues new keys."""
+
+    SERVICE = SERVICE
+    SETTINGS = S3Settings
+    ID_PREFIX = "s3"
     REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
+    SECRET_KEYS = SECRET_OUTPUTS
 
-    def _start(self, props: dict[str, Any]) -> dict[str, str]:
-        data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-        port = int(props["port"])
-        command = [sys.executable, "-m", "components.local.s3_server", str(port)]
+    def start(self, s: S3Settings, keys: Secrets) -> Secrets:
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        command = [sys.executable, "-m", "components.local.s3_server", str(s.port)]
         # The server runs this very module: from the checkout the provider was loaded from.
         root = str(Path(__file__).resolve().parents[2])
         python_path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
@@ -107,31 +128,39 @@ class S3Provider(LocalServerProvider):
 
         def ready() -> bool:
             if proc.poll() is not None:  # fail fast instead of waiting out the deadline
-                raise ServerStartError(f"storage: the S3 store exited ({proc.returncode}); {hint}")
-            return processes.port_open(port)
+                raise ServerStartError(
+                    f"storage: the S3 store exited ({proc.returncode}); {hint}", service=SERVICE
+                )
+            return processes.port_open(s.port)
 
-        processes.wait_until(SERVICE, ready, f"a connection on {processes.HOST}:{port}", hint=hint)
-        return self._provision(props)
+        processes.wait_until(
+            SERVICE, ready, f"a connection on {processes.HOST}:{s.port}", hint=hint
+        )
+        try:
+            return self._provision_store(s)
+        except LocalServerError:
+            raise
+        except Exception as exc:
+            raise LocalServerError(
+                f"storage: provisioning the local S3 store failed: {exc}", service=SERVICE
+            ) from None
 
-    def _provision(self, props: dict[str, Any]) -> dict[str, str]:
-        iam = _client("iam", props, "bootstrap", "bootstrap")
+    def _provision_store(self, s: S3Settings) -> Secrets:
+        iam = _client("iam", s, "bootstrap", "bootstrap")
         iam.create_user(UserName=APP_USER)
         key = iam.create_access_key(UserName=APP_USER)["AccessKey"]
         iam.put_user_policy(
-            UserName=APP_USER,
-            PolicyName="video-bucket",
-            PolicyDocument=_bucket_policy(props["bucket"]),
+            UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(s.bucket)
         )
-        s3 = _client("s3", props, key["AccessKeyId"], key["SecretAccessKey"])
-        bucket = props["bucket"]
-        if props["region"] == "us-east-1":
-            s3.create_bucket(Bucket=bucket)
+        s3 = _client("s3", s, key["AccessKeyId"], key["SecretAccessKey"])
+        if s.region == "us-east-1":
+            s3.create_bucket(Bucket=s.bucket)
         else:
             s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": props["region"]}
+                Bucket=s.bucket, CreateBucketConfiguration={"LocationConstraint": s.region}
             )
         s3.put_public_access_block(
-            Bucket=bucket,
+            Bucket=s.bucket,
             PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True,
                 "IgnorePublicAcls": True,
@@ -141,49 +170,27 @@ class S3Provider(LocalServerProvider):
         )
         return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
-    def _pid(self, props: dict[str, Any]) -> int | None:
-        return processes.read_pid(Path(props["data_dir"]) / PID_FILE)
+    def probe(self, s: S3Settings, keys: Secrets) -> bool:
+        if not keys.get("access_key_id") or not processes.port_open(s.port):
+            return False
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        return processes.pid_alive(self._pid(props)) and processes.port_open(int(props["port"]))
+        client = _client("s3", s, keys["access_key_id"], keys["secret_access_key"], probe=True)
+        try:
+            client.head_bucket(Bucket=s.bucket)  # signed: the app's own key must still work
+        except (BotoCoreError, ClientError):
+            return False
+        return True
 
-    def _outputs(self, props: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    def outputs(self, s: S3Settings, keys: Secrets) -> dict[str, Any]:
         return {
-            "port": int(props["port"]),
-            "data_dir": props["data_dir"],
-            "bucket": props["bucket"],
-            "region": props["region"],
-            "endpoint": f"http://{processes.HOST}:{int(props['port'])}",
-            **keys,
-            "running": True,
+            "bucket": s.bucket,
+            "region": s.region,
+            "endpoint": f"http://{processes.HOST}:{s.port}",
         }
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "storagePort")
-        processes.claim_data_dir(SERVICE, props["data_dir"])
-        try:
-            keys = self._start(props)
-        except BaseException as exc:
-            # Free the port; the folder stays for its log (the next create empties it).
-            processes.stop_pid(self._pid(props))
-            if isinstance(exc, LocalServerError) or not isinstance(exc, Exception):
-                raise
-            raise LocalServerError(
-                f"storage: provisioning the local S3 store failed: {exc}"
-            ) from None
-        return CreateResult(id_=f"s3-{int(props['port'])}", outs=self._outputs(props, keys))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if self._running(news):
-            keys = {k: olds[k] for k in SECRET_OUTPUTS}
-        else:
-            processes.stop_pid(self._pid(news))
-            keys = self._start(news)
-        return UpdateResult(outs=self._outputs(news, keys))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        processes.stop_pid(self._pid(props))
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+    def stop(self, s: S3Settings) -> None:
+        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
 
 
 class S3Server(LocalServerResource):
@@ -204,9 +211,16 @@ class S3Server(LocalServerResource):
         data_dir: str,
         bucket: str,
         region: str,
+        hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"port": port, "data_dir": data_dir, "bucket": bucket, "region": region}
+        inputs: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "bucket": bucket,
+            "region": region,
+            "hints": dict(hints or {}),
+        }
         outputs = ("endpoint", "running")
         super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.local_project import LocalProject
+from devtools.project import LocalProject
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

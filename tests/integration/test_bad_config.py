@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.integration.local_project import LocalProject
+from devtools.project import LocalProject
 
 BAD_VALUES = [
     ("postgresPort", "99999", "less than or equal to 65535"),

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from devtools.project import SERVERS, CommandResult, LocalProject, port_open
 from smoke.s3 import BLOCK_FLAGS
-from tests.integration.local_project import SERVERS, CommandResult, LocalProject, port_open
 
 # A dead service is refused at once: no check of it may last one call timeout (smoke's default
 # --check-timeout). The 5 s for the whole run is measured (printed here, timed in

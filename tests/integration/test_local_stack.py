@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.integration.local_project import REPO, LocalProject
+from devtools.project import REPO, LocalProject
 
 
 def port_open(port: int) -> bool:

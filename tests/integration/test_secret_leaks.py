@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from devtools.project import REPO, SECRET_SIG, LocalProject
 from smoke.redact import is_secret_name, url_secrets
-from tests.integration.local_project import REPO, SECRET_SIG, LocalProject
 
 # Values this short would be common words; every generated secret here is 20+ characters.
 MIN_LEN = 12

@@ -13,7 +13,7 @@ import pytest
 from components.app_secrets import PHASE8_ENV_NAMES, is_sensitive
 from components.cloud.providers import PLUGIN_VERSIONS
 from stacks.config import PROJECT_ROOT
-from stacks.outputs import CONTRACT_OUTPUTS, SECRET_OUTPUTS
+from stacks.contract import BY_NAME, Target
 from tests.unit.cloud_program import (
     FAKE_SECRETS,
     CloudMocks,
@@ -60,7 +60,13 @@ def env_vars(mocks: CloudMocks) -> dict[str, Declared]:
 def test_every_service_is_declared_with_its_provider(stack: str) -> Any:
     def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
         types = {(d.typ, d.name) for d in mocks.declared}
-        for token in ("Database", "Cache", "Storage", "AppSecrets", "DeployTarget"):
+        for token in (
+            "SupabaseDatabase",
+            "UpstashCache",
+            "S3Storage",
+            "AppSecrets",
+            "VercelDeployTarget",
+        ):
             assert any(t == f"mentora:infra:{token}" for t, _ in types), token
         assert types >= STATEFUL
         for typ in (
@@ -216,17 +222,17 @@ def test_outputs_contract_is_complete_and_secret_where_it_must_be(stack: str) ->
     from stacks.cloud import build_cloud
 
     contract = build_cloud(cloud_config(stack))
-    assert set(CONTRACT_OUTPUTS) <= set(contract) and "app_url" in contract
+    # Exactly the contract's outputs of a cloud target (stacks/contract.py), nothing else.
+    assert set(contract) == {s.name for s in BY_NAME.values() if Target.CLOUD in s.targets}
+    names = sorted(contract)
     # Secrecy flags can resolve before the last resource is registered: wait for all of them.
     secrecy = pulumi.Output.all(
         all_registered(mocks),
-        *[pulumi.Output.from_input(contract[name].is_secret()) for name in CONTRACT_OUTPUTS],
+        *[pulumi.Output.from_input(contract[name].is_secret()) for name in names],
     ).apply(lambda done: done[1:])
 
     def check(flags: list[bool]) -> None:
-        assert dict(zip(CONTRACT_OUTPUTS, flags, strict=True)) == {
-            name: name in SECRET_OUTPUTS for name in CONTRACT_OUTPUTS
-        }
+        assert dict(zip(names, flags, strict=True)) == {n: BY_NAME[n].secret for n in names}
         assert len(mocks.declared) > 30
 
     return secrecy.apply(check)

@@ -72,11 +72,11 @@ def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) ->
     def check(_: Any) -> None:
         types = {(r.typ, r.name) for r in mocks.resources}
         for token, name in [
-            ("mentora:infra:Database", "database"),
-            ("mentora:infra:Cache", "cache"),
-            ("mentora:infra:Storage", "storage"),
+            ("mentora:infra:LocalDatabase", "database"),
+            ("mentora:infra:LocalCache", "cache"),
+            ("mentora:infra:LocalStorage", "storage"),
             ("mentora:infra:AppSecrets", "app-secrets"),
-            ("mentora:infra:DeployTarget", "app"),
+            ("mentora:infra:LocalDeployTarget", "app"),
         ]:
             assert (token, name) in types
         dynamic = sorted(r.name for r in mocks.resources if r.typ.startswith("pulumi-python:"))
@@ -164,7 +164,7 @@ def test_a_port_held_by_another_program_stops_the_program_before_any_resource(
     from stacks.errors import ConfigError
     from stacks.local import build_local
 
-    monkeypatch.setattr("components.local.preflight.port_open", lambda port, **_: port == 6390)
+    monkeypatch.setattr("components.local.preflight.port_open", lambda port, *a, **_: port == 6390)
     with pytest.raises(ConfigError) as info:
         build_local(parse_stack_config("local", {"target": "local", "stateDir": str(tmp_path)}))
     (problem,) = info.value.problems

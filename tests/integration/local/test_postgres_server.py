@@ -53,7 +53,7 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
         assert app.execute("select auth.uid()").fetchone() == (None,)
         assert app.execute("select '[1,2]'::extensions.vector <-> '[1,3]'").fetchone() == (1.0,)
 
-    pid = processes.read_pid(_Layout(str(state_dir / "postgres")).pid_file)
+    pid = processes.read_pid(_Layout(provider.settings(props)).pid_file)
     kill_hard(pid)
     read = provider.read(f"postgres-{port}", outs)
     assert read.outs is not None and read.outs["running"] is False
@@ -69,7 +69,7 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
     healthy = provider.read(f"postgres-{port}", updated).outs
     assert healthy is not None and healthy["running"] is True
 
-    new_pid = processes.read_pid(_Layout(str(state_dir / "postgres")).pid_file)
+    new_pid = processes.read_pid(_Layout(provider.settings(props)).pid_file)
     provider.delete(f"postgres-{port}", updated)
     assert not processes.pid_alive(new_pid)
     assert not processes.port_open(port)

@@ -16,7 +16,13 @@ from components.local.errors import PortInUseError, ServerStartError, UnsafePath
 
 def test_require_free_port_names_service_port_and_setting(taken_port: int) -> None:
     with pytest.raises(PortInUseError) as err:
-        processes.require_free_port("postgres", taken_port, "postgresPort")
+        hints = {"port": "mentora:postgresPort in Pulumi.local.yaml"}  # given by stacks/
+        processes.require_free_port("postgres", taken_port, hints)
+    assert (err.value.service, err.value.port, err.value.setting) == (
+        "postgres",
+        taken_port,
+        "port",
+    )
     message = str(err.value)
     assert message.startswith(f"postgres: port {taken_port} on 127.0.0.1 is already in use")
     assert "set mentora:postgresPort in Pulumi.local.yaml to a free port" in message
@@ -59,7 +65,10 @@ def test_pid_alive_counts_a_zombie_as_dead() -> None:
 @pytest.mark.parametrize("data_dir", ["relative/postgres", "/", "/tmp", ""])
 def test_guard_refuses_paths_that_are_not_a_dedicated_folder(data_dir: str) -> None:
     with pytest.raises(UnsafePathError, match="set mentora:stateDir"):
-        processes.guarded_data_dir("postgres", data_dir)
+        processes.guarded_data_dir("postgres", data_dir, {"data_dir": "mentora:stateDir"})
+    with pytest.raises(UnsafePathError, match="set the server's data folder") as err:
+        processes.guarded_data_dir("postgres", data_dir)  # alone (no stack): still says what
+    assert err.value.setting == "data_dir"
 
 
 def test_guard_refuses_home_cwd_and_their_parents() -> None:

@@ -31,6 +31,7 @@ def dead_outputs(pg: int, redis: int, s3: int, **overrides: Any) -> dict[str, An
     database_url = f"postgresql://mentora_app:{PG_PASSWORD}@127.0.0.1:{pg}/mentora"
     redis_url = f"redis://default:{REDIS_PASSWORD}@127.0.0.1:{redis}/0"
     outputs: dict[str, Any] = {
+        "target": "local",
         "database_url": database_url,
         "redis_url": redis_url,
         "bucket_name": "mentora-videos",

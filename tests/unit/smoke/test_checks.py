@@ -15,6 +15,8 @@ from smoke.checks import (
     unreachable,
     what_happened,
 )
+from smoke.outputs import StackOutputs
+from tests.unit.smoke.helpers import dead_outputs
 
 
 def test_recorder_stores_a_redacted_result_on_the_item() -> None:
@@ -93,17 +95,29 @@ def test_what_happened_with_driver_errors() -> None:
     assert what_happened(ValueError("odd")) == "is unreachable (ValueError)"
 
 
+def _outputs(stack: str, target: str) -> StackOutputs:
+    return StackOutputs.from_json({**dead_outputs(1, 2, 3), "target": target}, "test", stack)
+
+
 def test_fix_depends_on_the_stack() -> None:
-    assert fix_hint("local", "refused connection") == "is the local stack up? run: make up"
-    assert fix_hint("prod", "timed out") == (
+    local, prod = _outputs("local", "local"), _outputs("prod", "cloud")
+    assert fix_hint(local, "refused connection") == "is the local stack up? run: make up"
+    assert fix_hint(prod, "timed out") == (
         "is stack 'prod' up? run: pulumi up --stack prod --refresh"
     )
-    assert fix_hint("local", "rejected the credentials") == "are the outputs stale? run: make up"
+    assert fix_hint(local, "rejected the credentials") == "are the outputs stale? run: make up"
+    # The target output decides, not the stack's name.
+    assert fix_hint(_outputs("local", "cloud"), "timed out").endswith("--stack local --refresh")
+    assert fix_hint(_outputs("laptop", "local"), "timed out").endswith("run: make up")
 
 
 def test_unreachable_is_one_line_without_traceback_or_secret() -> None:
     failure = unreachable(
-        "cache", "redis", "redis://default:Pw-Secret-9@127.0.0.1:6390/0", _refused(), "local"
+        "cache",
+        "redis",
+        "redis://default:Pw-Secret-9@127.0.0.1:6390/0",
+        _refused(),
+        _outputs("local", "local"),
     )
     assert str(failure) == (
         "cache: redis at 127.0.0.1:6390 refused connection (is the local stack up? run: make up)"

@@ -16,7 +16,7 @@ import pytest
 
 from smoke import rls
 from smoke.outputs import StackOutputs
-from smoke.test_security import sslmode, stack_kind
+from smoke.test_security import sslmode
 from tests.unit.smoke.helpers import (
     PG_PASSWORD,
     REDIS_PASSWORD,
@@ -45,18 +45,30 @@ def run_security(tmp_path: Path, keyword: str, **overrides: Any) -> tuple[int, s
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "kind"),
+    ("target", "endpoint", "tls_checked"),
     [
-        ("http://127.0.0.1:9090", "local"),
-        ("http://localhost:9090", "local"),
-        ("http://[::1]:9090", "local"),
-        ("", "cloud"),  # AWS S3
-        ("https://acct.r2.cloudflarestorage.com", "cloud"),
-        ("http://10.0.0.5:9000", "cloud"),
+        ("local", "http://127.0.0.1:9090", False),
+        ("local", "", False),  # the target output decides, not a guess from the endpoint
+        ("cloud", "", True),  # AWS S3
+        ("cloud", "http://127.0.0.1:9090", True),
     ],
 )
-def test_stack_kind_comes_from_the_storage_endpoint(endpoint: str, kind: str) -> None:
-    assert stack_kind(outputs_of(storage_endpoint=endpoint)) == kind
+def test_tls_is_required_of_cloud_targets_only(
+    tmp_path: Path, target: str, endpoint: str, tls_checked: bool
+) -> None:
+    ret, out = run_security(
+        tmp_path,
+        "url_requires_tls",
+        target=target,
+        storage_endpoint=endpoint,
+        database_url=CLOUD_DB + "?sslmode=require",
+        redis_url=CLOUD_REDIS,
+    )
+    assert ret == 0, out
+    assert ("2 passed" in out) is tls_checked, out
+    assert ("2 skipped" in out) is not tls_checked, out
+    if not tls_checked:
+        assert "TLS is required of cloud stacks only" in out
 
 
 def test_sslmode_is_read_from_the_url_query() -> None:
@@ -70,6 +82,7 @@ def test_cloud_urls_without_tls_fail_naming_the_output_and_the_fix(tmp_path: Pat
     ret, out = run_security(
         tmp_path,
         "url_requires_tls",
+        target="cloud",
         storage_endpoint="",
         database_url=CLOUD_DB + "?sslmode=prefer",
         redis_url=plain_redis,
@@ -79,7 +92,8 @@ def test_cloud_urls_without_tls_fail_naming_the_output_and_the_fix(tmp_path: Pat
     assert "database: the database_url output (postgresql://***@aws-0-x.pooler" in out
     assert "has sslmode=prefer, so clients may connect without TLS" in out
     assert "cache: the redis_url output (redis://***@eu1-x.upstash.io:6379) is redis://" in out
-    assert "then: pulumi up --stack" not in out and "then: make up" in out  # an outputs file
+    # An outputs file of a cloud target names no stack: the fix says which command, not which one.
+    assert "then: pulumi up --stack <stack>" in out and "make up" not in out
     assert not leaked(out)
 
 
@@ -87,6 +101,7 @@ def test_cloud_urls_with_tls_pass(tmp_path: Path) -> None:
     ret, out = run_security(
         tmp_path,
         "url_requires_tls",
+        target="cloud",
         storage_endpoint="",
         database_url=CLOUD_DB + "?sslmode=require",
         redis_url=CLOUD_REDIS,

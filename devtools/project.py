@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from devtools.ports import free_port, port_open
+
+REPO = Path(__file__).resolve().parents[1]
 COPIED = (
     "Pulumi.yaml",
     "Pulumi.local.yaml",
@@ -31,6 +32,7 @@ COPIED = (
     "gate",
     "reference_app",
 )
+__all__ = ["REPO", "CommandResult", "LocalProject", "free_port", "port_open"]
 # Any attempt to reach the internet goes to a closed port and fails loudly.
 DEAD_PROXY = "http://127.0.0.1:9"
 # How `pulumi stack export --show-secrets` marks a secret value (its plaintext is JSON text).
@@ -42,19 +44,6 @@ SERVERS = {
     "s3": ("storagePort", "s3/moto.pid"),
     "app": ("appPort", "app/app.pid"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    """Whether something accepts TCP connections on 127.0.0.1:`port`."""
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def unwrap_secrets(value: Any) -> Any:

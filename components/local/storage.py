@@ -1,0 +1,60 @@
+"""`LocalStorage`: the embedded S3-compatible store holding the private video bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.former import formerly
+from components.local.s3_server import S3Server
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalStorageArgs:
+    """Where the embedded S3-compatible store runs and the bucket it holds."""
+
+    bucket_name: str
+    region: str
+    port: int
+    data_dir: str
+    hints: Mapping[str, str] = field(default_factory=dict)
+    """How the user changes a setting (`port`, `data_dir`), shown in the server's errors."""
+
+
+class LocalStorage(pulumi.ComponentResource):
+    """Owns the local S3 store, its private bucket and the app's key pair for it."""
+
+    bucket_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    """The store's URL (AWS_ENDPOINT_URL_S3)."""
+    region: pulumi.Output[str]
+    access_key_id: pulumi.Output[str]
+    """Access key of the app's principal (secret)."""
+    secret_access_key: pulumi.Output[str]
+    """Secret key of the app's principal (secret)."""
+
+    def __init__(
+        self, name: str, args: LocalStorageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(
+            "mentora:infra:LocalStorage", name, None, formerly("mentora:infra:Storage", opts)
+        )
+        server = S3Server(
+            f"{name}-server",
+            port=args.port,
+            data_dir=args.data_dir,
+            bucket=args.bucket_name,
+            region=args.region,
+            hints=args.hints,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket_name = server.bucket
+        self.endpoint = server.endpoint
+        self.region = server.region
+        self.access_key_id = pulumi.Output.secret(server.access_key_id)
+        self.secret_access_key = pulumi.Output.secret(server.secret_access_key)
+        self.register_outputs(
+            {"bucket_name": self.bucket_name, "endpoint": self.endpoint, "region": self.region}
+        )

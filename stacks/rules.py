@@ -1,0 +1,73 @@
+"""Rules that span several config keys, each naming the key to change and the fix.
+
+They run on a `StackConfig` whose single fields are already valid (stacks/config.py).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import TYPE_CHECKING
+
+from stacks.cloud_settings import CLOUD_REGIONS
+from stacks.contract import Target
+from stacks.settings import Problem
+
+if TYPE_CHECKING:
+    from stacks.config import StackConfig
+
+
+def cross_field_problems(config: StackConfig) -> list[Problem]:
+    """Every cross-field problem of `config` (empty when there is none)."""
+    problems: list[Problem] = []
+    if config.local is not None:
+        ports = config.local.ports
+        for (key_a, port_a), (key_b, port_b) in combinations(ports.items(), 2):
+            if port_a == port_b:
+                problems.append(
+                    Problem(
+                        key_b,
+                        str(port_b),
+                        f"must differ from mentora:{key_a} (both are {port_b}; every local "
+                        "server needs its own port)",
+                        "a free TCP port 1024-65535 used by no other mentora:*Port",
+                    )
+                )
+    if config.target is Target.CLOUD:
+        problems += _cloud_problems(config)
+    return problems
+
+
+def _cloud_problems(config: StackConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if config.region not in CLOUD_REGIONS:
+        problems.append(
+            Problem(
+                "region",
+                config.region,
+                "is not a region where Supabase, Upstash and S3 all run",
+                f"one of {', '.join(CLOUD_REGIONS)}",
+            )
+        )
+    cloud = config.cloud
+    if cloud is None:
+        return problems
+    if cloud.supabase_pitr_days and cloud.supabase_instance_size == "nano":
+        problems.append(
+            Problem(
+                "supabasePitrDays",
+                str(cloud.supabase_pitr_days),
+                "point-in-time recovery needs a paid instance size (not nano)",
+                fix=f"pulumi config set mentora:supabasePitrDays 0 -s {config.stack}, or pick a "
+                "paid mentora:supabaseInstanceSize",
+            )
+        )
+    if config.stack == "prod" and not cloud.hardened:
+        problems.append(
+            Problem(
+                "hardened",
+                False,
+                "the prod stack must be hardened (protected state, versioned bucket)",
+                fix="pulumi config set mentora:hardened true -s prod",
+            )
+        )
+    return problems
