@@ -10,9 +10,8 @@ PYTEST := .venv/bin/python -m pytest
 bootstrap:  ## install .venv, redis-server, the Pulumi CLI; create the local stack
 	@scripts/bootstrap.sh
 
-up: bootstrap  ## main job: bring the local stack up (healing dead servers), then run the smoke suite
-	@$(ENV) pulumi up --stack local --yes --skip-preview --refresh
-	@$(ENV) $(PYTEST) smoke --stack local -p no:cacheprovider
+up: bootstrap  ## main job: bring the local stack up (healing dead or hung servers), then the smoke gate
+	@$(ENV) .venv/bin/mentora-infra up local
 
 smoke:  ## run the smoke suite against STACK (default local)
 	@$(ENV) $(PYTEST) smoke --stack $(STACK) -p no:cacheprovider

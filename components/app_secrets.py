@@ -1,4 +1,4 @@
-"""The app's environment: the guide's Phase 8 variables this stack provides."""
+"""The app's environment: the variables the Mentora app reads, as far as a stack provides them."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-# The guide's Phase 8 `.env` names, in its order. A stack provides the subset it can.
-PHASE8_ENV_NAMES: tuple[str, ...] = (
+APP_ENV_NAMES: tuple[str, ...] = (
     "NEXT_PUBLIC_SUPABASE_URL",
     "NEXT_PUBLIC_SUPABASE_ANON_KEY",
     "SUPABASE_SERVICE_ROLE_KEY",
@@ -32,9 +31,23 @@ PHASE8_ENV_NAMES: tuple[str, ...] = (
     "NODE_ENV",
     "LOG_LEVEL",
 )
-# Provided beside the guide's names where the stack has no Supabase API in front of Postgres, or
-# an S3 endpoint other than AWS (the AWS SDKs read AWS_ENDPOINT_URL_S3 themselves).
-EXTRA_ENV_NAMES: tuple[str, ...] = ("DATABASE_URL", "AWS_ENDPOINT_URL_S3", "REDIS_REST_URL")
+"""The environment the Next.js app is written against: the `.env` of the backend
+infrastructure guide (its Phase 8; the guide lives outside this repo), in its order. Supabase
+(URL, anon and service-role keys), Redis (TCP URL, REST token), Inngest, Sentry, the AI and Whop
+keys, the S3 bucket and the app's own settings. A stack provides the subset it can: the local
+stack has no Supabase API, no Inngest or Sentry cloud keys."""
+EXTRA_ENV_NAMES: tuple[str, ...] = (
+    "DATABASE_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "REDIS_REST_URL",
+    "UPSTASH_REDIS_REST_URL",
+    "UPSTASH_REDIS_REST_TOKEN",
+)
+"""Provided beside `APP_ENV_NAMES`: `DATABASE_URL` where the app talks to Postgres directly,
+`AWS_ENDPOINT_URL_S3` for an S3 store other than AWS (the AWS SDKs read it themselves), and the
+names `@upstash/redis` reads (`Redis.fromEnv()`: `UPSTASH_REDIS_REST_URL`, an https URL, and
+`UPSTASH_REDIS_REST_TOKEN`) where the stack has an Upstash REST endpoint. `REDIS_URL` stays the
+TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py."""
 # Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
 PLAIN_ENV_NAMES: frozenset[str] = frozenset(
     {"NODE_ENV", "LOG_LEVEL", "AWS_REGION", "AWS_S3_BUCKET"}
@@ -73,11 +86,11 @@ class AppSecretsArgs:
     redis_token: pulumi.Input[str] | None = None
     redis_rest_url: pulumi.Input[str] | None = None
     issued: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Externally issued keys (Inngest, Sentry, AI, Whop), by Phase 8 name."""
+    """Externally issued keys (Inngest, Sentry, AI, Whop), by their `APP_ENV_NAMES` name."""
 
 
 class AppSecrets(pulumi.ComponentResource):
-    """Owns the app's environment: the Phase 8 names this stack provides.
+    """Owns the app's environment: the `APP_ENV_NAMES` (and extras) this stack provides.
 
     `variables` maps each provided name to its value (names known when the program runs, so a
     deploy target can declare one resource per variable); `env` is all of them as one secret.
@@ -90,15 +103,20 @@ class AppSecrets(pulumi.ComponentResource):
         self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mentora:infra:AppSecrets", name, None, opts)
-        unknown = sorted(set(args.issued) - set(PHASE8_ENV_NAMES))
+        unknown = sorted(set(args.issued) - set(APP_ENV_NAMES))
         if unknown:
-            raise pulumi.RunError(f"app secrets: {unknown} are not Phase 8 env names")
+            raise pulumi.RunError(
+                f"app secrets: {unknown} are not env names the app reads (APP_ENV_NAMES)"
+            )
         optional: dict[str, pulumi.Input[str] | None] = {
             "NEXT_PUBLIC_SUPABASE_URL": args.supabase_url,
             "NEXT_PUBLIC_SUPABASE_ANON_KEY": args.supabase_anon_key,
             "SUPABASE_SERVICE_ROLE_KEY": args.supabase_service_role_key,
             "REDIS_TOKEN": args.redis_token,
             "REDIS_REST_URL": args.redis_rest_url,
+            # @upstash/redis reads these two (Redis.fromEnv) and refuses a non-https URL.
+            "UPSTASH_REDIS_REST_URL": args.redis_rest_url,
+            "UPSTASH_REDIS_REST_TOKEN": args.redis_token,
             "AWS_ENDPOINT_URL_S3": args.storage_endpoint,
             "NEXT_PUBLIC_APP_URL": args.app_url,
         }

@@ -57,6 +57,22 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
+def copy_code(source: Path, root: Path, names: tuple[str, ...] = COPIED) -> None:
+    """Copy the project's program, smoke suite and app from `source` into `root` (replacing
+    what is there), each with its link to this checkout's virtualenv."""
+    for name in names:
+        src, dest = source / name, root / name
+        if dest.is_dir():
+            shutil.rmtree(dest)
+        if src.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", ".venv")
+            shutil.copytree(src, dest, ignore=ignore, symlinks=True)
+        elif src.exists():
+            shutil.copy2(src, dest)
+    if (root / "stacks").is_dir() and not (root / "stacks" / ".venv").exists():
+        (root / "stacks" / ".venv").symlink_to(REPO / ".venv")
+
+
 @dataclass
 class CommandResult:
     """What a CLI run printed, how it ended and how long it took."""
@@ -76,18 +92,12 @@ class LocalProject:
     log: list[CommandResult] = field(default_factory=list)
 
     @classmethod
-    def create(cls, base: Path) -> LocalProject:
+    def create(cls, base: Path, source: Path = REPO) -> LocalProject:
+        """Copy the project from `source` (default: this checkout), pick free ports, init."""
         root = base / "project"
         root.mkdir(parents=True)
-        for name in COPIED:
-            src = REPO / name
-            if src.is_dir():
-                ignore = shutil.ignore_patterns("__pycache__", ".venv")
-                shutil.copytree(src, root / name, ignore=ignore, symlinks=True)
-            else:
-                shutil.copy2(src, root / name)
+        copy_code(source, root)
         (root / ".venv").symlink_to(REPO / ".venv")
-        (root / "stacks" / ".venv").symlink_to(REPO / ".venv")
         ports = {
             key: free_port() for key in ("postgresPort", "redisPort", "storagePort", "appPort")
         }

@@ -7,6 +7,7 @@ every key before any resource is created and raises `ConfigError` naming each ba
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -170,6 +171,7 @@ _INT_KEYS = tuple(
     if info.annotation is int and info.alias
 )
 ALL_KEYS = (*_TOP_KEYS, *_LOCAL_KEYS, *_CLOUD_KEYS)
+_KNOWN = (*ALL_KEYS, *CLOUD_SECRETS)
 
 
 def _section(raw: dict[str, str], keys: tuple[str, ...], problems: list[Problem]) -> dict:
@@ -201,7 +203,7 @@ def parse_stack_config(
     >>> parse_stack_config("local", {"target": "local", "redisPort": "6390"}).local.redis_port
     6390
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = [_unknown(key) for key in raw if key not in _KNOWN]
     lines: list[str] = []
     values = _section(raw, _TOP_KEYS, problems)
     if "target" not in values:
@@ -226,6 +228,19 @@ def parse_stack_config(
     return config
 
 
+def _unknown(key: str) -> Problem:
+    """A key this project does not read: a typo would otherwise pass without a word."""
+    close = difflib.get_close_matches(key, _KNOWN, n=1)
+    guess = f" (did you mean mentora:{close[0]}?)" if close else ""
+    return Problem(
+        key,
+        None,
+        f"is not a setting of this project{guess}",
+        fix=f"pulumi config rm mentora:{key} -s <stack>, then set the right key",
+        show_value=False,  # it may be a secret set under a misspelt name
+    )
+
+
 def _validation_problem(raw: dict[str, str], err: Any) -> Problem:
     loc = [str(part) for part in err["loc"]]
     message = err["msg"].removeprefix("Value error, ")
@@ -245,6 +260,11 @@ def load_stack_config() -> StackConfig:
     """
     cfg = pulumi.Config(NAMESPACE)
     raw = {k: v for k in dict.fromkeys(ALL_KEYS) if (v := cfg.get(k)) is not None}
+    prefix = f"{NAMESPACE}:"
+    for name in pulumi.runtime.config.CONFIG.get():  # every key of the stack, to find typos
+        key = name.removeprefix(prefix)
+        if name.startswith(prefix) and key not in _KNOWN:
+            raw[key] = ""
     secrets = {k: pulumi.runtime.get_config(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
     encrypted = {k: pulumi.runtime.is_config_secret(f"{NAMESPACE}:{k}") for k in CLOUD_SECRETS}
     return parse_stack_config(pulumi.get_stack(), raw, secrets, encrypted)

@@ -52,14 +52,17 @@ class Problem:
     hint: str | None = None
     """What to set it to; with no `fix`, the generic `pulumi config set` command follows."""
     fix: str | None = None
-    """A specific command that fixes it, instead of the hint and the generic command."""
+    """A specific command that fixes it (`<stack>` is filled in), instead of the hint and the
+    generic command."""
+    show_value: bool = True
 
     def render(self, stack: str) -> str:
         """One line: `mentora:<key>=<value>: <message>; <what to do>`."""
         shown = "<unset>" if self.value in (None, "") else repr(self.value)
-        head = f"{NAMESPACE}:{self.key}={shown}: {self.message}"
+        head = f"{NAMESPACE}:{self.key}" + (f"={shown}" if self.show_value else "")
+        head += f": {self.message}"
         if self.fix:
-            return f"{head}; run: {self.fix}"
+            return f"{head}; run: {self.fix.replace('<stack>', stack)}"
         return (
             f"{head}; set it to {self.hint or 'a valid value'}: pulumi config set "
             f"{NAMESPACE}:{self.key} <value> -s {stack} (or edit Pulumi.{stack}.yaml)"

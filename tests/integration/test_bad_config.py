@@ -115,3 +115,23 @@ def test_a_value_of_the_wrong_type_is_named_by_the_cli(running: Running) -> None
     output = up_with(running.project, key, value)
     assert f"mentora:{key}" in output and fragment in output
     assert_untouched(running)
+
+
+def test_a_port_equal_to_another_servers_port_is_refused(running: Running) -> None:
+    redis_port = str(running.project.ports["redisPort"])
+    output = up_with(running.project, "appPort", redis_port)
+    assert f"mentora:appPort={redis_port!r}: must differ from mentora:redisPort" in output
+    assert "nothing was changed" in output
+    assert_untouched(running)
+
+
+def test_a_misspelt_key_is_refused_without_showing_its_value(running: Running) -> None:
+    set_config(running.project, "redisPortt", "6391")
+    try:
+        result = running.project.run("up", "--yes", "--skip-preview", check=False)
+    finally:
+        running.project.run("config", "rm", "mentora:redisPortt")
+    assert result.returncode != 0
+    assert "mentora:redisPortt: is not a setting of this project" in result.output
+    assert "did you mean mentora:redisPort?" in result.output
+    assert_untouched(running)

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app_secrets import PHASE8_ENV_NAMES, is_sensitive
+from components.app_secrets import APP_ENV_NAMES, is_sensitive
 from components.cloud.providers import PLUGIN_VERSIONS
 from stacks.config import PROJECT_ROOT
 from stacks.contract import BY_NAME, Target
@@ -177,7 +177,7 @@ def test_cache_is_global_tls_and_next_to_the_database(stack: str) -> Any:
 def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: list[str]) -> Any:
     def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
         variables = env_vars(mocks)
-        assert set(PHASE8_ENV_NAMES) <= set(variables)
+        assert set(APP_ENV_NAMES) <= set(variables)
         for key, declared in variables.items():
             assert declared.inputs["targets"] == targets, key
             assert declared.inputs["sensitive"] is is_sensitive(key), key
@@ -188,6 +188,11 @@ def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: li
             == FAKE_SECRETS["inngestEventKey"]
         )
         assert unwrap(variables["REDIS_URL"].inputs["value"]).startswith("rediss://")
+        # @upstash/redis (Redis.fromEnv) reads these and throws on a non-https URL.
+        rest_url = unwrap(variables["UPSTASH_REDIS_REST_URL"].inputs["value"])
+        assert rest_url == "https://fake-cache.upstash.io"
+        rest_token = unwrap(variables["UPSTASH_REDIS_REST_TOKEN"].inputs["value"])
+        assert rest_token == "fake-upstash-rest-token"
 
     return run_program(stack, check)
 
@@ -209,7 +214,7 @@ def test_every_deployed_value_is_a_secret_in_the_state(stack: str) -> Any:
         by_key = {d.name: d.inputs["key"] for d in mocks.declared if d.typ == ENV_VAR}
         secret = {by_key[name]: flag for name, flag in zip(keys, flags, strict=True)}
         # pulumiverse-vercel stores every value encrypted, public ones included.
-        assert secret == dict.fromkeys(secret, True) and len(secret) >= len(PHASE8_ENV_NAMES)
+        assert secret == dict.fromkeys(secret, True) and len(secret) >= len(APP_ENV_NAMES)
 
     return secrecy.apply(check)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app_secrets import EXTRA_ENV_NAMES, PHASE8_ENV_NAMES
+from components.app_secrets import APP_ENV_NAMES, EXTRA_ENV_NAMES
 from stacks.config import parse_stack_config
 
 FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
@@ -140,7 +140,7 @@ def test_app_env_is_secret_and_uses_only_known_names(mocks: RecordingMocks) -> N
     def check(args: list[Any]) -> None:
         env, is_secret = args
         assert is_secret
-        assert set(env) <= set(PHASE8_ENV_NAMES) | set(EXTRA_ENV_NAMES)
+        assert set(env) <= set(APP_ENV_NAMES) | set(EXTRA_ENV_NAMES)
         assert "AWS_ENDPOINT_URL_S3" not in env  # empty endpoint = AWS itself: left out
         assert env["REDIS_URL"] == "redis://default:p@h:2/0"
         assert not any(k.startswith("NEXT_PUBLIC_") for k in env)

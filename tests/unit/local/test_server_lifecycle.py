@@ -1,0 +1,134 @@
+"""The shared local-server lifecycle (components/local/server_provider.py) over a fake server:
+what create, read, diff, update and delete do, with no real process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.local.errors import PortInUseError
+from components.local.server_provider import LocalServerProvider, Secrets, ServerSettings
+
+
+@dataclass(frozen=True)
+class FakeSettings(ServerSettings):
+    flavour: str = "plain"
+
+
+class FakeServer(LocalServerProvider[FakeSettings]):
+    """A 'server' that is a file in its data dir: present = running, `hung` = not ready."""
+
+    SERVICE = "fake"
+    SETTINGS = FakeSettings
+    RESTART_KEYS = ("flavour",)
+    SECRET_KEYS = ("password",)
+
+    def __init__(self, fail_start: bool = False) -> None:
+        super().__init__()
+        self.fail_start = fail_start
+        self.calls: list[str] = []
+
+    def new_secrets(self, s: FakeSettings) -> Secrets:
+        return {"password": "generated-once"}
+
+    def start(self, s: FakeSettings, keys: Secrets) -> Secrets:
+        self.calls.append("start")
+        if self.fail_start:
+            raise RuntimeError("cannot start")
+        (s.data_dir / "running").write_text(keys["password"])
+        return keys
+
+    def stop(self, s: FakeSettings) -> None:
+        self.calls.append("stop")
+        (s.data_dir / "running").unlink(missing_ok=True)
+        (s.data_dir / "hung").unlink(missing_ok=True)  # a killed process hangs no more
+
+    def probe(self, s: FakeSettings, keys: Secrets) -> bool:
+        marker = s.data_dir / "running"
+        return marker.exists() and not (s.data_dir / "hung").exists()
+
+    def outputs(self, s: FakeSettings, keys: Secrets) -> dict[str, Any]:
+        return {"url": f"fake://{s.port}"}
+
+
+def props(state_dir: Path, **extra: Any) -> dict[str, Any]:
+    return {"port": 6001, "data_dir": str(state_dir / "fake"), **extra}
+
+
+def test_create_claims_the_folder_starts_and_reports_outputs(state_dir: Path) -> None:
+    server = FakeServer()
+    result = server.create(props(state_dir))
+    assert result.id == "fake-6001"
+    assert result.outs["password"] == "generated-once" and result.outs["url"] == "fake://6001"
+    assert result.outs["running"] is True and (state_dir / "fake" / ".mentora-local").exists()
+    assert (state_dir / "fake").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_failed_start_stops_what_it_started_and_raises(state_dir: Path) -> None:
+    server = FakeServer(fail_start=True)
+    with pytest.raises(RuntimeError, match="cannot start"):
+        server.create(props(state_dir))
+    assert server.calls == ["start", "stop"]
+
+
+def test_a_taken_port_is_refused_before_the_folder_is_touched(
+    state_dir: Path, taken_port: int
+) -> None:
+    with pytest.raises(PortInUseError, match="set mentora:fakePort here"):
+        FakeServer().create(
+            props(state_dir, port=taken_port, hints={"port": "mentora:fakePort here"})
+        )
+    assert not (state_dir / "fake").exists()
+
+
+def test_a_hung_server_is_read_as_not_running_and_update_restarts_it_keeping_secrets(
+    state_dir: Path,
+) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    (state_dir / "fake" / "hung").write_text("")
+    read = server.read("fake-6001", outs)
+    assert read.outs["running"] is False
+    assert server.diff("fake-6001", read.outs, props(state_dir)).changes is True
+    server.calls.clear()
+    updated = server.update("fake-6001", read.outs, props(state_dir)).outs
+    assert server.calls == ["stop", "start"]
+    assert updated["password"] == "generated-once" and updated["running"] is True
+    assert server.probe(server.settings(updated), {"password": "generated-once"})
+
+
+def test_update_does_not_restart_a_server_that_recovered_since_the_refresh(
+    state_dir: Path,
+) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    server.calls.clear()
+    server.update("fake-6001", {**outs, "running": False}, props(state_dir))
+    assert server.calls == []  # it answers again: nothing to heal
+
+
+def test_a_ready_server_with_unchanged_settings_is_not_restarted(state_dir: Path) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    assert server.diff("fake-6001", outs, {**props(state_dir), "port": 6001.0}).changes is False
+    server.calls.clear()
+    server.update("fake-6001", outs, props(state_dir))
+    assert server.calls == []
+    server.update("fake-6001", outs, props(state_dir, flavour="spicy"))
+    assert server.calls == ["stop", "start"]
+
+
+def test_read_of_a_vanished_folder_reports_gone_and_delete_removes_it(state_dir: Path) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    server.delete("fake-6001", outs)
+    assert not (state_dir / "fake").exists() and server.calls[-1] == "stop"
+    assert server.read("fake-6001", outs).id == ""
+
+
+def test_settings_are_parsed_once_into_their_types(state_dir: Path) -> None:
+    settings = FakeServer().settings({**props(state_dir), "port": 6001.0, "running": True})
+    assert settings == FakeSettings(port=6001, data_dir=state_dir / "fake", hints={})
