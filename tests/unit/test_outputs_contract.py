@@ -12,7 +12,7 @@ import pytest
 from stacks.config import PROJECT_ROOT
 from stacks.contract import BY_NAME, OUTPUTS, StackOutputs, Target, exported_by
 from tests.unit.cloud_program import all_registered, cloud_config, record_options, start_mocks
-from tests.unit.test_program_local import RecordingMocks, mocks  # noqa: F401 (fixture)
+from tests.unit.local_program import RecordingMocks
 
 
 def _resolved(contract: dict[str, pulumi.Output[Any]], done: pulumi.Output[Any]) -> Any:

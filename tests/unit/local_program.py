@@ -1,0 +1,54 @@
+"""Runs the local program under Pulumi mocks: fake outputs for its dynamic resources, a recorder,
+and the `mocks` fixture (registered in tests/unit/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pulumi
+import pytest
+
+FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "database-server": {
+        "admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/mentora",
+        "app_url": "postgresql://mentora_app:apppw@127.0.0.1:54322/mentora",
+        "running": True,
+    },
+    "database-migrations": {"applied": ["20251020100000"]},
+    "cache-server": {"url": "redis://default:redispw@127.0.0.1:6390/0", "running": True},
+    "storage-server": {
+        "endpoint": "http://127.0.0.1:9090",
+        "access_key_id": "AKIAFAKEFAKEFAKE",
+        "secret_access_key": "s3secretfake",
+        "running": True,
+    },
+    "app-env-file": {"keys": []},
+    "app-process": {"url": "http://127.0.0.1:3100", "running": True},
+}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers every resource with its inputs plus the fake outputs above, and records it."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        outputs = {**args.inputs, **FAKE_OUTPUTS.get(args.name, {})}
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+@pytest.fixture
+def mocks(monkeypatch: pytest.MonkeyPatch) -> RecordingMocks:
+    # The program's port preflight would probe this machine; under mocks every port is free.
+    monkeypatch.setattr("components.local.preflight.port_open", lambda *a, **k: False)
+    # Other tests' asyncio.run() leaves no current loop; Pulumi's test runtime needs one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    recorder = RecordingMocks()
+    pulumi.runtime.set_mocks(recorder, project="mentora", stack="local", preview=False)
+    return recorder
