@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -42,16 +44,31 @@ EXTRA_ENV_NAMES: tuple[str, ...] = (
     "REDIS_REST_URL",
     "UPSTASH_REDIS_REST_URL",
     "UPSTASH_REDIS_REST_TOKEN",
+    "MENTORA_CONFIG_FINGERPRINT",
 )
 """Provided beside `APP_ENV_NAMES`: `DATABASE_URL` where the app talks to Postgres directly,
 `AWS_ENDPOINT_URL_S3` for an S3 store other than AWS (the AWS SDKs read it themselves), and the
 names `@upstash/redis` reads (`Redis.fromEnv()`: `UPSTASH_REDIS_REST_URL`, an https URL, and
 `UPSTASH_REDIS_REST_TOKEN`) where the stack has an Upstash REST endpoint. `REDIS_URL` stays the
-TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py."""
+TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py.
+`MENTORA_CONFIG_FINGERPRINT` is a digest of every other variable: the app reports it on its
+health endpoint, so smoke can tell that the deployment it checks carries this update's env."""
 # Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
 PLAIN_ENV_NAMES: frozenset[str] = frozenset(
-    {"NODE_ENV", "LOG_LEVEL", "AWS_REGION", "AWS_S3_BUCKET"}
+    {"NODE_ENV", "LOG_LEVEL", "AWS_REGION", "AWS_S3_BUCKET", "MENTORA_CONFIG_FINGERPRINT"}
 )
+FINGERPRINT_NAME = "MENTORA_CONFIG_FINGERPRINT"
+
+
+def fingerprint(env: Mapping[str, str]) -> str:
+    """A short digest of an environment (the fingerprint itself left out): it changes whenever
+    any value does, and reveals none (sha256 over every value at once).
+
+    >>> fingerprint({"A": "1"}) == fingerprint({"A": "1", FINGERPRINT_NAME: "old"})
+    True
+    """
+    items = sorted((k, v) for k, v in env.items() if k != FINGERPRINT_NAME and v != "")
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
 
 def is_sensitive(env_name: str) -> bool:
@@ -98,6 +115,8 @@ class AppSecrets(pulumi.ComponentResource):
 
     variables: dict[str, pulumi.Input[str]]
     env: pulumi.Output[dict[str, str]]
+    fingerprint: pulumi.Output[str]
+    """`fingerprint(env)`: not a secret, exported and deployed as MENTORA_CONFIG_FINGERPRINT."""
 
     def __init__(
         self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None
@@ -132,9 +151,13 @@ class AppSecrets(pulumi.ComponentResource):
             **{key: value for key, value in optional.items() if value is not None},
             **args.issued,
         }
+        self.fingerprint = pulumi.Output.unsecret(
+            pulumi.Output.all(**self.variables).apply(fingerprint)
+        )
+        self.variables[FINGERPRINT_NAME] = self.fingerprint
         self.env = pulumi.Output.secret(
             pulumi.Output.all(**self.variables).apply(
                 lambda resolved: {k: v for k, v in sorted(resolved.items()) if v != ""}
             )
         )
-        self.register_outputs({"env": self.env})
+        self.register_outputs({"env": self.env, "fingerprint": self.fingerprint})

@@ -83,6 +83,8 @@ async def health(request: Request) -> JSONResponse:
         "status": status,
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "services": {name: s.as_json() for name, s in services.items()},
+        # Which configuration this process was started with (docs/app-contract.md).
+        "config": os.environ.get("MENTORA_CONFIG_FINGERPRINT"),
     }
     return JSONResponse(body, status_code=code)
 

@@ -62,6 +62,27 @@ def test_health_reports_every_service_healthy(
     assert all(isinstance(s.get("latency"), int | float) for s in services.values())
 
 
+def test_the_app_runs_with_this_updates_configuration(
+    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+) -> None:
+    if not outputs.config_fingerprint:
+        pytest.skip("stack exports no config_fingerprint (deployed before fingerprints existed)")
+    url = f"{app_url}/api/health"
+    with check.timed(url):
+        response = http(outputs, "GET", url, timeout_s + HEALTH_PROBE_S)
+    body = json_of(response, "/api/health")
+    reported = body.get("config") if isinstance(body, dict) else None
+    assert reported, (
+        "app: /api/health reports no `config`: the app must echo MENTORA_CONFIG_FINGERPRINT "
+        "(docs/app-contract.md) so smoke can tell which deployment it checks"
+    )
+    assert reported == outputs.config_fingerprint, (
+        f"app: the deployment at {app_url} runs configuration {reported}, not this update's "
+        f"{outputs.config_fingerprint}: it is stale (a new deployment did not go live); "
+        f"run: {outputs.fix}"
+    )
+
+
 @pytest.mark.writes
 def test_rate_limit_refuses_exactly_the_excess(
     app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str

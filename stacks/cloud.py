@@ -18,9 +18,11 @@ from stacks.contract import Target
 from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
-# Vercel environments each stack's variables go to; anything else gets preview + development.
+# Vercel environments each stack's variables go to. Each stack owns its Vercel project, whose
+# domain serves that project's production deployment: so every stack deploys to production of
+# its own project; dev's variables also reach its pull-request previews.
 VERCEL_TARGETS: dict[str, list[str]] = {"prod": ["production"]}
-DEFAULT_VERCEL_TARGETS = ["preview", "development"]
+DEFAULT_VERCEL_TARGETS = ["production", "preview"]
 
 
 def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
@@ -102,6 +104,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             app_url=cloud.app_url,
             targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
             variables=secrets.variables,
+            fingerprint=secrets.fingerprint,
             domains=cloud.domains,
             provider=providers.vercel,
         ),

@@ -43,6 +43,12 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("storage_region", False, "S3 region"),
     OutputSpec("env", True, "the app's environment: name -> value"),
     OutputSpec("app_url", False, "base URL of the deployed app", required=False),
+    OutputSpec(
+        "config_fingerprint",
+        False,
+        "digest of the app's env; the deployed app reports it on /api/health",
+        required=False,
+    ),
     OutputSpec("env_file", False, "the env file written for the app", _LOCAL),
     OutputSpec(
         "database_server_urn", False, "URN of the local Postgres server (to rebuild it)", _LOCAL
@@ -98,6 +104,7 @@ class StackOutputs:
     storage_endpoint: str
     storage_region: str
     app_url: str | None = None
+    config_fingerprint: str | None = None
     env: dict[str, str] = field(default_factory=dict, repr=False)
     database_server_urn: str | None = None
     stack: str = "file"
@@ -148,7 +155,7 @@ class StackOutputs:
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             raise OutputsError(f"{source}: output env is not a map of names to text")
         optional: dict[str, str | None] = {}
-        for name in ("app_url", "database_server_urn"):
+        for name in ("app_url", "config_fingerprint", "database_server_urn"):
             value = raw.get(name)
             if value is not None and not isinstance(value, str):
                 raise OutputsError(f"{source}: output {name} is {type(value).__name__}, not text")

@@ -22,6 +22,7 @@ class _Storage(Protocol):
 
 class _AppEnv(Protocol):
     env: pulumi.Output[dict[str, str]]
+    fingerprint: pulumi.Output[str]
 
 
 class _Deploy(Protocol):
@@ -48,6 +49,7 @@ def export_contract(
         "storage_endpoint": storage.endpoint,
         "storage_region": storage.region,
         "env": secrets.env,
+        "config_fingerprint": secrets.fingerprint,
         "app_url": deploy.app_url,
         **(extra or {}),
     }

@@ -23,15 +23,34 @@ class VercelDeployTargetArgs:
     targets: list[str]
     """Vercel environments the variables go to: production (prod) or preview+development (dev)."""
     variables: Mapping[str, pulumi.Input[str]]
+    fingerprint: pulumi.Input[str]
+    """Digest of `variables`: a new value makes a new deployment (env applies to new ones only)."""
     domains: list[str] = field(default_factory=list)
     provider: pulumi.ProviderResource | None = None
 
 
+def targets_of(key: str, targets: list[str]) -> list[str]:
+    """The targets a variable goes to: Vercel refuses a sensitive variable on `development`.
+
+    >>> targets_of("SUPABASE_SERVICE_ROLE_KEY", ["preview", "development"])
+    ['preview']
+    """
+    return [t for t in targets if not (t == "development" and is_sensitive(key))]
+
+
 class VercelDeployTarget(pulumi.ComponentResource):
-    """Owns the Vercel project, its domains and one env variable per provided name."""
+    """Owns the Vercel project, its domains, one env variable per provided name, and the
+    production deployment that carries the current variables.
+
+    Vercel applies variables to new deployments only, and a domain without a git branch serves
+    the production deployment: so `up` makes a production deployment of the branch whenever the
+    variables' fingerprint changes (every attribute of a Deployment forces a new one).
+    """
 
     app_url: pulumi.Output[str]
-    """The app's public origin."""
+    """The app's public origin; resolves once the deployment carrying this env exists."""
+    deployment_url: pulumi.Output[str]
+    """The deployment's own URL (`<project>-<hash>.vercel.app`)."""
 
     def __init__(
         self, name: str, args: VercelDeployTargetArgs, opts: pulumi.ResourceOptions | None = None
@@ -58,18 +77,31 @@ class VercelDeployTarget(pulumi.ComponentResource):
             vercel.ProjectDomain(
                 f"{name}-domain-{domain}", project_id=project.id, domain=domain, opts=child
             )
+        variables = []
         for key, value in sorted(args.variables.items()):
-            vercel.ProjectEnvironmentVariable(
+            variable = vercel.ProjectEnvironmentVariable(
                 f"{name}-env-{key.lower().replace('_', '-')}",
                 project_id=project.id,
                 key=key,
                 # The SDK stores every value as a Pulumi secret; `sensitive` decides whether Vercel
                 # keeps it write-only (NEXT_PUBLIC_* are inlined into the browser bundle anyway).
                 value=value,
-                targets=args.targets,
+                targets=targets_of(key, args.targets),
                 sensitive=is_sensitive(key),
                 comment="managed by mentora-infra (pulumi)",
                 opts=child,
             )
-        self.app_url = pulumi.Output.from_input(args.app_url)
-        self.register_outputs({"app_url": self.app_url})
+            variables.append(variable)
+        deployment = vercel.Deployment(
+            f"{name}-deployment",
+            project_id=project.id,
+            ref=args.production_branch,
+            production=True,
+            meta={"mentora_config_fingerprint": args.fingerprint},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=variables)),
+        )
+        self.deployment_url = deployment.url
+        self.app_url = pulumi.Output.all(args.app_url, deployment.id).apply(
+            lambda pair: str(pair[0])
+        )
+        self.register_outputs({"app_url": self.app_url, "deployment_url": self.deployment_url})

@@ -165,7 +165,7 @@ def hba_rejects_plain(pg_server: PgServer) -> Iterator[str]:
 
 def test_postgres_accepting_plain_connections_fails(pg_server: PgServer, tmp_path: Path) -> None:
     url = app_role(migrated(pg_server, "mentora_sec_plain"), "mentora_sec_app")
-    cloud = {"storage_endpoint": "", "database_url": url + "?sslmode=require"}
+    cloud = {"target": "cloud", "storage_endpoint": "", "database_url": url + "?sslmode=require"}
     result = run_checks(tmp_path, "plain", **cloud)
     assert result.ret == 1, result.output
     assert f"database: postgres at 127.0.0.1:{pg_server.port} accepted a plain connection" in (
@@ -176,7 +176,9 @@ def test_postgres_accepting_plain_connections_fails(pg_server: PgServer, tmp_pat
 
 
 def test_postgres_refusing_plain_connections_passes(hba_rejects_plain: str, tmp_path: Path) -> None:
-    result = run_checks(tmp_path, "plain", storage_endpoint="", database_url=hba_rejects_plain)
+    result = run_checks(
+        tmp_path, "plain", target="cloud", storage_endpoint="", database_url=hba_rejects_plain
+    )
     assert result.ret == 0, result.output
     assert "1 passed" in result.output
 

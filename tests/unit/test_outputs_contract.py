@@ -72,7 +72,7 @@ def test_a_stack_that_exports_an_unknown_or_too_few_outputs_is_a_program_error(
         "database": SimpleNamespace(url="postgresql://x"),
         "cache": SimpleNamespace(url="redis://x"),
         "storage": SimpleNamespace(bucket_name="b", endpoint="", region="r"),
-        "secrets": SimpleNamespace(env={}),
+        "secrets": SimpleNamespace(env={}, fingerprint="f"),
         "deploy": SimpleNamespace(app_url="http://x"),
     }
     with pytest.raises(pulumi.RunError, match=r"missing \['database_server_urn', 'env_file'\]"):

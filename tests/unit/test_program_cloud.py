@@ -170,8 +170,11 @@ def test_cache_is_global_tls_and_next_to_the_database(stack: str) -> Any:
     return run_program(stack, check)
 
 
+# Each stack owns a Vercel project whose domain serves its production deployment ("a domain
+# without git_branch serves production deployments": shared/notes/facts.md, Vercel); dev's
+# variables also reach pull-request previews. Never `development` (sensitive values refused).
 @pytest.mark.parametrize(
-    ("stack", "targets"), [("dev", ["preview", "development"]), ("prod", ["production"])]
+    ("stack", "targets"), [("dev", ["production", "preview"]), ("prod", ["production"])]
 )
 @pulumi.runtime.test
 def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: list[str]) -> Any:
@@ -259,3 +262,44 @@ def test_app_principal_may_only_touch_its_bucket() -> Any:
         ]
 
     return run_program("prod", check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_up_makes_a_production_deployment_carrying_the_current_variables(stack: str) -> Any:
+    # Vercel applies env vars to new deployments only (facts.md, Vercel); in
+    # vercel/terraform-provider-vercel vercel/resource_deployment.go every attribute of a
+    # Deployment (meta, ref, production, environment, ...) RequiresReplace: a changed fingerprint
+    # in `meta` is a new deployment.
+    def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
+        (deployment,) = [d for d in mocks.declared if d.typ == "vercel:index/deployment:Deployment"]
+        assert deployment.inputs["production"] is True
+        assert deployment.inputs["ref"] == cloud_config(stack).cloud.git_production_branch  # type: ignore[union-attr]
+        fingerprint = deployment.inputs["meta"]["mentora_config_fingerprint"]
+        variables = env_vars(mocks)
+        deployed = unwrap(variables["MENTORA_CONFIG_FINGERPRINT"].inputs["value"])
+        assert fingerprint == deployed and len(fingerprint) == 16
+        # The deployment is made after every variable (depends_on), so it carries them all.
+        options, _ = options_of(mocks, deployment.name)
+        assert {r._name for r in options.depends_on} >= set(  # type: ignore[union-attr]
+            d.name for d in mocks.declared if d.typ == ENV_VAR
+        )
+
+    return run_program(stack, check)
+
+
+def test_a_sensitive_variable_never_targets_development() -> None:
+    from components.cloud.deploy_target import targets_of
+
+    # facts.md (Vercel): sensitive variables are refused on the Development target.
+    both = ["production", "preview", "development"]
+    assert targets_of("SUPABASE_SERVICE_ROLE_KEY", both) == ["production", "preview"]
+    assert targets_of("NEXT_PUBLIC_APP_URL", both) == both
+
+
+def test_the_fingerprint_changes_with_any_value_and_hides_them() -> None:
+    from components.app_secrets import fingerprint
+
+    env = {"DATABASE_URL": "postgresql://u:secret@h/d", "LOG_LEVEL": "info"}
+    assert fingerprint(env) != fingerprint({**env, "LOG_LEVEL": "debug"})
+    assert "secret" not in fingerprint(env) and len(fingerprint(env)) == 16

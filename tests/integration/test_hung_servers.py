@@ -1,0 +1,69 @@
+"""A hung server (SIGSTOP: it holds its port, accepts connections, never answers) is seen by the
+readiness probe, and `pulumi up --refresh` (what `make up` runs) replaces its process, keeping
+its data, so smoke is green again. Before the probes, refresh saw a live pid and reported
+"unchanged": the documented heal did not heal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+
+import psycopg
+import pytest
+
+from devtools.project import LocalProject
+
+# service -> the state resource whose process is frozen
+SERVERS = {
+    "postgres": "database-server",
+    "redis": "cache-server",
+    "s3": "storage-server",
+    "app": "app-process",
+}
+
+
+@pytest.fixture(scope="module")
+def running(local_project: LocalProject) -> LocalProject:
+    local_project.up()
+    return local_project
+
+
+def marker_rows(project: LocalProject, value: str, write: bool = False) -> int:
+    """Write (or count) a row that must survive the heal: data is kept, not recreated."""
+    admin = project.resources()["database-server"]["outputs"]["admin_url"]
+    with psycopg.connect(admin, connect_timeout=5, autocommit=True) as conn:
+        conn.execute("create table if not exists public.hung_marker (v text)")
+        if write:
+            conn.execute("insert into public.hung_marker values (%s)", (value,))
+        row = conn.execute("select count(*) from public.hung_marker where v = %s", (value,))
+        return int(row.fetchone()[0])  # type: ignore[index]
+
+
+@pytest.mark.parametrize("service", list(SERVERS))
+def test_a_hung_server_is_replaced_by_refresh_and_keeps_its_data(
+    running: LocalProject, service: str
+) -> None:
+    value = f"kept-{service}-{time.time_ns()}"
+    marker_rows(running, value, write=True)
+    pid = running.server_pid(service)
+    assert pid, f"{service} has no pid file"
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        refreshed = running.run("preview", "--refresh", "--diff")
+        assert f"{SERVERS[service]}" in refreshed.output and "update" in refreshed.output, (
+            refreshed.output[-3000:]
+        )
+        started = time.monotonic()
+        healed = running.up("--refresh")
+        print(f"\nheal of a hung {service}: {time.monotonic() - started:.1f}s")
+        assert "updated" in healed.output, healed.output[-3000:]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)  # whatever happened, never leave a frozen process
+    assert running.server_pid(service) != pid, f"{service} still runs the hung process {pid}"
+    smoke = running.smoke()
+    assert smoke.returncode == 0, smoke.output[-3000:]
+    assert marker_rows(running, value) == 1  # the database kept its data
