@@ -12,6 +12,11 @@ export MENTORA_ROOT
 export MENTORA_LOCAL_DIR="$MENTORA_ROOT/.pulumi-local"
 export MENTORA_TOOLS_DIR="${MENTORA_TOOLS_DIR:-$HOME/.cache/mentora-infra}"
 export MENTORA_PULUMI_VERSION="v3.274.1"
+# The policy pack, as the engine can run it with the toolchain bootstrap builds: an ABSOLUTE path
+# to the executable form (a relative one is checked from the cwd but executed from the program
+# directory, stacks/, so it is "not found"; see policy/README.md):
+#   pulumi preview -s local --policy-pack "$MENTORA_POLICY_PACK"
+export MENTORA_POLICY_PACK="$MENTORA_ROOT/policy/analyzer.sh"
 # Engine noise off for every stack.
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_SKIP_CONFIRMATIONS=true
