@@ -148,6 +148,28 @@ class SupabaseClient(SupabaseHttp):
             log.info("supabase: project %s is %s after %.0fs; waiting", label, status, elapsed)
             self._sleep(poll_s)
 
+    def status(self, ref: str) -> str:
+        """The project's status; `SupabaseError` (with the fix) when it no longer exists."""
+        project = self.get_project(ref)
+        if project is None:
+            raise SupabaseError(
+                f"supabase: project {ref} no longer exists; run `pulumi refresh` so the next "
+                "`pulumi up` creates it again"
+            )
+        return str(project.get("status"))
+
+    def rolled_back(self, ref: str, error: SupabaseError) -> SupabaseError:
+        """`error`, after deleting the half-made project `ref`, saying whether that worked."""
+        try:
+            self.delete_project(ref)
+            outcome = f"project {ref} was deleted again; fix the cause and run `pulumi up` again"
+        except SupabaseError as cleanup:
+            outcome = (
+                f"deleting project {ref} failed too ({cleanup}); delete it in the dashboard "
+                "before running `pulumi up` again"
+            )
+        return SupabaseError(f"{error}; {outcome}")
+
     def delete_project(self, ref: str) -> bool:
         """Delete the project; False when it was already gone."""
         return self.request("DELETE", f"/v1/projects/{ref}", missing_ok=True) is not None

@@ -39,7 +39,7 @@ from pulumi.dynamic import (
 )
 
 from components.cloud.errors import SupabaseError, SupabaseSizeError
-from components.cloud.supabase_api import SupabaseClient, split_cidrs
+from components.cloud.supabase_api import RESIZABLE_SIZES, SupabaseClient, split_cidrs
 from components.cloud.supabase_db import (
     READY_DEADLINE_S,
     Pooler,
@@ -177,7 +177,8 @@ class SupabaseProjectProvider(ResourceProvider):
         ]
         size = news.get("instance_size")
         if olds and size == "nano" and olds.get("instance_size") != "nano":
-            failures.append(CheckFailure("instance_size", str(SupabaseSizeError("nano", "micro+"))))
+            error = SupabaseSizeError("nano", ", ".join(RESIZABLE_SIZES))
+            failures.append(CheckFailure("instance_size", str(error)))
         cidrs = news.get("allowed_cidrs")
         if isinstance(cidrs, list) and all(isinstance(cidr, str) for cidr in cidrs):
             try:
@@ -207,7 +208,7 @@ class SupabaseProjectProvider(ResourceProvider):
                 status = self._ready(api, ref, inputs, pooler)
                 outs = self._outputs(api, ref, inputs, status, pooler)
             except SupabaseError as exc:
-                raise _rolled_back(api, ref, exc) from exc
+                raise api.rolled_back(ref, exc) from exc
         return CreateResult(id_=ref, outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -228,7 +229,7 @@ class SupabaseProjectProvider(ResourceProvider):
             resize = inputs["instance_size"] and inputs["instance_size"] != before["instance_size"]
             if resize:
                 api.set_instance_size(id_, inputs["instance_size"])
-            status = self._wait(api, id_, inputs) if resize else _status(api, id_)
+            status = self._wait(api, id_, inputs) if resize else api.status(id_)
             restart = inputs["ssl_enforced"] != before["ssl_enforced"]
             if restart:
                 self._set_ssl(api, id_, inputs["ssl_enforced"])
@@ -237,7 +238,7 @@ class SupabaseProjectProvider(ResourceProvider):
             if inputs["pitr_days"] != before["pitr_days"]:
                 api.set_pitr(id_, inputs["pitr_days"])
             pooler = api.pooler(id_)
-            if restart:
+            if restart or resize:  # both restart the database
                 status = self._ready(api, id_, inputs, pooler)
             return UpdateResult(outs=self._outputs(api, id_, inputs, status, pooler))
 
@@ -253,28 +254,6 @@ class SupabaseProjectProvider(ResourceProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self._client(props) as api:
             api.delete_project(id_)
-
-
-def _status(api: SupabaseClient, ref: str) -> str:
-    project = api.get_project(ref)
-    if project is None:
-        raise SupabaseError(
-            f"supabase: project {ref} no longer exists; run `pulumi refresh` so the next "
-            "`pulumi up` creates it again"
-        )
-    return str(project.get("status"))
-
-
-def _rolled_back(api: SupabaseClient, ref: str, error: SupabaseError) -> SupabaseError:
-    try:
-        api.delete_project(ref)
-        outcome = f"project {ref} was deleted again; fix the cause and run `pulumi up` again"
-    except SupabaseError as cleanup:
-        outcome = (
-            f"deleting project {ref} failed too ({cleanup}); delete it in the dashboard "
-            "before running `pulumi up` again"
-        )
-    return SupabaseError(f"{error}; {outcome}")
 
 
 class SupabaseProject(Resource):

@@ -191,11 +191,13 @@ def test_update_resizes_changes_the_password_and_waits_healthy(api: FakeApi) -> 
     healthy(api).on("PATCH", f"{PROJECT}/database/password", reply(200, {"message": "ok"}))
     news = {**INPUTS, "instance_size": "small", "db_password": "n3w-password"}
 
-    updated = outs(provider(api).update(REF, state(), news))
+    probe = Probe()
+    updated = outs(provider(api, probe=probe).update(REF, state(), news))
 
     assert api.body("PATCH", f"{PROJECT}/billing/addons")["addon_variant"] == "ci_small"
     assert api.body("PATCH", f"{PROJECT}/database/password") == {"password": "n3w-password"}
-    assert len(api.calls("GET", PROJECT)) == 2  # polled until healthy again
+    assert len(api.calls("GET", PROJECT)) == 3  # polled until healthy again, then re-checked
+    assert probe.urls == [updated["migrations_url"]]  # the resize restarted the database
     assert "n3w-password" in updated["database_url"] and PASSWORD not in updated["direct_url"]
 
 
