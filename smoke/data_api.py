@@ -55,22 +55,13 @@ def data_api_of(env: Mapping[str, str], stack: str) -> DataApi | None:
     url = env.get("NEXT_PUBLIC_SUPABASE_URL", "").rstrip("/")
     if not url:
         return None
-    public, server = (
-        env.get("NEXT_PUBLIC_SUPABASE_ANON_KEY", ""),
-        env.get("SUPABASE_SERVICE_ROLE_KEY", ""),
-    )
-    missing = [
-        n
-        for n, v in (
-            ("NEXT_PUBLIC_SUPABASE_ANON_KEY", public),
-            ("SUPABASE_SERVICE_ROLE_KEY", server),
-        )
-        if not v
-    ]
+    names = ("NEXT_PUBLIC_SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+    public, server = (env.get(name, "") for name in names)
+    missing = [name for name in names if not env.get(name)]
     if missing:
         raise DataApiError(
             f"{SERVICE}: the env output has NEXT_PUBLIC_SUPABASE_URL but no {', '.join(missing)}; "
-            f"the app cannot read data without it: {fix_hint(stack, 'misses a key')}"
+            f"the app cannot read data without it: {fix_hint(stack, 'rejected the credentials')}"
         )
     return DataApi(url, public, server, stack)
 

@@ -60,7 +60,7 @@ def upstash_rest_of(env: Mapping[str, str], stack: str) -> UpstashRest | None:
     if not token:
         raise UpstashRestError(
             f"{SERVICE}: the env output has a REST URL but no {' or '.join(TOKEN_NAMES)}; "
-            f"{fix_hint(stack, 'misses the token')}"
+            f"{fix_hint(stack, 'rejected the credentials')}"
         )
     if urlsplit(url).scheme != "https":
         raise UpstashRestError(

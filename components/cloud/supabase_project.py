@@ -44,6 +44,7 @@ from components.cloud.supabase_db import (
     READY_DEADLINE_S,
     Pooler,
     Probe,
+    psycopg_probe,
     session_url,
     transaction_url,
     wait_connectable,
@@ -136,9 +137,10 @@ class SupabaseProjectProvider(ResourceProvider):
         """Healthy again and accepting connections on the session pooler (after a restart)."""
         status = self._wait(api, ref, inputs)
         url = session_url(inputs["db_password"], pooler)
-        kwargs = {"probe": self.probe} if self.probe else {}
-        poll = max(self.poll_s, 0.0)
-        wait_connectable(ref, url, deadline_s=self.ready_deadline_s, poll_s=poll, **kwargs)
+        probe = self.probe or psycopg_probe
+        wait_connectable(
+            ref, url, deadline_s=self.ready_deadline_s, poll_s=self.poll_s, probe=probe
+        )
         return status
 
     @staticmethod
