@@ -2,11 +2,16 @@
 
 Exception tree::
 
-    SupabaseError               base; invalid input or an unusable answer (e.g. no legacy keys)
+    SupabaseError               base; invalid input or an unusable answer (e.g. no API keys)
     ├── SupabaseApiError        the API answered non-2xx (after retries for 429/5xx)
     ├── SupabaseConnectError    no answer: connect/read failure or timeout (after retries)
-    └── SupabaseNotHealthyError a project did not reach ACTIVE_HEALTHY before its deadline,
-                                or reached a status it never leaves by waiting
+    ├── SupabaseNotHealthyError a project did not reach ACTIVE_HEALTHY before its deadline,
+    │                           or reached a status it never leaves by waiting (INACTIVE = paused)
+    ├── SupabaseSizeError       an instance size the compute add-on cannot be resized to (nano)
+    ├── SupabasePoolerError     the pooler API reports no usable PRIMARY Supavisor entry
+    ├── SupabaseRestrictionsPendingError  network restrictions not `applied` by their deadline
+    └── SupabaseDatabaseUnreachableError  the database accepts no connection on the session
+                                pooler by its deadline (e.g. after the SSL-enforcement restart)
 
 Messages name the method, the path (project ref), the HTTP status and the API's own message,
 and say what to do. They never hold the access token or a password: every message goes through
@@ -113,4 +118,54 @@ class SupabaseNotHealthyError(SupabaseError):
         super().__init__(
             f"supabase: project {project} (ref {ref}) {reason} (last status {status}); "
             f"see https://supabase.com/dashboard/project/{ref}"
+        )
+
+
+class SupabaseSizeError(SupabaseError):
+    """Raised before a resize to a size that has no compute add-on variant (`ci_<size>`)."""
+
+    def __init__(self, size: str, allowed: str) -> None:
+        self.size = size
+        super().__init__(
+            f"supabase: instance size {size!r} cannot be set by a resize (the compute add-on has "
+            f"no ci_{size} variant); set mentora:supabaseInstanceSize to one of {allowed}, or "
+            "leave it unset to keep the current size"
+        )
+
+
+class SupabasePoolerError(SupabaseError):
+    """Raised when `GET .../config/database/pooler` has no usable PRIMARY Supavisor entry."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        super().__init__(
+            f"supabase: project {ref}: {reason}; migrations and the app need the shared pooler "
+            f"(Supavisor): check Database -> Connection pooling at "
+            f"https://supabase.com/dashboard/project/{ref}/database/settings and run `pulumi up` "
+            "again"
+        )
+
+
+class SupabaseRestrictionsPendingError(SupabaseError):
+    """Raised when network restrictions stay `stored` (not `applied`) past their deadline."""
+
+    def __init__(self, ref: str, status: str, deadline_s: float) -> None:
+        self.ref, self.status, self.deadline_s = ref, status, deadline_s
+        super().__init__(
+            f"supabase: project {ref}: network restrictions were not applied within "
+            f"{deadline_s:.0f}s (last status {status}); see "
+            f"https://supabase.com/dashboard/project/{ref}/database/settings and run `pulumi up` "
+            "again"
+        )
+
+
+class SupabaseDatabaseUnreachableError(SupabaseError):
+    """Raised when the session pooler accepts no Postgres connection before the deadline."""
+
+    def __init__(self, ref: str, target: str, deadline_s: float, reason: str) -> None:
+        self.ref, self.target, self.deadline_s = ref, target, deadline_s
+        super().__init__(
+            f"supabase: project {ref}: the database at {target} accepted no connection within "
+            f"{deadline_s:.0f}s ({reason}); if mentora:supabaseAllowedCidrs is set, this "
+            "machine's address must be in it; then run `pulumi up` again"
         )

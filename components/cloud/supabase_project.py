@@ -3,14 +3,16 @@
 PyPI's `pulumi-supabase` is abandoned, so a dynamic provider drives `SupabaseClient`:
 
 - create: POST the project, wait until ACTIVE_HEALTHY, apply SSL enforcement and (when given)
-  network restrictions, read the API keys and the pooler. A failed create records nothing in
-  Pulumi's state, so any failure after the POST deletes the half-made project again (the error
-  says whether that worked) instead of leaving an orphan that the next `up` would duplicate.
+  network restrictions (until `applied`), wait until the database is healthy again and accepts
+  a connection on the session pooler (SSL enforcement restarts it), read the keys and pooler.
+  A failed create records nothing in Pulumi's state, so any failure after the POST deletes the
+  half-made project again (the error says whether that worked) instead of leaving an orphan.
 - diff: `name`, `organization_slug` and `region` replace the project (the API cannot change
   them; a replacement is a new, empty database: set `protect=True` in prod). `instance_size`,
   `ssl_enforced`, `allowed_cidrs`, `pitr_days` (point-in-time recovery add-on), `db_password`
   and `access_token` are updated in place.
-- update: resize (and wait healthy again), password, SSL, network restrictions; re-read outputs.
+- update: resize (and wait healthy again), password, SSL (and wait connectable again), network
+  restrictions, PITR (removal deletes the active `pitr_<days>` variant); re-read outputs.
 - read (refresh): empty id when the project is gone (404 or REMOVED), else live status and keys.
 - delete: DELETE the project; already gone is fine.
 
@@ -36,12 +38,16 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.cloud.errors import SupabaseError
-from components.cloud.supabase_api import (
-    SupabaseClient,
-    direct_url,
-    pooled_url,
-    split_cidrs,
+from components.cloud.errors import SupabaseError, SupabaseSizeError
+from components.cloud.supabase_api import RESIZABLE_SIZES, SupabaseClient, split_cidrs
+from components.cloud.supabase_db import (
+    READY_DEADLINE_S,
+    Pooler,
+    Probe,
+    psycopg_probe,
+    session_url,
+    transaction_url,
+    wait_connectable,
 )
 from components.cloud.supabase_http import TransportFactory
 
@@ -59,11 +65,23 @@ SECRET_OUTPUTS = (
     "anon_key",
     "service_role_key",
     "database_url",
+    "migrations_url",
     "direct_url",
     "access_token",
     "db_password",
 )
-OUTPUT_KEYS = ("ref", "url", "status", "anon_key", "service_role_key", "database_url", "direct_url")
+OUTPUT_KEYS = (
+    "ref",
+    "url",
+    "status",
+    "anon_key",
+    "anon_key_kind",
+    "service_role_key",
+    "service_role_key_kind",
+    "database_url",
+    "migrations_url",
+    "direct_url",
+)
 WAIT_DEADLINE_S = 900.0  # provisioning usually takes 1-3 minutes
 POLL_S = 10.0
 _REQUIRED = ("name", "organization_slug", "region", "access_token", "db_password")
@@ -97,10 +115,13 @@ class SupabaseProjectProvider(ResourceProvider):
         *,
         wait_deadline_s: float = WAIT_DEADLINE_S,
         poll_s: float = POLL_S,
+        probe: Probe | None = None,
+        ready_deadline_s: float = READY_DEADLINE_S,
     ) -> None:
         super().__init__()
         self.transport_factory = transport_factory
         self.wait_deadline_s, self.poll_s = wait_deadline_s, poll_s
+        self.probe, self.ready_deadline_s = probe, ready_deadline_s  # probe: tests only
 
     def _client(self, props: dict[str, Any], *secrets: str) -> SupabaseClient:
         transport = self.transport_factory() if self.transport_factory else None
@@ -112,19 +133,34 @@ class SupabaseProjectProvider(ResourceProvider):
         project = api.wait_healthy(ref, self.wait_deadline_s, self.poll_s, name=inputs["name"])
         return str(project.get("status"))
 
+    def _ready(self, api: SupabaseClient, ref: str, inputs: dict[str, Any], pooler: Pooler) -> str:
+        """Healthy again and accepting connections on the session pooler (after a restart)."""
+        status = self._wait(api, ref, inputs)
+        url = session_url(inputs["db_password"], pooler)
+        probe = self.probe or psycopg_probe
+        wait_connectable(
+            ref, url, deadline_s=self.ready_deadline_s, poll_s=self.poll_s, probe=probe
+        )
+        return status
+
+    @staticmethod
     def _outputs(
-        self, api: SupabaseClient, ref: str, inputs: dict[str, Any], status: str
+        api: SupabaseClient, ref: str, inputs: dict[str, Any], status: str, pooler: Pooler
     ) -> dict[str, Any]:
-        keys, pooler, password = api.api_keys(ref), api.pooler(ref), inputs["db_password"]
+        keys, password = api.api_keys(ref), inputs["db_password"]
+        migrations_url = session_url(password, pooler)
         return {
             **inputs,
             "ref": ref,
             "url": f"https://{ref}.supabase.co",
             "status": status,
             "anon_key": keys.anon,
+            "anon_key_kind": keys.public_kind,
             "service_role_key": keys.service_role,
-            "database_url": pooled_url(ref, password, inputs["region"], pooler),
-            "direct_url": direct_url(ref, password),
+            "service_role_key_kind": keys.server_kind,
+            "database_url": transaction_url(password, pooler),
+            "migrations_url": migrations_url,
+            "direct_url": migrations_url,  # deprecated alias: wire migrations_url instead
         }
 
     @staticmethod
@@ -135,12 +171,16 @@ class SupabaseProjectProvider(ResourceProvider):
                 "run `pulumi up` again"
             )
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [
             CheckFailure(key, f"supabase: {key} must not be empty")
             for key in _REQUIRED
             if news.get(key) == ""
         ]
+        size = news.get("instance_size")
+        if olds and size == "nano" and olds.get("instance_size") != "nano":
+            error = SupabaseSizeError("nano", ", ".join(RESIZABLE_SIZES))
+            failures.append(CheckFailure("instance_size", str(error)))
         cidrs = news.get("allowed_cidrs")
         if isinstance(cidrs, list) and all(isinstance(cidr, str) for cidr in cidrs):
             try:
@@ -160,15 +200,17 @@ class SupabaseProjectProvider(ResourceProvider):
                 inputs["instance_size"],
             )
             try:
-                status = self._wait(api, ref, inputs)
+                self._wait(api, ref, inputs)
                 self._set_ssl(api, ref, inputs["ssl_enforced"])
                 if inputs["allowed_cidrs"]:  # new projects accept connections from anywhere
                     api.apply_network_restrictions(ref, inputs["allowed_cidrs"])
                 if inputs["pitr_days"]:
                     api.set_pitr(ref, inputs["pitr_days"])
-                outs = self._outputs(api, ref, inputs, status)
+                pooler = api.pooler(ref)
+                status = self._ready(api, ref, inputs, pooler)
+                outs = self._outputs(api, ref, inputs, status, pooler)
             except SupabaseError as exc:
-                raise _rolled_back(api, ref, exc) from exc
+                raise api.rolled_back(ref, exc) from exc
         return CreateResult(id_=ref, outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -189,14 +231,18 @@ class SupabaseProjectProvider(ResourceProvider):
             resize = inputs["instance_size"] and inputs["instance_size"] != before["instance_size"]
             if resize:
                 api.set_instance_size(id_, inputs["instance_size"])
-            status = self._wait(api, id_, inputs) if resize else _status(api, id_)
-            if inputs["ssl_enforced"] != before["ssl_enforced"]:
+            status = self._wait(api, id_, inputs) if resize else api.status(id_)
+            restart = inputs["ssl_enforced"] != before["ssl_enforced"]
+            if restart:
                 self._set_ssl(api, id_, inputs["ssl_enforced"])
             if sorted(inputs["allowed_cidrs"]) != sorted(before["allowed_cidrs"]):
                 api.apply_network_restrictions(id_, inputs["allowed_cidrs"])
             if inputs["pitr_days"] != before["pitr_days"]:
                 api.set_pitr(id_, inputs["pitr_days"])
-            return UpdateResult(outs=self._outputs(api, id_, inputs, status))
+            pooler = api.pooler(id_)
+            if restart or resize:  # both restart the database
+                status = self._ready(api, id_, inputs, pooler)
+            return UpdateResult(outs=self._outputs(api, id_, inputs, status, pooler))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self._client(props) as api:
@@ -204,34 +250,12 @@ class SupabaseProjectProvider(ResourceProvider):
             if project is None or project.get("status") == "REMOVED":
                 return ReadResult(id_="", outs={})
             status = str(project.get("status"))
-            outs = self._outputs(api, id_, _inputs(props), status)
+            outs = self._outputs(api, id_, _inputs(props), status, api.pooler(id_))
         return ReadResult(id_=id_, outs={**props, **outs})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self._client(props) as api:
             api.delete_project(id_)
-
-
-def _status(api: SupabaseClient, ref: str) -> str:
-    project = api.get_project(ref)
-    if project is None:
-        raise SupabaseError(
-            f"supabase: project {ref} no longer exists; run `pulumi refresh` so the next "
-            "`pulumi up` creates it again"
-        )
-    return str(project.get("status"))
-
-
-def _rolled_back(api: SupabaseClient, ref: str, error: SupabaseError) -> SupabaseError:
-    try:
-        api.delete_project(ref)
-        outcome = f"project {ref} was deleted again; fix the cause and run `pulumi up` again"
-    except SupabaseError as cleanup:
-        outcome = (
-            f"deleting project {ref} failed too ({cleanup}); delete it in the dashboard "
-            "before running `pulumi up` again"
-        )
-    return SupabaseError(f"{error}; {outcome}")
 
 
 class SupabaseProject(Resource):
@@ -249,13 +273,19 @@ class SupabaseProject(Resource):
     status: pulumi.Output[str]
     """The project status at the last create/update/refresh (ACTIVE_HEALTHY when usable)."""
     anon_key: pulumi.Output[str]
-    """* Legacy anon JWT key (NEXT_PUBLIC_SUPABASE_ANON_KEY)."""
+    """* Public key (NEXT_PUBLIC_SUPABASE_ANON_KEY): `sb_publishable_...`, else the anon JWT."""
+    anon_key_kind: pulumi.Output[str]
+    """Which kind `anon_key` is: `publishable` or `legacy`."""
     service_role_key: pulumi.Output[str]
-    """* Legacy service_role JWT key; bypasses RLS (SUPABASE_SERVICE_ROLE_KEY)."""
+    """* Server key, bypasses RLS (SUPABASE_SERVICE_ROLE_KEY): `sb_secret_...`, else the JWT."""
+    service_role_key_kind: pulumi.Output[str]
+    """Which kind `service_role_key` is: `secret` or `legacy`."""
     database_url: pulumi.Output[str]
-    """* Pooled (Supavisor) URL as `postgres`, `sslmode=require`."""
+    """* Transaction-mode pooler URL (port 6543 of the API's PRIMARY entry), `sslmode=require`."""
+    migrations_url: pulumi.Output[str]
+    """* Session-mode pooler URL (port 5432, same host): what migrations must connect to."""
     direct_url: pulumi.Output[str]
-    """* Direct URL `db.<ref>.supabase.co:5432` as `postgres`, `sslmode=require`."""
+    """* Deprecated alias of `migrations_url` (it was `db.<ref>.supabase.co`, IPv6-only)."""
 
     def __init__(
         self,

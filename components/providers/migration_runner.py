@@ -18,11 +18,15 @@ ledger: `supabase db push` agrees) and `.mentora_checksums` (edited history; CLI
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
+
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -30,6 +34,11 @@ if TYPE_CHECKING:
 FILE_PATTERN = re.compile(r"^([0-9]+)_(.*)\.sql$")
 _LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)  # whitespace and comments
 CONNECT_TIMEOUT_S = 10
+# The first connect of `apply` is retried this long: a database that just restarted (Supabase
+# restarts it when SSL enforcement is applied) refuses connections for a while.
+FIRST_CONNECT_DEADLINE_S = 120.0
+# Reasons no retry can fix: fail at once.
+_FINAL_REASONS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
 LOCK_DEADLINE_S = 60.0
 # Serialises concurrent runs against one database (session-level advisory lock).
 _LOCK_SQL = "select pg_try_advisory_lock(hashtextextended('mentora-migrations', 0))"
@@ -38,6 +47,7 @@ with ledger as (insert into supabase_migrations.schema_migrations (version, stat
                 values (%s, %s, %s))
 insert into supabase_migrations.mentora_checksums (version, checksum) values (%s, %s)
 """
+log = logging.getLogger(__name__)
 _LEDGER_DDL = """
 create schema if not exists supabase_migrations;
 create table if not exists supabase_migrations.schema_migrations (
@@ -193,8 +203,7 @@ def redact(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
-def connect(url: str) -> Connection[tuple[object, ...]]:
-    """An autocommit connection; failures raise `MigrationConnectError` naming `redact(url)`."""
+def _connect_once(url: str) -> Connection[tuple[object, ...]]:
     import psycopg
 
     try:
@@ -205,6 +214,60 @@ def connect(url: str) -> Connection[tuple[object, ...]]:
         raise MigrationConnectError(
             f"migrations: cannot connect to {redact(url)} within {CONNECT_TIMEOUT_S}s: {reason}"
         ) from None
+
+
+def _transient(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, MigrationConnectError) and not any(r in text for r in _FINAL_REASONS)
+
+
+def connect(
+    url: str,
+    *,
+    retry_deadline_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Connection[tuple[object, ...]]:
+    """An autocommit connection; failures raise `MigrationConnectError` naming `redact(url)`.
+
+    With `retry_deadline_s`, refused or timed-out connects are retried (1, 2, 4 ... 10 s apart,
+    each failure logged) until that deadline; bad credentials fail at once.
+    """
+    if retry_deadline_s <= 0:
+        return _connect_once(url)
+    start, target = clock(), redact(url)
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "migrations: connect to %s attempt %d failed (%s); retrying in %.0fs "
+            "(gives up after %.0fs)",
+            target,
+            state.attempt_number,
+            str(error).rsplit(": ", 1)[-1],
+            state.upcoming_sleep,
+            retry_deadline_s,
+        )
+
+    def give_up(state: RetryCallState) -> Connection[tuple[object, ...]]:
+        error = state.outcome.exception() if state.outcome else None
+        reason = str(error).rsplit(": ", 1)[-1]
+        raise MigrationConnectError(
+            f"migrations: cannot connect to {target} within {retry_deadline_s:.0f}s "
+            f"({state.attempt_number} attempts): {reason}; is the database up and does it "
+            "accept connections from this machine?"
+        )
+
+    retrying = Retrying(
+        retry=retry_if_exception(_transient),
+        wait=lambda state: min(2.0 ** (state.attempt_number - 1), 10.0),
+        stop=lambda state: clock() - start + state.upcoming_sleep > retry_deadline_s,
+        sleep=sleep,
+        before_sleep=log_retry,
+        retry_error_callback=give_up,
+        reraise=True,
+    )
+    return retrying(_connect_once, url)
 
 
 def read_ledger(conn: Connection[tuple[object, ...]]) -> dict[str, LedgerRow]:
@@ -277,7 +340,7 @@ def apply(url: str, folder: Path) -> ApplyResult:
     start = time.monotonic()
     migrations = discover(folder)
     done: list[str] = []
-    with connect(url) as conn:
+    with connect(url, retry_deadline_s=FIRST_CONNECT_DEADLINE_S) as conn:
         _lock(conn, url)
         conn.execute(_LEDGER_DDL)
         current = plan_against(migrations, read_ledger(conn))

@@ -1,11 +1,16 @@
-"""The users' CI workflows pass actionlint, and the linter really rejects a broken workflow."""
+"""The users' CI workflows pass actionlint, and the linter really rejects a broken workflow;
+their Pulumi CLI, environments and PR comment follow pulumi/actions' action.yml (inputs
+`pulumi-version`, without which it installs the latest CLI) and the GitHub REST API (issues
+comments: list, update, create)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -55,3 +60,49 @@ def test_prod_waits_for_dev_and_an_environment_approval() -> None:
     assert "mentora-infra up prod --read-only" in prod_steps
     uploads = [s for s in jobs["prod"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert uploads and uploads[0]["if"] == "always()"
+
+
+def load(name: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text()))
+
+
+def test_every_pulumi_action_pins_the_project_cli_version() -> None:
+    # pulumi/actions action.yml: without `pulumi-version` it installs the latest CLI.
+    pinned = re.search(r'MENTORA_PULUMI_VERSION="v([\d.]+)"', (ROOT / "scripts/env.sh").read_text())
+    assert pinned
+    steps = [
+        step
+        for name in ("deploy.yml", "preview.yml")
+        for job in load(name)["jobs"].values()
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("pulumi/actions@")
+    ]
+    assert len(steps) == 3
+    assert {str(step["with"]["pulumi-version"]) for step in steps} == {pinned.group(1)}
+
+
+def test_cloud_jobs_name_their_stack_and_install_the_plugins() -> None:
+    jobs = {**load("deploy.yml")["jobs"], **load("preview.yml")["jobs"]}
+    assert {job["env"]["MENTORA_STACK"] for job in jobs.values()} == {
+        "dev",
+        "prod",
+        "${{ matrix.stack }}",
+    }
+    for job in jobs.values():
+        install = next(s["run"] for s in job["steps"] if s.get("name") == "Install")
+        assert "scripts/install-plugins.sh" in install
+
+
+def test_preview_skips_forks_uses_the_stack_environment_and_edits_one_comment() -> None:
+    job = load("preview.yml")["jobs"]["preview"]
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert {(m["stack"], m["environment"]) for m in job["strategy"]["matrix"]["include"]} == {
+        ("dev", "development"),
+        ("prod", "production-preview"),
+    }
+    script = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))["with"]["script"]
+    assert "<!-- mentora-preview:${stack} -->" in script
+    assert "updateComment" in script and script.index("updateComment") < script.index(
+        "createComment"
+    )

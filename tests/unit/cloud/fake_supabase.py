@@ -11,20 +11,31 @@ import httpx
 TOKEN = "sbp_0123456789abcdef0123456789abcdef01234567"
 PASSWORD = "pw-Sup3r/Secret@#x"
 REF = "abcdefghijklmnopqrst"
-KEYS = [
+# Shapes from the Management API's OpenAPI types (supabase/cli pkg/api/types.gen.go:
+# ApiKeyResponse {type: legacy | publishable | secret, name, api_key}; SupavisorConfigResponse).
+LEGACY_KEYS = [
     {"name": "anon", "api_key": "eyJ.anon.key", "type": "legacy"},
     {"name": "service_role", "api_key": "eyJ.service.key", "type": "legacy"},
-    {"name": "default", "api_key": "sb_publishable_x", "type": "publishable"},
 ]
+NEW_KEYS = [
+    {"name": "default", "api_key": "sb_publishable_x", "type": "publishable"},
+    {"name": "default", "api_key": "sb_secret_x", "type": "secret"},
+]
+KEYS = [*LEGACY_KEYS, *NEW_KEYS]
+POOLER_HOST = "aws-1-eu-central-1.pooler.supabase.com"
 POOLER = [
     {
+        "identifier": REF,
         "database_type": "PRIMARY",
-        "db_host": "aws-1-eu-central-1.pooler.supabase.com",
+        "is_using_scram_auth": True,
+        "db_host": POOLER_HOST,
         "db_port": 6543,
         "db_user": f"postgres.{REF}",
         "db_name": "postgres",
         "pool_mode": "transaction",
-        "connection_string": "postgresql://postgres.x:[YOUR-PASSWORD]@h:6543/postgres",
+        "connection_string": f"postgresql://postgres.{REF}:[YOUR-PASSWORD]@{POOLER_HOST}:6543/postgres",
+        "default_pool_size": 15,
+        "max_client_conn": 200,
     }
 ]
 

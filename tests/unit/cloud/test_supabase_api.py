@@ -14,11 +14,9 @@ from components.cloud.errors import (
     SupabaseError,
     SupabaseNotHealthyError,
 )
-from components.cloud.supabase_api import Pooler, SupabaseClient, direct_url, pooled_url
+from components.cloud.supabase_api import SupabaseClient
 from tests.unit.cloud.fake_supabase import (
-    KEYS,
     PASSWORD,
-    POOLER,
     REF,
     TOKEN,
     FakeApi,
@@ -183,23 +181,6 @@ def test_error_text_never_holds_the_password(api: FakeApi, client: SupabaseClien
     assert quote(PASSWORD, safe="") not in str(caught.value)
 
 
-def test_api_keys_reads_the_legacy_keys(api: FakeApi, client: SupabaseClient) -> None:
-    api.on("GET", f"{PROJECT}/api-keys", reply(200, KEYS))
-
-    keys = client.api_keys(REF)
-
-    assert (keys.anon, keys.service_role) == ("eyJ.anon.key", "eyJ.service.key")
-    assert api.calls("GET", f"{PROJECT}/api-keys")[0].url.params["reveal"] == "true"
-
-
-def test_api_keys_without_legacy_keys_say_what_to_enable(
-    api: FakeApi, client: SupabaseClient
-) -> None:
-    api.on("GET", f"{PROJECT}/api-keys", reply(200, KEYS[2:]))
-    with pytest.raises(SupabaseError, match="enable the legacy API keys"):
-        client.api_keys(REF)
-
-
 def test_ssl_and_network_restriction_payloads(api: FakeApi, client: SupabaseClient) -> None:
     api.on("PUT", f"{PROJECT}/ssl-enforcement", reply(200, {"appliedSuccessfully": True}))
     api.on("POST", f"{PROJECT}/network-restrictions/apply", reply(201, {"status": "applied"}))
@@ -233,39 +214,6 @@ def test_resize_and_password_payloads(api: FakeApi, client: SupabaseClient) -> N
         "addon_variant": "ci_small",
     }
     assert api.body("PATCH", f"{PROJECT}/database/password") == {"password": PASSWORD}
-
-
-def test_pooler_prefers_the_primary_transaction_entry(api: FakeApi, client: SupabaseClient) -> None:
-    replica = {**POOLER[0], "database_type": "READ_REPLICA", "db_host": "replica"}
-    api.on("GET", f"{PROJECT}/config/database/pooler", reply(200, [replica, *POOLER]))
-
-    assert client.pooler(REF) == Pooler(
-        host="aws-1-eu-central-1.pooler.supabase.com",
-        port=6543,
-        user=f"postgres.{REF}",
-        database="postgres",
-        pool_mode="transaction",
-    )
-
-
-def test_pooler_missing_gives_none(api: FakeApi, client: SupabaseClient) -> None:
-    api.on("GET", f"{PROJECT}/config/database/pooler", reply(404))
-    assert client.pooler(REF) is None
-
-
-def test_connection_urls_require_tls_and_encode_the_password() -> None:
-    encoded = quote(PASSWORD, safe="")
-    assert pooled_url(REF, PASSWORD, "eu-central-1", None) == (
-        f"postgresql://postgres.{REF}:{encoded}@aws-0-eu-central-1.pooler.supabase.com:6543"
-        "/postgres?sslmode=require"
-    )
-    reported = Pooler("aws-1-eu-central-1.pooler.supabase.com", 6543, "postgres", "postgres", "")
-    assert pooled_url(REF, PASSWORD, "eu-central-1", reported).startswith(
-        f"postgresql://postgres.{REF}:{encoded}@aws-1-eu-central-1.pooler.supabase.com:6543/"
-    )
-    assert direct_url(REF, PASSWORD) == (
-        f"postgresql://postgres:{encoded}@db.{REF}.supabase.co:5432/postgres?sslmode=require"
-    )
 
 
 def test_an_empty_token_is_refused_before_any_request() -> None:

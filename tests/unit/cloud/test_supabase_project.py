@@ -58,8 +58,28 @@ def healthy(api: FakeApi) -> FakeApi:
     return api
 
 
-def provider(api: FakeApi, wait_deadline_s: float = 5.0) -> SupabaseProjectProvider:
-    return SupabaseProjectProvider(api.transport, wait_deadline_s=wait_deadline_s, poll_s=0.0)
+class Probe:
+    """Records the URLs the provider probes; refuses `failures` times first."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures, self.urls = failures, []  # type: list[str]
+
+    def __call__(self, url: str) -> None:
+        self.urls.append(url)
+        if len(self.urls) <= self.failures:
+            raise OSError("connection refused")
+
+
+def provider(
+    api: FakeApi, wait_deadline_s: float = 5.0, probe: Probe | None = None
+) -> SupabaseProjectProvider:
+    return SupabaseProjectProvider(
+        api.transport,
+        wait_deadline_s=wait_deadline_s,
+        poll_s=0.0,
+        probe=probe or Probe(),
+        ready_deadline_s=0.05,
+    )
 
 
 def outs(result: CreateResult | UpdateResult | ReadResult) -> dict[str, Any]:
@@ -80,12 +100,15 @@ def test_create_provisions_configures_and_returns_every_output(api: FakeApi) -> 
     assert result.id == REF
     assert created["ref"] == REF and created["status"] == "ACTIVE_HEALTHY"
     assert created["url"] == f"https://{REF}.supabase.co"
-    assert (created["anon_key"], created["service_role_key"]) == ("eyJ.anon.key", "eyJ.service.key")
+    assert (created["anon_key"], created["service_role_key"]) == ("sb_publishable_x", "sb_secret_x")
+    assert (created["anon_key_kind"], created["service_role_key_kind"]) == ("publishable", "secret")
     assert created["database_url"] == (
         f"postgresql://postgres.{REF}:{encoded}@aws-1-eu-central-1.pooler.supabase.com:6543"
         "/postgres?sslmode=require"
     )
-    assert created["direct_url"].endswith(f"@db.{REF}.supabase.co:5432/postgres?sslmode=require")
+    # Migrations: the session pooler of the same PRIMARY entry, never db.<ref>.supabase.co.
+    assert created["migrations_url"] == created["database_url"].replace(":6543/", ":5432/")
+    assert created["direct_url"] == created["migrations_url"]
     assert created["access_token"] == TOKEN  # kept for update/delete; secret via the options
     assert api.body("PUT", f"{PROJECT}/ssl-enforcement") == {"requestedConfig": {"database": True}}
     assert api.body("POST", f"{PROJECT}/network-restrictions/apply")["dbAllowedCidrs"] == [
@@ -168,11 +191,13 @@ def test_update_resizes_changes_the_password_and_waits_healthy(api: FakeApi) -> 
     healthy(api).on("PATCH", f"{PROJECT}/database/password", reply(200, {"message": "ok"}))
     news = {**INPUTS, "instance_size": "small", "db_password": "n3w-password"}
 
-    updated = outs(provider(api).update(REF, state(), news))
+    probe = Probe()
+    updated = outs(provider(api, probe=probe).update(REF, state(), news))
 
     assert api.body("PATCH", f"{PROJECT}/billing/addons")["addon_variant"] == "ci_small"
     assert api.body("PATCH", f"{PROJECT}/database/password") == {"password": "n3w-password"}
-    assert len(api.calls("GET", PROJECT)) == 2  # polled until healthy again
+    assert len(api.calls("GET", PROJECT)) == 3  # polled until healthy again, then re-checked
+    assert probe.urls == [updated["migrations_url"]]  # the resize restarted the database
     assert "n3w-password" in updated["database_url"] and PASSWORD not in updated["direct_url"]
 
 
@@ -189,13 +214,17 @@ def test_create_without_pitr_leaves_the_add_ons_alone(api: FakeApi) -> None:
     assert api.calls("PATCH", f"{PROJECT}/billing/addons") == []
 
 
-def test_update_turning_pitr_off_removes_the_add_on(api: FakeApi) -> None:
-    healthy(api).on("DELETE", f"{PROJECT}/billing/addons/pitr", reply(200))
+def test_update_turning_pitr_off_removes_the_active_variant(api: FakeApi) -> None:
+    # OpenAPI v1-remove-project-addon: DELETE .../billing/addons/{addon_variant} (pitr_14 here,
+    # as GET .../billing/addons lists it in selected_addons).
+    selected = {"selected_addons": [{"type": "pitr", "variant": {"id": "pitr_14"}}]}
+    healthy(api).on("GET", f"{PROJECT}/billing/addons", reply(200, selected))
+    api.on("DELETE", f"{PROJECT}/billing/addons/pitr_14", reply(200, {}))
     assert SupabaseProjectProvider().diff(REF, state(pitr_days=14), dict(INPUTS)).replaces == []
 
     provider(api).update(REF, state(pitr_days=14), dict(INPUTS))
 
-    assert len(api.calls("DELETE", f"{PROJECT}/billing/addons/pitr")) == 1
+    assert len(api.calls("DELETE", f"{PROJECT}/billing/addons/pitr_14")) == 1
     assert api.calls("PATCH", f"{PROJECT}/billing/addons") == []
 
 
@@ -210,7 +239,7 @@ def test_read_refreshes_status_and_keys(api: FakeApi) -> None:
     healthy(api).on("GET", PROJECT, project("INACTIVE"))
     result = provider(api).read(REF, state(anon_key="old"))
     assert result.id == REF
-    assert outs(result)["status"] == "INACTIVE" and outs(result)["anon_key"] == "eyJ.anon.key"
+    assert outs(result)["status"] == "INACTIVE" and outs(result)["anon_key"] == "sb_publishable_x"
 
 
 def test_delete_deletes_and_accepts_an_already_deleted_project(api: FakeApi) -> None:
@@ -239,6 +268,45 @@ def test_secrets_never_reach_exception_text(api: FakeApi) -> None:
         assert secret not in text
 
 
+def test_create_waits_until_the_session_pooler_accepts_after_ssl_enforcement(
+    api: FakeApi,
+) -> None:
+    probe = Probe(failures=2)  # the restart that SSL enforcement triggers refuses for a while
+    created = outs(provider(healthy(api), probe=probe).create(INPUTS))
+    assert probe.urls == [created["migrations_url"]] * 3
+    assert ":5432/" in probe.urls[0] and api.calls("PUT", f"{PROJECT}/ssl-enforcement")
+
+
+def test_create_fails_named_when_the_database_never_accepts(api: FakeApi) -> None:
+    with pytest.raises(SupabaseError, match=r"pooler\.supabase\.com:5432 accepted no connection"):
+        provider(healthy(api), probe=Probe(failures=10**6)).create(INPUTS)
+    assert len(api.calls("DELETE", PROJECT)) == 1  # rolled back like any failed create
+
+
+def test_update_of_ssl_enforcement_waits_connectable_again(api: FakeApi) -> None:
+    healthy(api).on("GET", PROJECT, project("ACTIVE_HEALTHY"))
+    probe = Probe()
+    provider(api, probe=probe).update(REF, state(), {**INPUTS, "ssl_enforced": False})
+    assert len(probe.urls) == 1
+    provider(api, probe=probe).update(REF, state(), {**INPUTS, "allowed_cidrs": ["10.0.0.0/8"]})
+    assert len(probe.urls) == 1  # no restart, no wait
+
+
+def test_no_primary_pooler_fails_the_create_instead_of_building_a_host(api: FakeApi) -> None:
+    healthy(api).on("GET", f"{PROJECT}/config/database/pooler", reply(200, []))
+    with pytest.raises(SupabaseError, match="no PRIMARY entry"):
+        provider(api).create(INPUTS)
+
+
+def test_check_refuses_a_resize_to_nano_at_preview() -> None:
+    result = SupabaseProjectProvider().check(
+        state(instance_size="micro"), {**INPUTS, "instance_size": "nano"}
+    )
+    assert [f.property for f in result.failures] == ["instance_size"]
+    assert "mentora:supabaseInstanceSize" in result.failures[0].reason
+    assert SupabaseProjectProvider().check({}, {**INPUTS, "instance_size": "nano"}).failures == []
+
+
 def test_check_rejects_bad_cidrs_and_empty_names() -> None:
     result = SupabaseProjectProvider().check({}, {**INPUTS, "name": "", "allowed_cidrs": ["x"]})
     assert {f.property for f in result.failures} == {"name", "allowed_cidrs"}
@@ -247,7 +315,13 @@ def test_check_rejects_bad_cidrs_and_empty_names() -> None:
 def test_the_pickled_provider_holds_no_client() -> None:
     restored = dill.loads(base64.b64decode(serialize_provider(SupabaseProjectProvider())))
     assert isinstance(restored, SupabaseProjectProvider)
-    assert vars(restored) == {"transport_factory": None, "wait_deadline_s": 900.0, "poll_s": 10.0}
+    assert vars(restored) == {
+        "transport_factory": None,
+        "wait_deadline_s": 900.0,
+        "poll_s": 10.0,
+        "probe": None,
+        "ready_deadline_s": 300.0,
+    }
 
 
 class RecordingMonitor(MockMonitor):
