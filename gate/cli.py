@@ -35,12 +35,36 @@ ReadOnly = Annotated[bool, typer.Option("--read-only", help="only checks that wr
 Deadline = Annotated[float, typer.Option("--deadline", help="overall smoke deadline, seconds")]
 
 
+def stack_target(stack: str) -> str:
+    """`mentora:target` of a stack's committed settings (`local` when the file says nothing)."""
+    import yaml
+
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    try:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    except OSError:
+        return "local"
+    return str(config.get("mentora:target", "local"))
+
+
+def _plugins_ready(stack: str) -> None:
+    """Cloud stacks need the pinned provider plugins: install what is missing, or stop with the
+    installer's one line (offline) instead of a deployment that fails half-way."""
+    if stack_target(stack) != "cloud":
+        return
+    done = subprocess.run([str(ROOT / "scripts" / "install-plugins.sh")], cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise typer.Exit(USAGE)
+
+
 def _pulumi(stack: str, *args: str) -> int:
     if shutil.which("pulumi") is None:
         console.print(
             "[red]pulumi CLI not on PATH[/]: run scripts/bootstrap.sh, then `source scripts/env.sh`"
         )
         raise typer.Exit(USAGE)
+    if args[0] in ("preview", "up"):
+        _plugins_ready(stack)
     console.rule(f"pulumi {args[0]} --stack {stack}")
     return subprocess.run(["pulumi", *args, "--stack", stack], cwd=ROOT, check=False).returncode
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from smoke.redact import redact_url
+from stacks.contract import Target, deploy_command
 
 if TYPE_CHECKING:
     from smoke.outputs import StackOutputs
@@ -155,23 +156,29 @@ def what_happened(exc: BaseException) -> str:
     return f"is unreachable ({type(exc).__name__})"
 
 
-def fix_hint(outputs: StackOutputs | None, happened: str) -> str:
+def fix_hint(outputs: StackOutputs | str | None, happened: str) -> str:
     """The fix to print after `happened` to a service of the stack that `outputs` came from
-    (None: the local stack, as `make up` deploys it).
+    (None: the local stack, as `make up` deploys it; a name: a cloud stack, for the services
+    only cloud stacks have, such as the Data API).
 
     >>> fix_hint(None, "timed out")
     'is the local stack up? run: make up'
+    >>> fix_hint("dev", "timed out")
+    "is stack 'dev' up? run: pulumi up --stack dev --refresh"
     """
-    local = outputs is None or outputs.is_local
-    run = "make up" if outputs is None else outputs.fix
+    if isinstance(outputs, str):
+        local, stack, run = False, outputs, deploy_command(outputs, Target.CLOUD)
+    else:
+        local = outputs is None or outputs.is_local
+        stack = "local" if outputs is None else outputs.stack
+        run = "make up" if outputs is None else outputs.fix
     if not local:
         run += " --refresh"
     if happened == "rejected the credentials":
         return f"are the outputs stale? run: {run}"
     if local:
         return f"is the local stack up? run: {run}"
-    assert outputs is not None
-    return f"is stack '{outputs.stack}' up? run: {run}"
+    return f"is stack '{stack}' up? run: {run}"
 
 
 def unreachable(

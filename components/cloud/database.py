@@ -76,7 +76,7 @@ class SupabaseDatabase(pulumi.ComponentResource):
         self.url, self.applied_migrations = migrated(
             self,
             name,
-            admin_url=project.direct_url,
+            admin_url=project.migrations_url,
             app_url=project.database_url,
             migrations_dir=args.migrations_dir,
         )

@@ -73,8 +73,11 @@ def test_outputs_contract_and_secrecy(local_project: LocalProject) -> None:
         "NODE_ENV",
         "LOG_LEVEL",
         "NEXT_PUBLIC_APP_URL",
+        "MENTORA_CONFIG_FINGERPRINT",
     }
     assert set(shown["env"]) == expected
+    assert shown["config_fingerprint"] == shown["env"]["MENTORA_CONFIG_FINGERPRINT"]
+    assert plain["target"] == "local"
     app_url = f"http://127.0.0.1:{local_project.ports['appPort']}"
     assert plain["app_url"] == app_url
     assert shown["env"]["NEXT_PUBLIC_APP_URL"] == app_url

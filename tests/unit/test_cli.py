@@ -78,3 +78,26 @@ def test_deadline_interrupts_the_suite_and_exits_3(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: child)
     assert cli.run_smoke("local", Path("j.xml"), None, True, 0.01) == cli.DEADLINE
     assert child.signals and child.signals[0] == 2  # SIGINT: pytest still runs its cleanup
+
+
+@pytest.mark.parametrize(("stack", "installs"), [("dev", True), ("prod", True), ("local", False)])
+def test_cloud_previews_install_the_pinned_plugins_first(
+    monkeypatch: pytest.MonkeyPatch, stack: str, installs: bool
+) -> None:
+    ran: list[list[str]] = []
+
+    def fake_run(args: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        ran.append([str(a) for a in args])
+        failed = args[0].endswith("install-plugins.sh")  # offline: the installer says no
+        return subprocess.CompletedProcess(args, 2 if failed else 0)
+
+    monkeypatch.setattr(cli.shutil, "which", lambda _: "/usr/bin/pulumi")
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    result = runner.invoke(cli.app, ["preview", stack])
+    if installs:
+        # The installer printed its one line; the preview itself never started.
+        assert result.exit_code == cli.USAGE
+        assert [Path(a[0]).name for a in ran] == ["install-plugins.sh"]
+    else:
+        assert result.exit_code == cli.OK
+        assert [a[0] for a in ran] == ["pulumi"]
