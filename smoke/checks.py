@@ -208,18 +208,28 @@ def call_failed(service: str, action: str, target: str, exc: BaseException) -> B
 
 
 def connect_postgres(
-    outputs: StackOutputs, timeout_s: float, options: str, autocommit: bool
+    outputs: StackOutputs, timeout_s: float, settings: dict[str, str], autocommit: bool
 ) -> Any:
-    """A psycopg connection to the stack's database within the check timeout; a failure to
-    connect is raised as `unreachable` (named service, no password, the fix)."""
+    """A psycopg connection to the stack's database within the check timeout, with `settings`
+    applied by `SET` once connected (Supavisor's transaction mode ignores `options=-c ...`, so
+    a pooled cloud session would silently run without them); a failure to connect is raised as
+    `unreachable` (named service, no password, the fix)."""
     import psycopg
+    from psycopg import sql
 
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             outputs.database_url,
             connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's floor is 2 s
-            options=options,
-            autocommit=autocommit,
+            autocommit=True,  # the SETs below must not sit in a transaction a rollback undoes
         )
     except psycopg.Error as exc:
         raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
+    try:
+        for name, value in settings.items():
+            conn.execute(sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+    except psycopg.Error as exc:
+        conn.close()
+        raise call_failed("database", "session settings", outputs.database_url, exc) from None
+    conn.autocommit = autocommit
+    return conn

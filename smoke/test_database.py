@@ -41,10 +41,10 @@ class Database:
 @pytest.fixture(scope="module")
 def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Database]:
 
-    options = f"-c statement_timeout={int(timeout_s * 1000)}"
+    settings = {"statement_timeout": str(int(timeout_s * 1000))}
     if pytestconfig.getoption("--read-only"):
-        options += " -c default_transaction_read_only=on"  # the server itself refuses writes
-    conn = connect_postgres(outputs, timeout_s, options, autocommit=True)
+        settings["default_transaction_read_only"] = "on"  # the server itself refuses writes
+    conn = connect_postgres(outputs, timeout_s, settings, autocommit=True)
     with conn:
         target = redact_url(outputs.database_url)
         yield Database(conn, target, outputs.fix, schema_fix_for(outputs))

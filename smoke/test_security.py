@@ -54,11 +54,12 @@ def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
     # Not opened read-only even with --read-only: the rows exist only inside a transaction
     # that is rolled back; the server rolls it back itself if this process dies or hangs.
     ms = int(timeout_s * 1000)
-    options = (
-        f"-c statement_timeout={ms} -c lock_timeout={ms} "
-        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
-    )
-    conn = connect_postgres(outputs, timeout_s, options, autocommit=False)
+    settings = {
+        "statement_timeout": str(ms),
+        "lock_timeout": str(ms),
+        "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+    }
+    conn = connect_postgres(outputs, timeout_s, settings, autocommit=False)
     try:  # no `with conn:`, which would commit on a clean exit
         yield RlsDatabase(conn, redact_url(outputs.database_url), outputs.fix)
     finally:
