@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from smoke import outages
 from smoke.redact import redact_url
 from stacks.contract import Target, deploy_command
 
@@ -191,10 +192,23 @@ def unreachable(
     'cache: redis at 127.0.0.1:6390 refused connection (is the local stack up? run: make up)'
     """
     happened = what_happened(exc)
+    outages.record(endpoint(url), happened)
     return pytest.fail.Exception(
         f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(outputs, happened)})",
         pytrace=False,
     )
+
+
+def fail_if_down(service: str, what: str, url: str, outputs: StackOutputs | None = None) -> None:
+    """Fail at once when an earlier check found `url`'s endpoint timed out or refused: one wait
+    per dead service, and every check of it names the same cause."""
+    outage = outages.known(endpoint(url))
+    if outage is not None:
+        raise pytest.fail.Exception(
+            f"{service}: {what} at {outage.target} {outage.happened} (found by "
+            f"{outage.seen_by}; not waited for again) ({fix_hint(outputs, outage.happened)})",
+            pytrace=False,
+        )
 
 
 def call_failed(service: str, action: str, target: str, exc: BaseException) -> BaseException:
@@ -217,6 +231,7 @@ def connect_postgres(
     import psycopg
     from psycopg import sql
 
+    fail_if_down("database", "postgres", outputs.database_url, outputs)
     try:
         conn = psycopg.connect(
             outputs.database_url,

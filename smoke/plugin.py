@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from smoke import outages
 from smoke.checks import CheckRecorder, service_of
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor, redact_report, url_secrets
@@ -79,6 +80,7 @@ def _install_log_redaction(config: pytest.Config, redactor: Redactor) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    outages.forget_all()
     config.addinivalue_line("markers", "writes: the check writes data (left out by --read-only)")
     if config.option.help:
         return

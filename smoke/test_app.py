@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from smoke.checks import CheckRecorder, unreachable
+from smoke.checks import CheckRecorder, fail_if_down, unreachable
 from smoke.cloud_events import inngest_signature, send_inngest_event, send_sentry_event
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
@@ -30,6 +30,7 @@ def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: A
     """One HTTP call with a timeout; no answer fails the check naming the app and the fix."""
     import httpx
 
+    fail_if_down("app", f"{method} {urlsplit(url).path or '/'}", url, outputs)
     try:
         return httpx.request(method, url, timeout=timeout_s, **kw)
     except httpx.HTTPError as exc:
@@ -99,6 +100,7 @@ def test_rate_limit_refuses_exactly_the_excess(
             return list(await asyncio.gather(*calls))
 
     with check.timed(f"{app_url}/api/chat x{BURST}"):
+        fail_if_down("app", f"POST /api/chat x{BURST}", app_url, outputs)
         try:
             responses = asyncio.run(burst())
         except httpx.HTTPError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from smoke.checks import CheckRecorder, call_failed, unreachable
+from smoke.checks import CheckRecorder, call_failed, fail_if_down, unreachable
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 
@@ -35,6 +35,7 @@ def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cach
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
+    fail_if_down("cache", "redis", outputs.redis_url, outputs)
     client = redis.Redis.from_url(
         outputs.redis_url,
         socket_timeout=timeout_s,

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from smoke import rls
-from smoke.checks import CheckRecorder, call_failed, connect_postgres, endpoint, unreachable
+from smoke.checks import (
+    CheckRecorder,
+    call_failed,
+    connect_postgres,
+    endpoint,
+    fail_if_down,
+    unreachable,
+)
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 
@@ -160,6 +167,7 @@ def test_redis_refuses_unauthenticated_commands(
     url = outputs.redis_url
     commands = [["PING"], ["GET", f"smoke:{run_id}:noauth"]]
     with check.timed(f"{urlsplit(url).scheme}://{endpoint(url)}"):
+        fail_if_down("cache", "redis", url, outputs)
         try:
             replies = redis_replies(url, timeout_s, commands)
         except OSError as exc:  # ssl.SSLError and socket timeouts included

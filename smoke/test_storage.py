@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from smoke.checks import CheckRecorder, call_failed, unreachable
+from smoke.checks import CheckRecorder, call_failed, fail_if_down, unreachable
 from smoke.outputs import StackOutputs
 from smoke.s3 import DENIED, anonymous_answer, bucket_exposure, endpoint_url, s3_client, verdict
 
@@ -36,6 +36,7 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
     if missing:
         pytest.fail(f"storage: the stack's env output has no {', '.join(missing)}", pytrace=False)
     url, bucket = endpoint_url(outputs), outputs.bucket_name
+    fail_if_down("storage", f"bucket {bucket}", url, outputs)
     try:
         client = s3_client(outputs, timeout_s)
         client.head_bucket(Bucket=bucket)

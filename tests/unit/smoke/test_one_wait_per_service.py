@@ -1,0 +1,55 @@
+"""A hung Redis (accepts connections, never answers) costs one timeout, not one per check: the
+first check that times out is named by every later check of the same endpoint."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from smoke import outages
+from tests.unit.smoke.helpers import REDIS_PASSWORD, SMOKE_DIR, dead_outputs, free_port, run_smoke
+
+
+def test_later_checks_of_a_hung_endpoint_fail_at_once_naming_the_first(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        redis_url = f"redis://default:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
+        path = tmp_path / "outputs.json"
+        doc = dead_outputs(free_port(), free_port(), free_port(), redis_url=redis_url)
+        path.write_text(json.dumps(doc))
+        report = tmp_path / "report.json"
+        result = run_smoke(
+            tmp_path,
+            SMOKE_DIR / "test_cache.py",
+            SMOKE_DIR / "test_security.py",
+            "--outputs-file",
+            path,
+            "-k",
+            "cache or redis",
+            "--check-timeout",
+            "1",
+            "--json-report",
+            report,
+            "-rA",
+        )
+    assert result.ret == 1, result.output
+    assert f"cache: redis at 127.0.0.1:{port} timed out" in result.output
+    assert "found by smoke/test_cache.py::test_ping; not waited for again" in result.output
+    checks = {c["check"]: c["duration_s"] for c in json.loads(report.read_text())["checks"]}
+    redis_check = next(
+        k for k in checks if k.endswith("test_redis_refuses_unauthenticated_commands")
+    )
+    assert checks[redis_check] < 0.5, checks  # failed at once, no second timeout
+
+
+def test_only_waits_worth_remembering_are_kept() -> None:
+    outages.forget_all()
+    outages.record("h:1", "rejected the credentials", "a")
+    outages.record("h:2", "refused connection", "b")
+    outages.record("h:2", "timed out", "c")  # the first finding stays
+    assert outages.known("h:1") is None
+    assert outages.known("h:2") == outages.Outage("h:2", "refused connection", "b")
+    outages.forget_all()
