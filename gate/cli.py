@@ -1,119 +1,57 @@
 """`mentora-infra`: one entry point for previewing, deploying and gating a stack on smoke.
 
-Exit codes: 0 all green; 1 a check (or the deployment) failed; 2 bad config, bad arguments or a
-missing output (named); 3 the smoke suite's overall deadline was hit.
+Exit codes (gate/exitcodes.py):
+  0 green; 1 failed; 2 bad input; 3 the smoke deadline; 4 failed and rolled back; 5 held.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import os
-import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-ROOT = Path(__file__).resolve().parents[1]
-OK, FAILED, USAGE, DEADLINE = 0, 1, 2, 3
-# pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted).
-_PYTEST_EXIT = {0: OK, 1: FAILED, 2: FAILED, 4: USAGE, 5: USAGE}
+from gate.exitcodes import Exit, table
+from gate.gatekeeper import Gate, OnFail, default_on_fail
+from gate.ledger import Ledger, LedgerError
+from gate.runner import REPO, Checkout, GateUsageError, console
 
-console = Console(stderr=True)
+ROOT = REPO
+OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
+
 app = typer.Typer(
-    help="Deploy gate for the Mentora backend: every deploy is followed by the smoke suite.",
+    help="Deploy gate for the Mentora backend: every deploy is followed by the smoke suite.\n\n"
+    f"Exit codes:\n\n{table()}",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
 Junit = Annotated[Path | None, typer.Option("--junit", help="write a JUnit XML report here")]
 Json = Annotated[Path | None, typer.Option("--json", help="write a JSON report here")]
 ReadOnly = Annotated[bool, typer.Option("--read-only", help="only checks that write nothing")]
 Deadline = Annotated[float, typer.Option("--deadline", help="overall smoke deadline, seconds")]
-
-
-def stack_target(stack: str) -> str:
-    """`mentora:target` of a stack's committed settings (`local` when the file says nothing)."""
-    import yaml
-
-    path = ROOT / f"Pulumi.{stack}.yaml"
-    try:
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    except OSError:
-        return "local"
-    return str(config.get("mentora:target", "local"))
-
-
-def _plugins_ready(stack: str) -> None:
-    """Cloud stacks need the pinned provider plugins: install what is missing, or stop with the
-    installer's one line (offline) instead of a deployment that fails half-way."""
-    if stack_target(stack) != "cloud":
-        return
-    done = subprocess.run([str(ROOT / "scripts" / "install-plugins.sh")], cwd=ROOT, check=False)
-    if done.returncode != 0:
-        raise typer.Exit(USAGE)
+OnFailOption = Annotated[
+    OnFail | None,
+    typer.Option(
+        "--on-fail",
+        help="after a failed gate: report, hold or rollback "
+        "(default: hold for prod, report otherwise)",
+    ),
+]
+OverrideHold = Annotated[
+    bool, typer.Option("--override-hold", help="deploy although the stack (or its source) is held")
+]
 
 
 def _pulumi(stack: str, *args: str) -> int:
-    if shutil.which("pulumi") is None:
-        console.print(
-            "[red]pulumi CLI not on PATH[/]: run scripts/bootstrap.sh, then `source scripts/env.sh`"
-        )
-        raise typer.Exit(USAGE)
-    if args[0] in ("preview", "up"):
-        _plugins_ready(stack)
-    console.rule(f"pulumi {args[0]} --stack {stack}")
-    return subprocess.run(["pulumi", *args, "--stack", stack], cwd=ROOT, check=False).returncode
-
-
-def run_smoke(
-    stack: str, junit: Path | None, json_path: Path | None, read_only: bool, deadline: float
-) -> int:
-    """Run the smoke suite in a child pytest; on deadline or SIGINT/SIGTERM let it clean up."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(ROOT / "smoke"),
-        "--stack",
-        stack,
-        "-p",
-        "no:cacheprovider",
-        "-q",
-    ]
-    if junit:
-        command += ["--junitxml", str(junit)]
-    if json_path:
-        command += ["--json-report", str(json_path)]
-    if read_only:
-        command.append("--read-only")
-    console.rule(f"smoke --stack {stack}" + (" (read-only)" if read_only else ""))
-    child = subprocess.Popen(command, cwd=ROOT)
-
-    def forward(signum: int, _frame: object) -> None:
-        # pytest turns SIGINT into KeyboardInterrupt and still runs fixture finalizers.
-        child.send_signal(signal.SIGINT)
-
-    previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return _PYTEST_EXIT.get(child.wait(timeout=deadline), FAILED)
-    except subprocess.TimeoutExpired:
-        console.print(f"[red]smoke: overall deadline of {deadline:g}s hit[/]; stopping the suite")
-        child.send_signal(signal.SIGINT)
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        return DEADLINE
-    except KeyboardInterrupt:
-        child.send_signal(signal.SIGINT)
-        child.wait(timeout=30)
-        return FAILED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return Checkout(ROOT).pulumi(stack, *args)
+    except GateUsageError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(USAGE) from None
 
 
 @app.command()
@@ -129,14 +67,44 @@ def up(
     json: Json = None,
     read_only: ReadOnly = False,
     deadline: Deadline = 120.0,
+    on_fail: OnFailOption = None,
+    override_hold: OverrideHold = False,
 ) -> None:
-    """Deploy the stack (refreshing first), then gate it on the smoke suite."""
-    if _pulumi(stack, "up", "--yes", "--skip-preview", "--refresh") != 0:
-        console.print(f"[red]deploy of '{stack}' failed[/]: smoke not run")
-        raise typer.Exit(FAILED)
-    code = run_smoke(stack, junit, json, read_only, deadline)
-    console.print("[green]gate passed[/]" if code == OK else f"[red]gate failed (exit {code})[/]")
-    raise typer.Exit(code)
+    """Deploy the stack (refreshing first), gate it on the smoke suite, act on a failure."""
+    gate = Gate(
+        stack,
+        on_fail or default_on_fail(stack),
+        deadline=deadline,
+        read_only=read_only,
+        junit=junit,
+        json_path=json,
+        root=ROOT,
+    )
+    try:
+        code = gate.run(override_hold=override_hold)
+    except GateUsageError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(USAGE) from None
+    except LedgerError as exc:
+        console.print(f"[red]gate: cannot read or write the stack's tags[/]: {exc}")
+        raise typer.Exit(FAILED) from None
+    except KeyboardInterrupt:
+        console.print(f"[red]interrupted[/]: see `mentora-infra status {stack}`")
+        raise typer.Exit(FAILED) from None
+    if json is not None:
+        _add_gate_outcome(json, gate)
+    raise typer.Exit(int(code))
+
+
+def _add_gate_outcome(path: Path, gate: Gate) -> None:
+    """Put the gate's outcome into the JSON report beside smoke's checks."""
+    try:
+        document = jsonlib.loads(path.read_text())
+    except (OSError, ValueError):
+        document = {}
+    document["gate"] = {"stack": gate.stack, "outcome": gate.outcome, **gate.facts}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(jsonlib.dumps(document, indent=2) + "\n")
 
 
 @app.command()
@@ -148,7 +116,54 @@ def smoke(
     deadline: Deadline = 120.0,
 ) -> None:
     """Run the smoke suite against the stack's outputs."""
-    raise typer.Exit(run_smoke(stack, junit, json, read_only, deadline))
+    try:
+        code = Checkout(ROOT).smoke(
+            stack, junit=junit, json_path=json, read_only=read_only, deadline=deadline
+        )
+    except KeyboardInterrupt:
+        code = FAILED
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def status(
+    stack: Stack,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Show the stack's last-known-good deployment, any hold and the last gate's result."""
+    ledger = Ledger(stack, ROOT)
+    try:
+        lkg, hold, last = ledger.last_known_good(), ledger.hold(), ledger.last_gate()
+    except LedgerError as exc:
+        console.print(f"[red]status:[/] {exc}")
+        raise typer.Exit(USAGE) from None
+    if as_json:
+        from dataclasses import asdict
+
+        facts = {"lkg": lkg, "hold": hold, "last_gate": last}
+        typer.echo(jsonlib.dumps({k: asdict(v) if v else None for k, v in facts.items()}))
+        raise typer.Exit(OK)
+    rows = [
+        ("last-known-good", f"{lkg.commit[:12]} (update {lkg.version}, {lkg.at})" if lkg else "-"),
+        ("hold", f"{hold.reason} (since {hold.at})" if hold else "-"),
+        ("last gate", f"{last.outcome} ({last.commit[:12]}, {last.at})" if last else "-"),
+    ]
+    typer.echo(f"stack {stack}")
+    for name, value in rows:
+        typer.echo(f"  {name:<16} {value}")
+    raise typer.Exit(OK)
+
+
+@app.command()
+def release(stack: Stack) -> None:
+    """Lift the stack's hold, so `up` may deploy it (and the stacks promoted from it) again."""
+    try:
+        lifted = Ledger(stack, ROOT).release()
+    except LedgerError as exc:
+        console.print(f"[red]release:[/] {exc}")
+        raise typer.Exit(USAGE) from None
+    typer.echo(f"{stack}: hold lifted" if lifted else f"{stack}: was not held")
+    raise typer.Exit(OK)
 
 
 @app.command()

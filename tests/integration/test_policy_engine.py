@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.local_project import REPO, LocalProject
+from devtools.project import REPO, LocalProject
 
 PACK = REPO / "policy" / "analyzer.sh"
 PACK_NAME = "mentora-guardrails"

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gate import cli
+from gate import runner as runner_module
+from gate.runner import Checkout
 
 runner = CliRunner()
 
@@ -37,7 +39,7 @@ def test_destroy_prod_is_refused_without_the_flag(no_subprocess: list[Any]) -> N
 def test_missing_pulumi_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, no_subprocess: list[Any]
 ) -> None:
-    monkeypatch.setattr(cli.shutil, "which", lambda _: None)
+    monkeypatch.setattr(runner_module.shutil, "which", lambda _: None)
     result = runner.invoke(cli.app, ["up", "local"])
     assert result.exit_code == cli.USAGE
     assert "pulumi CLI not on PATH" in result.output
@@ -70,13 +72,16 @@ class FakeChild:
 @pytest.mark.parametrize(("pytest_code", "ours"), [(0, 0), (1, 1), (4, 2), (5, 2), (2, 1)])
 def test_smoke_exit_codes(monkeypatch: pytest.MonkeyPatch, pytest_code: int, ours: int) -> None:
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: FakeChild(pytest_code))
-    assert cli.run_smoke("local", None, None, False, 5) == ours
+    assert Checkout().smoke("local", deadline=5) == ours
 
 
 def test_deadline_interrupts_the_suite_and_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
     child = FakeChild(None)
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: child)
-    assert cli.run_smoke("local", Path("j.xml"), None, True, 0.01) == cli.DEADLINE
+    assert (
+        Checkout().smoke("local", junit=Path("j.xml"), read_only=True, deadline=0.01)
+        == cli.DEADLINE
+    )
     assert child.signals and child.signals[0] == 2  # SIGINT: pytest still runs its cleanup
 
 
@@ -91,7 +96,7 @@ def test_cloud_previews_install_the_pinned_plugins_first(
         failed = args[0].endswith("install-plugins.sh")  # offline: the installer says no
         return subprocess.CompletedProcess(args, 2 if failed else 0)
 
-    monkeypatch.setattr(cli.shutil, "which", lambda _: "/usr/bin/pulumi")
+    monkeypatch.setattr(runner_module.shutil, "which", lambda _: "/usr/bin/pulumi")
     monkeypatch.setattr(subprocess, "run", fake_run)
     result = runner.invoke(cli.app, ["preview", stack])
     if installs:

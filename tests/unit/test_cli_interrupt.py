@@ -41,9 +41,8 @@ def test_sigterm_mid_run_still_cleans_up(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from gate import cli; "
-            f"cli.ROOT = Path({str(tmp_path)!r}); "
-            "sys.exit(cli.run_smoke('local', None, None, False, 120))",
+            "import sys; from pathlib import Path; from gate.runner import Checkout; "
+            f"sys.exit(int(Checkout(Path({str(tmp_path)!r})).smoke('local', deadline=120)))",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

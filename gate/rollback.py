@@ -1,0 +1,78 @@
+"""Bring a stack back to its last-known-good commit: a git worktree of that commit, its program
+and stack config deployed, its smoke suite run.
+
+The worktree stays (under .pulumi-local/rollback/) while the stack runs from it: local servers
+and the app process have their folder there. The next ordinary `up` points them back.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from gate.exitcodes import Exit
+from gate.runner import REPO, Checkout, stack_target
+from gate.source import SourceError, git
+
+# Local settings whose relative paths resolve against the project root: pinned to this
+# checkout's, so the old program finds the same servers and data instead of making new ones.
+PINNED_PATHS = {"mentora:stateDir": ".pulumi-local/servers", "mentora:envFile": ".env.local"}
+
+
+class RollbackError(Exception):
+    """The rollback could not be done; the message says which step and why."""
+
+
+def worktree_of(commit: str, stack: str, root: Path = REPO) -> Path:
+    """A checkout of `commit` (reused when it exists), linked to this checkout's virtualenv."""
+    sha = commit.removesuffix("+dirty")
+    path = root / ".pulumi-local" / "rollback" / f"{stack}-{sha[:12]}"
+    try:
+        git("cat-file", "-e", f"{sha}^{{commit}}", root=root)
+    except SourceError:
+        raise RollbackError(f"commit {sha[:12]} is not in this repository any more") from None
+    if not (path / ".git").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        git("worktree", "prune", root=root)
+        try:
+            git("worktree", "add", "--detach", str(path), sha, root=root)
+        except SourceError as exc:
+            raise RollbackError(f"cannot check out {sha[:12]}: {exc}") from None
+    for link in (path / ".venv", path / "stacks" / ".venv"):
+        if not link.exists():
+            link.symlink_to(root / ".venv")
+    _carry_stack_file(stack, root, path)
+    return path
+
+
+def _carry_stack_file(stack: str, root: Path, path: Path) -> None:
+    """The old commit's settings, with what belongs to this machine and not to a commit: the
+    passphrase salt (kept out of commits) and, locally, the absolute server and env paths."""
+    stack_file = path / f"Pulumi.{stack}.yaml"
+    old = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else {}
+    current = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
+    old = old or {}
+    if "encryptionsalt" in current and "encryptionsalt" not in old:
+        old["encryptionsalt"] = current["encryptionsalt"]
+    if stack_target(stack, root) == "local":
+        config = old.setdefault("config", {})
+        for key, default in PINNED_PATHS.items():
+            value = Path(str((current.get("config") or {}).get(key, default)))
+            config[key] = str(value if value.is_absolute() else root / value)
+    stack_file.write_text(yaml.safe_dump(old, sort_keys=False))
+
+
+def deploy_commit(commit: str, stack: str, deadline: float, root: Path = REPO) -> Path:
+    """Deploy `commit`'s program to `stack` and run its smoke suite; the worktree used."""
+    path = worktree_of(commit, stack, root)
+    checkout = Checkout(path)
+    code = checkout.pulumi(stack, "up", "--yes", "--skip-preview", "--refresh")
+    if code != 0:
+        raise RollbackError(f"pulumi up of {commit[:12]} exited {code}")
+    smoke = checkout.smoke(stack, deadline=deadline)
+    if smoke is not Exit.GREEN:
+        raise RollbackError(f"smoke of {commit[:12]} is not green (exit {int(smoke)})")
+    return path
