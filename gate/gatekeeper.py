@@ -132,8 +132,9 @@ class Gate:
             return self._hold(commit, f"{why}; no last-known-good deployment to roll back to")
         self.facts["lkg"] = lkg.commit
         try:
+            rollback.ensure_commit(lkg.commit, self.root)
             new = sorted(source.migrations_here(self.root) - source.migrations_in(lkg.commit))
-        except source.SourceError as exc:
+        except (rollback.RollbackError, source.SourceError) as exc:
             return self._hold(commit, f"{why}; rollback failed: {exc}")
         if new:
             return self._hold(

@@ -25,14 +25,20 @@ class RollbackError(Exception):
     """The rollback could not be done; the message says which step and why."""
 
 
-def worktree_of(commit: str, stack: str, root: Path = REPO) -> Path:
-    """A checkout of `commit` (reused when it exists), linked to this checkout's virtualenv."""
+def ensure_commit(commit: str, root: Path = REPO) -> str:
+    """The commit's sha; RollbackError when the repository no longer has it."""
     sha = commit.removesuffix("+dirty")
-    path = root / ".pulumi-local" / "rollback" / f"{stack}-{sha[:12]}"
     try:
         git("cat-file", "-e", f"{sha}^{{commit}}", root=root)
     except SourceError:
         raise RollbackError(f"commit {sha[:12]} is not in this repository any more") from None
+    return sha
+
+
+def worktree_of(commit: str, stack: str, root: Path = REPO) -> Path:
+    """A checkout of `commit` (reused when it exists), linked to this checkout's virtualenv."""
+    sha = ensure_commit(commit, root)
+    path = root / ".pulumi-local" / "rollback" / f"{stack}-{sha[:12]}"
     if not (path / ".git").exists():
         shutil.rmtree(path, ignore_errors=True)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 # pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted).
 _PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.FAILED, 4: Exit.USAGE, 5: Exit.USAGE}
 console = Console(stderr=True)
+PULUMI_CANCEL_S = 120.0
 
 
 class GateUsageError(Exception):
@@ -59,7 +60,18 @@ class Checkout:
             self._plugins_ready(stack)
         console.rule(f"pulumi {args[0]} --stack {stack}" + self._where())
         command = ["pulumi", *args, "--stack", stack]
-        return subprocess.run(command, cwd=self.root, check=False).returncode
+        child = subprocess.Popen(command, cwd=self.root)
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached pulumi too: let it cancel gracefully (a kill could leave pending
+            # operations in the state); a second SIGINT from us would make it stop hard.
+            try:
+                child.wait(timeout=PULUMI_CANCEL_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            raise
 
     def _where(self) -> str:
         return "" if self.root == REPO else f" (in {self.root})"

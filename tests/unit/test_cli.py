@@ -96,8 +96,16 @@ def test_cloud_previews_install_the_pinned_plugins_first(
         failed = args[0].endswith("install-plugins.sh")  # offline: the installer says no
         return subprocess.CompletedProcess(args, 2 if failed else 0)
 
+    class FakePulumi:
+        def __init__(self, args: list[str], **_: Any) -> None:
+            ran.append([str(a) for a in args])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
     monkeypatch.setattr(runner_module.shutil, "which", lambda _: "/usr/bin/pulumi")
     monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "Popen", FakePulumi)
     result = runner.invoke(cli.app, ["preview", stack])
     if installs:
         # The installer printed its one line; the preview itself never started.
