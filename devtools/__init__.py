@@ -1,0 +1,1 @@
+"""Developer tools for tests and benches (fault proxies); not part of the deployed stacks."""
