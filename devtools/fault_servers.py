@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from devtools.toxiproxy import HOST, free_port
 
@@ -117,9 +118,9 @@ class FaultServers:
         app += ["--port", str(port), "--log-level", "warning"]
         _wait_port(port, self._spawn("app", app, cwd=self.root), "uvicorn")
 
-    def s3_client(self, port: int, timeout_s: float = 2.0, attempts: int = 1) -> object:
-        import boto3
-        from botocore.config import Config
+    def s3_client(self, port: int, timeout_s: float = 2.0, attempts: int = 1) -> Any:
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
 
         config = Config(
             connect_timeout=timeout_s,

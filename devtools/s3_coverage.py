@@ -16,9 +16,9 @@ TIMEOUT_S = 3.0
 
 
 def client(endpoint: str, key: str | None, secret: str | None, region: str = "us-east-1") -> Any:
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore import UNSIGNED  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     config = Config(
         connect_timeout=TIMEOUT_S,
@@ -38,7 +38,7 @@ def client(endpoint: str, key: str | None, secret: str | None, region: str = "us
 
 
 def _outcome(call: Callable[[], Any]) -> tuple[str, float]:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     start = time.perf_counter()
     try:

@@ -99,7 +99,7 @@ class WeedMini:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
         client = cov.client(self.endpoint, *self.app_key)
         while time.perf_counter() - start < deadline_s:
