@@ -2,7 +2,7 @@
 frozen (SIGSTOPped) server: the exception, its message, the time to fail and how smoke's
 `what_happened` and `smoke.faults.classify` name it. Prints one JSON object per line.
 
-Usage: python -m devtools.measure_faults [toxiproxy|sigstop|readiness]...
+Usage: python -m devtools.measure_faults [toxiproxy|sigstop|readiness|reused]...
 (the Toxiproxy binary comes from TOXIPROXY_BIN or the tools cache; see devtools.toxiproxy).
 """
 
@@ -193,10 +193,97 @@ def sigstopped(readiness: bool) -> None:
             emit(mode="after SIGCONT", probe=probe_name, **measure(lambda: probe(servers, port)))  # noqa: B023
 
 
+def _reused_clients(servers: FaultServers, ports: dict[str, int]) -> dict[str, Callable[[], Any]]:
+    """One long-lived client per service (as smoke's fixtures keep them): a call on each."""
+    import httpx
+    import psycopg
+    import redis as redis_py
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    pg = psycopg.connect(
+        host="127.0.0.1",
+        port=ports["postgres"],
+        user="postgres",
+        password=servers.password,
+        dbname="postgres",
+        connect_timeout=2,
+        options="-c statement_timeout=2000",
+        autocommit=True,
+    )
+    cache = redis_py.Redis(
+        host="127.0.0.1",
+        port=ports["redis"],
+        password=servers.password,
+        socket_timeout=TIMEOUT_S,
+        socket_connect_timeout=TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),
+    )
+    s3_client: Any = servers.s3_client(ports["s3"])
+    web = httpx.Client(timeout=TIMEOUT_S)
+    return {
+        "postgres select 1 (open connection)": lambda: pg.execute("select 1").fetchone(),
+        "redis PING (open connection)": cache.ping,
+        "s3 HEAD bucket (same client)": lambda: s3_client.head_bucket(Bucket="faults"),
+        "http GET /api/health (same client)": lambda: web.get(
+            f"http://127.0.0.1:{ports['app']}/api/health"
+        ).raise_for_status(),
+    }
+
+
+def reused(watchdog_s: float = 10.0) -> None:
+    """Faults that hit a connection opened before them; a call still blocked after
+    `watchdog_s` is reported as hung (the fault is then lifted so it can finish)."""
+    import threading
+
+    faults = {
+        "timeout 0 upstream": tp.timeout(0, stream="upstream"),
+        "reset_peer 0": tp.reset_peer(0),
+    }
+    with (
+        fault_servers("postgres", "redis", "s3", "app") as servers,
+        tp.ToxiproxyServer(tp.toxiproxy_binary()) as toxi,
+    ):
+        client = toxi.client
+        ports = {
+            k: client.create_proxy(k, upstream=f"127.0.0.1:{p}").port
+            for k, p in servers.ports.items()
+        }
+        for fault, toxic in faults.items():
+            calls = _reused_clients(servers, ports)
+            for name, call in calls.items():
+                call()  # the connection is open and healthy
+                kind = name.split()[0].replace("http", "app")
+                result: dict[str, Any] = {}
+                with client.toxic(kind, toxic):
+                    worker = threading.Thread(target=lambda: result.update(measure(call)))  # noqa: B023
+                    worker.start()
+                    worker.join(watchdog_s)
+                hung = worker.is_alive()
+                worker.join(30)
+                row = {"hung_over_s": watchdog_s} if hung else result
+                emit(mode="reused", fault=fault, probe=name, **row)
+        # SIGSTOP of the postmaster: an open backend connection is not affected.
+        pg = _reused_clients(servers, servers.ports)["postgres select 1 (open connection)"]
+        pg()
+        servers.freeze("postgres")
+        try:
+            emit(mode="reused sigstop", probe="postgres select 1 (open connection)", **measure(pg))
+            emit(
+                mode="reused sigstop",
+                probe="postgres new connection",
+                **measure(lambda: postgres(servers, servers.ports["postgres"])),
+            )
+        finally:
+            servers.thaw("postgres")
+
+
 if __name__ == "__main__":
     modes = sys.argv[1:] or ["toxiproxy", "sigstop", "readiness"]
     for mode in modes:
         if mode.startswith("toxiproxy"):  # toxiproxy=fault name,fault name
             through_toxiproxy([f for f in mode.partition("=")[2].split(",") if f])
+        elif mode == "reused":
+            reused()
         else:
             sigstopped(readiness=mode == "readiness")

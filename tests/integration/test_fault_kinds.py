@@ -70,3 +70,38 @@ def test_fault_is_named(
     elapsed = time.perf_counter() - start
     assert classify(caught.value) is expected, f"{type(caught.value)}: {caught.value}"
     assert elapsed < max(2.0, TIMEOUT_S) + 1.0, f"{client} took {elapsed:.1f} s to fail"
+
+
+def test_open_postgres_connection_through_a_blackhole_ends_at_the_deadline(
+    stack: tuple[FaultServers, tp.ToxiproxyClient],
+) -> None:
+    # Without a client-side deadline this query blocks for ever: statement_timeout is enforced
+    # by the server, which never receives it (docs/faults.md, "reused connections").
+    import psycopg
+
+    from smoke.deadline import socket_deadline
+
+    servers, toxiproxy = stack
+    conn = psycopg.connect(
+        host="127.0.0.1",
+        port=toxiproxy.get_proxy("postgres").port,
+        user="postgres",
+        password=servers.password,
+        dbname="postgres",
+        connect_timeout=2,
+        options="-c statement_timeout=1000",
+        autocommit=True,
+    )
+    with conn:
+        conn.execute("select 1")
+        start = time.perf_counter()
+        try:
+            with toxiproxy.toxic("postgres", tp.timeout(0, stream="upstream")):  # noqa: SIM117
+                with pytest.raises(TimeoutError) as caught:
+                    with socket_deadline(conn.pgconn.socket, TIMEOUT_S, "database select 1"):
+                        conn.execute("select 1")
+        finally:
+            toxiproxy.reset()
+        assert time.perf_counter() - start < TIMEOUT_S + 1.0
+        assert classify(caught.value) is FaultKind.TIMED_OUT
+        assert conn.closed  # psycopg saw the cut socket: the connection is not reused
