@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from smoke import outages
+from smoke.faults import FaultKind, classify
 from smoke.redact import redact_url
 from stacks.contract import Target, deploy_command
 
@@ -30,29 +31,6 @@ if TYPE_CHECKING:
     from smoke.outputs import StackOutputs
 
 SERVICES = ("database", "cache", "storage", "app")
-# Substrings of driver errors (lowercased, whole cause chain) -> what happened.
-_KINDS = (
-    ("refused connection", ("refused", "errno 111", "econnrefused")),
-    ("timed out", ("timed out", "timeout")),
-    (
-        "cannot be resolved",
-        ("could not translate host", "name or service not known", "name resolution", "getaddrinfo"),
-    ),
-    (
-        "rejected the credentials",
-        (
-            "authentication",
-            "wrongpass",
-            "invalid username-password",
-            "noauth",
-            "invalidaccesskeyid",
-            "signaturedoesnotmatch",
-            "forbidden",
-            "(403)",
-        ),
-    ),
-    ("failed the TLS handshake", ("ssl", "certificate", "tls")),
-)
 
 
 def service_of(nodeid: str) -> str:
@@ -130,31 +108,17 @@ def endpoint(url: str) -> str:
     return f"{host}:{port}" if port else host
 
 
-def _chain_text(exc: BaseException) -> str:
-    """The lowercased text of `exc` and every exception behind it (botocore keeps it in kwargs)."""
-    texts: list[str] = []
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        texts.append(f"{type(current).__name__}: {current}")
-        kwargs = getattr(current, "kwargs", None)
-        inner = kwargs.get("error") if isinstance(kwargs, dict) else None
-        todo += [current.__cause__, current.__context__, inner]
-        todo += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
-    return " | ".join(texts).lower()
-
-
 def what_happened(exc: BaseException) -> str:
-    """`refused connection`, `timed out`, `rejected the credentials`... from a driver error."""
-    text = _chain_text(exc)
-    for kind, needles in _KINDS:
-        if any(needle in text for needle in needles):
-            return kind
-    return f"is unreachable ({type(exc).__name__})"
+    """`refused connection`, `timed out`, `dropped the connection`, `rejected the
+    credentials`... from a driver error (smoke/faults.py classifies the whole cause chain).
+
+    >>> what_happened(ConnectionRefusedError(111, "Connection refused"))
+    'refused connection'
+    """
+    kind = classify(exc)
+    if kind is FaultKind.OTHER:
+        return f"is unreachable ({type(exc).__name__})"
+    return kind.phrase
 
 
 def fix_hint(outputs: StackOutputs | str | None, happened: str) -> str:

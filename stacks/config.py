@@ -67,6 +67,13 @@ class LocalSettings(Model):
         "health endpoint).",
         pattern=r"^/\S*$",
     )
+    app_source_dir: Path = setting(
+        Path("reference_app"),
+        key="appSourceDir",
+        hint="the folder of the app's code (relative to the project root)",
+        description="Folder of the local app's code: when a file in it changes, `up` restarts "
+        "the app (relative to the project root).",
+    )
     state_dir: Path = setting(
         Path(".pulumi-local/servers"),
         key="stateDir",
@@ -80,7 +87,7 @@ class LocalSettings(Model):
         description="Where the local stack writes the app's env file (mode 0600, git-ignored).",
     )
 
-    @field_validator("state_dir", "env_file", "app_cwd")
+    @field_validator("state_dir", "env_file", "app_cwd", "app_source_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 
 from components.app_secrets import AppSecrets, AppSecretsArgs
+from components.local.app_process import source_digest
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
 from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
@@ -101,6 +102,9 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             port=local.app_port,
             health_path=local.app_health_path,
             data_dir=data_dir("app"),
+            source_digest=source_digest(local.app_source_dir)
+            if local.app_source_dir.is_dir()
+            else "",
             extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
             hints=hints("app"),
         ),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,7 +26,22 @@ from components.local.server_provider import (
 SERVICE = "app"
 PID_FILE = "app.pid"  # inside the data dir
 HEALTH_DEADLINE_S = 30.0
-APP_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir")
+APP_KEYS = ("command", "cwd", "port", "health_path", "env", "data_dir", "source_digest")
+
+
+def source_digest(folder: Path) -> str:
+    """sha256 over the relative names and bytes of every file below `folder` (caches left
+    out): it changes exactly when the app's code does.
+
+    >>> len(source_digest(Path("reference_app")))
+    16
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts or path.suffix in (".pyc", ".log"):
+            continue
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _healthy(port: int, path: str, timeout_s: float = 2.0) -> bool:
@@ -46,6 +63,8 @@ class AppSettings(ServerSettings):
     cwd: str = "."
     health_path: str = "/api/health"
     env: dict[str, str] = field(default_factory=dict)
+    source_digest: str = ""
+    """Digest of the app's source files: new code restarts the app like new settings do."""
 
 
 class AppProcessProvider(LocalServerProvider[AppSettings]):
@@ -123,10 +142,12 @@ class AppProcess(LocalServerResource):
         health_path: str,
         data_dir: str,
         env: pulumi.Input[dict[str, str]],
+        source_digest: str = "",
         hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs: dict[str, Any] = {
+            "source_digest": source_digest,
             "command": command,
             "cwd": cwd,
             "port": port,

@@ -23,6 +23,8 @@ class LocalDeployTargetArgs:
     port: int
     health_path: str
     data_dir: str
+    source_digest: str = ""
+    """Digest of the app's code (a change restarts the app)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     """Settings given to the app process only (not written to the env file)."""
     hints: Mapping[str, str] = field(default_factory=dict)
@@ -60,6 +62,7 @@ class LocalDeployTarget(pulumi.ComponentResource):
             health_path=args.health_path,
             data_dir=args.data_dir,
             env=pulumi.Output.from_input(args.env).apply(lambda env: {**env, **extra}),
+            source_digest=args.source_digest,
             hints=args.hints,
             opts=pulumi.ResourceOptions(parent=self),
         )
