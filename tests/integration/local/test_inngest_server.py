@@ -10,11 +10,18 @@ from components.local.inngest_server import InngestDevServerProvider
 from tests.integration.local.conftest import free_port, kill_hard
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def rss_kib(pgid: int) -> int:
+    """RSS summed over the process group `pgid` (a server and its workers)."""
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            status = (proc / "status").read_text().splitlines()
+        except (OSError, IndexError, ValueError):
+            continue
+        total += sum(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return total
 
 
 def test_lifecycle_create_probe_kill_heal_delete(state_dir: Path) -> None:
