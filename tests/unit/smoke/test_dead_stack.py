@@ -26,14 +26,16 @@ TLS_CHECKS = {
     "test_postgres_refuses_plain_connections",
     "test_redis_url_requires_tls",
 }
-DEAD = ("database", "cache", "storage", "security")
+DEAD = ("database", "cache", "storage", "errors", "security")
+# Without an app_url no app serves the job functions: those checks skip, like the app's own.
+NO_APP = {"app", "jobs"}
 
 
 def expected_skips(service: str, read_only: bool = False) -> int:
-    """Checks of `service` a dead local-looking stack skips: every app check (no app_url) and
-    the cloud-only TLS checks; with `read_only`, writing checks are not run at all."""
+    """Checks of `service` a dead local-looking stack skips: every app and jobs check (no
+    app_url) and the cloud-only TLS checks; with `read_only`, writing checks are not run."""
     names = [n for n, writes in CHECKS[service].items() if not (read_only and writes)]
-    return sum(service == "app" or n in TLS_CHECKS for n in names)
+    return sum(service in NO_APP or n in TLS_CHECKS for n in names)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def test_terminal_and_json_report_carry_no_secret(dead: DeadRun) -> None:
     text = dead.report.read_text()
     document = json.loads(text)
     assert document["passed"] is False
-    assert {c["service"] for c in document["checks"]} == set(CHECKS) == {*DEAD, "app"}
+    assert {c["service"] for c in document["checks"]} == set(CHECKS) == {*DEAD, *NO_APP}
     assert len(document["checks"]) == sum(len(checks) for checks in CHECKS.values())
     assert not leaked(text)
 
