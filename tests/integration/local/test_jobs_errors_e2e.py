@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -78,6 +79,8 @@ def stack(state_dir: Path) -> Iterator[dict[str, Any]]:
             "storage_region": "us-east-1",
             "app_url": f"http://127.0.0.1:{app_port}",
             "env": env,
+            "dev_data_dir": dev_props["data_dir"],
+            "tracker_data_dir": tracker_props["data_dir"],
         }
     finally:
         if app is not None:
@@ -87,18 +90,24 @@ def stack(state_dir: Path) -> Iterator[dict[str, Any]]:
             provider.delete("x", outs)
 
 
+def smoke(outputs: Path, *targets: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    command = [sys.executable, "-m", "pytest", *targets, "--outputs-file", str(outputs),
+               "-p", "no:cacheprovider", "-rA", "--durations=0"]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    return proc, time.monotonic() - started
+
+
 def test_smoke_sees_the_job_run_and_the_error_arrive(stack: dict[str, Any], tmp_path: Path) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(stack))
-    command = [sys.executable, "-m", "pytest", "smoke/test_jobs.py", "smoke/test_errors.py",
-               "--outputs-file", str(outputs), "-p", "no:cacheprovider", "-rA",
-               "--durations=0"]  # fmt: skip
-    started = time.monotonic()
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=90)
-    took = time.monotonic() - started
+    targets = ("smoke/test_jobs.py", "smoke/test_errors.py", "smoke/test_app.py::"
+               "test_inngest_serves_the_guide_functions")  # fmt: skip
+    proc, took = smoke(outputs, *targets)
     print(proc.stdout[-2500:])
     print(f"smoke jobs+errors wall {took:.2f}s")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 passed" in proc.stdout
     assert "process-video run" in proc.stdout and "Completed" in proc.stdout
     assert "arrived in Bugsink" in proc.stdout
     for secret in (stack["env"]["SENTRY_AUTH_TOKEN"], stack["env"]["SENTRY_DSN"]):
@@ -126,3 +135,24 @@ def test_smoke_sees_the_job_run_and_the_error_arrive(stack: dict[str, Any], tmp_
             "send-email",
         )  # fmt: skip
     )
+
+    # Faults: the Dev Server hung, then dead -> jobs fails naming it within one timeout (3 s);
+    # the tracker dead -> errors.
+    pid = processes.read_pid(Path(stack["dev_data_dir"]) / "inngest.pid")
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        proc, took = smoke(outputs, "smoke/test_jobs.py")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    print(f"jobs with the Dev Server hung: {took:.2f}s")
+    assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]
+    processes.stop_pid(pid)
+    proc, took = smoke(outputs, "smoke/test_jobs.py")
+    print(f"jobs with the Dev Server dead: {took:.2f}s")
+    assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]
+    tracker_pid = processes.read_pid(Path(stack["tracker_data_dir"]) / "gunicorn.pid")
+    os.killpg(tracker_pid or 0, signal.SIGKILL)
+    proc, took = smoke(outputs, "smoke/test_errors.py")
+    print(f"errors with the tracker dead: {took:.2f}s")
+    assert proc.returncode == 1 and "errors: Bugsink's API at" in proc.stdout, proc.stdout[-1500:]
