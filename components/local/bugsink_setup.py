@@ -23,8 +23,8 @@ def main(data_dir: str) -> None:
         raise SystemExit("bugsink_setup: pass the superuser password on stdin")
     sys.path.insert(0, data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    import django
-    from django.core.management import call_command
+    import django  # type: ignore[import-untyped]
+    from django.core.management import call_command  # type: ignore[import-untyped]
 
     django.setup()
     started = time.monotonic()
@@ -33,8 +33,8 @@ def main(data_dir: str) -> None:
     call_command("migrate", "snappea", database="snappea", verbosity=0, interactive=False)
     snappea = time.monotonic()
 
-    from bsmain.models import AuthToken
-    from django.contrib.auth import get_user_model
+    from bsmain.models import AuthToken  # type: ignore[import-untyped]
+    from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
 
     get_user_model().objects.create_superuser(ADMIN_USER, "admin@localhost.invalid", password)
     token = AuthToken.create_full_access().token
