@@ -44,36 +44,39 @@ def test_lifecycle_event_arrives_then_kill_heal_delete(state_dir: Path) -> None:
     props = {"port": port, "data_dir": str(data_dir), "team": "mentora", "project": "app"}
     started = time.monotonic()
     outs = provider.create(props).outs
-    print(f"bugsink create (cold, with migrations) took {time.monotonic() - started:.2f}s; "
-          f"setup {outs['setup_seconds']}")  # fmt: skip
-    assert outs["running"] is True and outs["url"] == f"http://127.0.0.1:{port}"
-    assert str(outs["dsn"]).startswith("http://") and f"127.0.0.1:{port}/" in str(outs["dsn"])
-    assert files_containing(state_dir, str(outs["admin_password"])) == []  # hashed by Django
-    # Bugsink keeps API tokens in clear in its own database (0700 data dir); nowhere else.
-    assert files_containing(state_dir, str(outs["api_token"])) == [data_dir / "db.sqlite3"]
-    pid = processes.read_pid(data_dir / error_tracker.PID_FILE)
-    assert pid is not None
-    print(f"bugsink RSS (gunicorn master + worker) {rss_kib(pid) / 1024:.0f} MiB")
+    try:
+        print(f"bugsink create (cold, with migrations) took {time.monotonic() - started:.2f}s; "
+              f"setup {outs['setup_seconds']}")  # fmt: skip
+        assert outs["running"] is True and outs["url"] == f"http://127.0.0.1:{port}"
+        assert str(outs["dsn"]).startswith("http://") and f"127.0.0.1:{port}/" in str(outs["dsn"])
+        assert files_containing(state_dir, str(outs["admin_password"])) == []  # hashed by Django
+        # Bugsink keeps API tokens in clear in its own database (0700 data dir); nowhere else.
+        assert files_containing(state_dir, str(outs["api_token"])) == [data_dir / "db.sqlite3"]
+        pid = processes.read_pid(data_dir / error_tracker.PID_FILE)
+        assert pid is not None
+        print(f"bugsink RSS (gunicorn master + worker) {rss_kib(pid) / 1024:.0f} MiB")
 
-    event_id = send_with_sentry_sdk(str(outs["dsn"]))
-    found = lookup(outs, event_id)
-    assert found.status_code == 200, found.text[:300]
-    assert found.json()["event_id"].replace("-", "") == event_id
+        event_id = send_with_sentry_sdk(str(outs["dsn"]))
+        found = lookup(outs, event_id)
+        assert found.status_code == 200, found.text[:300]
+        assert found.json()["event_id"].replace("-", "") == event_id
 
-    assert not error_tracker.probe(port, "0" * 40)  # a wrong token is not an API answer
-    kill_hard(pid)
-    read = provider.read(f"bugsink-{port}", outs)
-    assert read.outs is not None and read.outs["running"] is False
-    diff = provider.diff(read.id or "", read.outs, props)
-    assert (diff.changes, diff.replaces) == (True, [])
-    started = time.monotonic()
-    healed = provider.update(read.id or "", read.outs, props).outs
-    print(f"bugsink restart (warm, no migration) took {time.monotonic() - started:.2f}s")
-    assert healed == outs
-    assert lookup(healed, event_id).status_code == 200  # the SQLite data survived
+        assert not error_tracker.probe(port, "0" * 40)  # a wrong token is not an API answer
+        kill_hard(pid)
+        read = provider.read(f"bugsink-{port}", outs)
+        assert read.outs is not None and read.outs["running"] is False
+        diff = provider.diff(read.id or "", read.outs, props)
+        assert (diff.changes, diff.replaces) == (True, [])
+        started = time.monotonic()
+        healed = provider.update(read.id or "", read.outs, props).outs
+        print(f"bugsink restart (warm, no migration) took {time.monotonic() - started:.2f}s")
+        assert healed == outs
+        assert lookup(healed, event_id).status_code == 200  # the SQLite data survived
 
-    new_pid = processes.read_pid(data_dir / error_tracker.PID_FILE)
-    provider.delete(f"bugsink-{port}", healed)
-    assert not processes.pid_alive(new_pid)
-    assert not processes.port_open(port)
-    assert not data_dir.exists()
+        new_pid = processes.read_pid(data_dir / error_tracker.PID_FILE)
+        provider.delete(f"bugsink-{port}", healed)
+        assert not processes.pid_alive(new_pid)
+        assert not processes.port_open(port)
+        assert not data_dir.exists()
+    finally:  # a failed assertion must not leave the server running
+        provider.delete("cleanup", props)

@@ -31,35 +31,38 @@ def test_lifecycle_create_probe_kill_heal_delete(state_dir: Path) -> None:
     props = {"port": port, "data_dir": str(data_dir), "app_url": app_url}
     started = time.monotonic()
     outs = provider.create(props).outs
-    print(f"inngest create (cold start) took {time.monotonic() - started:.2f}s")
-    assert outs is not None and outs["running"] is True
-    assert outs["url"] == f"http://127.0.0.1:{port}"
-    assert outs["version"].startswith("1.0.0")
-    assert inngest_server.probe(port) == outs["version"]
-    pid = processes.read_pid(data_dir / inngest_server.PID_FILE)
-    assert pid is not None
-    time.sleep(1)  # settle before measuring memory
-    print(f"inngest RSS {rss_kib(pid) / 1024:.0f} MiB")
-    assert "127.0.0.1" in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+    try:
+        print(f"inngest create (cold start) took {time.monotonic() - started:.2f}s")
+        assert outs is not None and outs["running"] is True
+        assert outs["url"] == f"http://127.0.0.1:{port}"
+        assert outs["version"].startswith("1.0.0")
+        assert inngest_server.probe(port) == outs["version"]
+        pid = processes.read_pid(data_dir / inngest_server.PID_FILE)
+        assert pid is not None
+        time.sleep(1)  # settle before measuring memory
+        print(f"inngest RSS {rss_kib(pid) / 1024:.0f} MiB")
+        assert "127.0.0.1" in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
 
-    kill_hard(pid)
-    assert inngest_server.probe(port) is None
-    read = provider.read(f"inngest-{port}", outs)
-    assert read.outs is not None and read.outs["running"] is False
-    diff = provider.diff(read.id or "", read.outs, props)
-    assert (diff.changes, diff.replaces) == (True, [])
+        kill_hard(pid)
+        assert inngest_server.probe(port) is None
+        read = provider.read(f"inngest-{port}", outs)
+        assert read.outs is not None and read.outs["running"] is False
+        diff = provider.diff(read.id or "", read.outs, props)
+        assert (diff.changes, diff.replaces) == (True, [])
 
-    started = time.monotonic()
-    healed = provider.update(read.id or "", read.outs, props).outs
-    print(f"inngest restart (warm) took {time.monotonic() - started:.2f}s")
-    assert healed == outs
-    new_pid = processes.read_pid(data_dir / inngest_server.PID_FILE)
-    assert new_pid != pid and inngest_server.probe(port) == outs["version"]
+        started = time.monotonic()
+        healed = provider.update(read.id or "", read.outs, props).outs
+        print(f"inngest restart (warm) took {time.monotonic() - started:.2f}s")
+        assert healed == outs
+        new_pid = processes.read_pid(data_dir / inngest_server.PID_FILE)
+        assert new_pid != pid and inngest_server.probe(port) == outs["version"]
 
-    provider.delete(f"inngest-{port}", healed)
-    assert not processes.pid_alive(new_pid)
-    assert not processes.port_open(port)
-    assert not data_dir.exists()
+        provider.delete(f"inngest-{port}", healed)
+        assert not processes.pid_alive(new_pid)
+        assert not processes.port_open(port)
+        assert not data_dir.exists()
+    finally:  # a failed assertion must not leave the server running
+        provider.delete("cleanup", props)
 
 
 def test_app_url_change_restarts_and_port_change_replaces(state_dir: Path) -> None:
