@@ -24,6 +24,8 @@ MODULE = "github.com/inngest/inngest"
 PID_FILE = "inngest.pid"  # inside the data dir
 LOG_FILE = "inngest.log"
 POLL_INTERVAL_S = 1  # default 5: a freshly started app would wait that long to be synced
+# The executor's queue poll (default 150 ms): every step of a run waits up to one tick.
+TICK_MS = 50
 PROBE_TIMEOUT_S = 2.0
 OUTPUTS = ("url", "version", "running")
 
@@ -45,6 +47,8 @@ def command(port: int, app_url: str) -> list[str]:
         "--no-discovery",
         "--poll-interval",
         str(POLL_INTERVAL_S),
+        "--tick",
+        str(TICK_MS),
         "--sdk-url",
         app_url,
     ]
