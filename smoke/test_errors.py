@@ -6,7 +6,7 @@ without an app sends the test event with sentry-sdk itself (its SENTRY_DSN).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -43,7 +43,11 @@ def send_with_sdk(dsn: str, tag: str, timeout_s: float) -> str:
 
 @pytest.mark.writes
 def test_test_error_arrives_in_the_tracker(
-    outputs: StackOutputs, check: CheckRecorder, timeout_s: float, run_id: str
+    outputs: StackOutputs,
+    check: CheckRecorder,
+    timeout_s: float,
+    run_id: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     import httpx
 
@@ -66,5 +70,6 @@ def test_test_error_arrives_in_the_tracker(
         except errors_api.ErrorsError as exc:
             pytest.fail(str(exc), pytrace=False)
     check.attempts = polls
+    record_property("event_id", event_id)  # junit and --json-report consumers see it too
     print(f"errors: event {event_id} arrived in {target.kind} ({polls} reads)")
     assert errors_api.stored_id(event) == event_id

@@ -9,7 +9,7 @@ when the run fails (docs/app-contract.md, "Jobs").
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
@@ -64,7 +64,11 @@ def leftovers(outputs: StackOutputs, timeout_s: float, marker: str) -> int:
 
 @pytest.mark.writes
 def test_process_video_run_completes(
-    outputs: StackOutputs, check: CheckRecorder, timeout_s: float, marker: str
+    outputs: StackOutputs,
+    check: CheckRecorder,
+    timeout_s: float,
+    marker: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     import httpx
 
@@ -84,6 +88,7 @@ def test_process_video_run_completes(
         except jobs_api.JobsError as exc:
             pytest.fail(str(exc), pytrace=False)
     check.attempts = polls
+    record_property("run_id", run.run_id)  # junit and --json-report consumers see it too
     print(f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)")
     left = leftovers(outputs, timeout_s, marker)
     assert left == 0, f"jobs: {FUNCTION} run {run.run_id} left {left} {marker} video row(s)"
