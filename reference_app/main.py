@@ -1,8 +1,10 @@
-"""The reference app: `/api/health`, rate-limited `/api/chat`, `/api/inngest`.
+"""The reference app: `/api/health`, rate-limited `/api/chat`, `/api/inngest`, `/api/test-sentry`.
 
-The contract it implements is docs/app-contract.md.
+The contract it implements is docs/app-contract.md. `/api/inngest` is the real `inngest` SDK
+(its FastAPI integration: FastAPI is Starlette); errors go out through the real `sentry-sdk`.
 
-Run: `uvicorn reference_app.main:app --port 3000` with DATABASE_URL and REDIS_URL set.
+Run: `uvicorn reference_app.main:app --port 3000` with DATABASE_URL and REDIS_URL set (and
+INNGEST_DEV=1 + INNGEST_BASE_URL for a local Dev Server, SENTRY_DSN for error tracking).
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import inngest.fast_api
+from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reference_app import jobs
+from reference_app.errors import init_sentry, test_sentry
 from reference_app.health import overall, probe
-from reference_app.jobs import introspection
 from reference_app.ratelimit import SlidingWindowLimiter
 
 PROBE_TIMEOUT_S = 2.0
@@ -45,8 +49,9 @@ def _settings() -> dict[str, str]:
 
 
 @asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = _settings()
+    init_sentry()
     redis = Redis.from_url(
         settings["redis_url"],
         socket_timeout=PROBE_TIMEOUT_S,
@@ -107,20 +112,16 @@ async def chat(request: Request) -> JSONResponse:
     return JSONResponse({"message": "Chat response"}, headers=decision.headers())
 
 
-async def inngest(request: Request) -> JSONResponse:
-    return JSONResponse(
-        introspection(
-            has_event_key=bool(os.environ.get("INNGEST_EVENT_KEY")),
-            has_signing_key=bool(os.environ.get("INNGEST_SIGNING_KEY")),
-        )
-    )
-
-
-app = Starlette(
+app = FastAPI(
     routes=[
         Route("/api/health", health, methods=["GET"]),
         Route("/api/chat", chat, methods=["POST"]),
-        Route("/api/inngest", inngest, methods=["GET"]),
+        Route("/api/test-sentry", test_sentry, methods=["GET"]),
     ],
     lifespan=lifespan,
+    openapi_url=None,
+    docs_url=None,
+    redoc_url=None,
 )
+# GET (introspection), PUT (sync), POST (run a step) on /api/inngest, by the SDK.
+inngest.fast_api.serve(app, jobs.client, jobs.FUNCTIONS)

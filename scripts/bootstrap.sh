@@ -2,7 +2,8 @@
 # Installs everything mentora-infra needs on a fresh machine, idempotently:
 #   1. .venv with the pinned Python dependencies (skipped when pyproject.toml is unchanged)
 #   2. redis-server from Debian (when missing)
-#   3. the Pulumi CLI: `pulumi` on PATH if new enough, else built from the Go module proxy
+#   3. the Pulumi CLI: `pulumi` on PATH if new enough, else built from the Go module proxy;
+#      in parallel, the Go tools of tools/ (Inngest Dev Server, Toxiproxy), go.sum-pinned
 #   4. the offline file backend, a per-machine passphrase and the `local` stack
 # Usage: scripts/bootstrap.sh        (prints what it did; the second run takes a few seconds)
 set -euo pipefail
@@ -113,7 +114,9 @@ start=$(date +%s)
 python_deps
 venv_link
 redis_server
+"$ROOT/scripts/install-go-tool.sh" inngest toxiproxy >/dev/null & go_tools=$!
 pulumi_cli
+wait "$go_tools" || die "the Go tools did not build (named above); rerun scripts/bootstrap.sh"
 actionlint
 local_stack
 log "ready in $(( $(date +%s) - start ))s (pulumi $(pulumi version))"

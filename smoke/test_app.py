@@ -1,5 +1,6 @@
 """App checks against the deployed app's contract (docs/app-contract.md): health, rate limit,
-Inngest functions. Skipped, with the reason printed, when the stack has no `app_url` output."""
+Inngest functions (job runs and error arrival: test_jobs.py, test_errors.py). Skipped, with
+the reason printed, when the stack has no `app_url` output."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from smoke import jobs_api
 from smoke.checks import CheckRecorder, fail_if_down, unreachable
-from smoke.cloud_events import inngest_signature, send_inngest_event, send_sentry_event
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
 
@@ -122,60 +123,64 @@ def test_rate_limit_refuses_exactly_the_excess(
         assert "X-RateLimit-Reset" in response.headers
 
 
+def signed_headers(signing_key: str) -> dict[str, str]:
+    """`X-Inngest-Signature` for an empty-body request, made by the inngest SDK's own helper
+    (the one its tests use to act as the Inngest server)."""
+    from inngest._internal import net
+
+    signature = net.sign_request(b"", signing_key)
+    if isinstance(signature, Exception):
+        raise signature
+    return {"X-Inngest-Signature": signature}
+
+
 def test_inngest_serves_the_guide_functions(
     app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
+    """The SDK's introspection of `/api/inngest` counts the guide's functions; on Inngest Cloud
+    it is signed with the stack's signing key (which the app must share), and on the Dev Server
+    the functions it synced from the app carry the guide's names."""
     url = f"{app_url}/api/inngest"
+    env = outputs.env
+    dev = env.get("INNGEST_DEV", "").lower() not in ("", "0", "false")
+    signing_key = env.get("INNGEST_SIGNING_KEY")
+    if not dev and not signing_key:
+        pytest.fail(
+            "app: the stack's env has neither INNGEST_DEV=1 with INNGEST_BASE_URL (the local Dev "
+            "Server) nor INNGEST_SIGNING_KEY (Inngest Cloud) to check /api/inngest with; set it: "
+            f"pulumi config set --secret mentora:inngestSigningKey <key> -s {outputs.stack}",
+            pytrace=False,
+        )
     with check.timed(url):
-        response = http(outputs, "GET", url, timeout_s)
-        if response.status_code == 401:  # a cloud-mode handler: sign the request like Inngest
-            signing_key = outputs.env.get("INNGEST_SIGNING_KEY")
-            assert signing_key, (
-                "app: /api/inngest is in cloud mode (401) and the stack has no "
-                "INNGEST_SIGNING_KEY to sign with; set it: pulumi config set --secret "
-                f"mentora:inngestSigningKey <key> -s {outputs.stack}"
-            )
-            signed = {"X-Inngest-Signature": inngest_signature(b"", signing_key)}
-            response = http(outputs, "GET", url, timeout_s, headers=signed)
+        headers = signed_headers(signing_key) if signing_key and not dev else {}
+        response = http(outputs, "GET", url, timeout_s, headers=headers)
     assert response.status_code == 200, f"app: /api/inngest answered {response.status_code}"
     body = json_of(response, "/api/inngest")
-    ids = {f["id"] if isinstance(f, dict) else f for f in body.get("functions", [])}
-    missing = [f for f in GUIDE_FUNCTIONS if f not in ids]
-    assert not missing, f"app: Inngest functions missing: {', '.join(missing)}"
-    assert body.get("function_count") == len(ids)
+    if not dev:
+        assert body.get("mode") == "cloud", (
+            f"app: /api/inngest serves in {body.get('mode')} mode on stack {outputs.stack}; "
+            "give the app INNGEST_SIGNING_KEY (and no INNGEST_DEV)"
+        )
+        assert body.get("authentication_succeeded") is True, (
+            "app: /api/inngest did not accept a request signed with the stack's "
+            "INNGEST_SIGNING_KEY (the app has another key)"
+        )
+    count = body.get("function_count")
+    assert count == len(GUIDE_FUNCTIONS), (
+        f"app: /api/inngest serves {count} functions, the guide has {len(GUIDE_FUNCTIONS)}"
+    )
+    if dev:
+        dev_server_lists_the_guide_functions(outputs, timeout_s)
 
 
-def deliver(check: CheckRecorder, timeout_s: float, service: str, target: str, send: Any) -> None:
-    """POST one test event with `send(client)`; anything but 200 fails naming the service."""
+def dev_server_lists_the_guide_functions(outputs: StackOutputs, timeout_s: float) -> None:
     import httpx
 
-    with check.timed(target), httpx.Client(timeout=timeout_s) as client:
-        try:
-            response = send(client)
-        except httpx.HTTPError as exc:
-            pytest.fail(f"{service}: {target} unreachable ({type(exc).__name__})", False)
-    assert response.status_code == 200, (
-        f"{service}: {target} refused the test event ({response.status_code})"
-    )
-
-
-@pytest.mark.writes
-def test_inngest_accepts_a_test_event(
-    check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
-) -> None:
-    event_key = outputs.env.get("INNGEST_EVENT_KEY")
-    if not event_key:
-        pytest.skip("stack provides no INNGEST_EVENT_KEY (the local stack has no Inngest cloud)")
-    send = lambda client: send_inngest_event(client, event_key, run_id)  # noqa: E731
-    deliver(check, timeout_s, "jobs", "the Inngest event API", send)
-
-
-@pytest.mark.writes
-def test_sentry_accepts_a_test_event(
-    check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
-) -> None:
-    dsn = outputs.env.get("SENTRY_DSN")
-    if not dsn:
-        pytest.skip("stack provides no SENTRY_DSN (the local stack has no Sentry project)")
-    send = lambda client: send_sentry_event(client, dsn, run_id)  # noqa: E731
-    deliver(check, timeout_s, "errors", "Sentry's envelope API", send)
+    try:
+        target = jobs_api.InngestTarget.from_env(outputs.env)
+        with httpx.Client(timeout=timeout_s) as client:
+            slugs = jobs_api.dev_server_functions(client, target)
+    except jobs_api.JobsError as exc:
+        pytest.fail(str(exc).replace("jobs:", "app:", 1), pytrace=False)
+    missing = [f for f in GUIDE_FUNCTIONS if not any(s.endswith(f"-{f}") for s in slugs)]
+    assert not missing, f"app: the Dev Server has not synced: {', '.join(missing)}"

@@ -1,16 +1,23 @@
-"""The reference app's contract with its dependencies unreachable: 503, named, fast."""
+"""The reference app's contract: 503 named and fast with dependencies down, the real Inngest
+SDK serving the guide's functions, `/api/test-sentry` delivering through the real sentry-sdk."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from starlette.testclient import TestClient
 
+from reference_app import video_chunks
 from reference_app.health import ServiceHealth, overall, probe
-from reference_app.jobs import FUNCTIONS
+from reference_app.jobs import FUNCTIONS, TRIGGERS
 from smoke.guide import GUIDE_FUNCTIONS
 
 
@@ -43,12 +50,28 @@ def test_health_is_503_and_names_both_services_when_down(client: TestClient) -> 
     assert took < 3
 
 
-def test_inngest_lists_the_five_guide_functions(client: TestClient) -> None:
+def test_inngest_sdk_serves_the_five_guide_functions(client: TestClient) -> None:
     with client:
-        body = client.get("/api/inngest").json()
-    assert body["function_count"] == 5
-    assert tuple(f["id"] for f in body["functions"]) == GUIDE_FUNCTIONS
-    assert len(FUNCTIONS) == 5
+        response = client.get("/api/inngest")
+    body = response.json()
+    # The SDK's unauthenticated inspection (inngest/_internal/server_lib/inspection.py).
+    assert response.status_code == 200, body
+    assert body["function_count"] == 5 and body["mode"] == "dev"
+    assert tuple(TRIGGERS) == GUIDE_FUNCTIONS
+    assert [f.local_id for f in FUNCTIONS] == list(GUIDE_FUNCTIONS)
+    assert [f.id for f in FUNCTIONS][0] == "mentora-process-video"
+
+
+def test_guide_triggers() -> None:
+    assert TRIGGERS["process-video"].event == "video/upload.completed"  # type: ignore[union-attr]
+    assert TRIGGERS["aggregate-daily-analytics"].cron == "0 2 * * *"  # type: ignore[union-attr]
+    assert TRIGGERS["check-content-health"].cron == "0 */6 * * *"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("marker", ["videos", "", None, "Smoke:x", "smoke:" + "x" * 100])
+def test_process_video_refuses_markers_outside_the_smoke_namespace(marker: object) -> None:
+    with pytest.raises(ValueError, match="smokeMarker must start with 'smoke:'"):
+        video_chunks.require_marker(marker)
 
 
 def test_missing_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,3 +97,77 @@ def test_overall_status() -> None:
     up, down = ServiceHealth(True, 1), ServiceHealth(False, 2, "ConnectionError")
     assert overall({"database": up, "cache": up}) == ("healthy", 200)
     assert overall({"database": up, "cache": down}) == ("degraded", 503)
+
+
+RECEIVED: list[tuple[str, bytes]] = []
+
+
+class EnvelopeSink(BaseHTTPRequestHandler):
+    """Accepts what sentry-sdk POSTs to `/api/<project>/envelope/`, like Sentry or Bugsink."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        elif encoding == "br":  # sentry-sdk compresses with brotli when it is installed
+            import brotli  # type: ignore[import-untyped]
+
+            body = brotli.decompress(body)
+        RECEIVED.append((self.path, body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sink() -> Iterator[int]:
+    RECEIVED.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EnvelopeSink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield int(server.server_address[1])
+    server.shutdown()
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    import sentry_sdk
+
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://u:p@127.0.0.1:{closed_port()}/d")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port()}/0")
+    yield monkeypatch
+    # sentry-sdk is process-global: leave it off for other tests (init reads SENTRY_DSN too).
+    monkeypatch.delenv("SENTRY_DSN", raising=False)
+    sentry_sdk.init(dsn=None)
+
+
+def test_test_sentry_delivers_the_event_it_names(app_env: pytest.MonkeyPatch, sink: int) -> None:
+    app_env.setenv("SENTRY_DSN", f"http://publickey@127.0.0.1:{sink}/42")
+    from reference_app.main import app
+
+    with TestClient(app) as client:
+        response = client.get("/api/test-sentry", params={"tag": "run7"})
+    assert response.status_code == 200
+    event_id = response.json()["event_id"]
+    assert len(event_id) == 32
+    paths = [path for path, _ in RECEIVED]
+    assert "/api/42/envelope/" in paths
+    envelope = next(body for path, body in RECEIVED if path == "/api/42/envelope/")
+    header, *items = (json.loads(line) for line in envelope.splitlines() if line.strip())
+    assert header["event_id"] == event_id
+    event = next(i for i in items if i.get("event_id") == event_id)
+    assert event["exception"]["values"][0]["type"] == "SentryTestError"
+    assert event["tags"]["smoke_run"] == "run7"
+
+
+def test_test_sentry_without_dsn_is_503_naming_it(app_env: pytest.MonkeyPatch) -> None:
+    app_env.delenv("SENTRY_DSN", raising=False)
+    from reference_app.main import app
+
+    with TestClient(app) as client:
+        response = client.get("/api/test-sentry")
+    assert response.status_code == 503
+    assert "SENTRY_DSN" in response.json()["fix"]

@@ -26,10 +26,10 @@ TLS_CHECKS = {
     "test_postgres_refuses_plain_connections",
     "test_redis_url_requires_tls",
 }
-DEAD = ("database", "cache", "storage", "security")
-# Services a local stack has none of: every check of theirs skips (no app_url; no Data API and
-# no Upstash REST server in the env output).
-ABSENT_LOCALLY = ("app", "data_api", "upstash_rest")
+DEAD = ("database", "cache", "storage", "errors", "security")
+# Services a dead local-looking stack has none of: every check of theirs skips (no app_url, so
+# no app and no job functions; no Data API and no Upstash REST server in the env output).
+ABSENT_LOCALLY = ("app", "jobs", "data_api", "upstash_rest")
 
 
 def expected_skips(service: str, read_only: bool = False) -> int:

@@ -1,59 +1,44 @@
-"""The Inngest check against a cloud-mode handler: 401 unsigned, introspection when signed."""
+"""The Inngest check against the real inngest SDK in cloud mode: 401 unsigned, the
+authenticated introspection when signed with the stack's key (SDK helper), refused otherwise."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.unit.smoke.helpers import dead_outputs, free_port, run_smoke
 
-SIGNING_KEY = "signkey-prod-5e1f0c0ffee5e1f0c0ffee5e1f0c0ffee"
-FUNCTIONS = [
-    "process-video",
-    "generate-quiz",
-    "aggregate-daily-analytics",
-    "check-content-health",
-    "send-email",
-]
+SIGNING_KEY = "signkey-prod-" + "5e1f0c0ffee0" * 5 + "c0ffee5e"  # hex, like real keys
 
 
-class CloudModeHandler(BaseHTTPRequestHandler):
-    """Answers GET /api/inngest like a cloud-mode Inngest handler: only signed requests."""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        header = self.headers.get("X-Inngest-Signature", "")
-        fields = dict(part.split("=", 1) for part in header.split("&") if "=" in part)
-        key = SIGNING_KEY.removeprefix("signkey-prod-").encode()
-        expected = hmac.new(key, fields.get("t", "").encode(), hashlib.sha256).hexdigest()
-        if not fields.get("s") or not hmac.compare_digest(fields["s"], expected):
-            self.send_response(401)
-            self.end_headers()
-            return
-        body = json.dumps(
-            {"mode": "cloud", "function_count": 5, "functions": [{"id": f} for f in FUNCTIONS]}
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CloudModeHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    """The reference app's five functions behind the SDK's FastAPI handler, in cloud mode."""
+    import fastapi
+    import inngest
+    import inngest.fast_api
+    import uvicorn
+
+    from reference_app.jobs import APP_ID, FUNCTIONS
+
+    client = inngest.Inngest(app_id=APP_ID, is_production=True, signing_key=SIGNING_KEY)
+    app = fastapi.FastAPI()
+    inngest.fast_api.serve(app, client, FUNCTIONS)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
 
 
 def run_inngest_check(tmp_path: Path, app_url: str, env_extra: dict[str, str]) -> object:

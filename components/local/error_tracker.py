@@ -1,0 +1,277 @@
+"""`ErrorTracker`: Bugsink (PyPI, Sentry-compatible ingest and API) on 127.0.0.1 via gunicorn.
+
+Create does the one-time work once per stack: config (`bugsink-create-conf --template=local`),
+both databases' migrations, superuser and API token (components/local/bugsink_setup.py, one
+process), then a team and project through Bugsink's API; its DSN and the token are secret
+outputs. A restart (crash, `pulumi up --refresh`) only starts gunicorn again on the same SQLite
+files: no migration, same DSN and token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, UpdateResult
+
+from components.local import processes
+from components.local.errors import LocalServerError, ServerStartError
+from components.local.server_provider import LocalServerProvider, LocalServerResource
+
+SERVICE = "errors"
+PID_FILE = "gunicorn.pid"  # inside the data dir
+LOG_FILE = "bugsink.log"
+CONF_FILE = "bugsink_conf.py"
+API = "/api/canonical/0"
+PROBE_TIMEOUT_S = 2.0
+SETUP_TIMEOUT_S = 120.0
+SECRET_OUTPUTS = ("dsn", "api_token", "admin_password")
+OUTPUTS = ("url", "project_id", "setup_seconds", "running")
+
+
+def _bin(name: str) -> str:
+    # The venv's console scripts sit next to its python.
+    return str(Path(sys.executable).with_name(name))
+
+
+def configure(props: dict[str, Any]) -> Path:
+    """Write bugsink_conf.py (local template) with both SQLite databases in the data dir."""
+    data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
+    conf = data_dir / CONF_FILE
+    processes.run(
+        SERVICE,
+        [
+            _bin("bugsink-create-conf"),
+            "--template=local",
+            f"--port={int(props['port'])}",
+            f"--host={processes.HOST}",
+            f"--output-file={conf}",
+        ],  # fmt: skip
+        timeout=30,
+    )
+    with conf.open("a") as f:
+        f.write(
+            f'\nDATABASES["default"]["NAME"] = {str(data_dir / "db.sqlite3")!r}\n'
+            f'DATABASES["snappea"]["NAME"] = {str(data_dir / "snappea.sqlite3")!r}\n'
+        )
+    conf.chmod(0o600)  # it holds Django's SECRET_KEY
+    return conf
+
+
+def setup_once(props: dict[str, Any], admin_password: str) -> dict[str, Any]:
+    """Migrations, superuser and API token: the one-time work (see bugsink_setup.py)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
+    out = processes.run(
+        SERVICE,
+        [sys.executable, "-m", "components.local.bugsink_setup", props["data_dir"]],
+        timeout=SETUP_TIMEOUT_S,
+        input=admin_password + "\n",
+        env=env,
+        cwd=props["data_dir"],
+    )
+    return dict(json.loads(out))
+
+
+def _api(port: int, token: str, method: str, path: str, **kw: Any) -> Any:
+    import httpx
+
+    return httpx.request(
+        method,
+        f"http://{processes.HOST}:{port}{API}{path}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=PROBE_TIMEOUT_S * 5,
+        **kw,
+    )
+
+
+def probe(port: int, token: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether Bugsink's API answers an authenticated `GET /api/canonical/0/projects/`."""
+    import httpx
+
+    try:
+        response = httpx.get(
+            f"http://{processes.HOST}:{port}{API}/projects/",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout_s,
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def start(props: dict[str, Any], token: str) -> int:
+    """Start gunicorn (one worker) detached on loopback and wait for the API; return its pid."""
+    port = int(props["port"])
+    data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(data_dir)}
+    cmd = [_bin("gunicorn"), f"--bind={processes.HOST}:{port}", "--workers=1",
+           "--timeout=30", "bugsink.wsgi"]  # fmt: skip
+    with open(data_dir / LOG_FILE, "ab") as log:
+        # A session of its own: the engine kills the provider's process group when it exits.
+        proc = subprocess.Popen(
+            cmd, cwd=data_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    (data_dir / PID_FILE).write_text(str(proc.pid))
+    hint = f"see {data_dir / LOG_FILE}"
+
+    def ready() -> bool:
+        if proc.poll() is not None:  # fail fast instead of waiting out the deadline
+            raise ServerStartError(f"errors: Bugsink's gunicorn exited ({proc.returncode}); {hint}")
+        return probe(port, token)
+
+    what = f"an answer from GET http://{processes.HOST}:{port}{API}/projects/"
+    try:
+        processes.wait_until(SERVICE, ready, what, hint=hint)
+    except BaseException:
+        stop(props)
+        raise
+    return proc.pid
+
+
+def stop(props: dict[str, Any], deadline_s: float = 10.0) -> None:
+    """SIGTERM (then SIGKILL) gunicorn's whole process group: a worker outlives a killed master
+    and keeps the port (it would answer the probe of the next start, then exit)."""
+    pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
+    if not pid:
+        return
+    for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
+        if not _group_alive(pid):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, sig)
+        end = time.monotonic() + wait_s
+        while _group_alive(pid) and time.monotonic() < end:
+            time.sleep(0.05)
+    if _group_alive(pid):
+        raise LocalServerError(f"errors: gunicorn group {pid} survived SIGKILL; stop it by hand")
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live (not zombie) process is left in the group (the session started here)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def create_project(props: dict[str, Any], token: str) -> tuple[str, str]:
+    """Team and project through Bugsink's API; returns (project id, DSN)."""
+    port = int(props["port"])
+    team = _api(port, token, "POST", "/teams/", json={"name": props["team"]})
+    if team.status_code != 201:
+        raise LocalServerError(
+            f"errors: Bugsink refused the team ({team.status_code}): {team.text[:200]}"
+        )
+    project = _api(
+        port,
+        token,
+        "POST",
+        "/projects/",
+        json={"team": team.json()["id"], "name": props["project"]},
+    )
+    if project.status_code != 201:
+        raise LocalServerError(
+            f"errors: Bugsink refused the project ({project.status_code}): {project.text[:200]}"
+        )
+    project_id = str(project.json()["id"])
+    detail = _api(port, token, "GET", f"/projects/{project_id}/")
+    dsn = detail.json().get("dsn") if detail.status_code == 200 else None
+    if not dsn:
+        raise LocalServerError(
+            f"errors: Bugsink project {project_id} has no DSN ({detail.status_code})"
+        )
+    return project_id, str(dsn)
+
+
+class ErrorTrackerProvider(LocalServerProvider):
+    """Creates (once), starts, probes, restarts and removes one local Bugsink."""
+
+    REPLACE_KEYS = ("port", "data_dir", "team", "project")
+
+    def _running(self, props: dict[str, Any]) -> bool:
+        pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
+        token = props.get("api_token") or ""
+        return processes.pid_alive(pid) and probe(int(props["port"]), token)
+
+    def _outputs(self, props: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        port = int(props["port"])
+        return {
+            **{k: props[k] for k in ("data_dir", "team", "project")},
+            "port": port,
+            "url": f"http://{processes.HOST}:{port}",
+            **{k: state[k] for k in ("project_id", "setup_seconds", *SECRET_OUTPUTS)},
+            "running": True,
+        }
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        processes.require_free_port(SERVICE, int(props["port"]), "errorTrackerPort")
+        processes.claim_data_dir(SERVICE, props["data_dir"])
+        password = secrets.token_urlsafe(24)
+        configure(props)
+        setup = setup_once(props, password)
+        try:
+            start(props, setup["token"])
+            project_id, dsn = create_project(props, setup["token"])
+        except BaseException:
+            stop(props)  # free the port; the folder stays for its log
+            raise
+        state = {
+            "project_id": project_id,
+            "setup_seconds": {"migrate": setup["migrate_s"], "snappea": setup["snappea_s"]},
+            "dsn": dsn,
+            "api_token": setup["token"],
+            "admin_password": password,
+        }
+        return CreateResult(id_=f"bugsink-{int(props['port'])}", outs=self._outputs(props, state))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if not self._running({**news, "api_token": olds["api_token"]}):
+            stop(olds)
+            start(news, olds["api_token"])
+        return UpdateResult(outs=self._outputs(news, olds))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        stop(props)
+        processes.remove_data_dir(SERVICE, props["data_dir"])
+
+
+class ErrorTracker(LocalServerResource):
+    """A local Sentry-compatible error tracker (Bugsink) with one project for the app."""
+
+    url: pulumi.Output[str]
+    project_id: pulumi.Output[str]
+    dsn: pulumi.Output[str]
+    api_token: pulumi.Output[str]
+    admin_password: pulumi.Output[str]
+    running: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        port: int,
+        data_dir: str,
+        team: str = "mentora",
+        project: str = "mentora-app",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        inputs = {"port": port, "data_dir": data_dir, "team": team, "project": project}
+        super().__init__(ErrorTrackerProvider(), name, inputs, OUTPUTS, SECRET_OUTPUTS, opts)

@@ -1,0 +1,154 @@
+"""Triggering the app's `/api/test-sentry` and finding the event by id in the tracker's API:
+Bugsink locally, Sentry on cloud. Plain functions (usable by bench and the gate).
+
+- Sentry: `GET {api}/api/0/projects/{org}/{project}/events/{event_id}/` with a bearer auth
+  token; 200 with `eventID` once stored, 404 before (docs.sentry.io/api/events/
+  retrieve-an-event-for-a-project/).
+- Bugsink: `GET {api}/api/canonical/0/events/lookup/?project=<id>&event_id=<uuid>` with a
+  bearer token; 200 with `event_id` once digested, 404 before (bugsink 2.6.2
+  events/api_views.py `lookup_by_event_id`).
+
+>>> t = TrackerTarget.from_env({"SENTRY_API_URL": "https://sentry.io", "SENTRY_AUTH_TOKEN": "t",
+...     "SENTRY_ORG": "acme", "SENTRY_PROJECT": "web"})
+>>> t.event_request("0123")[0]
+'https://sentry.io/api/0/projects/acme/web/events/0123/'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SENTRY_API = "https://sentry.io"
+
+
+class ErrorsError(Exception):
+    """Raised when the test error cannot be triggered or does not arrive in time; the message
+    names the app or tracker, the event id and what was seen last."""
+
+
+class ErrorsConfigError(ErrorsError):
+    """Raised when the env lacks the tracker's API settings (named, with the fix)."""
+
+
+@dataclass(frozen=True)
+class TrackerTarget:
+    """The tracker's read API: Sentry's (SENTRY_ORG set) or Bugsink's (project id only)."""
+
+    api_url: str
+    project: str
+    org: str | None = None
+    token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TrackerTarget:
+        """SENTRY_AUTH_TOKEN, SENTRY_PROJECT and SENTRY_API_URL (default https://sentry.io);
+        SENTRY_ORG selects Sentry's API, its absence Bugsink's (SENTRY_PROJECT = project id)."""
+        missing = [k for k in ("SENTRY_AUTH_TOKEN", "SENTRY_PROJECT") if not env.get(k)]
+        if not env.get("SENTRY_ORG") and not env.get("SENTRY_API_URL"):
+            missing.append("SENTRY_API_URL or SENTRY_ORG")
+        if missing:
+            raise ErrorsConfigError(
+                f"errors: no {', '.join(missing)} to look the test event up with; the local "
+                "stack's env has them from its tracker, a cloud stack needs a Sentry auth token "
+                "(scope event:read) and the org and project slugs in its config"
+            )
+        org = env.get("SENTRY_ORG") or None
+        api = (env.get("SENTRY_API_URL") or SENTRY_API).rstrip("/")
+        return cls(api, env["SENTRY_PROJECT"], org, env["SENTRY_AUTH_TOKEN"])
+
+    @property
+    def kind(self) -> str:
+        return "Sentry" if self.org else "Bugsink"
+
+    def event_request(self, event_id: str) -> tuple[str, dict[str, str]]:
+        """URL and query parameters that fetch one event by its id."""
+        if self.org:
+            return f"{self.api_url}/api/0/projects/{self.org}/{self.project}/events/{event_id}/", {}
+        lookup = f"{self.api_url}/api/canonical/0/events/lookup/"
+        return lookup, {"project": self.project, "event_id": event_id}
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def trigger_test_error(client: Any, app_url: str, tag: str) -> str:
+    """`GET {app}/api/test-sentry?tag=<tag>`; the app captures an exception and answers its id."""
+    import httpx
+
+    try:
+        response = client.get(f"{app_url}/api/test-sentry", params={"tag": tag})
+    except httpx.HTTPError as exc:
+        raise ErrorsError(
+            f"errors: the app's /api/test-sentry did not answer ({type(exc).__name__})"
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    if response.status_code != 200 or not isinstance(event_id, str) or not event_id:
+        reason = body.get("fix") or body.get("error") if isinstance(body, dict) else None
+        raise ErrorsError(
+            f"errors: /api/test-sentry answered {response.status_code} without an event_id"
+            + (f" ({reason})" if reason else "")
+        )
+    return event_id.replace("-", "")
+
+
+def fetch_event(client: Any, target: TrackerTarget, event_id: str) -> dict[str, Any] | None:
+    """The stored event, or None while the tracker does not have it yet (404)."""
+    import httpx
+
+    url, params = target.event_request(event_id)
+    try:
+        response = client.get(url, params=params, headers=target.headers())
+    except httpx.HTTPError as exc:
+        raise ErrorsError(
+            f"errors: {target.kind}'s API at {target.api_url} did not answer ({type(exc).__name__})"
+        ) from None
+    if response.status_code == 404:
+        return None
+    if response.status_code in (401, 403):
+        raise ErrorsError(
+            f"errors: {target.kind}'s API refused the token ({response.status_code}); "
+            "is SENTRY_AUTH_TOKEN current and allowed to read events?"
+        )
+    if response.status_code != 200:
+        raise ErrorsError(f"errors: {target.kind}'s API answered {response.status_code}")
+    body = response.json()
+    return body if isinstance(body, dict) else None
+
+
+def stored_id(event: Mapping[str, Any]) -> str:
+    """The event id a tracker returns (Sentry `eventID`, Bugsink `event_id`), without dashes."""
+    return str(event.get("eventID") or event.get("event_id") or "").replace("-", "")
+
+
+def wait_for_event(
+    client: Any,
+    target: TrackerTarget,
+    event_id: str,
+    deadline_s: float,
+    poll_s: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict[str, Any], int]:
+    """Poll until the tracker has `event_id`; return it with the number of reads."""
+    end = clock() + deadline_s
+    attempt = 0
+    while True:
+        attempt += 1
+        event = fetch_event(client, target, event_id)
+        if event is not None:
+            if stored_id(event) != event_id:
+                raise ErrorsError(f"errors: {target.kind} answered another event for {event_id}")
+            return event, attempt
+        if clock() >= end:
+            raise ErrorsError(
+                f"errors: event {event_id} did not arrive in {target.kind} (project "
+                f"{target.project}) within {deadline_s:g}s; is the app's SENTRY_DSN this project's?"
+            )
+        sleep(poll_s)

@@ -1,0 +1,75 @@
+"""Errors: an exception the app captures with sentry-sdk (`/api/test-sentry`) arrives in the
+tracker and is found there by its event id (Bugsink's API locally, Sentry's on cloud). A stack
+without an app sends the test event with sentry-sdk itself (its SENTRY_DSN).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from smoke import errors_api
+from smoke.checks import CheckRecorder
+from smoke.outputs import StackOutputs
+
+ARRIVAL_DEADLINE_S = 10.0
+NAMES = ("SENTRY_DSN", "SENTRY_API_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
+
+
+def settings(outputs: StackOutputs) -> Mapping[str, str]:
+    """The stack's env, then the caller's environment for names it lacks (CI secrets)."""
+    return {**{k: os.environ[k] for k in NAMES if os.environ.get(k)}, **outputs.env}
+
+
+def send_with_sdk(dsn: str, tag: str, timeout_s: float) -> str:
+    """One test event straight to the DSN with sentry-sdk (its own client, flushed)."""
+    import sentry_sdk
+
+    client = sentry_sdk.Client(dsn=dsn, default_integrations=False, shutdown_timeout=timeout_s)
+    try:
+        with sentry_sdk.new_scope() as scope:
+            scope.set_client(client)
+            scope.set_tag("smoke_run", tag)
+            event_id = sentry_sdk.capture_message("mentora smoke test event", level="error")
+        client.flush(timeout=timeout_s)
+    finally:
+        client.close()
+    if not event_id:
+        raise errors_api.ErrorsError("errors: sentry-sdk dropped the test event")
+    return event_id
+
+
+@pytest.mark.writes
+def test_test_error_arrives_in_the_tracker(
+    outputs: StackOutputs,
+    check: CheckRecorder,
+    timeout_s: float,
+    run_id: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    import httpx
+
+    env = settings(outputs)
+    try:
+        target = errors_api.TrackerTarget.from_env(env)
+    except errors_api.ErrorsConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    tag = f"smoke-{run_id}"
+    url, _ = target.event_request("<event>")
+    with check.timed(url), httpx.Client(timeout=timeout_s + 2) as client:
+        try:
+            if outputs.app_url:
+                event_id = errors_api.trigger_test_error(client, outputs.app_url, tag)
+            elif env.get("SENTRY_DSN"):
+                event_id = send_with_sdk(env["SENTRY_DSN"], tag, timeout_s)
+            else:
+                pytest.fail("errors: the stack has no app and no SENTRY_DSN to send with", False)
+            event, polls = errors_api.wait_for_event(client, target, event_id, ARRIVAL_DEADLINE_S)
+        except errors_api.ErrorsError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    check.attempts = polls
+    record_property("event_id", event_id)  # junit and --json-report consumers see it too
+    print(f"errors: event {event_id} arrived in {target.kind} ({polls} reads)")
+    assert errors_api.stored_id(event) == event_id
