@@ -25,12 +25,16 @@ PID_FILES = {
     "redis": "redis/redis.pid",
     "storage": "s3/moto.pid",
     "app": "app/app.pid",
+    "jobs": "inngest/inngest.pid",
+    "errors": "bugsink/gunicorn.pid",
 }
 PORT_KEYS = {
     "postgres": "postgresPort",
     "redis": "redisPort",
     "storage": "storagePort",
     "app": "appPort",
+    "jobs": "inngestPort",
+    "errors": "errorTrackerPort",
 }
 
 

@@ -45,12 +45,20 @@ EXTRA_ENV_NAMES: tuple[str, ...] = (
     "UPSTASH_REDIS_REST_URL",
     "UPSTASH_REDIS_REST_TOKEN",
     "MENTORA_CONFIG_FINGERPRINT",
+    "INNGEST_DEV",
+    "INNGEST_BASE_URL",
+    "SENTRY_API_URL",
+    "SENTRY_ORG",
+    "SENTRY_PROJECT",
 )
 """Provided beside `APP_ENV_NAMES`: `DATABASE_URL` where the app talks to Postgres directly,
 `AWS_ENDPOINT_URL_S3` for an S3 store other than AWS (the AWS SDKs read it themselves), and the
 names `@upstash/redis` reads (`Redis.fromEnv()`: `UPSTASH_REDIS_REST_URL`, an https URL, and
 `UPSTASH_REDIS_REST_TOKEN`) where the stack has an Upstash REST endpoint. `REDIS_URL` stays the
 TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py.
+`INNGEST_DEV`/`INNGEST_BASE_URL` point the Inngest SDKs at a Dev Server (the local stack);
+`SENTRY_API_URL`, `SENTRY_ORG` and `SENTRY_PROJECT` say where a test error can be looked up
+(Bugsink locally, Sentry's API in the cloud; docs/app-contract.md).
 `MENTORA_CONFIG_FINGERPRINT` is a digest of every other variable: the app reports it on its
 health endpoint, so smoke can tell that the deployment it checks carries this update's env."""
 # Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
@@ -104,6 +112,8 @@ class AppSecretsArgs:
     redis_rest_url: pulumi.Input[str] | None = None
     issued: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Externally issued keys (Inngest, Sentry, AI, Whop), by their `APP_ENV_NAMES` name."""
+    services: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Where the app's other services are (a job queue, an error tracker), by env name."""
 
 
 class AppSecrets(pulumi.ComponentResource):
@@ -122,7 +132,10 @@ class AppSecrets(pulumi.ComponentResource):
         self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mentora:infra:AppSecrets", name, None, opts)
-        unknown = sorted(set(args.issued) - set(APP_ENV_NAMES))
+        unknown = sorted(
+            (set(args.issued) - set(APP_ENV_NAMES))
+            | (set(args.services) - set(APP_ENV_NAMES) - set(EXTRA_ENV_NAMES))
+        )
         if unknown:
             raise pulumi.RunError(
                 f"app secrets: {unknown} are not env names the app reads (APP_ENV_NAMES)"
@@ -150,6 +163,7 @@ class AppSecrets(pulumi.ComponentResource):
             "LOG_LEVEL": args.log_level,
             **{key: value for key, value in optional.items() if value is not None},
             **args.issued,
+            **args.services,
         }
         self.fingerprint = pulumi.Output.unsecret(
             pulumi.Output.all(**self.variables).apply(fingerprint)

@@ -43,6 +43,8 @@ SERVERS = {
     "redis": ("redisPort", "redis/redis.pid"),
     "s3": ("storagePort", "s3/moto.pid"),
     "app": ("appPort", "app/app.pid"),
+    "jobs": ("inngestPort", "inngest/inngest.pid"),
+    "errors": ("errorTrackerPort", "bugsink/gunicorn.pid"),
 }
 
 
@@ -98,8 +100,13 @@ class LocalProject:
         root.mkdir(parents=True)
         copy_code(source, root)
         (root / ".venv").symlink_to(REPO / ".venv")
+        # A free port for every port setting the copied program declares (an older commit's
+        # program may have fewer servers).
+        declared = yaml.safe_load((root / "Pulumi.yaml").read_text()).get("config") or {}
         ports = {
-            key: free_port() for key in ("postgresPort", "redisPort", "storagePort", "appPort")
+            key.removeprefix("mentora:"): free_port()
+            for key in declared
+            if key.startswith("mentora:") and key.endswith("Port")
         }
         config_file = root / "Pulumi.local.yaml"
         config = yaml.safe_load(config_file.read_text())

@@ -45,7 +45,7 @@ def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -
     yield marker
     if not outputs.database_url:
         return
-    with connect_postgres(outputs, timeout_s, "", autocommit=True) as conn:
+    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
         # The app names its rows by the marker (contract); cascades remove creator/video/chunks.
         conn.execute(
             "delete from auth.users where email = %s", (f"smoke-{run_id}-jobs@smoke.invalid",)
@@ -55,7 +55,7 @@ def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -
 
 def leftovers(outputs: StackOutputs, timeout_s: float, marker: str) -> int:
     """Rows of this run the function's cleanup step should have deleted."""
-    with connect_postgres(outputs, timeout_s, "", autocommit=True) as conn:
+    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
         row = conn.execute(
             "select count(*) from public.videos where storage_key like %s", (f"{marker}%",)
         ).fetchone()

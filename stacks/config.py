@@ -45,6 +45,14 @@ class LocalSettings(Model):
     app_port: int = _port(
         3100, "appPort", "Local port of the app the local stack runs (NEXT_PUBLIC_APP_URL)."
     )
+    inngest_port: int = _port(
+        8288, "inngestPort", "Local Inngest Dev Server TCP port on 127.0.0.1 (the job queue)."
+    )
+    error_tracker_port: int = _port(
+        9100,
+        "errorTrackerPort",
+        "Local Sentry-compatible error tracker (Bugsink) TCP port on 127.0.0.1.",
+    )
     app_command: str = setting(
         "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
         key="appCommand",

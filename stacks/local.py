@@ -1,4 +1,5 @@
-"""Wires the local stack: embedded Postgres, Redis, S3 store and app, `.env.local`."""
+"""Wires the local stack: embedded Postgres, Redis, S3 store, Inngest Dev Server, Bugsink, the
+app and its `.env.local`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from components.local.app_process import source_digest
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
 from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
+from components.local.error_tracking import LocalErrorTracking, LocalErrorTrackingArgs
 from components.local.errors import HOST
+from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
 from stacks.config import PROJECT_ROOT, StackConfig
@@ -26,6 +29,8 @@ SERVERS: dict[str, tuple[str, str]] = {
     "redis": ("redisPort", "redis"),
     "storage": ("storagePort", "s3"),
     "app": ("appPort", "app"),
+    "jobs": ("inngestPort", "inngest"),
+    "errors": ("errorTrackerPort", "bugsink"),
 }
 
 
@@ -77,6 +82,22 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             hints=hints("storage"),
         ),
     )
+    app_url = f"http://{HOST}:{local.app_port}"
+    jobs = LocalJobQueue(
+        "jobs",
+        LocalJobQueueArgs(
+            port=local.inngest_port,
+            data_dir=data_dir("jobs"),
+            app_url=f"{app_url}/api/inngest",
+            hints=hints("jobs"),
+        ),
+    )
+    errors = LocalErrorTracking(
+        "errors",
+        LocalErrorTrackingArgs(
+            port=local.error_tracker_port, data_dir=data_dir("errors"), hints=hints("errors")
+        ),
+    )
     secrets = AppSecrets(
         "app-secrets",
         AppSecretsArgs(
@@ -89,7 +110,14 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             storage_secret_access_key=storage.secret_access_key,
             log_level=config.log_level,
             node_env=config.node_env,
-            app_url=f"http://{HOST}:{local.app_port}",
+            app_url=app_url,
+            issued={"SENTRY_DSN": errors.dsn, "SENTRY_AUTH_TOKEN": errors.api_token},
+            services={
+                "INNGEST_DEV": "1",
+                "INNGEST_BASE_URL": jobs.url,
+                "SENTRY_API_URL": errors.api_url,
+                "SENTRY_PROJECT": errors.project_id,
+            },
         ),
     )
     deploy = LocalDeployTarget(

@@ -17,15 +17,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, UpdateResult
 
 from components.local import processes
 from components.local.errors import LocalServerError, ServerStartError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 
 SERVICE = "errors"
 PID_FILE = "gunicorn.pid"  # inside the data dir
@@ -201,56 +207,50 @@ def create_project(props: dict[str, Any], token: str) -> tuple[str, str]:
     return project_id, str(dsn)
 
 
-class ErrorTrackerProvider(LocalServerProvider):
-    """Creates (once), starts, probes, restarts and removes one local Bugsink."""
+@dataclass(frozen=True)
+class TrackerSettings(ServerSettings):
+    """A Bugsink: the team and project the app reports to."""
 
+    team: str = "mentora"
+    project: str = "mentora-app"
+
+
+class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
+    """Runs one local Bugsink: configured and migrated once, at create; gunicorn after."""
+
+    SERVICE = SERVICE
+    SETTINGS = TrackerSettings
+    ID_PREFIX = "bugsink"
     REPLACE_KEYS = ("port", "data_dir", "team", "project")
+    # Made at create and kept by every restart: the database holds them.
+    SECRET_KEYS = (*SECRET_OUTPUTS, "project_id", "setup_seconds")
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
-        token = props.get("api_token") or ""
-        return processes.pid_alive(pid) and probe(int(props["port"]), token)
+    def new_secrets(self, s: TrackerSettings) -> Secrets:
+        return {"admin_password": secrets.token_urlsafe(24)}
 
-    def _outputs(self, props: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        port = int(props["port"])
-        return {
-            **{k: props[k] for k in ("data_dir", "team", "project")},
-            "port": port,
-            "url": f"http://{processes.HOST}:{port}",
-            **{k: state[k] for k in ("project_id", "setup_seconds", *SECRET_OUTPUTS)},
-            "running": True,
-        }
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "errorTrackerPort")
-        processes.claim_data_dir(SERVICE, props["data_dir"])
-        password = secrets.token_urlsafe(24)
+    def set_up(self, s: TrackerSettings, keys: Secrets) -> None:
+        props = {"port": s.port, "data_dir": str(s.data_dir)}
         configure(props)
-        setup = setup_once(props, password)
-        try:
-            start(props, setup["token"])
-            project_id, dsn = create_project(props, setup["token"])
-        except BaseException:
-            stop(props)  # free the port; the folder stays for its log
-            raise
-        state = {
-            "project_id": project_id,
-            "setup_seconds": {"migrate": setup["migrate_s"], "snappea": setup["snappea_s"]},
-            "dsn": dsn,
-            "api_token": setup["token"],
-            "admin_password": password,
-        }
-        return CreateResult(id_=f"bugsink-{int(props['port'])}", outs=self._outputs(props, state))
+        setup = setup_once(props, keys["admin_password"])
+        keys["api_token"] = setup["token"]
+        keys["setup_seconds"] = f"migrate {setup['migrate_s']}s, snappea {setup['snappea_s']}s"
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if not self._running({**news, "api_token": olds["api_token"]}):
-            stop(olds)
-            start(news, olds["api_token"])
-        return UpdateResult(outs=self._outputs(news, olds))
+    def start(self, s: TrackerSettings, keys: Secrets) -> Secrets:
+        start({"port": s.port, "data_dir": str(s.data_dir)}, keys["api_token"])
+        return keys
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        stop(props)
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+    def provision(self, s: TrackerSettings, keys: Secrets) -> None:
+        props = {"port": s.port, "team": s.team, "project": s.project}
+        keys["project_id"], keys["dsn"] = create_project(props, keys["api_token"])
+
+    def probe(self, s: TrackerSettings, keys: Secrets) -> bool:
+        return processes.port_open(s.port) and probe(s.port, keys.get("api_token", ""))
+
+    def stop(self, s: TrackerSettings) -> None:
+        stop({"data_dir": str(s.data_dir)})
+
+    def outputs(self, s: TrackerSettings, keys: Secrets) -> dict[str, Any]:
+        return {"team": s.team, "project": s.project, "url": f"http://{processes.HOST}:{s.port}"}
 
 
 class ErrorTracker(LocalServerResource):
@@ -271,7 +271,14 @@ class ErrorTracker(LocalServerResource):
         data_dir: str,
         team: str = "mentora",
         project: str = "mentora-app",
+        hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {"port": port, "data_dir": data_dir, "team": team, "project": project}
+        inputs: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "team": team,
+            "project": project,
+            "hints": dict(hints or {}),
+        }
         super().__init__(ErrorTrackerProvider(), name, inputs, OUTPUTS, SECRET_OUTPUTS, opts)

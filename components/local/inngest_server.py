@@ -8,16 +8,23 @@ starts with no event history; it syncs the app's functions again from `app_url` 
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, UpdateResult
 
 from components.local import go_tools, processes
-from components.local.errors import LocalServerError, ServerStartError
-from components.local.server_provider import LocalServerProvider, LocalServerResource
+from components.local.errors import ServerStartError
+from components.local.server_provider import (
+    LocalServerProvider,
+    LocalServerResource,
+    Secrets,
+    ServerSettings,
+)
 
 SERVICE = "jobs"
 MODULE = "github.com/inngest/inngest"
@@ -67,82 +74,61 @@ def probe(port: int, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
     return str(version) if isinstance(version, str) and version else None
 
 
-def start(props: dict[str, Any]) -> int:
-    """Start the Dev Server detached and wait for its API; return its pid."""
-    port = int(props["port"])
-    data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
-    with open(data_dir / LOG_FILE, "ab") as log:
-        # A session of its own: the engine kills the provider's process group when it exits.
-        proc = subprocess.Popen(
-            command(port, props["app_url"]),
-            cwd=data_dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    (data_dir / PID_FILE).write_text(str(proc.pid))
-    hint = f"see {data_dir / LOG_FILE}"
-
-    def ready() -> bool:
-        if proc.poll() is not None:  # fail fast instead of waiting out the deadline
-            code = proc.returncode
-            raise ServerStartError(f"jobs: the Inngest Dev Server exited ({code}); {hint}")
-        return probe(port) is not None
-
-    try:
-        processes.wait_until(SERVICE, ready, f"an answer from GET {_url(port)}/dev", hint=hint)
-    except BaseException:
-        stop(props)
-        raise
-    return proc.pid
-
-
-def stop(props: dict[str, Any]) -> None:
-    """SIGTERM (then SIGKILL) the Dev Server of this data dir, if it runs."""
-    processes.stop_pid(processes.read_pid(Path(props["data_dir"]) / PID_FILE))
-
-
 def _url(port: int) -> str:
     return f"http://{processes.HOST}:{port}"
 
 
-class InngestDevServerProvider(LocalServerProvider):
-    """Starts, probes, restarts and removes one local Inngest Dev Server."""
+@dataclass(frozen=True)
+class InngestSettings(ServerSettings):
+    """A Dev Server: the app endpoint it syncs functions from."""
 
-    REPLACE_KEYS = ("port", "data_dir")
+    app_url: str = ""
+
+
+class InngestDevServerProvider(LocalServerProvider[InngestSettings]):
+    """Runs one local Inngest Dev Server; a new app URL restarts it."""
+
+    SERVICE = SERVICE
+    SETTINGS = InngestSettings
+    ID_PREFIX = "inngest"
     RESTART_KEYS = ("app_url",)
 
-    def _running(self, props: dict[str, Any]) -> bool:
-        pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
-        return processes.pid_alive(pid) and probe(int(props["port"])) is not None
+    def start(self, s: InngestSettings, keys: Secrets) -> Secrets:
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        log_path = data_dir / LOG_FILE
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as log:
+            # A session of its own: the engine kills the provider's process group when it exits.
+            proc = subprocess.Popen(
+                command(s.port, s.app_url),
+                cwd=data_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        (data_dir / PID_FILE).write_text(str(proc.pid))
+        hint = f"see {log_path}"
 
-    def _outputs(self, props: dict[str, Any]) -> dict[str, Any]:
-        port = int(props["port"])
-        return {
-            "port": port,
-            "data_dir": props["data_dir"],
-            "app_url": props["app_url"],
-            "url": _url(port),
-            "version": probe(port) or "",
-            "running": True,
-        }
+        def ready() -> bool:
+            if proc.poll() is not None:  # fail fast instead of waiting out the deadline
+                raise ServerStartError(
+                    f"jobs: the Inngest Dev Server exited ({proc.returncode}); {hint}",
+                    service=SERVICE,
+                )
+            return probe(s.port) is not None
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        processes.require_free_port(SERVICE, int(props["port"]), "inngestPort")
-        processes.claim_data_dir(SERVICE, props["data_dir"])
-        start(props)
-        return CreateResult(id_=f"inngest-{int(props['port'])}", outs=self._outputs(props))
+        processes.wait_until(SERVICE, ready, f"an answer from GET {_url(s.port)}/dev", hint=hint)
+        return keys
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if olds.get("app_url") != news["app_url"] or not self._running(news):
-            stop(olds)
-            start(news)
-        return UpdateResult(outs=self._outputs(news))
+    def probe(self, s: InngestSettings, keys: Secrets) -> bool:
+        return processes.port_open(s.port) and probe(s.port) is not None
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        stop(props)
-        processes.remove_data_dir(SERVICE, props["data_dir"])
+    def stop(self, s: InngestSettings) -> None:
+        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
+
+    def outputs(self, s: InngestSettings, keys: Secrets) -> dict[str, Any]:
+        return {"app_url": s.app_url, "url": _url(s.port), "version": probe(s.port) or ""}
 
 
 class InngestDevServer(LocalServerResource):
@@ -159,9 +145,13 @@ class InngestDevServer(LocalServerResource):
         port: int,
         data_dir: str,
         app_url: pulumi.Input[str],
+        hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        if not 1024 <= port <= 65535:
-            raise LocalServerError(f"jobs: port={port} is out of range; use 1024-65535")
-        inputs = {"port": port, "data_dir": data_dir, "app_url": app_url}
+        inputs: dict[str, Any] = {
+            "port": port,
+            "data_dir": data_dir,
+            "app_url": app_url,
+            "hints": dict(hints or {}),
+        }
         super().__init__(InngestDevServerProvider(), name, inputs, OUTPUTS, (), opts)

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.local import app_process, postgres_server, redis_server, s3_server
+from components.local import (
+    app_process,
+    error_tracker,
+    inngest_server,
+    postgres_server,
+    redis_server,
+    s3_server,
+)
 from components.local.processes import port_open, read_pid, runs_server
 
 # Each local server's pid file, inside its data dir.
@@ -20,6 +27,8 @@ PID_FILES: dict[str, str] = {
     redis_server.SERVICE: redis_server.PID_FILE,
     s3_server.SERVICE: s3_server.PID_FILE,
     app_process.SERVICE: app_process.PID_FILE,
+    inngest_server.SERVICE: inngest_server.PID_FILE,
+    error_tracker.SERVICE: error_tracker.PID_FILE,
 }
 
 

@@ -25,6 +25,14 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
     },
     "app-env-file": {"keys": []},
     "app-process": {"url": "http://127.0.0.1:3100", "running": True},
+    "jobs-server": {"url": "http://127.0.0.1:8288", "version": "1.0.0", "running": True},
+    "errors-server": {
+        "url": "http://127.0.0.1:9100",
+        "dsn": "http://fakekey@127.0.0.1:9100/1",
+        "api_token": "fake-bugsink-token",
+        "project_id": "1",
+        "running": True,
+    },
 }
 
 

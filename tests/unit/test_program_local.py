@@ -44,6 +44,8 @@ def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) ->
                 "storage-server",
                 "app-env-file",
                 "app-process",
+                "jobs-server",
+                "errors-server",
             ]
         )
 

@@ -38,8 +38,9 @@ def test_port_in_use_is_refused_before_anything_is_created(
 ) -> None:
     service, provider, key, extra = case
     data_dir = state_dir / service
+    hints = {"port": f"mentora:{key} in Pulumi.local.yaml"}  # what stacks/ passes in
     with pytest.raises(PortInUseError) as err:
-        provider.create({"port": taken_port, "data_dir": str(data_dir), **extra})
+        provider.create({"port": taken_port, "data_dir": str(data_dir), "hints": hints, **extra})
     assert str(err.value) == (
         f"{service}: port {taken_port} on 127.0.0.1 is already in use; stop what holds it or "
         f"set mentora:{key} in Pulumi.local.yaml to a free port"
@@ -54,9 +55,10 @@ def test_unsafe_data_dir_is_refused(
     foreign = state_dir / "not-ours"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
+    hints = {"data_dir": "mentora:stateDir in Pulumi.local.yaml"}
     for data_dir in ("relative/dir", str(foreign)):
         with pytest.raises(UnsafePathError, match=f"^{service}: data dir .*mentora:stateDir"):
-            provider.create({"port": 1, "data_dir": data_dir, **extra})
+            provider.create({"port": 1, "data_dir": data_dir, "hints": hints, **extra})
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 

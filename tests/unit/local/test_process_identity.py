@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -50,6 +51,7 @@ def test_a_zombie_does_not_match(sleeper: subprocess.Popen[bytes]) -> None:
 def test_a_reused_pid_does_not_match(sleeper: subprocess.Popen[bytes]) -> None:
     # A pid file naming our server's pid, now held by another process: same pid, other start.
     ours = ProcessIdentity.capture(sleeper.pid)
+    time.sleep(0.05)  # a later start (start times tick every 10 ms)
     other = subprocess.Popen(["sleep", "30"])
     try:
         stale = dataclasses.replace(ours, pid=other.pid)
