@@ -174,6 +174,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not checks:
         return
     terminalreporter.section("smoke summary")
+    # What the outcome checks saw (a job run's id, an error's id): proof, not just a pass.
+    for report in reports:
+        for name, value in report.user_properties:
+            if name == "seen" and report.when == "call":
+                terminalreporter.write_line(str(value))
     for line in render(tally(checks)):
         terminalreporter.write_line(line, red=line.startswith("SMOKE: FAILED"), bold=True)
 

@@ -71,5 +71,7 @@ def test_test_error_arrives_in_the_tracker(
             pytest.fail(str(exc), pytrace=False)
     check.attempts = polls
     record_property("event_id", event_id)  # junit and --json-report consumers see it too
-    print(f"errors: event {event_id} arrived in {target.kind} ({polls} reads)")
+    seen = f"errors: event {event_id} arrived in {target.kind} ({polls} reads)"
+    record_property("seen", seen)  # printed above the smoke summary
+    print(seen)
     assert errors_api.stored_id(event) == event_id

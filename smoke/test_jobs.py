@@ -89,6 +89,8 @@ def test_process_video_run_completes(
             pytest.fail(str(exc), pytrace=False)
     check.attempts = polls
     record_property("run_id", run.run_id)  # junit and --json-report consumers see it too
-    print(f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)")
+    seen = f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)"
+    record_property("seen", seen)  # printed above the smoke summary
+    print(seen)
     left = leftovers(outputs, timeout_s, marker)
     assert left == 0, f"jobs: {FUNCTION} run {run.run_id} left {left} {marker} video row(s)"
