@@ -80,18 +80,27 @@ class Scan:
         self.hits: list[str] = []
         self.scanned = 0
 
-    def data(self, where: str, data: bytes | str, skip: str = "") -> None:
+    def data(self, where: str, data: bytes | str, allowed: tuple[str, ...] = ()) -> None:
         raw = data.encode() if isinstance(data, str) else data
         self.scanned += 1
         for needle, label in self.needles.items():
-            if label != skip and needle in raw:
+            if needle in raw and not any(part in label for part in allowed):
                 self.hits.append(f"{where}: {label}")
 
-    def tree(self, where: str, folder: Path, skip: dict[Path, str] | None = None) -> None:
+    def tree(
+        self, where: str, folder: Path, allow: dict[Path, tuple[str, ...]] | None = None
+    ) -> None:
+        """Scan every file below `folder`; `allow` maps a file or folder to the secrets (label
+        parts) that may be in it."""
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.is_symlink():
-                label = (skip or {}).get(path, "")
-                self.data(f"{where}/{path.relative_to(folder)}", path.read_bytes(), label)
+                allowed = tuple(
+                    part
+                    for place, parts in (allow or {}).items()
+                    if path == place or place in path.parents
+                    for part in parts
+                )
+                self.data(f"{where}/{path.relative_to(folder)}", path.read_bytes(), allowed)
 
 
 def scan_everything(project: LocalProject, extra: dict[str, str] | None = None) -> Scan:
@@ -103,8 +112,14 @@ def scan_everything(project: LocalProject, extra: dict[str, str] | None = None) 
         for root, label in ((REPO, "repo"), (project.root, "copy")):
             if (root / name).is_file():
                 scan.data(f"{label}:{name}", (root / name).read_bytes())
-    passphrase = project.root / ".pulumi-local" / "passphrase"
-    scan.tree(".pulumi-local", project.root / ".pulumi-local", {passphrase: "passphrase"})
+    state = project.root / ".pulumi-local"
+    allow = {
+        state / "passphrase": ("passphrase",),
+        # Bugsink checks its API token and the project's DSN key against its own database, so
+        # it must keep them (in its 0700 data dir); nothing else may hold them.
+        state / "servers" / "bugsink": ("api_token", "dsn", "SENTRY_AUTH_TOKEN", "SENTRY_DSN"),
+    }
+    scan.tree(".pulumi-local", state, allow)
     scan.tree("reports", project.root / "reports")
     for result in project.log:
         if "--show-secrets" not in result.args:

@@ -106,3 +106,20 @@ def test_preview_skips_forks_uses_the_stack_environment_and_edits_one_comment() 
     assert "updateComment" in script and script.index("updateComment") < script.index(
         "createComment"
     )
+
+
+def test_deploy_gates_dev_by_report_and_prod_by_rollback_and_fails_fast_when_held() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    scripts = {
+        name: "\n".join(step.get("run", "") for step in job["steps"])
+        for name, job in workflow["jobs"].items()
+    }
+    assert "mentora-infra up dev --on-fail report" in scripts["dev"]
+    assert "mentora-infra up prod --read-only --on-fail rollback" in scripts["prod"]
+    for name, holds in (("dev", "for stack in dev;"), ("prod", "for stack in prod dev;")):
+        names = [step.get("name", "") for step in workflow["jobs"][name]["steps"]]
+        # The hold check comes before the (slow) install: a held stack fails at once.
+        assert names.index("Fail fast if the stack is held") < names.index("Install")
+        assert holds in scripts[name] and "pulumi stack tag get mentora:hold" in scripts[name]
