@@ -63,7 +63,15 @@ TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py.
 health endpoint, so smoke can tell that the deployment it checks carries this update's env."""
 # Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
 PLAIN_ENV_NAMES: frozenset[str] = frozenset(
-    {"NODE_ENV", "LOG_LEVEL", "AWS_REGION", "AWS_S3_BUCKET", "MENTORA_CONFIG_FINGERPRINT"}
+    {
+        "NODE_ENV",
+        "LOG_LEVEL",
+        "AWS_REGION",
+        "AWS_S3_BUCKET",
+        "MENTORA_CONFIG_FINGERPRINT",
+        "SENTRY_ORG",
+        "SENTRY_PROJECT",
+    }
 )
 FINGERPRINT_NAME = "MENTORA_CONFIG_FINGERPRINT"
 

@@ -93,6 +93,14 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             redis_token=cache.rest_token,
             redis_rest_url=cache.rest_url,
             issued={env: secret[key] for key, env in ISSUED_SECRETS.items()},
+            services={
+                name: value
+                for name, value in (
+                    ("SENTRY_ORG", cloud.sentry_org),
+                    ("SENTRY_PROJECT", cloud.sentry_project),
+                )
+                if value
+            },
         ),
     )
     deploy = VercelDeployTarget(

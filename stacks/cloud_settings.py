@@ -148,6 +148,22 @@ class CloudSettings(Model):
         hint="the app's public https:// origin (NEXT_PUBLIC_APP_URL)",
         description="Cloud, required: the app's public https:// origin (NEXT_PUBLIC_APP_URL).",
     )
+    sentry_org: str = setting(
+        "",
+        key="sentryOrg",
+        hint="your Sentry organization slug",
+        description="Cloud: Sentry organization slug (SENTRY_ORG), for smoke to look its test "
+        "error up.",
+        pattern=r"^[a-z0-9_-]{0,64}$",
+    )
+    sentry_project: str = setting(
+        "",
+        key="sentryProject",
+        hint="the Sentry project slug of the app",
+        description="Cloud: Sentry project slug (SENTRY_PROJECT), for smoke to look its test "
+        "error up.",
+        pattern=r"^[a-z0-9_-]{0,64}$",
+    )
     hardened: bool = setting(
         False,
         key="hardened",

@@ -196,6 +196,9 @@ def test_every_phase8_variable_reaches_the_right_targets(stack: str, targets: li
         assert rest_url == "https://fake-cache.upstash.io"
         rest_token = unwrap(variables["UPSTASH_REDIS_REST_TOKEN"].inputs["value"])
         assert rest_token == "fake-upstash-rest-token"
+        # Where smoke looks its test error up (docs/app-contract.md, errors).
+        assert unwrap(variables["SENTRY_ORG"].inputs["value"]) == "mentora"
+        assert unwrap(variables["SENTRY_PROJECT"].inputs["value"]) == "mentora-app"
 
     return run_program(stack, check)
 
