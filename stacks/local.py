@@ -45,7 +45,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     }
     taken = taken_ports(where)
     if taken:  # before any resource: a taken port must not leave a half-built stack
-        raise ConfigError(stack, [_port_problem(stack, t.service, t.port) for t in taken])
+        raise ConfigError(stack, [_port_problem(stack, t.service, t.port, t.holder) for t in taken])
 
     def hints(service: str) -> dict[str, str]:
         """How the user changes a server's settings, for its error messages."""
@@ -148,10 +148,11 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     )
 
 
-def _port_problem(stack: str, service: str, port: int) -> str:
+def _port_problem(stack: str, service: str, port: int, holder: str = "") -> str:
     key = SERVERS[service][0]
+    who = f" ({holder})" if holder else ""
     return (
         f"mentora:{key}={port}: {service}: port {port} on {HOST} is already in use by another "
-        f"program; stop what holds it or set mentora:{key} in Pulumi.{stack}.yaml to a free "
+        f"program{who}; stop what holds it or set mentora:{key} in Pulumi.{stack}.yaml to a free "
         f"port: pulumi config set mentora:{key} <port> -s {stack}"
     )

@@ -19,7 +19,8 @@ from components.local import (
     redis_server,
     s3_server,
 )
-from components.local.processes import port_open, read_pid, runs_server
+from components.local.process_identity import find_listener
+from components.local.processes import cmdline, port_open, read_pid, runs_server
 
 # Each local server's pid file, inside its data dir.
 PID_FILES: dict[str, str] = {
@@ -38,6 +39,8 @@ class PortTaken:
 
     service: str
     port: int
+    holder: str = ""
+    """What holds it, when this machine says (`pid 4242: nginx`)."""
 
 
 def held_by_another_program(service: str, port: int, data_dir: Path) -> bool:
@@ -49,7 +52,17 @@ def held_by_another_program(service: str, port: int, data_dir: Path) -> bool:
 def taken_ports(servers: Mapping[str, tuple[int, Path]]) -> list[PortTaken]:
     """The servers (service -> (port, data dir)) whose port another program holds."""
     return [
-        PortTaken(service, port)
+        PortTaken(service, port, holder_of(port))
         for service, (port, data_dir) in servers.items()
         if held_by_another_program(service, port, data_dir)
     ]
+
+
+def holder_of(port: int) -> str:
+    """`pid N: <command>` of the process listening on 127.0.0.1:`port`, '' when unknown (it
+    may belong to another user)."""
+    pid = find_listener(port)
+    if pid is None:
+        return ""
+    command = cmdline(pid).strip()[:60]
+    return f"pid {pid}: {command}" if command else f"pid {pid}"

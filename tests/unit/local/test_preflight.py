@@ -8,17 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from components.local.preflight import PID_FILES, PortTaken, taken_ports
+from components.local.preflight import PID_FILES, taken_ports
 from stacks.local import _port_problem
 
 
 def test_a_port_held_by_another_program_is_named_with_its_fix(
     taken_port: int, tmp_path: Path
 ) -> None:
-    assert taken_ports({"redis": (taken_port, tmp_path / "redis")}) == [
-        PortTaken("redis", taken_port)
-    ]
-    problem = _port_problem("local", "redis", taken_port)
+    (taken,) = taken_ports({"redis": (taken_port, tmp_path / "redis")})
+    # The holder is named: this test process listens there.
+    assert (taken.service, taken.port) == ("redis", taken_port)
+    assert taken.holder.startswith(f"pid {os.getpid()}: ")
+    problem = _port_problem("local", "redis", taken_port, taken.holder)
+    assert f"another program (pid {os.getpid()}: " in problem
     assert problem.startswith(f"mentora:redisPort={taken_port}: redis: port {taken_port}")
     assert "already in use by another program" in problem
     assert "pulumi config set mentora:redisPort <port> -s local" in problem
@@ -47,7 +49,9 @@ def test_a_pid_file_naming_an_unrelated_live_process_does_not_excuse_a_taken_por
     data_dir = tmp_path / "redis"
     data_dir.mkdir()
     (data_dir / PID_FILES["redis"]).write_text(f"{os.getpid()}\n")
-    assert taken_ports({"redis": (taken_port, data_dir)}) == [PortTaken("redis", taken_port)]
+    assert [(t.service, t.port) for t in taken_ports({"redis": (taken_port, data_dir)})] == [
+        ("redis", taken_port)
+    ]
 
 
 def test_a_stale_pid_file_does_not_excuse_a_foreign_taken_port(
