@@ -27,6 +27,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reference_app import jobs
+from reference_app.client_identity import client_key, signing_key
+from reference_app.db_probe import DatabaseProbe
 from reference_app.errors import init_sentry, test_sentry
 from reference_app.health import overall, probe
 from reference_app.ratelimit import SlidingWindowLimiter
@@ -61,25 +63,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         retry_on_error=[RedisConnectionError],
     )
     app.state.redis = redis
-    app.state.database_url = settings["database_url"]
+    app.state.database = DatabaseProbe(settings["database_url"])
+    app.state.client_signing_key = signing_key(settings["redis_url"])
     app.state.chat_limiter = SlidingWindowLimiter(
         redis, route="chat", limit=int(settings["chat_limit"])
     )
     yield
+    await app.state.database.close()
     await redis.aclose()
-
-
-async def _database_ping(url: str) -> None:
-    import psycopg
-
-    async with await psycopg.AsyncConnection.connect(url, connect_timeout=2) as conn:
-        await conn.execute("select 1")
 
 
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     database, cache = await asyncio.gather(
-        probe(lambda: _database_ping(state.database_url), PROBE_TIMEOUT_S),
+        probe(state.database.ping, PROBE_TIMEOUT_S),
         probe(state.redis.ping, PROBE_TIMEOUT_S),
     )
     services = {"database": database, "cache": cache}
@@ -95,7 +92,8 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def chat(request: Request) -> JSONResponse:
-    client = request.headers.get("x-client-id") or (request.client.host if request.client else "?")
+    peer = request.client.host if request.client else "?"
+    client = client_key(request.headers, peer, request.app.state.client_signing_key)
     try:
         decision = await request.app.state.chat_limiter.hit(client)
     except RedisError as exc:

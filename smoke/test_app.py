@@ -5,6 +5,8 @@ the reason printed, when the stack has no `app_url` output."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +39,15 @@ def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: A
     except httpx.HTTPError as exc:
         what = f"{method} {urlsplit(url).path or '/'}"
         raise unreachable("app", what, url, exc, outputs) from None
+
+
+def signed_client(client_id: str, redis_url: str) -> dict[str, str]:
+    """Headers that make the app count requests against `client_id` (docs/app-contract.md:
+    an id is trusted only when signed with the key derived from the stack's Redis URL), so
+    this run's burst never shares a window with another run's."""
+    key = hashlib.sha256(b"mentora-ratelimit:" + redis_url.encode()).digest()
+    signature = hmac.new(key, client_id.encode(), hashlib.sha256).hexdigest()
+    return {"X-Client-Id": client_id, "X-Client-Signature": signature}
 
 
 def json_of(response: Any, path: str) -> Any:
@@ -92,7 +103,7 @@ def test_rate_limit_refuses_exactly_the_excess(
     import httpx
 
     async def burst() -> list[httpx.Response]:
-        headers = {"X-Client-Id": f"smoke-{run_id}"}
+        headers = signed_client(f"smoke-{run_id}", outputs.redis_url)
         async with httpx.AsyncClient(timeout=timeout_s + HEALTH_PROBE_S) as client:
             calls = (
                 client.post(f"{app_url}/api/chat", json={"message": "Test"}, headers=headers)

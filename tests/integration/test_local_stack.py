@@ -111,6 +111,35 @@ def test_smoke_suite_is_green(local_project: LocalProject) -> None:
     print(f"\nsmoke: {result.seconds:.1f}s")
 
 
+def test_the_app_holds_up_under_a_health_burst_and_rotating_client_ids(
+    local_project: LocalProject,
+) -> None:
+    import asyncio
+
+    import httpx
+
+    app_url = f"http://127.0.0.1:{local_project.ports['appPort']}"
+
+    async def burst() -> tuple[list[int], list[int]]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            health = await asyncio.gather(
+                *(client.get(f"{app_url}/api/health") for _ in range(150))
+            )
+            chat = await asyncio.gather(
+                *(
+                    client.post(f"{app_url}/api/chat", headers={"X-Client-Id": f"rot-{i}"})
+                    for i in range(60)
+                )
+            )
+        return [r.status_code for r in health], [r.status_code for r in chat]
+
+    health, chat = asyncio.run(burst())
+    # A bounded probe pool: 150 concurrent health checks never exhaust max_connections.
+    assert health.count(200) == 150, sorted(set(health))
+    # Unsigned, rotating ids mint no quota: they all count against this one peer address.
+    assert chat.count(200) <= 20 and chat.count(429) >= 40, sorted(set(chat))
+
+
 def test_gate_reports_agree_check_for_check(local_project: LocalProject) -> None:
     junit, report = local_project.root / "r" / "smoke.xml", local_project.root / "r" / "smoke.json"
     result = local_project.gate("smoke", "local", "--junit", str(junit), "--json", str(report))

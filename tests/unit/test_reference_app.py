@@ -171,3 +171,21 @@ def test_test_sentry_without_dsn_is_503_naming_it(app_env: pytest.MonkeyPatch) -
         response = client.get("/api/test-sentry")
     assert response.status_code == 503
     assert "SENTRY_DSN" in response.json()["fix"]
+
+
+def test_the_rate_limit_counts_requests_against_what_the_caller_cannot_mint() -> None:
+    from reference_app.client_identity import client_key, sign, signing_key
+
+    key = signing_key("redis://default:pw@127.0.0.1:6390/0")
+    # Rotating unsigned ids mints no fresh quota: every one counts against the peer address.
+    assert {client_key({"x-client-id": f"c{i}"}, "10.0.0.7", key) for i in range(50)} == {
+        "ip:10.0.0.7"
+    }
+    forged = {"x-client-id": "smoke-1", "x-client-signature": sign(b"other key", "smoke-1")}
+    assert client_key(forged, "10.0.0.7", key) == "ip:10.0.0.7"
+    huge = "x" * 32_000  # never becomes a Redis key
+    assert client_key({"x-client-id": huge, "x-client-signature": sign(key, huge)}, "p", key) == (
+        "ip:p"
+    )
+    signed = {"x-client-id": "smoke-1", "x-client-signature": sign(key, "smoke-1")}
+    assert client_key(signed, "10.0.0.7", key) == "id:smoke-1"
