@@ -124,6 +124,17 @@ class LocalProject:
             raise AssertionError(f"pulumi stack init failed:\n{result.output}")
         return project
 
+    def free_ports_for_new_servers(self) -> None:
+        """Give every port setting the project now declares but the stack has not set a free
+        port (after copying a newer program over a stack made by an older one)."""
+        declared = yaml.safe_load((self.root / "Pulumi.yaml").read_text()).get("config") or {}
+        config = yaml.safe_load((self.root / "Pulumi.local.yaml").read_text()).get("config") or {}
+        for key in declared:
+            if key.startswith("mentora:") and key.endswith("Port") and key not in config:
+                port = free_port()
+                self.ports[key.removeprefix("mentora:")] = port
+                self.run("config", "set", key, str(port))
+
     @property
     def state_dir(self) -> Path:
         return self.root / ".pulumi-local" / "servers"

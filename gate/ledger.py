@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 LKG_TAG = "mentora:lkg"
+TAG_VALUE_MAX = 256  # Pulumi Cloud's limit on a stack tag's value
 HOLD_TAG = "mentora:hold"
 LAST_GATE_TAG = "mentora:last-gate"
 PULUMI_TIMEOUT_S = 60
@@ -116,10 +117,17 @@ class Ledger:
         self._set(LAST_GATE_TAG, GateResult("green", lkg.commit, lkg.at))
 
     def record_gate(self, outcome: str, commit: str) -> None:
-        self._set(LAST_GATE_TAG, GateResult(outcome[:150], commit, now()))
+        self._set(LAST_GATE_TAG, GateResult(outcome[:170], commit, now()))
 
     def set_hold(self, hold: Hold) -> None:
-        self._set(HOLD_TAG, Hold(hold.reason[:150], hold.commit, hold.at, hold.report[-60:]))
+        """Tag the stack held; the reason is shortened (with `...`) to fit one tag value."""
+        report = hold.report[-60:]
+        bare = len(
+            json.dumps(asdict(Hold("", hold.commit, hold.at, report)), separators=(",", ":"))
+        )
+        room = TAG_VALUE_MAX - bare
+        reason = hold.reason if len(hold.reason) <= room else hold.reason[: room - 3] + "..."
+        self._set(HOLD_TAG, Hold(reason, hold.commit, hold.at, report))
 
     def release(self) -> bool:
         """Lift the hold; False when there was none."""

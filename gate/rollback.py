@@ -14,7 +14,7 @@ import yaml
 
 from gate.exitcodes import Exit
 from gate.runner import REPO, Checkout, stack_target
-from gate.source import SourceError, git
+from gate.source import NO_COMMIT, SourceError, git
 
 # Local settings whose relative paths resolve against the project root: pinned to this
 # checkout's, so the old program finds the same servers and data instead of making new ones.
@@ -27,6 +27,8 @@ class RollbackError(Exception):
 
 def ensure_commit(commit: str, root: Path = REPO) -> str:
     """The commit's sha; RollbackError when the repository no longer has it."""
+    if commit == NO_COMMIT:
+        raise RollbackError("the last-known-good was deployed outside a git checkout")
     sha = commit.removesuffix("+dirty")
     try:
         git("cat-file", "-e", f"{sha}^{{commit}}", root=root)

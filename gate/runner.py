@@ -19,7 +19,7 @@ from gate.exitcodes import Exit
 REPO = Path(__file__).resolve().parents[1]
 # pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted).
 _PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.FAILED, 4: Exit.USAGE, 5: Exit.USAGE}
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # never cut a message in two
 PULUMI_CANCEL_S = 120.0
 
 

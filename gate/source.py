@@ -37,9 +37,16 @@ def git(*args: str, root: Path = REPO) -> str:
     return done.stdout.strip()
 
 
+NO_COMMIT = "(not a git checkout)"
+
+
 def head_commit(root: Path = REPO) -> str:
-    """The checkout's commit; `+dirty` when tracked files differ from it."""
-    sha = git("rev-parse", "HEAD", root=root)
+    """The checkout's commit; `+dirty` when tracked files differ from it; NO_COMMIT outside git
+    (a gate still runs there, but has no commit to roll back to)."""
+    try:
+        sha = git("rev-parse", "HEAD", root=root)
+    except SourceError:
+        return NO_COMMIT
     changed = git("status", "--porcelain", "--untracked-files=no", root=root)
     return f"{sha}+dirty" if changed else sha
 

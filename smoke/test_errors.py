@@ -55,7 +55,7 @@ def test_test_error_arrives_in_the_tracker(
     try:
         target = errors_api.TrackerTarget.from_env(env)
     except errors_api.ErrorsConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     tag = f"smoke-{run_id}"
     url, _ = target.event_request("<event>")
     with check.timed(url), httpx.Client(timeout=timeout_s + 2) as client:
@@ -68,7 +68,7 @@ def test_test_error_arrives_in_the_tracker(
                 pytest.fail("errors: the stack has no app and no SENTRY_DSN to send with", False)
             event, polls = errors_api.wait_for_event(client, target, event_id, ARRIVAL_DEADLINE_S)
         except errors_api.ErrorsError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
     check.attempts = polls
     record_property("event_id", event_id)  # junit and --json-report consumers see it too
     seen = f"errors: event {event_id} arrived in {target.kind} ({polls} reads)"

@@ -75,7 +75,7 @@ def test_process_video_run_completes(
     try:
         target = jobs_api.InngestTarget.from_env(settings(outputs))
     except jobs_api.JobsConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     with check.timed(target.runs_url("<event>")), httpx.Client(timeout=timeout_s) as client:
         try:
             if target.dev:
@@ -86,7 +86,7 @@ def test_process_video_run_completes(
                 client, target, event_id, FUNCTION, RUN_DEADLINE_S[target.dev]
             )
         except jobs_api.JobsError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
     check.attempts = polls
     record_property("run_id", run.run_id)  # junit and --json-report consumers see it too
     seen = f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)"

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from devtools.project import SERVERS, CommandResult, LocalProject, port_open
 from smoke.s3 import BLOCK_FLAGS
@@ -126,6 +127,21 @@ def test_dead_app_fails_smoke_fast_and_refresh_heals(local_project: LocalProject
         port = local_project.ports["appPort"]
         assert f"app: GET /api/health at 127.0.0.1:{port} refused connection" in failed.output
         assert f"app: POST /api/chat x25 at 127.0.0.1:{port} refused connection" in failed.output
+        assert "During handling of the above exception" not in failed.output
+    finally:
+        refresh_heals(local_project)
+
+
+@pytest.mark.parametrize(("server", "service"), [("jobs", "jobs"), ("errors", "errors")])
+def test_a_dead_job_queue_or_error_tracker_fails_its_check_and_refresh_heals(
+    local_project: LocalProject, server: str, service: str
+) -> None:
+    local_project.kill_server(server)
+    try:
+        failed = local_project.smoke()
+        assert failed.returncode == 1, failed.output[-3000:]
+        assert service in failed_services(failed), failed.output[-3000:]
+        assert f"{service}: " in failed.output
         assert "During handling of the above exception" not in failed.output
     finally:
         refresh_heals(local_project)

@@ -22,6 +22,8 @@ SERVERS = {
     "redis": "cache-server",
     "s3": "storage-server",
     "app": "app-process",
+    "jobs": "jobs-server",
+    "errors": "errors-server",
 }
 
 

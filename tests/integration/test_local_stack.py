@@ -74,6 +74,12 @@ def test_outputs_contract_and_secrecy(local_project: LocalProject) -> None:
         "LOG_LEVEL",
         "NEXT_PUBLIC_APP_URL",
         "MENTORA_CONFIG_FINGERPRINT",
+        "INNGEST_DEV",
+        "INNGEST_BASE_URL",
+        "SENTRY_DSN",
+        "SENTRY_AUTH_TOKEN",
+        "SENTRY_API_URL",
+        "SENTRY_PROJECT",
     }
     assert set(shown["env"]) == expected
     assert shown["config_fingerprint"] == shown["env"]["MENTORA_CONFIG_FINGERPRINT"]

@@ -72,6 +72,7 @@ def stack(state_dir: Path) -> Iterator[dict[str, Any]]:
         }
         app = start_app(app_port, env, state_dir / "app.log")
         yield {
+            "target": "local",
             "database_url": pg["app_url"],
             "redis_url": env["REDIS_URL"],
             "bucket_name": "mentora-videos",
