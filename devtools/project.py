@@ -201,9 +201,12 @@ class LocalProject:
         return self.run(*flags)
 
     def smoke_file(self, outputs_file: Path, *extra: str, timeout: float = 120) -> CommandResult:
-        """Run the copy's smoke suite against saved outputs (`--outputs-file`), not the stack."""
+        """Run the copy's smoke suite against saved outputs (`--outputs-file`), not the stack;
+        extra arguments naming `smoke/<module>` run only those modules."""
         python = str(REPO / ".venv" / "bin" / "python")
-        args = [python, "-m", "pytest", "smoke", "--outputs-file", str(outputs_file)]
+        targets = [a for a in extra if a.startswith("smoke/")] or ["smoke"]
+        extra = tuple(a for a in extra if not a.startswith("smoke/"))
+        args = [python, "-m", "pytest", *targets, "--outputs-file", str(outputs_file)]
         return self._exec([*args, "-p", "no:cacheprovider", *extra], timeout)
 
     def deployment(self) -> dict[str, Any]:

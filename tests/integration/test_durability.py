@@ -1,0 +1,73 @@
+"""What survives a crash (kill -9) of each local server and its restart by `pulumi up --refresh`,
+stated as a test: Postgres rows and Redis keys survive (Redis writes every command to its AOF
+before replying); the local S3 store (moto) keeps objects in memory, so they are lost and the
+store comes back with a new key pair (README and smoke's summary say so); Bugsink keeps its
+project, DSN and token (SQLite)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+from devtools.project import LocalProject
+
+MARKER = "durability-marker"
+
+
+@pytest.fixture(scope="module")
+def running(local_project: LocalProject) -> LocalProject:
+    local_project.up()
+    return local_project
+
+
+def outputs(project: LocalProject) -> dict[str, Any]:
+    return dict(json.loads(project.outputs(show_secrets=True).output))
+
+
+def s3_client(out: dict[str, Any]) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    env = out["env"]
+    return boto3.client(
+        "s3",
+        endpoint_url=out["storage_endpoint"],
+        region_name=out["storage_region"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_what_survives_a_crash_of_each_server(running: LocalProject) -> None:
+    before = outputs(running)
+    admin = running.resources()["database-server"]["outputs"]["admin_url"]
+    with psycopg.connect(admin, connect_timeout=5, autocommit=True) as conn:
+        conn.execute("create table if not exists public.durability (v text)")
+        conn.execute("insert into public.durability values (%s)", (MARKER,))
+    cache = redis.Redis.from_url(before["redis_url"], socket_timeout=5)
+    cache.set(f"smoke:{MARKER}", "kept")
+    s3_client(before).put_object(Bucket=before["bucket_name"], Key=MARKER, Body=b"x")
+    tracker = running.resources()["errors-server"]["outputs"]
+
+    for service in ("postgres", "redis", "s3", "errors"):
+        running.kill_server(service)
+    running.up("--refresh")
+    after = outputs(running)
+
+    with psycopg.connect(admin, connect_timeout=5) as conn:
+        rows = conn.execute("select count(*) from public.durability where v = %s", (MARKER,))
+        assert rows.fetchone() == (1,), "postgres lost a committed row"
+    assert (
+        redis.Redis.from_url(after["redis_url"], socket_timeout=5).get(f"smoke:{MARKER}") == b"kept"
+    ), "redis lost a key (AOF, fsync always)"
+    # The documented loss: the in-memory S3 store starts empty, with a new key pair.
+    assert after["env"]["AWS_ACCESS_KEY_ID"] != before["env"]["AWS_ACCESS_KEY_ID"]
+    listed = s3_client(after).list_objects_v2(Bucket=after["bucket_name"])
+    assert listed.get("KeyCount", 0) == 0
+    healed = running.resources()["errors-server"]["outputs"]
+    assert (healed["dsn"], healed["api_token"]) == (tracker["dsn"], tracker["api_token"])
+    smoke = running.smoke()
+    assert smoke.returncode == 0, smoke.output[-3000:]
