@@ -5,7 +5,7 @@
 # local: offline, file backend and passphrase in the git-ignored .pulumi-local/ folder.
 # cloud: the state backend is PULUMI_BACKEND_URL or MENTORA_BACKEND_URL when set, else Pulumi
 # Cloud (with PULUMI_ACCESS_TOKEN, or the `pulumi login` of this machine); plugins may be
-# downloaded (pinned ones: run scripts/install-plugins.sh first, or let the engine fetch them).
+# installed by scripts/install-plugins.sh at their pinned versions (the engine fetches none).
 # The Pulumi CLI is cached outside the repo ($MENTORA_TOOLS_DIR, default ~/.cache/mentora-infra).
 MENTORA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export MENTORA_ROOT
@@ -49,7 +49,10 @@ mentora_stack_env() {
   [[ "${PULUMI_BACKEND_URL:-}" == "$local_backend" ]] && unset PULUMI_BACKEND_URL
   [[ "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" == "$MENTORA_LOCAL_DIR/passphrase" ]] &&
     unset PULUMI_CONFIG_PASSPHRASE_FILE
-  unset PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
+  # Cloud stacks use exactly the pinned plugins that scripts/install-plugins.sh installs: the
+  # engine never fetches another version itself, and a missing one fails at once naming the
+  # `pulumi plugin install` command (offline, a download would retry for minutes).
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   if [[ -n "${PULUMI_BACKEND_URL:-}" ]]; then
     :
   elif [[ -n "${MENTORA_BACKEND_URL:-}" ]]; then

@@ -306,3 +306,21 @@ def test_the_fingerprint_changes_with_any_value_and_hides_them() -> None:
     env = {"DATABASE_URL": "postgresql://u:secret@h/d", "LOG_LEVEL": "info"}
     assert fingerprint(env) != fingerprint({**env, "LOG_LEVEL": "debug"})
     assert "secret" not in fingerprint(env) and len(fingerprint(env)) == 16
+
+
+def test_missing_plugins_are_named_from_the_clis_list() -> None:
+    from components.cloud.providers import PLUGIN_VERSIONS
+    from stacks.plugins import missing_plugins
+
+    # `pulumi plugin ls --json` lists {name, kind, version} per plugin (pulumi/pulumi
+    # pkg/cmd/pulumi/plugin/plugin_ls.go, pluginInfoJSON).
+    installed = [
+        {"name": "aws", "kind": "resource", "version": "7.51.1"},
+        {"name": "random", "kind": "resource", "version": "4.20.0"},
+        {"name": "python", "kind": "language", "version": "3.274.1"},
+    ]
+    assert missing_plugins(PLUGIN_VERSIONS, installed) == [
+        "random 4.21.4",
+        "upstash 0.5.0",
+        "vercel 5.21.1",
+    ]

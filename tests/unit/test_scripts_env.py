@@ -52,7 +52,8 @@ def test_the_local_stack_is_offline_on_its_file_backend(tmp_path: Path) -> None:
 def test_a_cloud_stack_with_only_a_token_uses_pulumi_cloud(tmp_path: Path) -> None:
     values, stderr = sourced(tmp_path, MENTORA_STACK="dev", PULUMI_ACCESS_TOKEN="pul-x")
     assert "PULUMI_BACKEND_URL" not in values  # no file:// fallback: Pulumi Cloud
-    assert "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION" not in values
+    # Pinned plugins only (scripts/install-plugins.sh): a missing one fails at once, offline too.
+    assert values["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
     assert "PULUMI_CONFIG_PASSPHRASE_FILE" not in values
     assert values["MENTORA_ENV_STACK"] == "dev" and stderr == ""
 
@@ -74,7 +75,6 @@ def test_a_cloud_stack_uses_the_configured_backend(
 def test_switching_from_local_to_cloud_leaves_nothing_local(tmp_path: Path) -> None:
     values, stderr = sourced(tmp_path, "mentora_stack_env dev;")
     assert not any(v.startswith(("file://", str(ROOT))) for v in values.values()), values
-    assert "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION" not in values
     assert re.search(r"stack dev: no PULUMI_BACKEND_URL.*`pulumi login`", stderr)
 
 
