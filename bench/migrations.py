@@ -1,4 +1,4 @@
-"""Migrations through `components.providers.migration_runner`, on fresh databases of the floor's
+"""Migrations through `components.migrations.runner`, on fresh databases of the floor's
 Postgres (same server settings as the stack's): apply from zero, then re-run with nothing
 pending. The shim (Supabase roles and schemas) is applied first and not timed: on the stack the
 server's create applies it, not the migrations resource.
@@ -19,7 +19,7 @@ def migrations(report: Report, pg: FloorPostgres, samples: int) -> None:
     import psycopg
     from psycopg import sql
 
-    from components.providers import migration_runner as runner
+    from components.migrations import runner
 
     versions = [m.version for m in runner.discover(MIGRATIONS)]
     first = report.add(Measurement(model.MIGRATE, model.REQUIRED[model.MIGRATE]))

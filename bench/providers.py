@@ -42,7 +42,7 @@ class DirectStack:
 
     def postgres_chain(self) -> dict[str, Any]:
         from components.local.postgres_server import PostgresProvider
-        from components.providers.migrations import MigrationsProvider
+        from components.migrations.resource import MigrationsProvider
 
         pg = self._create(
             "postgres server: create",

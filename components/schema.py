@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components.providers.migrations import MigrationsResource
+from components.migrations.resource import MigrationsResource
 
 
 def migrated(

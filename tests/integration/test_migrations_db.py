@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
-from components.providers import migration_runner as runner
-from components.providers.migrations import MigrationsProvider
+from components.migrations import runner
+from components.migrations.resource import MigrationsProvider
 from tests.unit.test_migration_runner import GUIDE_TABLES, REPO_MIGRATIONS
 
 if TYPE_CHECKING:

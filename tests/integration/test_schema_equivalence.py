@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from components.providers import migration_runner as runner
+from components.migrations import runner
 from tests.unit.test_migration_runner import GUIDE_TABLES, REPO_MIGRATIONS
 
 if TYPE_CHECKING:

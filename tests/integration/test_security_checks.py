@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from components.providers import migration_runner as runner
+from components.migrations import runner
 from smoke.guide import GUIDE_TABLES
 from tests.unit.smoke.helpers import SmokeRun, dead_outputs, free_port, leaked, run_smoke
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from components.providers import migration_runner as runner
-from components.providers.migrations import MigrationsProvider
+from components.migrations import runner
+from components.migrations.resource import MigrationsProvider
 from smoke import guide
 
 REPO_MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"

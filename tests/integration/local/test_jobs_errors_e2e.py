@@ -21,7 +21,7 @@ from components.local import processes
 from components.local.error_tracker import ErrorTrackerProvider
 from components.local.inngest_server import InngestDevServerProvider
 from components.local.postgres_server import PostgresProvider
-from components.providers import migration_runner
+from components.migrations import runner as migration_runner
 from tests.integration.local.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[3]

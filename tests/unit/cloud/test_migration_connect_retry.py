@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from components.providers import migration_runner as runner
+from components.migrations import runner
 from tests.unit.cloud.fake_supabase import FakeClock
 
 URL = "postgresql://postgres.ref:s3cr3t-pw@pooler.example:5432/postgres?sslmode=require"
