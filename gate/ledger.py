@@ -65,10 +65,11 @@ class Ledger:
         self.stack, self.root = stack, root
 
     def _pulumi(self, *args: str) -> str:
-        command = ["pulumi", "stack", "tag", *args, "--stack", self.stack]
+        """`pulumi <args> --stack <stack>`'s stdout; LedgerError naming the command otherwise."""
+        what = f"`pulumi {' '.join(args[:3])}` on {self.stack}"
         try:
             done = subprocess.run(
-                command,
+                ["pulumi", *args, "--stack", self.stack],
                 cwd=self.root,
                 capture_output=True,
                 text=True,
@@ -78,17 +79,16 @@ class Ledger:
             )
         except subprocess.TimeoutExpired:
             raise LedgerError(
-                f"`pulumi stack tag {args[0]}` on {self.stack} did not answer within "
-                f"{PULUMI_TIMEOUT_S}s (is the state backend reachable?)"
+                f"{what} did not answer within {PULUMI_TIMEOUT_S}s (is the backend reachable?)"
             ) from None
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
-            raise LedgerError(f"`pulumi stack tag {args[0]}` on {self.stack}: {detail[0]}")
+            raise LedgerError(f"{what}: {detail[0]}")
         return done.stdout
 
     def tags(self) -> dict[str, str]:
         """Every tag of the stack."""
-        raw = json.loads(self._pulumi("ls", "--json") or "{}")
+        raw = json.loads(self._pulumi("stack", "tag", "ls", "--json") or "{}")
         return {str(k): str(v) for k, v in raw.items()}
 
     def _get(self, tag: str, kind: type[Any]) -> Any:
@@ -101,7 +101,7 @@ class Ledger:
             return None  # a tag written by hand: treated as absent, never trusted
 
     def _set(self, tag: str, record: Any) -> None:
-        self._pulumi("set", tag, json.dumps(asdict(record), separators=(",", ":")))
+        self._pulumi("stack", "tag", "set", tag, json.dumps(asdict(record), separators=(",", ":")))
 
     def last_known_good(self) -> LastKnownGood | None:
         return self._get(LKG_TAG, LastKnownGood)  # type: ignore[no-any-return]
@@ -133,24 +133,14 @@ class Ledger:
         """Lift the hold; False when there was none."""
         if HOLD_TAG not in self.tags():
             return False
-        self._pulumi("rm", HOLD_TAG)
+        self._pulumi("stack", "tag", "rm", HOLD_TAG)
         return True
 
     def update_count(self) -> int:
         """The stack's update number: the backend's version, else the number of updates."""
-        command = ["pulumi", "stack", "history", "--json", "--stack", self.stack]
-        done = subprocess.run(
-            command,
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
         try:
-            history = json.loads(done.stdout or "[]")
-        except ValueError:
+            history = json.loads(self._pulumi("stack", "history", "--json") or "[]")
+        except (LedgerError, ValueError):
             return 0
         versions = [int(e.get("version") or 0) for e in history if isinstance(e, dict)]
         return max(versions, default=0) or len(versions)

@@ -154,6 +154,5 @@ class AppProcess(LocalServerResource):
             "health_path": health_path,
             "data_dir": data_dir,
             "env": pulumi.Output.secret(env),
-            "hints": dict(hints or {}),
         }
-        super().__init__(AppProcessProvider(), name, inputs, ("url", "running"), (), opts)
+        super().__init__(AppProcessProvider(), name, inputs, ("url", "running"), (), opts, hints)

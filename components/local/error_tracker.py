@@ -279,6 +279,5 @@ class ErrorTracker(LocalServerResource):
             "data_dir": data_dir,
             "team": team,
             "project": project,
-            "hints": dict(hints or {}),
         }
-        super().__init__(ErrorTrackerProvider(), name, inputs, OUTPUTS, SECRET_OUTPUTS, opts)
+        super().__init__(ErrorTrackerProvider(), name, inputs, OUTPUTS, SECRET_OUTPUTS, opts, hints)

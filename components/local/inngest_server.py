@@ -152,6 +152,5 @@ class InngestDevServer(LocalServerResource):
             "port": port,
             "data_dir": data_dir,
             "app_url": app_url,
-            "hints": dict(hints or {}),
         }
-        super().__init__(InngestDevServerProvider(), name, inputs, OUTPUTS, (), opts)
+        super().__init__(InngestDevServerProvider(), name, inputs, OUTPUTS, (), opts, hints)

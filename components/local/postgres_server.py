@@ -268,7 +268,6 @@ class PostgresServer(LocalServerResource):
             "data_dir": data_dir,
             "database": database,
             "app_user": app_user,
-            "hints": dict(hints or {}),
         }
         outputs = ("host", "admin_user", "running")
-        super().__init__(PostgresProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts)
+        super().__init__(PostgresProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)

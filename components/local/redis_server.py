@@ -164,5 +164,6 @@ class RedisServer(LocalServerResource):
         hints: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs: dict[str, Any] = {"port": port, "data_dir": data_dir, "hints": dict(hints or {})}
-        super().__init__(RedisProvider(), name, inputs, ("host", "running"), SECRET_OUTPUTS, opts)
+        inputs: dict[str, Any] = {"port": port, "data_dir": data_dir}
+        outputs = ("host", "running")
+        super().__init__(RedisProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)

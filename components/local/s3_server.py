@@ -219,10 +219,9 @@ class S3Server(LocalServerResource):
             "data_dir": data_dir,
             "bucket": bucket,
             "region": region,
-            "hints": dict(hints or {}),
         }
         outputs = ("endpoint", "running")
-        super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts)
+        super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)
 
 
 def _guard(app: Any) -> Any:

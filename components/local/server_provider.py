@@ -188,8 +188,13 @@ class LocalServerResource(Resource):
         outputs: tuple[str, ...],
         secret_outputs: tuple[str, ...] = (),
         opts: pulumi.ResourceOptions | None = None,
+        hints: Mapping[str, str] | None = None,
     ) -> None:
-        props = {**inputs, **{key: None for key in (*outputs, *secret_outputs)}}
+        props = {
+            **inputs,
+            "hints": dict(hints or {}),
+            **{key: None for key in (*outputs, *secret_outputs)},
+        }
         own = pulumi.ResourceOptions(
             additional_secret_outputs=list(secret_outputs),
             # A replacement reuses the port and data dir: the old server must go first, also on

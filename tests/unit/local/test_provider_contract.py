@@ -9,7 +9,9 @@ import pytest
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
+from components.local.error_tracker import ErrorTrackerProvider
 from components.local.errors import PortInUseError, UnsafePathError
+from components.local.inngest_server import InngestDevServerProvider
 from components.local.postgres_server import PostgresProvider
 from components.local.redis_server import RedisProvider
 from components.local.s3_server import S3Provider
@@ -18,7 +20,15 @@ PROVIDERS: dict[str, tuple[type[ResourceProvider], str, dict[str, Any]]] = {
     "postgres": (PostgresProvider, "postgresPort", {"database": "mentora", "app_user": "app"}),
     "redis": (RedisProvider, "redisPort", {}),
     "storage": (S3Provider, "storagePort", {"bucket": "videos", "region": "eu-west-1"}),
+    "jobs": (
+        InngestDevServerProvider,
+        "inngestPort",
+        {"app_url": "http://127.0.0.1:3000/api/inngest"},
+    ),
+    "errors": (ErrorTrackerProvider, "errorTrackerPort", {"team": "mentora", "project": "app"}),
 }
+# Settings a change of which restarts the server in place instead of replacing it.
+RESTART_SETTINGS = {"app_url"}
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
@@ -70,7 +80,9 @@ def test_diff_replaces_on_identity_and_updates_a_dead_server(
     moved = provider.diff("id", olds, {**news, "port": 6002})
     assert (moved.changes, moved.replaces, moved.delete_before_replace) == (True, ["port"], True)
     for key in extra:
-        assert provider.diff("id", olds, {**news, key: "other"}).replaces == [key]
+        changed = provider.diff("id", olds, {**news, key: "other"})
+        assert changed.changes
+        assert changed.replaces == ([] if key in RESTART_SETTINGS else [key])
 
 
 def test_read_of_a_vanished_data_dir_reports_the_resource_gone(
