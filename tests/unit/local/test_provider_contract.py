@@ -121,3 +121,42 @@ def test_a_server_that_dies_at_start_fails_fast_and_keeps_its_log(
         S3Provider().create(props)
     assert time.monotonic() - started < 5
     assert (data_dir / "moto.log").exists()  # kept for diagnosis; a new create empties it
+
+
+def test_a_stale_pid_file_never_gets_another_process_killed(
+    case: tuple[str, ResourceProvider, str, dict[str, Any]], state_dir: Path
+) -> None:
+    import subprocess
+
+    from components.local import (
+        app_process,
+        error_tracker,
+        inngest_server,
+        postgres_server,
+        redis_server,
+        s3_server,
+    )
+
+    service, provider, _key, extra = case
+    pid_files = {
+        "postgres": postgres_server.PID_FILE,
+        "redis": redis_server.PID_FILE,
+        "storage": s3_server.PID_FILE,
+        "app": app_process.PID_FILE,
+        "jobs": inngest_server.PID_FILE,
+        "errors": error_tracker.PID_FILE,
+    }
+    data_dir = state_dir / service
+    (data_dir / pid_files[service]).parent.mkdir(parents=True)
+    (data_dir / "pgdata").mkdir(exist_ok=True)
+    (data_dir / ".mentora-local").write_text("ours")
+    bystander = subprocess.Popen(["sleep", "30"])  # an unrelated process that got the pid
+    try:
+        (data_dir / pid_files[service]).write_text(f"{bystander.pid}\n")
+        props = {"port": 6001, "data_dir": str(data_dir), **extra}
+        provider.delete(f"{service}-6001", props)  # what `pulumi destroy` runs
+        assert bystander.poll() is None, f"{service}: delete killed an unrelated process"
+        assert not data_dir.exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
