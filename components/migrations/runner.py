@@ -1,13 +1,6 @@
 """Applies `supabase/migrations/*.sql` to Postgres and keeps Supabase's ledger (no Pulumi here).
 
-Exception tree::
-
-    MigrationError              base; messages name the file and never hold the URL's password
-    ├── MigrationNameError      a `.sql` file is not <version>_<name>.sql, or a version repeats
-    ├── MigrationChecksumError  an applied file was edited after it was applied
-    ├── MigrationMissingError   the ledger holds a version whose file is gone
-    ├── MigrationConnectError   the database is unreachable, or another run holds the lock
-    └── MigrationFailedError    a pending file failed; its transaction was rolled back
+Errors: components/migrations/errors.py; the files themselves: components/migrations/files.py.
 
 Each file commits with its rows in `supabase_migrations.schema_migrations` (the Supabase CLI's
 ledger: `supabase db push` agrees) and `.mentora_checksums` (edited history; CLI runs have none).
@@ -17,22 +10,35 @@ ledger: `supabase db push` agrees) and `.mentora_checksums` (edited history; CLI
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from components.migrations.errors import (
+    MigrationChecksumError,
+    MigrationConnectError,
+    MigrationError,
+    MigrationFailedError,
+    MigrationMissingError,
+    MigrationNameError,
+)
+from components.migrations.files import (
+    FILE_PATTERN,
+    Migration,
+    Statement,
+    checksums,
+    discover,
+    split_statements,
+)
+
 if TYPE_CHECKING:
     from psycopg import Connection
 
-FILE_PATTERN = re.compile(r"^([0-9]+)_(.*)\.sql$")
-_LEADING_NOISE = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)  # whitespace and comments
 CONNECT_TIMEOUT_S = 10
 # The first connect of `apply` is retried this long: a database that just restarted (Supabase
 # restarts it when SSL enforcement is applied) refuses connections for a while.
@@ -57,54 +63,11 @@ create table if not exists supabase_migrations.mentora_checksums (
 """
 
 
-class MigrationError(Exception):
-    """Base class of every error of the migration engine."""
-
-
-class MigrationNameError(MigrationError):
-    """Raised by `discover` when a `.sql` file is misnamed or two files share a version."""
-
-
-class MigrationChecksumError(MigrationError):
-    """Raised by `plan`/`apply` when an applied file's sha256 differs from the recorded one."""
-
-
-class MigrationMissingError(MigrationError):
-    """Raised by `plan`/`apply` when the ledger holds a version that has no file any more."""
-
-
-class MigrationConnectError(MigrationError):
-    """Raised when the database cannot be reached or the migration lock is not obtained."""
-
-
-class MigrationFailedError(MigrationError):
-    """Raised by `apply` when a pending file fails: it left no schema change and no ledger row."""
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One migration file: its version, name, SQL text and the sha256 of its bytes."""
-
-    version: str
-    name: str
-    path: Path
-    sql: str = field(repr=False)
-    checksum: str
-
-
 class LedgerRow(NamedTuple):
     """What the database recorded for one version (checksum is None for Supabase CLI runs)."""
 
     name: str | None
     checksum: str | None
-
-
-class Statement(NamedTuple):
-    """One statement of a file: its text, the line its text starts on, the line its code does."""
-
-    sql: str
-    start_line: int
-    line: int
 
 
 @dataclass(frozen=True)
@@ -122,34 +85,6 @@ class ApplyResult:
     applied: tuple[str, ...]
     skipped: int
     duration_s: float
-
-
-def discover(folder: Path) -> list[Migration]:
-    """Every `*.sql` file of `folder`, sorted by version (other files are ignored)."""
-    if not folder.is_dir():
-        raise MigrationNameError(f"migrations: folder {folder} does not exist")
-    found: dict[str, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
-        match = FILE_PATTERN.match(path.name)
-        if not match:
-            raise MigrationNameError(
-                f"migrations: {path.name} is not named <version>_<name>.sql "
-                "(e.g. 20251020100000_create_tables.sql); rename it"
-            )
-        version, raw = match.group(1), path.read_bytes()
-        if version in found:
-            raise MigrationNameError(
-                f"migrations: {found[version].path.name} and {path.name} share version "
-                f"{version}; give one of them a new timestamp"
-            )
-        digest = hashlib.sha256(raw).hexdigest()
-        found[version] = Migration(version, match.group(2), path, raw.decode("utf-8"), digest)
-    return [found[v] for v in sorted(found, key=int)]
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    """version -> sha256 of every migration file: any change to the folder changes this map."""
-    return {m.version: m.checksum for m in discover(folder)}
 
 
 def plan_against(migrations: list[Migration], ledger: dict[str, LedgerRow]) -> Plan:
@@ -174,22 +109,6 @@ def plan_against(migrations: list[Migration], ledger: dict[str, LedgerRow]) -> P
         applied=tuple(m.version for m in migrations if m.version in ledger),
         pending=tuple(m for m in migrations if m.version not in ledger),
     )
-
-
-def split_statements(sql: str) -> list[Statement]:
-    """The statements of a file as `sqlparse.split` cuts them; comment-only pieces dropped."""
-    import sqlparse
-
-    statements: list[Statement] = []
-    cursor = 0
-    for piece in sqlparse.split(sql):
-        code_at = _LEADING_NOISE.match(piece).end()  # type: ignore[union-attr]
-        if code_at == len(piece):
-            continue
-        start = sql.index(piece, cursor)  # sqlparse pieces are verbatim slices of the file
-        cursor, first = start + len(piece), sql.count("\n", 0, start) + 1
-        statements.append(Statement(piece, first, first + piece.count("\n", 0, code_at)))
-    return statements
 
 
 def redact(url: str) -> str:
@@ -360,3 +279,29 @@ def apply(url: str, folder: Path) -> ApplyResult:
                 raise _failure(migration, running, exc) from None
             done.append(migration.version)
     return ApplyResult(tuple(done), len(current.applied), time.monotonic() - start)
+
+
+__all__ = [
+    "FILE_PATTERN",
+    "ApplyResult",
+    "LedgerRow",
+    "Migration",
+    "MigrationChecksumError",
+    "MigrationConnectError",
+    "MigrationError",
+    "MigrationFailedError",
+    "MigrationMissingError",
+    "MigrationNameError",
+    "Plan",
+    "Statement",
+    "apply",
+    "applied_versions",
+    "checksums",
+    "connect",
+    "discover",
+    "plan",
+    "plan_against",
+    "read_ledger",
+    "redact",
+    "split_statements",
+]
