@@ -159,6 +159,8 @@ def stop(props: dict[str, Any], deadline_s: float = 10.0) -> None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
+            if sig == signal.SIGTERM:
+                os.killpg(pid, signal.SIGCONT)  # a stopped (hung) group must act on it
         end = time.monotonic() + wait_s
         while _group_alive(pid) and time.monotonic() < end:
             time.sleep(0.05)

@@ -52,7 +52,9 @@ def test_a_hung_server_is_replaced_by_refresh_and_keeps_its_data(
     marker_rows(running, value, write=True)
     pid = running.server_pid(service)
     assert pid, f"{service} has no pid file"
-    os.kill(pid, signal.SIGSTOP)
+    # gunicorn's worker serves on while only its master is frozen: freeze Bugsink's whole group.
+    freeze = os.killpg if service == "errors" else os.kill
+    freeze(pid, signal.SIGSTOP)
     try:
         refreshed = running.run("preview", "--refresh", "--diff")
         assert f"{SERVERS[service]}" in refreshed.output and "update" in refreshed.output, (
@@ -64,7 +66,7 @@ def test_a_hung_server_is_replaced_by_refresh_and_keeps_its_data(
         assert "updated" in healed.output, healed.output[-3000:]
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)  # whatever happened, never leave a frozen process
+            freeze(pid, signal.SIGCONT)  # whatever happened, never leave a frozen process
     assert running.server_pid(service) != pid, f"{service} still runs the hung process {pid}"
     smoke = running.smoke()
     assert smoke.returncode == 0, smoke.output[-3000:]
