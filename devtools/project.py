@@ -155,6 +155,10 @@ class LocalProject:
             HTTPS_PROXY=DEAD_PROXY,
             NO_PROXY="127.0.0.1,localhost",
             GRPC_ENABLE_FORK_SUPPORT="false",
+            # The copy's own code, not this checkout's: the dynamic-provider host imports the
+            # pickled providers by module path, which the virtualenv's editable install would
+            # otherwise resolve to this checkout.
+            PYTHONPATH=str(self.root),
         )
         env.pop("PULUMI_CONFIG_PASSPHRASE", None)
         return env

@@ -5,6 +5,7 @@ A checkout is the repo itself or a worktree of another commit (a rollback): `roo
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -60,7 +61,7 @@ class Checkout:
             self._plugins_ready(stack)
         console.rule(f"pulumi {args[0]} --stack {stack}" + self._where())
         command = ["pulumi", *args, "--stack", stack]
-        child = subprocess.Popen(command, cwd=self.root)
+        child = subprocess.Popen(command, cwd=self.root, env=self.env())
         try:
             return child.wait()
         except KeyboardInterrupt:
@@ -72,6 +73,17 @@ class Checkout:
                 child.kill()
                 child.wait()
             raise
+
+    def env(self) -> dict[str, str]:
+        """The environment of its commands: another checkout's code comes first on the path,
+        so a rollback's dynamic providers and smoke checks are that commit's own (the
+        virtualenv's editable install points at this repository)."""
+        env = dict(os.environ)
+        if self.root != REPO:
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(self.root), env.get("PYTHONPATH")])
+            )
+        return env
 
     def _where(self) -> str:
         return "" if self.root == REPO else f" (in {self.root})"
@@ -107,7 +119,7 @@ class Checkout:
             command.append("--read-only")
         label = f"smoke --stack {stack}" + (" (read-only)" if read_only else "") + self._where()
         console.rule(label)
-        child = subprocess.Popen(command, cwd=self.root)
+        child = subprocess.Popen(command, cwd=self.root, env=self.env())
 
         def forward(signum: int, _frame: object) -> None:
             # pytest turns SIGINT into KeyboardInterrupt and still runs fixture finalizers.
