@@ -31,6 +31,7 @@ COPIED = (
     "supabase",
     "gate",
     "reference_app",
+    "tools",
 )
 __all__ = ["REPO", "CommandResult", "LocalProject", "free_port", "port_open"]
 # Any attempt to reach the internet goes to a closed port and fails loudly.
