@@ -32,8 +32,16 @@ def old_project() -> Iterator[LocalProject]:
     base.chmod(0o755)  # the postgres service user must reach the data dir
     old_source = base / "old"
     old_source.mkdir()
+    present = [
+        name
+        for name in COPIED
+        if subprocess.run(
+            ["git", "cat-file", "-e", f"{BEFORE_ONE_SHAPE}:{name}"], cwd=REPO, check=False
+        ).returncode
+        == 0
+    ]
     archive = subprocess.run(
-        ["git", "archive", BEFORE_ONE_SHAPE, *COPIED], cwd=REPO, capture_output=True, check=True
+        ["git", "archive", BEFORE_ONE_SHAPE, *present], cwd=REPO, capture_output=True, check=True
     )
     subprocess.run(["tar", "-x", "-C", str(old_source)], input=archive.stdout, check=True)
     project = LocalProject.create(base, source=old_source)
