@@ -36,7 +36,10 @@ def old_project() -> Iterator[LocalProject]:
         name
         for name in COPIED
         if subprocess.run(
-            ["git", "cat-file", "-e", f"{BEFORE_ONE_SHAPE}:{name}"], cwd=REPO, check=False
+            ["git", "cat-file", "-e", f"{BEFORE_ONE_SHAPE}:{name}"],
+            cwd=REPO,
+            check=False,
+            stderr=subprocess.DEVNULL,
         ).returncode
         == 0
     ]
