@@ -85,13 +85,10 @@ def _run(
     """One smoke run on the rewritten outputs: wall time, checks, and a note when it was red."""
     result = project.smoke_file(outputs_file, "--json-report", str(report_path))
     checks = load_checks(json.loads(report_path.read_text())) if report_path.exists() else []
-    note = (
-        ""
-        if result.returncode == 0
-        else f"RED (exit {result.returncode}): "
-        + SCRUB(result.output.strip().splitlines()[-1] if result.output.strip() else "")
-    )
-    return result.seconds, checks, note
+    if result.returncode == 0:
+        return result.seconds, checks, ""
+    failed = ", ".join(c.name for c in checks if c.outcome == "failed") or "no check (setup)"
+    return result.seconds, checks, f"RED (exit {result.returncode}), failed: {failed}"
 
 
 def slow_network(
@@ -153,6 +150,6 @@ def _at_latency(
     direct = report.seconds(model.SMOKE)
     wall.note = f"slowest check: {names[-1]}"
     if direct is not None:
-        wall.note += f"; healthy direct run (--stack local) {direct:.2f} s"
+        wall.note += f"; healthy direct run (--stack local, no proxy) {direct:.2f} s"
     if reds:
         wall.note += f"; {len(reds)}/{samples} runs " + reds[-1]
