@@ -22,7 +22,7 @@ from bench.model import Report, add_derived, attach_targets
 from bench.proc import SCRUB
 from bench.project import make_base
 from bench.render import render_table, write_json
-from bench.run import STEPS, Run, say
+from bench.run import NEED_STACK, STEPS, Run, say
 from devtools.project import REPO
 
 
@@ -40,13 +40,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(STEPS),
-        help=f"comma-separated subset of {','.join(STEPS)} (detection needs stack)",
+        help=f"comma-separated subset of {','.join(STEPS)} (network, detection need stack)",
     )
     args = parser.parse_args(argv)
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
     if not args.only <= set(STEPS) or args.samples < 1:
         parser.error(f"--only takes names among {','.join(STEPS)}; --samples must be >= 1")
-    if "detection" in args.only:
+    if args.only & set(NEED_STACK):
         args.only.add("stack")
     return args
 

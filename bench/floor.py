@@ -1,9 +1,11 @@
 """The raw floor: the stack's servers started and its SQL applied by plain scripts, timed.
 
-The three independent chains run concurrently, as the Pulumi engine runs the stack's
-resources (Postgres -> SQL, Redis, S3 store -> provisioning); the env file and the app follow,
-as they depend on all three. The floor is the wall time of the whole thing: the least a tool
-doing the same work can take on this machine, so cold `up` is reported as a ratio to it.
+The five independent chains run concurrently, as the Pulumi engine runs the stack's
+resources (Postgres -> SQL, Redis, S3 store -> provisioning, Inngest Dev Server, Bugsink conf ->
+one-time setup -> gunicorn -> team/project); the env file and the app follow, as they depend on
+all of them (the DSN, the Dev Server's URL). The floor is the wall time of the whole thing: the
+least a tool doing the same work can take on this machine, so cold `up` is reported as a ratio
+to it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ def _chains(servers: FloorServers) -> list[list[Step]]:
             ("S3: moto server, until it listens", servers.s3_start),
             ("S3: IAM user/key/policy + bucket (boto3)", servers.s3_provision),
         ],
+        [("jobs: Inngest Dev Server, until GET /dev answers", servers.jobs_start)],
+        [
+            ("errors: bugsink-create-conf", servers.errors_conf),
+            ("errors: one-time setup (migrate, superuser, token)", servers.errors_setup),
+            ("errors: gunicorn, until the API answers", servers.errors_start),
+            ("errors: team + project (API)", servers.errors_project),
+        ],
     ]
 
 
@@ -48,8 +57,9 @@ def floor(report: Report, servers: FloorServers) -> None:
     whole and each step (each round adds a sample)."""
     steps: dict[str, float] = {}
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="floor") as pool:
-        futures = [pool.submit(_run_chain, chain, steps) for chain in _chains(servers)]
+    chains = _chains(servers)
+    with ThreadPoolExecutor(max_workers=len(chains), thread_name_prefix="floor") as pool:
+        futures = [pool.submit(_run_chain, chain, steps) for chain in chains]
         for future in futures:
             future.result()
     _run_chain(
@@ -65,3 +75,13 @@ def floor(report: Report, servers: FloorServers) -> None:
     row.note = f"last round one step after another: {sum(steps.values()):.2f} s"
     for label, seconds in steps.items():
         report.row(f"floor:{label}", label, group="floor step").samples.append(seconds)
+    bugsink_migrations(report, servers.bugsink)
+
+
+def bugsink_migrations(report: Report, setup: dict[str, str]) -> None:
+    """Bugsink's migrations as their own row: `migrate` + `migrate snappea`, as its one-time
+    setup timed them inside its process (Django's start not included)."""
+    migrate, snappea = float(setup["migrate_s"]), float(setup["snappea_s"])
+    row = report.row(model.BUGSINK_MIGRATE)
+    row.samples.append(migrate + snappea)
+    row.note = f"last round: migrate {migrate:.2f} s + snappea {snappea:.2f} s; once per stack"

@@ -1,5 +1,7 @@
 """Plain-script starts of the stack's other servers, with the providers' settings but none of
-their machinery: `redis-server -`, the moto server module + boto3 provisioning, uvicorn.
+their machinery: `redis-server -`, the moto server module + boto3 provisioning, the Inngest Dev
+Server binary, Bugsink (conf, one-time setup, gunicorn, team/project: the error tracker's own
+module-level steps), uvicorn.
 
 `FloorServers.stop` stops whatever was started and is safe at any point (even mid-start).
 """
@@ -24,6 +26,7 @@ from bench.project import port_open
 from devtools.project import REPO, free_port
 
 BUCKET, APP_USER = "mentora-videos", "mentora-app"
+SERVICES = ("postgres", "redis", "storage", "jobs", "errors", "app")
 _POLICY = (
     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
     f'"Resource":["arn:aws:s3:::{BUCKET}","arn:aws:s3:::{BUCKET}/*"]}}]}}'
@@ -35,16 +38,17 @@ class FloorServers:
     """One set of floor servers in `base`, on free ports, with generated passwords."""
 
     base: Path
-    ports: dict[str, int] = field(
-        default_factory=lambda: {k: free_port() for k in ("postgres", "redis", "storage", "app")}
-    )
+    ports: dict[str, int] = field(default_factory=lambda: {k: free_port() for k in SERVICES})
     redis_pw: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    bugsink_pw: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     keys: dict[str, str] = field(default_factory=dict)
+    # What Bugsink's one-time setup reported: {"token", "migrate_s", "snappea_s"}, then "dsn"...
+    bugsink: dict[str, str] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     pg: FloorPostgres = field(init=False)
 
     def __post_init__(self) -> None:
-        SCRUB.add(self.redis_pw)
+        SCRUB.add(self.redis_pw, self.bugsink_pw)
         self.pg = FloorPostgres(self.base / "pg", self.ports["postgres"])
 
     def redis_start(self) -> None:
@@ -129,10 +133,71 @@ class FloorServers:
             Bucket=BUCKET, PublicAccessBlockConfiguration=dict.fromkeys(flags, True)
         )
 
+    def jobs_start(self) -> None:
+        """The Dev Server with the provider's own `command()`, until `GET /dev` answers."""
+        from components.local import inngest_server
+
+        port, folder = self.ports["jobs"], self.base / "inngest"
+        folder.mkdir(mode=0o700)
+        args = inngest_server.command(port, f"http://{HOST}:{self.ports['app']}/api/inngest")
+        self._spawn("jobs", args, dict(os.environ), folder / "inngest.log")
+
+        def answers() -> bool:
+            if self.children["jobs"].poll() is not None:
+                raise BenchError(f"floor: the Dev Server exited; see {folder}/inngest.log")
+            return inngest_server.probe(port, timeout_s=0.5) is not None
+
+        poll("the Inngest Dev Server", answers)
+
+    def _bugsink_props(self) -> dict[str, Any]:
+        return {
+            "port": self.ports["errors"],
+            "data_dir": str(self.base / "bugsink"),
+            "team": "mentora",
+            "project": "mentora-app",
+        }
+
+    def errors_conf(self) -> None:
+        """`bugsink-create-conf --template=local` + the SQLite paths (error_tracker.configure)."""
+        from components.local import error_tracker
+
+        (self.base / "bugsink").mkdir(mode=0o700)
+        error_tracker.configure(self._bugsink_props())
+
+    def errors_setup(self) -> None:
+        """Migrations of both databases, superuser, API token: one process (bugsink_setup)."""
+        from components.local import error_tracker
+
+        out = error_tracker.setup_once(self._bugsink_props(), self.bugsink_pw)
+        self.bugsink = {k: str(v) for k, v in out.items()}
+        SCRUB.add(self.bugsink["token"])
+
+    def errors_start(self) -> None:
+        """gunicorn (one worker) until the authenticated API answers (error_tracker.start)."""
+        from components.local import error_tracker
+
+        error_tracker.start(self._bugsink_props(), self.bugsink["token"])
+
+    def errors_project(self) -> None:
+        """Team and project through Bugsink's API; the project's DSN."""
+        from components.local import error_tracker
+
+        props = self._bugsink_props()
+        self.bugsink["project_id"], dsn = error_tracker.create_project(props, self.bugsink["token"])
+        self.bugsink["dsn"] = dsn
+        SCRUB.add(dsn)
+
     def app_env(self) -> dict[str, str]:
         """The env names the stack gives the app (values of this floor)."""
         redis, app = self.ports["redis"], self.ports["app"]
+        errors = f"http://{HOST}:{self.ports['errors']}"
         return {
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": f"http://{HOST}:{self.ports['jobs']}",
+            "SENTRY_DSN": self.bugsink.get("dsn", ""),
+            "SENTRY_AUTH_TOKEN": self.bugsink.get("token", ""),
+            "SENTRY_API_URL": errors,
+            "SENTRY_PROJECT": self.bugsink.get("project_id", ""),
             "DATABASE_URL": self.pg.app_url(),
             "REDIS_URL": f"redis://default:{self.redis_pw}@{HOST}:{redis}/0",
             "AWS_REGION": "us-east-1",
@@ -173,10 +238,12 @@ class FloorServers:
 
     def stop(self) -> None:
         """Stop every server this object started; the folder is left to the caller."""
+        from components.local import error_tracker
         from components.local.processes import read_pid, stop_pid
 
         for child in self.children.values():
             stop_pid(child.pid)
             child.wait(timeout=10)
         stop_pid(read_pid(self.base / "redis" / "redis.pid"))
+        error_tracker.stop({"data_dir": str(self.base / "bugsink")})
         self.pg.stop()

@@ -94,14 +94,53 @@ class BenchProject(LocalProject):
     def port(self, service: str) -> int:
         return self.ports[PORT_KEYS[service]]
 
-    def kill(self, service: str) -> None:
-        """SIGKILL the service's server (like a crash) and wait until its port is closed."""
+    def tree(self, service: str) -> list[int]:
+        """The server's pid (its pid file) and every descendant of it, from /proc."""
+        from bench.memory import descendants, parent_map
+
         pid = self.pid(service)
-        if pid is None:
-            raise BenchError(f"{service}: no pid file under {self.state_dir}")
-        os.kill(pid, signal.SIGKILL)
+        if pid is None or not self._owned(service, pid):
+            raise BenchError(f"{service}: no running server of this stack (pid file {pid})")
+        return descendants(pid, parent_map())
+
+    def kill(self, service: str) -> None:
+        """SIGKILL the service's server and its children (like a crash: gunicorn's worker would
+        otherwise keep the port) and wait until its port is closed."""
+        for pid in self.tree(service):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if not wait_port(self.port(service), want_open=False):
             raise BenchError(f"{service}: port {self.port(service)} still open 10s after SIGKILL")
+
+    def freeze(self, service: str) -> list[int]:
+        """SIGSTOP the server (a hung process: it holds its port, the kernel still accepts
+        connections, nothing answers); return the stopped pids for `thaw`.
+
+        Postgres: the postmaster only (new connections hang in its backlog); its provider's stop
+        resumes only the postmaster, so a stopped backend would outlive the heal. Every other
+        server with its children: a stopped gunicorn master alone leaves its worker answering.
+        """
+        pids = self.tree(service)
+        if service == "postgres":
+            pids = pids[:1]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids: list[int]) -> list[int]:
+        """SIGCONT whichever of `pids` still exist (never leave a frozen process); those pids."""
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != "Z":  # a zombie is gone, only not yet reaped
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+                    alive.append(pid)
+        return alive
 
     def _owned(self, service: str, pid: int) -> bool:
         """Whether `pid` still runs this stack's server (its port is on its command line), so a

@@ -19,7 +19,15 @@ from bench.proc import SCRUB
 from devtools.project import REPO, free_port
 
 APP_COMMAND = "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}"
-SECRET_KEYS = ("admin_password", "app_password", "password", "secret_access_key")
+SECRET_KEYS = (
+    "admin_password",
+    "app_password",
+    "password",
+    "secret_access_key",
+    "dsn",
+    "api_token",
+)
+SERVICES = ("postgres", "redis", "storage", "jobs", "errors", "app")
 
 
 class DirectStack:
@@ -27,7 +35,7 @@ class DirectStack:
 
     def __init__(self, state: Path) -> None:
         self.state = state
-        self.ports = {k: free_port() for k in ("postgres", "redis", "storage", "app")}
+        self.ports = {k: free_port() for k in SERVICES}
         self.created: list[tuple[Any, str, dict[str, Any]]] = []
         self.steps: dict[str, float] = {}
 
@@ -78,12 +86,44 @@ class DirectStack:
         }
         return self._create("S3 store: create (start + provision)", S3Provider(), props)
 
-    def app(self, pg: dict[str, Any], redis: dict[str, Any], s3: dict[str, Any]) -> None:
+    def jobs(self) -> dict[str, Any]:
+        from components.local.inngest_server import InngestDevServerProvider
+
+        props = {
+            "port": self.ports["jobs"],
+            "data_dir": str(self.state / "inngest"),
+            "app_url": f"http://127.0.0.1:{self.ports['app']}/api/inngest",
+            "hints": {},
+        }
+        return self._create("Inngest Dev Server: create", InngestDevServerProvider(), props)
+
+    def errors(self) -> dict[str, Any]:
+        from components.local.error_tracker import ErrorTrackerProvider
+
+        props = {
+            "port": self.ports["errors"],
+            "data_dir": str(self.state / "bugsink"),
+            "team": "mentora",
+            "project": "mentora-app",
+            "hints": {},
+        }
+        label = "Bugsink: create (conf, setup, gunicorn, project)"
+        return self._create(label, ErrorTrackerProvider(), props)
+
+    def app(self, outs: dict[str, dict[str, Any]]) -> None:
         from components.local.app_process import AppProcessProvider
         from components.local.env_file import EnvFileProvider
 
+        pg, redis, s3 = outs["postgres"], outs["redis"], outs["storage"]
+        jobs, errors = outs["jobs"], outs["errors"]
         app_url = f"http://127.0.0.1:{self.ports['app']}"
         env = {
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": jobs["url"],
+            "SENTRY_DSN": errors["dsn"],
+            "SENTRY_AUTH_TOKEN": errors["api_token"],
+            "SENTRY_API_URL": errors["url"],
+            "SENTRY_PROJECT": errors["project_id"],
             "DATABASE_URL": pg["app_url"],
             "REDIS_URL": redis["url"],
             "AWS_ACCESS_KEY_ID": s3["access_key_id"],
@@ -108,17 +148,20 @@ class DirectStack:
         self._create("app process: create (until healthy)", AppProcessProvider(), props)
 
     def create_all(self) -> float:
-        """Everything, chains concurrent like the engine; the wall time."""
+        """Everything, chains concurrent like the engine (the five servers depend on nothing;
+        the env file and the app on all of them); the wall time."""
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="direct") as pool:
-            chains: list[Callable[[], dict[str, Any]]] = [
-                self.postgres_chain,
-                self.redis,
-                self.storage,
-            ]
-            futures = [pool.submit(chain) for chain in chains]
-            pg, redis, s3 = (future.result() for future in futures)
-        self.app(pg, redis, s3)
+        chains: dict[str, Callable[[], dict[str, Any]]] = {
+            "postgres": self.postgres_chain,
+            "redis": self.redis,
+            "storage": self.storage,
+            "jobs": self.jobs,
+            "errors": self.errors,
+        }
+        with ThreadPoolExecutor(max_workers=len(chains), thread_name_prefix="direct") as pool:
+            futures = {name: pool.submit(chain) for name, chain in chains.items()}
+            outs = {name: future.result() for name, future in futures.items()}
+        self.app(outs)
         return time.monotonic() - start
 
     def delete_all(self) -> None:

@@ -26,20 +26,28 @@ GROUP_TITLES = {
     "stack": "other stack operations (no target)",
     "migration part": "where the migrations time goes",
     "heal": "healing after each kill: `pulumi up --refresh` (no target)",
+    "hung heal": "healing after each freeze: `pulumi up --refresh` replaces the hung process",
+    "memory": "memory after the cold up, idle (RSS of each server's process tree)",
+    "network": "smoke through Toxiproxy (one proxy per service endpoint)",
 }
 _WIDTHS = (58, 9, 22, 8)
 
 
 def format_value(value: float | None, unit: str = "s") -> str:
-    """Seconds as `1.234 s` (ms precision), ratios as `2.07x`, a missing value as `-`.
+    """Seconds as `1.234 s` (ms precision), ratios as `2.07x`, memory as `81.2 MB`, a missing
+    value as `-`.
 
     >>> format_value(0.1234), format_value(12.3456), format_value(2.066, "x"), format_value(None)
     ('0.123 s', '12.35 s', '2.07x', '-')
+    >>> format_value(81.24, "MB")
+    '81.2 MB'
     """
     if value is None:
         return "-"
     if unit == "x":
         return f"{value:.2f}x"
+    if unit == "MB":
+        return f"{value:.1f} MB"
     return f"{value:.3f} s" if value < 10 else f"{value:.2f} s"
 
 
@@ -60,7 +68,7 @@ def _rows(m: Measurement, indent: str) -> list[str]:
     label = (indent + m.label)[: _WIDTHS[0]]
     if m.error and not m.samples:
         return [_row(label, "-", "", f"error: {m.error}")]
-    lines = [] if m.targets else [_row(label, format_value(m.seconds), "-", "")]
+    lines = [] if m.targets else [_row(label, format_value(m.seconds, m.unit), "-", "")]
     for n, target in enumerate(m.targets):
         value = format_value(target.value, target.unit)
         lines.append(_row(label if n == 0 else "", value, target.label, status(target)))
@@ -121,6 +129,7 @@ def to_document(report: Report) -> dict[str, Any]:
                 "key": m.key,
                 "label": m.label,
                 "group": m.group,
+                "unit": m.unit,
                 "seconds": _number(m.seconds),
                 "samples": [_number(s) for s in m.samples],
                 "targets": [

@@ -2,7 +2,8 @@
 
 The cold path is measured in interleaved rounds (floor, providers directly, cold `up`), so
 the three see the same background load on a shared machine; the median of each is reported.
-The last round's stack stays up for the rest: no-op ups, smoke, detection, destroy.
+After each cold up the idle stack's memory is read. The last round's stack stays up for the
+rest: no-op ups, smoke, smoke through Toxiproxy, dead then hung services, destroy.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import faults, model, stack
+from bench import faults, model, network, stack
 from bench.bootstrap import bootstrap
 from bench.cleanup import Cleanup
 from bench.floor import floor
 from bench.floor_servers import FloorServers
+from bench.memory import idle_memory
 from bench.migrations import migrations
 from bench.model import Report
 from bench.project import BenchProject
@@ -25,11 +27,25 @@ from bench.providers import providers_direct, wait_lag
 # Each step and the required measurements it produces (`--only` picks among them).
 STEPS: dict[str, tuple[str, ...]] = {
     "bootstrap": (model.BOOTSTRAP,),
-    "floor": (model.FLOOR, model.MIGRATE, model.MIGRATE_RERUN),
+    "floor": (model.FLOOR, model.MIGRATE, model.MIGRATE_RERUN, model.BUGSINK_MIGRATE),
     "providers": (),
-    "stack": (model.COLD_UP, model.NOOP_UP, model.REFRESH_UP, model.SMOKE, model.SMOKE_SLOWEST),
-    "detection": tuple(f"{model.DETECT_PREFIX}{name}" for name in model.DETECTED_SERVICES),
+    "stack": (
+        model.COLD_UP,
+        model.MEMORY_TOTAL,
+        model.NOOP_UP,
+        model.REFRESH_UP,
+        model.SMOKE,
+        model.SMOKE_SLOWEST,
+    ),
+    "network": tuple(f"{model.NET_PREFIX}{ms}" for ms in model.NET_LATENCIES_MS),
+    "detection": tuple(
+        f"{prefix}{name}"
+        for prefix in (model.DETECT_PREFIX, model.HUNG_PREFIX)
+        for name in model.DETECTED_SERVICES
+    ),
 }
+# Steps that run on the warm stack, so need the `stack` step.
+NEED_STACK = ("network", "detection")
 
 
 def say(message: str) -> None:
@@ -87,6 +103,7 @@ class Run:
         project = BenchProject.new(self.base / f"stack-{n}")
         self.cleanup.push("destroy the throwaway stack", project.teardown)
         stack.cold_up(self.report, project)
+        step(self.report, "idle memory", lambda: idle_memory(self.report, project))
         if last:
             self.project = project
         else:
@@ -97,8 +114,16 @@ class Run:
         report, samples = self.report, self.samples
         step(report, "no-op up", lambda: stack.noop_ups(report, project, samples))
         step(report, "smoke", lambda: stack.smoke(report, project, samples, self.base))
-        if "detection" in self.only and step(
-            report, "detection", lambda: faults.detection(report, project, self.base)
-        ):
-            step(report, "smoke after heals", lambda: faults.final_smoke(report, project))
+        if "network" in self.only:
+            step(
+                report,
+                "smoke through Toxiproxy",
+                lambda: network.slow_network(report, project, self.cleanup, self.base, samples),
+            )
+        if "detection" in self.only:
+            base = self.base
+            dead = step(report, "dead services", lambda: faults.detection(report, project, base))
+            frozen = step(report, "hung services", lambda: faults.hung(report, project, base))
+            if dead and frozen:
+                step(report, "smoke after heals", lambda: faults.final_smoke(report, project))
         step(report, "destroy", lambda: stack.destroy(report, project))

@@ -37,8 +37,9 @@ def test_did_work(output: str, worked: bool) -> None:
 def test_parse_defaults_and_detection_implies_the_stack() -> None:
     args = parse([])
     assert args.samples == 3 and args.json.name == "bench.json"
-    assert args.only == {"bootstrap", "floor", "providers", "stack", "detection"}
+    assert args.only == {"bootstrap", "floor", "providers", "stack", "network", "detection"}
     assert parse(["--only", "detection"]).only == {"detection", "stack"}
+    assert parse(["--only", "network"]).only == {"network", "stack"}
     assert parse(["--only", "floor, bootstrap"]).only == {"floor", "bootstrap"}
 
 
@@ -56,7 +57,16 @@ def test_scrubber_masks_longest_values_first_and_ignores_empty() -> None:
     assert scrub("nothing here") == "nothing here"
 
 
-PURE_MODULES = ("model", "render", "smoke_report", "stack", "bootstrap", "timeline")
+PURE_MODULES = (
+    "model",
+    "render",
+    "smoke_report",
+    "stack",
+    "bootstrap",
+    "timeline",
+    "memory",
+    "network",
+)
 
 
 @pytest.mark.parametrize("module", [f"bench.{name}" for name in PURE_MODULES])

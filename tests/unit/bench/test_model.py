@@ -42,40 +42,45 @@ def test_target_met_at_the_limit_not_above_and_unknown_without_value() -> None:
     assert Target("<= 5 s", 5.0, None).met is None
 
 
-def test_cold_up_is_held_to_45_s_and_twice_the_floor() -> None:
-    report = report_with(floor=3.0, cold_up=6.3)
+def test_cold_up_is_held_to_15_s_and_two_and_a_half_times_the_floor() -> None:
+    # Issue 10 (6 servers): <= 15 s and <= 2.5x the floor.
+    report = report_with(floor=4.0, cold_up=10.4)
     assert verdicts(report, model.COLD_UP) == [
-        ("<= 45 s", 6.3, True),
-        ("<= 2x floor", pytest.approx(2.1), False),
+        ("<= 15 s", 10.4, True),
+        ("<= 2.5x floor", pytest.approx(2.6), False),
     ]
-    report = report_with(floor=3.0, cold_up=5.7)
+    report = report_with(floor=4.0, cold_up=10.0)
     assert [met for *_, met in verdicts(report, model.COLD_UP)] == [True, True]
-    report = report_with(floor=1.0, cold_up=46.0)
-    assert [met for *_, met in verdicts(report, model.COLD_UP)] == [False, False]
+    report = report_with(floor=7.0, cold_up=15.5)
+    assert [met for *_, met in verdicts(report, model.COLD_UP)] == [False, True]
 
 
 def test_cold_up_without_a_floor_leaves_the_ratio_unmeasured_and_the_run_not_green() -> None:
     report = report_with(cold_up=5.0)
-    assert verdicts(report, model.COLD_UP)[1] == ("<= 2x floor", None, None)
+    assert verdicts(report, model.COLD_UP)[1] == ("<= 2.5x floor", None, None)
     assert report.all_targets_met is False
 
 
-def test_smoke_is_held_to_3_s_and_one_and_a_half_times_its_slowest_check() -> None:
-    report = report_with(smoke=2.4, smoke_slowest_check=2.0)
+def test_smoke_is_held_to_4_s_and_one_and_a_half_times_its_slowest_check() -> None:
+    report = report_with(smoke=3.6, smoke_slowest_check=3.0)
     assert verdicts(report, model.SMOKE) == [
-        ("<= 3 s", 2.4, True),
+        ("<= 4 s", 3.6, True),
         ("<= 1.5x slowest check", pytest.approx(1.2), True),
     ]
-    report = report_with(smoke=2.8, smoke_slowest_check=0.2)
-    assert [met for *_, met in verdicts(report, model.SMOKE)] == [True, False]
+    report = report_with(smoke=4.2, smoke_slowest_check=0.2)
+    assert [met for *_, met in verdicts(report, model.SMOKE)] == [False, False]
 
 
 @pytest.mark.parametrize(
     ("key", "limit"),
     [
-        (model.NOOP_UP, 8.0),
-        (model.REFRESH_UP, 8.0),
+        (model.NOOP_UP, 3.0),
+        (model.REFRESH_UP, 3.0),
         ("detect_redis", 5.0),
+        ("detect_jobs", 5.0),
+        ("detect_errors", 5.0),
+        ("hung_postgres", 5.0),
+        ("hung_errors", 5.0),
         (model.MIGRATE, 2.0),
         (model.MIGRATE_RERUN, 0.3),
     ],
@@ -93,9 +98,9 @@ def test_rows_without_a_target_get_none() -> None:
 
 def test_the_value_is_the_median_of_the_samples() -> None:
     report = Report()
-    report.add(Measurement(model.NOOP_UP, "noop", [7.0, 9.5, 7.5]))
+    report.add(Measurement(model.NOOP_UP, "noop", [2.0, 9.5, 2.5]))
     attach_targets(report)
-    assert verdicts(report, model.NOOP_UP) == [("<= 8 s", 7.5, True)]
+    assert verdicts(report, model.NOOP_UP) == [("<= 3 s", 2.5, True)]
 
 
 def test_complete_adds_unmeasured_rows_that_fail_their_targets() -> None:
@@ -149,3 +154,23 @@ def test_derived_rows_are_skipped_when_an_input_is_missing() -> None:
     add_derived(report)
     assert report.get("engine_overhead") is None
     assert report.get("smoke_outside_session") is None
+
+
+def test_smoke_at_100_ms_is_held_to_2_5_s_plus_its_own_slowest_check() -> None:
+    report = report_with(smoke_net_100=3.2, smoke_net_100_slowest=0.8, smoke_net_50=9.0)
+    assert verdicts(report, "smoke_net_100") == [
+        ("<= 2.5 s + slowest check (0.80 s)", 3.2, True),
+    ]
+    assert report.get("smoke_net_50").targets == []  # type: ignore[union-attr]
+    report = report_with(smoke_net_100=3.4, smoke_net_100_slowest=0.8)
+    assert verdicts(report, "smoke_net_100")[0][2] is False
+    report = report_with(smoke_net_100=3.4)
+    assert verdicts(report, "smoke_net_100")[0][2] is None
+
+
+def test_every_server_is_killed_and_frozen_and_each_has_a_required_row() -> None:
+    names = set(model.DETECTED_SERVICES.values())
+    assert names == {"database", "cache", "storage", "app", "jobs", "errors"}
+    for service in model.DETECTED_SERVICES:
+        assert f"detect_{service}" in model.REQUIRED and f"hung_{service}" in model.REQUIRED
+    assert [f"smoke_net_{ms}" in model.REQUIRED for ms in (0, 50, 100)] == [True] * 3

@@ -14,7 +14,7 @@ from bench.render import format_value, render_table, status, to_document, verdic
 
 def sample_report() -> Report:
     report = Report(meta={"cpus": 2})
-    report.add(Measurement(model.FLOOR, "raw floor", [3.0], note="chains concurrent"))
+    report.add(Measurement(model.FLOOR, "raw floor", [2.5], note="chains concurrent"))
     report.add(Measurement(model.COLD_UP, "cold up", [6.6, 6.0, 7.2]))
     report.add(Measurement(model.MIGRATE_RERUN, "re-run", [0.01234567]))
     report.add(Measurement("check:cache::test_ping", "cache::test_ping", [0.002], "smoke check"))
@@ -33,9 +33,19 @@ def test_format_seconds(value: float, unit: str, shown: str) -> None:
     assert format_value(value, unit) == shown
 
 
-def test_format_ratio_and_missing() -> None:
+def test_format_ratio_memory_and_missing() -> None:
     assert format_value(2.2, "x") == "2.20x"
+    assert format_value(81.25, "MB") == "81.2 MB"
     assert format_value(None) == "-"
+
+
+def test_memory_rows_are_shown_in_mb_and_carry_their_unit_in_json() -> None:
+    report = Report()
+    report.add(Measurement(model.MEMORY_TOTAL, "RSS total", [412.345], unit="MB"))
+    attach_targets(report)
+    assert render_table(report).splitlines()[2].split()[-3:] == ["412.3", "MB", "-"]
+    row = to_document(report)["measurements"][0]
+    assert row["unit"] == "MB" and row["seconds"] == 412.345
 
 
 def test_status_words() -> None:
@@ -47,11 +57,11 @@ def test_status_words() -> None:
 def test_table_rows_targets_and_verdicts() -> None:
     lines = render_table(sample_report()).splitlines()
     cold = next(i for i, line in enumerate(lines) if line.startswith("cold up"))
-    assert lines[cold].split() == ["cold", "up", "6.600", "s", "<=", "45", "s", "met"]
-    assert lines[cold + 1].split() == ["2.20x", "<=", "2x", "floor", "NOT", "MET"]
+    assert lines[cold].split() == ["cold", "up", "6.600", "s", "<=", "15", "s", "met"]
+    assert lines[cold + 1].split() == ["2.64x", "<=", "2.5x", "floor", "NOT", "MET"]
     assert any(line.split()[:4] == ["re-run", "0.012", "s", "<="] for line in lines)
     floor = next(line for line in lines if line.startswith("raw floor"))
-    assert floor.split()[2:5] == ["3.000", "s", "-"]
+    assert floor.split()[2:5] == ["2.500", "s", "-"]
     assert "  chains concurrent" in lines
 
 
@@ -71,7 +81,7 @@ def test_table_shows_broken_steps_and_a_verdict_naming_what_is_missed() -> None:
     assert "  detect app: smoke passed with app dead: the gate missed it" in text
     last = text.splitlines()[-1]
     assert last.startswith("verdict: 2/4 targets met; not met: ")
-    assert "cold up <= 2x floor" in last and "detect dead app <= 5 s" in last
+    assert "cold up <= 2.5x floor" in last and "detect dead app <= 5 s" in last
 
 
 def test_verdict_all_met_none_measured_and_interrupted() -> None:
@@ -93,8 +103,8 @@ def test_json_document_carries_samples_targets_and_verdicts() -> None:
     cold = rows[model.COLD_UP]
     assert cold["seconds"] == 6.6 and cold["samples"] == [6.6, 6.0, 7.2]
     assert cold["targets"] == [
-        {"label": "<= 45 s", "limit": 45.0, "unit": "s", "value": 6.6, "met": True},
-        {"label": "<= 2x floor", "limit": 2.0, "unit": "x", "value": 2.2, "met": False},
+        {"label": "<= 15 s", "limit": 15.0, "unit": "s", "value": 6.6, "met": True},
+        {"label": "<= 2.5x floor", "limit": 2.5, "unit": "x", "value": 2.64, "met": False},
     ]
     assert rows[model.MIGRATE_RERUN]["seconds"] == 0.0123
     assert rows["detect_app"]["seconds"] is None
