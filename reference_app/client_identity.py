@@ -2,9 +2,10 @@
 
 The peer address, unless the request names a client id (`X-Client-Id`, at most 64 characters of
 `A-Za-z0-9_.:-`) signed with the stack's key (`X-Client-Signature`: hex HMAC-SHA256 of the id).
-The key is derived from the stack's Redis URL, which only the stack's own tooling (its smoke
-gate, a trusted gateway) has: rotating ids cannot mint fresh quota, and an unsigned or huge id
-never becomes a Redis key.
+The key is derived from the stack's Redis password, which only the stack's own tooling (its
+smoke gate, a trusted gateway) has (the password, not the whole URL: a proxy or another host
+name in front of Redis must not change the key): rotating ids cannot mint fresh quota, and
+an unsigned or huge id never becomes a Redis key.
 
 >>> key = signing_key("redis://default:pw@127.0.0.1:6390/0")
 >>> signed = {"x-client-id": "smoke-1", "x-client-signature": sign(key, "smoke-1")}
@@ -20,14 +21,17 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
 
 MAX_ID = 64
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def signing_key(redis_url: str) -> bytes:
-    """The stack's client-id signing key: SHA-256 of `mentora-ratelimit:` + its Redis URL."""
-    return hashlib.sha256(b"mentora-ratelimit:" + redis_url.encode()).digest()
+    """The stack's client-id signing key: SHA-256 of `mentora-ratelimit:` + the password of its
+    Redis URL (percent-decoded)."""
+    password = unquote(urlsplit(redis_url).password or "")
+    return hashlib.sha256(b"mentora-ratelimit:" + password.encode()).digest()
 
 
 def sign(key: bytes, client_id: str) -> str:

@@ -8,7 +8,7 @@ import asyncio
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -43,9 +43,10 @@ def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: A
 
 def signed_client(client_id: str, redis_url: str) -> dict[str, str]:
     """Headers that make the app count requests against `client_id` (docs/app-contract.md:
-    an id is trusted only when signed with the key derived from the stack's Redis URL), so
+    an id is trusted only when signed with the key derived from the stack's Redis password), so
     this run's burst never shares a window with another run's."""
-    key = hashlib.sha256(b"mentora-ratelimit:" + redis_url.encode()).digest()
+    password = unquote(urlsplit(redis_url).password or "")
+    key = hashlib.sha256(b"mentora-ratelimit:" + password.encode()).digest()
     signature = hmac.new(key, client_id.encode(), hashlib.sha256).hexdigest()
     return {"X-Client-Id": client_id, "X-Client-Signature": signature}
 
