@@ -163,6 +163,25 @@ def unreachable(
     )
 
 
+def fail_if_dependency_down(
+    service: str, what: str, dependencies: dict[str, str], outputs: StackOutputs | None = None
+) -> None:
+    """Fail at once when a service `what` needs (name -> URL) was already found timed out or
+    refused: the check would only wait out the same outage again. It names the dependency.
+
+    >>> fail_if_dependency_down("app", "GET /api/health", {})  # nothing known down: no-op
+    """
+    for name, url in dependencies.items():
+        outage = outages.known(endpoint(url)) if url else None
+        if outage is not None:
+            raise pytest.fail.Exception(
+                f"{service}: {what} needs {name} at {outage.target}, which {outage.happened} "
+                f"(found by {outage.seen_by}; not waited for again) "
+                f"({fix_hint(outputs, outage.happened)})",
+                pytrace=False,
+            )
+
+
 def fail_if_down(service: str, what: str, url: str, outputs: StackOutputs | None = None) -> None:
     """Fail at once when an earlier check found `url`'s endpoint timed out or refused: one wait
     per dead service, and every check of it names the same cause."""

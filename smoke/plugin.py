@@ -108,7 +108,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         logging.setLogRecordFactory(config.stash[_factory_key])
 
 
+# The order services are checked in: each after the services it depends on, so a dependency
+# found down makes its dependents fail at once instead of waiting for it again.
+SERVICE_ORDER = (
+    "database",
+    "cache",
+    "storage",
+    "security",
+    "app",
+    "jobs",
+    "errors",
+    "data_api",
+    "upstash_rest",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(SERVICE_ORDER)}
+    items.sort(key=lambda item: rank.get(service_of(item.nodeid), len(rank)))  # stable sort
     # A check makes a few calls, each bounded by --check-timeout; this only catches a hang.
     deadline = max(CHECK_DEADLINE_S, 5 * float(config.getoption("--check-timeout")))
     for item in items:

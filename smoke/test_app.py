@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from smoke import jobs_api
-from smoke.checks import CheckRecorder, fail_if_down, unreachable
+from smoke.checks import CheckRecorder, fail_if_dependency_down, fail_if_down, unreachable
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
 
@@ -63,6 +63,8 @@ def test_health_reports_every_service_healthy(
     app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
     url = f"{app_url}/api/health"
+    needs = {"the database": outputs.database_url, "the cache": outputs.redis_url}
+    fail_if_dependency_down("app", "GET /api/health", needs, outputs)
     with check.timed(url):
         response = http(outputs, "GET", url, timeout_s + HEALTH_PROBE_S)
     body = json_of(response, "/api/health")
@@ -114,6 +116,8 @@ def test_rate_limit_refuses_exactly_the_excess(
 
     with check.timed(f"{app_url}/api/chat x{BURST}"):
         fail_if_down("app", f"POST /api/chat x{BURST}", app_url, outputs)
+        needs = {"the cache": outputs.redis_url}  # the limiter's windows live there
+        fail_if_dependency_down("app", f"POST /api/chat x{BURST}", needs, outputs)
         try:
             responses = asyncio.run(burst())
         except httpx.HTTPError as exc:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from smoke import errors_api
-from smoke.checks import CheckRecorder
+from smoke.checks import CheckRecorder, fail_if_dependency_down
 from smoke.outputs import StackOutputs
 
 ARRIVAL_DEADLINE_S = 10.0
@@ -56,6 +56,7 @@ def test_test_error_arrives_in_the_tracker(
         target = errors_api.TrackerTarget.from_env(env)
     except errors_api.ErrorsConfigError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    fail_if_dependency_down("errors", "a test error", {"the app": outputs.app_url or ""}, outputs)
     tag = f"smoke-{run_id}"
     url, _ = target.event_request("<event>")
     with check.timed(url), httpx.Client(timeout=timeout_s + 2) as client:

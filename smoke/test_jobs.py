@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 import pytest
 
 from smoke import jobs_api
-from smoke.checks import CheckRecorder, connect_postgres
+from smoke.checks import CheckRecorder, connect_postgres, fail_if_dependency_down
 from smoke.outputs import StackOutputs
 
 FUNCTION = "process-video"
@@ -76,6 +76,9 @@ def test_process_video_run_completes(
         target = jobs_api.InngestTarget.from_env(settings(outputs))
     except jobs_api.JobsConfigError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    # The run needs the app (it serves the function) and the database (its steps write there).
+    needs = {"the app": outputs.app_url or "", "the database": outputs.database_url}
+    fail_if_dependency_down("jobs", f"a {FUNCTION} run", needs, outputs)
     with check.timed(target.runs_url("<event>")), httpx.Client(timeout=timeout_s) as client:
         try:
             if target.dev:

@@ -53,3 +53,22 @@ def test_only_waits_worth_remembering_are_kept() -> None:
     assert outages.known("h:1") is None
     assert outages.known("h:2") == outages.Outage("h:2", "refused connection", "b")
     outages.forget_all()
+
+
+def test_a_check_whose_dependency_is_down_fails_at_once_naming_it() -> None:
+    import pytest
+
+    from smoke.checks import fail_if_dependency_down
+
+    outages.forget_all()
+    outages.record("127.0.0.1:6390", "timed out", "smoke/test_cache.py::test_ping")
+    needs = {"the cache": "redis://default:pw@127.0.0.1:6390/0", "the database": ""}
+    with pytest.raises(pytest.fail.Exception) as failure:
+        fail_if_dependency_down("app", "POST /api/chat x25", needs)
+    assert str(failure.value) == (
+        "app: POST /api/chat x25 needs the cache at 127.0.0.1:6390, which timed out (found by "
+        "smoke/test_cache.py::test_ping; not waited for again) (is the local stack up? run: "
+        "make up)"
+    )
+    outages.forget_all()
+    fail_if_dependency_down("app", "POST /api/chat x25", needs)  # nothing known down: runs
