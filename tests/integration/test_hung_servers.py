@@ -60,9 +60,9 @@ def test_a_hung_server_is_replaced_by_refresh_and_keeps_its_data(
         healed = running.up("--refresh")
         print(f"\nheal of a hung {service}: {time.monotonic() - started:.1f}s")
         # The probe found it hung: its resource is updated (a new process), nothing else.
-        assert SERVERS[service] in healed.output and "updated" in healed.output, (
-            healed.output[-3000:]
-        )
+        assert SERVERS[service] in healed.output and "updated" in healed.output, healed.output[
+            -3000:
+        ]
     finally:
         with contextlib.suppress(ProcessLookupError):
             freeze(pid, signal.SIGCONT)  # whatever happened, never leave a frozen process
