@@ -32,6 +32,27 @@ def kill_hard(pid: int | None) -> None:
     assert not processes.pid_alive(pid)
 
 
+def kill_group_hard(pid: int | None) -> None:
+    """SIGKILL a server's whole process group (gunicorn: master and worker), as a crash of the
+    whole server would, and wait until every process of it is gone."""
+    assert pid is not None and processes.pid_alive(pid)
+    os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while processes.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not processes.pid_alive(pid)
+
+
+def port_closes(port: int, deadline_s: float = 5.0) -> bool:
+    """Whether nothing accepts on `port` within the deadline (a closing socket may linger)."""
+    end = time.monotonic() + deadline_s
+    while processes.port_open(port):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def files_containing(root: Path, secret: str) -> list[Path]:
     """Files under `root` whose bytes contain `secret` (plaintext leaks on disk)."""
     needle = secret.encode()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from components.local import inngest_server, processes
 from components.local.inngest_server import InngestDevServerProvider
-from tests.integration.local.conftest import free_port, kill_hard
+from tests.integration.local.conftest import free_port, kill_hard, port_closes
 
 
 def rss_kib(pgid: int) -> int:
@@ -59,7 +59,7 @@ def test_lifecycle_create_probe_kill_heal_delete(state_dir: Path) -> None:
 
         provider.delete(f"inngest-{port}", healed)
         assert not processes.pid_alive(new_pid)
-        assert not processes.port_open(port)
+        assert port_closes(port)
         assert not data_dir.exists()
     finally:  # a failed assertion must not leave the server running
         provider.delete("cleanup", props)
