@@ -245,5 +245,5 @@ class FloorServers:
             stop_pid(child.pid)
             child.wait(timeout=10)
         stop_pid(read_pid(self.base / "redis" / "redis.pid"))
-        error_tracker.stop({"data_dir": str(self.base / "bugsink")})
+        error_tracker.stop({"data_dir": str(self.base / "bugsink"), "port": self.ports["errors"]})
         self.pg.stop()

@@ -11,12 +11,12 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import time
 from pathlib import Path
 
 from bench.proc import BenchError, run_timed
+from devtools.ports import port_open
 from devtools.project import CommandResult, LocalProject
 
 # Where each provider keeps the pid of its server, below the state dir.
@@ -36,12 +36,6 @@ PORT_KEYS = {
     "jobs": "inngestPort",
     "errors": "errorTrackerPort",
 }
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_port(port: int, want_open: bool, deadline_s: float = 10.0) -> bool:

@@ -73,6 +73,7 @@ class AppProcessProvider(LocalServerProvider[AppSettings]):
     Any change of its settings restarts it in place (its data dir only holds its log)."""
 
     SERVICE = SERVICE
+    PID_FILE = PID_FILE
     SETTINGS = AppSettings
     ID_PREFIX = "app"
     REPLACE_KEYS = ()
@@ -121,9 +122,6 @@ class AppProcessProvider(LocalServerProvider[AppSettings]):
 
     def outputs(self, s: AppSettings, keys: Secrets) -> dict[str, Any]:
         return {"url": f"http://{processes.HOST}:{s.port}"}
-
-    def stop(self, s: AppSettings) -> None:
-        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
 
 
 class AppProcess(LocalServerResource):

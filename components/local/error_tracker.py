@@ -9,14 +9,11 @@ files: no migration, same DSN and token.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,35 +146,11 @@ def start(props: dict[str, Any], token: str) -> int:
 
 
 def stop(props: dict[str, Any], deadline_s: float = 10.0) -> None:
-    """SIGTERM (then SIGKILL) gunicorn's whole process group: a worker outlives a killed master
-    and keeps the port (it would answer the probe of the next start, then exit)."""
+    """SIGTERM (then SIGKILL) gunicorn's whole process group, if it is ours: a worker outlives a
+    killed master and keeps the port (it would answer the probe of the next start, then exit)."""
     pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
-    if not pid:
-        return
-    for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
-        if not _group_alive(pid):
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, sig)
-            if sig == signal.SIGTERM:
-                os.killpg(pid, signal.SIGCONT)  # a stopped (hung) group must act on it
-        end = time.monotonic() + wait_s
-        while _group_alive(pid) and time.monotonic() < end:
-            time.sleep(0.05)
-    if _group_alive(pid):
-        raise LocalServerError(f"errors: gunicorn group {pid} survived SIGKILL; stop it by hand")
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a live (not zombie) process is left in the group (the session started here)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    port = str(int(props["port"]))
+    processes.stop_server(pid, (port,), deadline_s, group=True)
 
 
 def create_project(props: dict[str, Any], token: str) -> tuple[str, str]:
@@ -249,7 +222,7 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
         return processes.port_open(s.port) and probe(s.port, keys.get("api_token", ""))
 
     def stop(self, s: TrackerSettings) -> None:
-        stop({"data_dir": str(s.data_dir)})
+        stop({"data_dir": str(s.data_dir), "port": s.port})
 
     def outputs(self, s: TrackerSettings, keys: Secrets) -> dict[str, Any]:
         return {"team": s.team, "project": s.project, "url": f"http://{processes.HOST}:{s.port}"}

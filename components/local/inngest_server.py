@@ -89,6 +89,7 @@ class InngestDevServerProvider(LocalServerProvider[InngestSettings]):
     """Runs one local Inngest Dev Server; a new app URL restarts it."""
 
     SERVICE = SERVICE
+    PID_FILE = PID_FILE
     SETTINGS = InngestSettings
     ID_PREFIX = "inngest"
     RESTART_KEYS = ("app_url",)
@@ -123,9 +124,6 @@ class InngestDevServerProvider(LocalServerProvider[InngestSettings]):
 
     def probe(self, s: InngestSettings, keys: Secrets) -> bool:
         return processes.port_open(s.port) and probe(s.port) is not None
-
-    def stop(self, s: InngestSettings) -> None:
-        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
 
     def outputs(self, s: InngestSettings, keys: Secrets) -> dict[str, Any]:
         return {"app_url": s.app_url, "url": _url(s.port), "version": probe(s.port) or ""}

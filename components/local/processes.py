@@ -143,28 +143,51 @@ def runs_server(pid: int | None, markers: tuple[str, ...]) -> bool:
     )
 
 
-def stop_pid(pid: int | None, deadline_s: float = 10.0) -> None:
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def stop_pid(pid: int | None, deadline_s: float = 10.0, *, group: bool = False) -> None:
     """SIGTERM (with SIGCONT, so a stopped process can act on it), then SIGKILL after the
-    deadline; returns once the process is gone. Callers check ownership first (`runs_server`)."""
+    deadline; returns once the process (with `group`: every process of its group) is gone.
+    Callers check ownership first (`runs_server`)."""
+    if not pid:
+        return
+    alive = (lambda: bool(group_members(pid))) if group else (lambda: pid_alive(pid))
+    send = os.killpg if group else os.kill
     for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
-        if not pid_alive(pid):
+        if not alive():
             return
-        assert pid is not None
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+            send(pid, sig)
             if sig == signal.SIGTERM:
-                os.kill(pid, signal.SIGCONT)
+                send(pid, signal.SIGCONT)
         end = time.monotonic() + wait_s
-        while pid_alive(pid) and time.monotonic() < end:
+        while alive() and time.monotonic() < end:
             time.sleep(0.05)
-    if pid_alive(pid):
-        raise LocalServerError(f"process {pid} survived SIGKILL; stop it by hand")
+    if alive():
+        what = "process group" if group else "process"
+        raise LocalServerError(f"{what} {pid} survived SIGKILL; stop it by hand")
 
 
-def stop_server(pid: int | None, markers: tuple[str, ...], deadline_s: float = 10.0) -> None:
-    """Stop `pid` if it runs our server (see `runs_server`); leave any other process alone."""
-    if runs_server(pid, markers):
-        stop_pid(pid, deadline_s)
+def stop_server(
+    pid: int | None, markers: tuple[str, ...], deadline_s: float = 10.0, *, group: bool = False
+) -> None:
+    """Stop `pid` if it runs our server (see `runs_server`); leave any other process alone.
+    With `group`, its whole process group, if any live member of it runs our server (a worker
+    may outlive its killed master and keep the port)."""
+    members = group_members(pid) if (group and pid) else [pid]
+    if any(runs_server(member, markers) for member in members):
+        stop_pid(pid, deadline_s, group=group)
 
 
 def _unsafe_reason(path: Path) -> str | None:

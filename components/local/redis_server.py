@@ -68,6 +68,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
     """Runs one local redis-server; its password is generated at create and kept."""
 
     SERVICE = SERVICE
+    PID_FILE = PID_FILE
     ID_PREFIX = "redis"
     SECRET_KEYS = ("password",)
 
@@ -112,9 +113,6 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
         )
         return keys
 
-    def _pid(self, s: ServerSettings) -> int | None:
-        return processes.read_pid(s.data_dir / PID_FILE)
-
     def probe(self, s: ServerSettings, keys: Secrets) -> bool:
         import redis
         from redis.backoff import NoBackoff
@@ -140,9 +138,6 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
     def outputs(self, s: ServerSettings, keys: Secrets) -> dict[str, Any]:
         password = quote(keys["password"], safe="")
         return {"url": f"redis://default:{password}@{processes.HOST}:{s.port}/0"}
-
-    def stop(self, s: ServerSettings) -> None:
-        processes.stop_server(self._pid(s), (str(s.port),))
 
 
 class RedisServer(LocalServerResource):

@@ -96,6 +96,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
     moto keeps everything in memory, so every start provisions again and issues new keys."""
 
     SERVICE = SERVICE
+    PID_FILE = PID_FILE
     SETTINGS = S3Settings
     ID_PREFIX = "s3"
     REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
@@ -188,9 +189,6 @@ class S3Provider(LocalServerProvider[S3Settings]):
             "region": s.region,
             "endpoint": f"http://{processes.HOST}:{s.port}",
         }
-
-    def stop(self, s: S3Settings) -> None:
-        processes.stop_server(processes.read_pid(s.data_dir / PID_FILE), (str(s.port),))
 
 
 class S3Server(LocalServerResource):

@@ -72,6 +72,8 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     RESTART_KEYS: ClassVar[tuple[str, ...]] = ()
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Outputs generated at create and kept across restarts (passwords, keys)."""
+    PID_FILE: ClassVar[str] = ""
+    """The server's pid file inside its data dir (used by the default `stop`)."""
 
     # --- what each server supplies -------------------------------------------------------
 
@@ -80,8 +82,9 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         raise NotImplementedError
 
     def stop(self, s: S) -> None:
-        """Stop the server if it runs (never another process); idempotent."""
-        raise NotImplementedError
+        """Stop the server if it runs (never another process); idempotent. By default: the pid
+        of `PID_FILE`, only if its command line names the server's port."""
+        processes.stop_server(processes.read_pid(s.data_dir / self.PID_FILE), (str(s.port),))
 
     def probe(self, s: S, secrets: Secrets) -> bool:
         """Whether the server answers a client's request within a short deadline."""
@@ -130,6 +133,10 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             "running": True,
         }
 
+    def _kept_secrets(self, props: Mapping[str, Any]) -> Secrets:
+        """The SECRET_KEYS values a previous create or update recorded in `props`."""
+        return {key: str(props[key]) for key in self.SECRET_KEYS if props.get(key) is not None}
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         s = self.settings(props)
         processes.require_free_port(self.SERVICE, s.port, s.hints)
@@ -157,7 +164,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         s = self.settings(news)
-        secrets = {key: str(olds[key]) for key in self.SECRET_KEYS if olds.get(key) is not None}
+        secrets = self._kept_secrets(olds)
         restart = processes.changed_keys(olds, news, self.RESTART_KEYS)
         if restart or not self.probe(s, secrets):
             self.stop(self.settings({**news, **{k: olds[k] for k in self.REPLACE_KEYS}}))
@@ -168,7 +175,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         s = self.settings(props)
         if not self.exists(s):
             return ReadResult(id_="", outs={})
-        secrets = {key: str(props[key]) for key in self.SECRET_KEYS if props.get(key) is not None}
+        secrets = self._kept_secrets(props)
         return ReadResult(id_=id_, outs={**props, "running": self.probe(s, secrets)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
