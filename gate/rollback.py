@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from gate.exitcodes import Exit
 from gate.runner import REPO, Checkout, stack_target

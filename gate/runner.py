@@ -30,7 +30,7 @@ class GateUsageError(Exception):
 
 def stack_target(stack: str, root: Path = REPO) -> str:
     """`mentora:target` of a stack's committed settings (`local` when the file says nothing)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     path = root / f"Pulumi.{stack}.yaml"
     try:

@@ -154,7 +154,7 @@ class StackOutputs:
         env = raw["env"]
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             raise OutputsError(f"{source}: output env is not a map of names to text")
-        optional: dict[str, str | None] = {}
+        optional: dict[str, Any] = {}
         for name in ("app_url", "config_fingerprint", "database_server_urn"):
             value = raw.get(name)
             if value is not None and not isinstance(value, str):
