@@ -87,10 +87,25 @@ class CheckRecorder:
             kept = [p for p in self.item.user_properties if p[0] not in names]
             self.item.user_properties[:] = kept + props
 
+    def record(self, name: str, value: object) -> None:
+        """Keep `name=value` with the check's report (junit `<property>`, `--json-report`); a
+        `seen` value is printed above the smoke summary. pytest's `record_property` does the
+        same, but as a shared fixture it would make smoke run its checks serially."""
+        self.item.user_properties.append((name, value))
+
     @property
     def result(self) -> CheckResult:
         """What has been recorded so far."""
         return CheckResult(self.service, self.target, round(self.latency_ms, 1), self.attempts)
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest) -> CheckRecorder:
+    """Records the current check's service, redacted target, latency and attempts. Each check
+    module imports it (`from smoke.checks import check as check`) so it is that module's own
+    fixture: smoke/concurrency.py runs modules at once, and pytest caches a fixture's value on
+    its definition."""
+    return CheckRecorder(request.node)
 
 
 def endpoint(url: str) -> str:

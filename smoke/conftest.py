@@ -33,5 +33,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--json-report", type=Path, help="write every check's record as JSON here")
     group.addoption(
+        "--serial",
+        action="store_true",
+        help="run the checks one after another (default: each service's checks in a thread of "
+        "their own, reported in the same order)",
+    )
+    group.addoption(
         "--read-only", action="store_true", help="run only checks that write nothing (prod-safe)"
     )

@@ -11,11 +11,14 @@ security and the app checks one full timeout each).
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 # What a later check would wait for again; a rejected password is answered at once anyway.
 REMEMBERED = ("timed out", "refused connection")
 _SEEN: dict[str, Outage] = {}
+_SEEN_LOCK = threading.Lock()  # checks of different services record at the same time
+_current = threading.local()
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,26 @@ class Outage:
     seen_by: str
 
 
+def set_current_check(nodeid: str) -> None:
+    """Name the check this thread runs now (smoke/concurrency.py: one process environment is
+    shared by every thread, so PYTEST_CURRENT_TEST names whichever check set it last)."""
+    _current.nodeid = nodeid
+
+
 def current_check() -> str:
-    """The node id of the check running now (pytest sets PYTEST_CURRENT_TEST)."""
+    """The node id of the check this thread runs now (serial runs: pytest's PYTEST_CURRENT_TEST)."""
+    nodeid = getattr(_current, "nodeid", None)
+    if nodeid:
+        return str(nodeid)
     return os.environ.get("PYTEST_CURRENT_TEST", "an earlier check").rsplit(" ", 1)[0]
 
 
 def record(target: str, happened: str, seen_by: str | None = None) -> None:
     """Remember that `target` (host:port) `happened` (only the kinds in REMEMBERED)."""
-    if happened in REMEMBERED and target not in _SEEN:
-        _SEEN[target] = Outage(target, happened, seen_by or current_check())
+    if happened not in REMEMBERED:
+        return
+    with _SEEN_LOCK:
+        _SEEN.setdefault(target, Outage(target, happened, seen_by or current_check()))
 
 
 def known(target: str) -> Outage | None:
@@ -45,4 +59,6 @@ def known(target: str) -> Outage | None:
 
 def forget_all() -> None:
     """Start a new run with no outage known (each smoke session starts empty)."""
-    _SEEN.clear()
+    with _SEEN_LOCK:
+        _SEEN.clear()
+    _current.nodeid = None

@@ -1,6 +1,8 @@
 """The smoke suite's pytest plugin: loads the outputs, masks secrets in every report, prints
-the per-service summary, and provides the fixtures checks use (`outputs`, `timeout_s`, `run_id`,
-`check`). Loaded by smoke/conftest.py, which also declares the command-line options.
+the per-service summary, runs the checks of different services at the same time
+(smoke/concurrency.py), and provides the session fixtures checks use (`outputs`, `timeout_s`,
+`run_id`; each module imports `check` from smoke/checks.py). Loaded by smoke/conftest.py, which
+also declares the command-line options.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from smoke import outages
-from smoke.checks import CheckRecorder, service_of
+from smoke import concurrency, outages
+from smoke.checks import service_of
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor, redact_report, url_secrets
 from smoke.report import outcomes, render, tally, write_json
@@ -123,17 +125,63 @@ SERVICE_ORDER = (
 )
 
 
+def check_deadline_s(config: pytest.Config) -> float:
+    """A check makes a few calls, each bounded by --check-timeout; this only catches a hang."""
+    return max(CHECK_DEADLINE_S, 5 * float(config.getoption("--check-timeout")))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: n for n, name in enumerate(SERVICE_ORDER)}
     items.sort(key=lambda item: rank.get(service_of(item.nodeid), len(rank)))  # stable sort
-    # A check makes a few calls, each bounded by --check-timeout; this only catches a hang.
-    deadline = max(CHECK_DEADLINE_S, 5 * float(config.getoption("--check-timeout")))
+    deadline = check_deadline_s(config)
     for item in items:
         item.add_marker(pytest.mark.timeout(deadline))
     if config.getoption("--read-only"):
         writing = [item for item in items if item.get_closest_marker("writes")]
         items[:] = [item for item in items if not item.get_closest_marker("writes")]
         config.hook.pytest_deselected(items=writing)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """The checks of different services at the same time (smoke/concurrency.py), unless a
+    reason to run them one after another is found; the header line says which."""
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        return None  # pytest's own loop reports the collection errors
+    if session.config.option.collectonly or not session.items:
+        return None
+    reason = concurrency.why_serial(session)
+    terminal = session.config.pluginmanager.getplugin("terminalreporter")
+    if reason is not None:
+        if terminal is not None:
+            terminal.write_line(f"smoke: checks run one after another ({reason})")
+        return None
+    if terminal is not None:
+        modules = len({concurrency.module_of(item) for item in session.items})
+        terminal.write_line(
+            f"smoke: {modules} services checked at the same time (--serial: one by one)"
+        )
+    concurrency.run(session, check_deadline_s(session.config), redactor_of(session.config))
+    return True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """A check's own code runs without the concurrency lock: its network waits overlap."""
+    with concurrency.unlocked():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    """So does a module's own fixture (opening its client); session fixtures are shared by the
+    threads and stay under the lock."""
+    if fixturedef.scope == "session":
+        return (yield)
+    with concurrency.unlocked():
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -222,9 +270,3 @@ def timeout_s(pytestconfig: pytest.Config) -> float:
 def run_id() -> str:
     """Namespaces this run's smoke data (`smoke:<run-id>:...`) so concurrent runs never collide."""
     return uuid.uuid4().hex[:12]
-
-
-@pytest.fixture
-def check(request: pytest.FixtureRequest) -> CheckRecorder:
-    """Records the current check's service, redacted target, latency and attempts."""
-    return CheckRecorder(request.node)

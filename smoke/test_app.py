@@ -14,6 +14,7 @@ import pytest
 
 from smoke import jobs_api
 from smoke.checks import CheckRecorder, fail_if_dependency_down, fail_if_down, unreachable
+from smoke.checks import check as check
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
 

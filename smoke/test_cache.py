@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from smoke.checks import CheckRecorder, call_failed, fail_if_down, unreachable
+from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 

@@ -13,6 +13,7 @@ import pytest
 
 from smoke import data_api
 from smoke.checks import CheckRecorder
+from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
 

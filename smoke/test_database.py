@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from smoke.checks import CheckRecorder, call_failed, connect_postgres
+from smoke.checks import check as check
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
 from smoke.outputs import PROJECT_ROOT, StackOutputs, schema_fix_for
 from smoke.redact import redact_url

@@ -6,12 +6,13 @@ without an app sends the test event with sentry-sdk itself (its SENTRY_DSN).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import pytest
 
 from smoke import errors_api
 from smoke.checks import CheckRecorder, fail_if_dependency_down
+from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
 ARRIVAL_DEADLINE_S = 10.0
@@ -47,7 +48,6 @@ def test_test_error_arrives_in_the_tracker(
     check: CheckRecorder,
     timeout_s: float,
     run_id: str,
-    record_property: Callable[[str, object], None],
 ) -> None:
     import httpx
 
@@ -71,8 +71,7 @@ def test_test_error_arrives_in_the_tracker(
         except errors_api.ErrorsError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
     check.attempts = polls
-    record_property("event_id", event_id)  # junit and --json-report consumers see it too
+    check.record("event_id", event_id)  # junit and --json-report consumers see it too
     seen = f"errors: event {event_id} arrived in {target.kind} ({polls} reads)"
-    record_property("seen", seen)  # printed above the smoke summary
-    print(seen)
+    check.record("seen", seen)  # printed above the smoke summary
     assert errors_api.stored_id(event) == event_id

@@ -9,12 +9,13 @@ when the run fails (docs/app-contract.md, "Jobs").
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import pytest
 
 from smoke import jobs_api
 from smoke.checks import CheckRecorder, connect_postgres, fail_if_dependency_down
+from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
 FUNCTION = "process-video"
@@ -68,7 +69,6 @@ def test_process_video_run_completes(
     check: CheckRecorder,
     timeout_s: float,
     marker: str,
-    record_property: Callable[[str, object], None],
 ) -> None:
     import httpx
 
@@ -91,9 +91,8 @@ def test_process_video_run_completes(
         except jobs_api.JobsError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
     check.attempts = polls
-    record_property("run_id", run.run_id)  # junit and --json-report consumers see it too
+    check.record("run_id", run.run_id)  # junit and --json-report consumers see it too
     seen = f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)"
-    record_property("seen", seen)  # printed above the smoke summary
-    print(seen)
+    check.record("seen", seen)  # printed above the smoke summary
     left = leftovers(outputs, timeout_s, marker)
     assert left == 0, f"jobs: {FUNCTION} run {run.run_id} left {left} {marker} video row(s)"

@@ -26,6 +26,9 @@ from smoke.checks import (
     fail_if_down,
     unreachable,
 )
+from smoke.checks import (
+    check as check,
+)
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 

@@ -12,6 +12,7 @@ import pytest
 
 from smoke import upstash_rest
 from smoke.checks import CheckRecorder
+from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
 

@@ -1,5 +1,7 @@
 """A hung Redis (accepts connections, never answers) costs one timeout, not one per check: the
-first check that times out is named by every later check of the same endpoint."""
+first check that times out is named by every later check of the same endpoint. (Run serially:
+concurrently, the cache's and the security module's checks wait out that timeout at the same
+time, tests/unit/smoke/test_concurrency.py.)"""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ def test_later_checks_of_a_hung_endpoint_fail_at_once_naming_the_first(tmp_path:
             "--json-report",
             report,
             "-rA",
+            "--serial",
         )
     assert result.ret == 1, result.output
     assert f"cache: redis at 127.0.0.1:{port} timed out" in result.output
