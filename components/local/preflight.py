@@ -19,7 +19,7 @@ from components.local import (
     redis_server,
     s3_server,
 )
-from components.local.process_identity import find_listener
+from components.local.process_identity import find_listener, lives_in
 from components.local.processes import cmdline, port_open, read_pid, runs_server
 
 # Each local server's pid file, inside its data dir.
@@ -44,9 +44,15 @@ class PortTaken:
 
 
 def held_by_another_program(service: str, port: int, data_dir: Path) -> bool:
-    """Whether something listens on `port` that is not `service`'s server of `data_dir`."""
+    """Whether something listens on `port` that is not `service`'s server of `data_dir`: its pid
+    file names it, or it works in the data dir (one left outside the stack's state, which the
+    provider's create stops)."""
+    if not port_open(port):
+        return False
     pid = read_pid(data_dir / PID_FILES[service])
-    return port_open(port) and not runs_server(pid, (str(port), str(data_dir)))
+    if runs_server(pid, (str(port), str(data_dir))):
+        return False
+    return not lives_in(find_listener(port), data_dir)
 
 
 def taken_ports(servers: Mapping[str, tuple[int, Path]]) -> list[PortTaken]:

@@ -143,3 +143,23 @@ def find_listener(port: int, host: str = "127.0.0.1") -> int | None:
         if fields is not None and int(fields[1]) not in pids:  # field 4: the parent pid
             return pid
     return pids[0] if pids else None
+
+
+def lives_in(pid: int | None, folder: Path) -> bool:
+    """Whether `pid` works in `folder` or writes its output there: its working directory, or its
+    stdout or stderr, is `folder` or below it, also after `folder` was deleted (the kernel then
+    adds ` (deleted)`). That is how each local server of ours runs (postgres and redis chdir into
+    their data dir, the others start in it; the app logs into it), so a server left running
+    outside the stack's state is still recognised as ours, and nothing else is."""
+    if not pid:
+        return False
+    root = os.path.realpath(folder)
+    base = PROC / str(pid)
+    for link in (base / "cwd", base / "fd" / "1", base / "fd" / "2"):
+        target = _link(link)
+        if target is None:
+            continue
+        target = target.removesuffix(" (deleted)")
+        if target == root or target.startswith(root + os.sep):
+            return True
+    return False

@@ -19,6 +19,8 @@ them once into the server's typed `Settings` dataclass.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
@@ -34,6 +36,7 @@ from pulumi.dynamic import (
 )
 
 from components.local import processes
+from components.local.process_identity import find_listener, lives_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +50,8 @@ class ServerSettings:
 
 
 S = TypeVar("S", bound=ServerSettings)
+ORPHAN_STOP_S = 3.0  # SIGTERM, then SIGKILL: an orphan's data is gone or was never in state
+_log = logging.getLogger(__name__)
 Secrets = dict[str, str]
 
 
@@ -137,8 +142,23 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         """The SECRET_KEYS values a previous create or update recorded in `props`."""
         return {key: str(props[key]) for key in self.SECRET_KEYS if props.get(key) is not None}
 
+    def stop_orphan(self, s: S) -> None:
+        """Before a create, which means the stack's state holds no such server: stop one of ours
+        still running at the port (a cold `up` interrupted twice leaves servers running outside
+        state; a deleted data dir makes refresh drop a server that still runs). Ours means its
+        pid file names it, or it works in this data dir (`lives_in`); anything else holding the
+        port is left alone and named by `require_free_port`."""
+        self.stop(s)
+        pid = find_listener(s.port)
+        if pid is None or not lives_in(pid, s.data_dir):
+            return
+        _log.info("%s: stopping pid %d, left running outside the stack's state", self.SERVICE, pid)
+        leader = os.getpgid(pid) == pid and pid != os.getpgrp()  # a session of its own: workers
+        processes.stop_pid(pid, ORPHAN_STOP_S, group=leader)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         s = self.settings(props)
+        self.stop_orphan(s)
         processes.require_free_port(self.SERVICE, s.port, s.hints)
         processes.claim_data_dir(self.SERVICE, str(s.data_dir), s.hints)
         secrets = self.new_secrets(s)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,31 @@ def test_find_listener_sees_our_own_socket_and_not_a_connected_one() -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         assert find_listener(free.getsockname()[1]) is None  # bound, not listening
+
+
+def test_lives_in_sees_a_process_working_or_logging_in_a_folder_also_once_deleted(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from components.local.process_identity import lives_in
+
+    works, logs, elsewhere = tmp_path / "works", tmp_path / "logs", tmp_path / "elsewhere"
+    for folder in (works, logs, elsewhere):
+        folder.mkdir()
+    sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+    with (logs / "app.log").open("ab") as log:
+        in_cwd = subprocess.Popen(sleep, cwd=works)
+        logging_there = subprocess.Popen(sleep, cwd="/", stdout=log)
+    try:
+        assert lives_in(in_cwd.pid, works) and lives_in(logging_there.pid, logs)
+        assert not lives_in(in_cwd.pid, elsewhere) and not lives_in(logging_there.pid, works)
+        assert not lives_in(in_cwd.pid, tmp_path / "wor")  # a prefix of the name is not "in"
+        shutil.rmtree(works)
+        shutil.rmtree(logs)
+        assert lives_in(in_cwd.pid, works) and lives_in(logging_there.pid, logs)
+        assert not lives_in(None, works)
+    finally:
+        for proc in (in_cwd, logging_there):
+            proc.kill()
+            proc.wait()
