@@ -244,12 +244,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in report.user_properties:
             if name == "seen" and report.when == "call":
                 terminalreporter.write_line(str(value))
-    outputs = terminalreporter.config.stash.get(_outputs_key, None)
-    if outputs is not None and outputs.is_local:
-        terminalreporter.write_line(
-            "note: the local S3 store keeps objects in memory: a restart of it loses every "
-            "object (Postgres rows and Redis keys survive; docs/faults.md)"
-        )
     for line in render(tally(checks)):
         terminalreporter.write_line(line, red=line.startswith("SMOKE: FAILED"), bold=True)
 

@@ -1,10 +1,13 @@
 """`S3Server`: an S3-compatible store (moto) on 127.0.0.1 with IAM auth and a private bucket.
 
-moto keeps everything in memory: a restart of the server (after a crash, on `pulumi up
---refresh`) issues new credentials and an empty bucket; objects do NOT survive a restart of the
-local store. Dependents (the env file, the app) pick the new keys up: they are outputs here.
+moto keeps everything in memory; the store's process saves its buckets and objects to its data
+dir after every change and loads them when it starts (components/local/s3_snapshot.py), so they
+survive a crash and a restart. IAM is not saved: a restart (after a crash, on `pulumi up
+--refresh`) issues new credentials, which dependents (the env file, the app) pick up: they are
+outputs here.
 
-The server process is `python -m components.local.s3_server PORT`: moto's WSGI app behind a guard
+The server process is `python -m components.local.s3_server PORT`, run in its data dir: moto's
+WSGI app behind a guard
 that answers 403 to unsigned requests (moto itself crashes with a 500 on an anonymous LIST/PUT)
 and to `/moto-api/*` (unauthenticated: it could dump every key or switch IAM auth off).
 moto checks IAM auth on header-signed requests only: presigned URLs get a 501 here.
@@ -25,6 +28,7 @@ import pulumi
 
 from components.local import processes
 from components.local.errors import LocalServerError, ServerStartError
+from components.local.s3_snapshot import BucketSnapshot
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -67,6 +71,18 @@ def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = Fa
     )
 
 
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket"):
+            return False
+        raise
+    return True
+
+
 def _bucket_policy(bucket: str) -> str:
     return json.dumps(
         {
@@ -93,7 +109,8 @@ class S3Settings(ServerSettings):
 class S3Provider(LocalServerProvider[S3Settings]):
     """Starts moto's server, creates the app's IAM user and key, and the private bucket.
 
-    moto keeps everything in memory, so every start provisions again and issues new keys."""
+    Every start provisions IAM again and issues new keys; the bucket comes back from the store's
+    snapshot with its objects (created only when it is not there yet)."""
 
     SERVICE = SERVICE
     PID_FILE = PID_FILE
@@ -154,11 +171,10 @@ class S3Provider(LocalServerProvider[S3Settings]):
             UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(s.bucket)
         )
         s3 = _client("s3", s, key["AccessKeyId"], key["SecretAccessKey"])
-        if s.region == "us-east-1":
-            s3.create_bucket(Bucket=s.bucket)
-        else:
+        if not _bucket_exists(s3, s.bucket):  # it comes back from the snapshot after a restart
+            location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
             s3.create_bucket(
-                Bucket=s.bucket, CreateBucketConfiguration={"LocationConstraint": s.region}
+                Bucket=s.bucket, **({"CreateBucketConfiguration": location} if location else {})
             )
         s3.put_public_access_block(
             Bucket=s.bucket,
@@ -249,7 +265,9 @@ def serve(port: int) -> None:
     from werkzeug.serving import run_simple
 
     os.environ.setdefault("MOTO_PORT", str(port))
-    app = _guard(DomainDispatcherApplication(create_backend_app))
+    snapshot = BucketSnapshot(Path.cwd())  # started in its data dir
+    print(f"storage: {snapshot.load()} bucket(s) restored from {snapshot.path}", flush=True)
+    app = _guard(snapshot.after_changes(DomainDispatcherApplication(create_backend_app)))
     run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

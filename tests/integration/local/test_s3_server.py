@@ -1,4 +1,5 @@
-"""S3Server's provider against a real moto server: IAM auth, private bucket, crash and restart."""
+"""S3Server's provider against a real moto server: IAM auth, private bucket, crash and restart
+(objects kept by the store's snapshot, new keys)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from components.local import processes
 from components.local.s3_server import S3Provider
-from tests.integration.local.conftest import free_port, kill_hard
+from tests.integration.local.conftest import files_containing, free_port, kill_hard
 
 BUCKET, REGION = "mentora-videos", "eu-west-1"
 
@@ -86,7 +87,16 @@ def test_lifecycle_enforces_auth_and_issues_new_keys_on_restart(state_dir: Path)
     print(f"s3 restart took {time.monotonic() - started:.2f}s")
     assert updated is not None and updated["access_key_id"] != outs["access_key_id"]
     fresh = _s3(updated, updated["access_key_id"], updated["secret_access_key"])
-    assert fresh.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0  # moto is in-memory
+    # The objects survive the crash (the store's snapshot), the bucket stays private.
+    assert fresh.get_object(Bucket=BUCKET, Key="v/1.mp4")["Body"].read() == b"frames"
+    assert fresh.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert _status(lambda: anonymous.get_object(Bucket=BUCKET, Key="v/1.mp4")) == 403
+    assert files_containing(state_dir, updated["secret_access_key"]) == []  # IAM is not saved
     assert _status(lambda: owner.list_objects_v2(Bucket=BUCKET)) == 403  # old key is gone
 
     pid = processes.read_pid(data_dir / "moto.pid")
