@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -195,6 +195,20 @@ def fail_if_dependency_down(
                 f"({fix_hint(outputs, outage.happened)})",
                 pytrace=False,
             )
+
+
+def watching(
+    service: str, what: str, dependencies: dict[str, str], outputs: StackOutputs | None = None
+) -> Callable[[float], None]:
+    """A `sleep` for a check's polling loop that first fails at once when a dependency was found
+    down meanwhile (checks of other services run at the same time): a job run the frozen app
+    cannot serve is not waited for until its own deadline."""
+
+    def sleep(seconds: float) -> None:
+        fail_if_dependency_down(service, what, dependencies, outputs)
+        time.sleep(seconds)
+
+    return sleep
 
 
 def fail_if_down(service: str, what: str, url: str, outputs: StackOutputs | None = None) -> None:

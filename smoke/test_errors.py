@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pytest
 
 from smoke import errors_api
-from smoke.checks import CheckRecorder, fail_if_dependency_down
+from smoke.checks import CheckRecorder, fail_if_dependency_down, watching
 from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
@@ -56,7 +56,9 @@ def test_test_error_arrives_in_the_tracker(
         target = errors_api.TrackerTarget.from_env(env)
     except errors_api.ErrorsConfigError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
-    fail_if_dependency_down("errors", "a test error", {"the app": outputs.app_url or ""}, outputs)
+    needs = {"the app": outputs.app_url or ""}
+    fail_if_dependency_down("errors", "a test error", needs, outputs)
+    sleep = watching("errors", "a test error", needs, outputs)
     tag = f"smoke-{run_id}"
     url, _ = target.event_request("<event>")
     with check.timed(url), httpx.Client(timeout=timeout_s + 2) as client:
@@ -67,7 +69,9 @@ def test_test_error_arrives_in_the_tracker(
                 event_id = send_with_sdk(env["SENTRY_DSN"], tag, timeout_s)
             else:
                 pytest.fail("errors: the stack has no app and no SENTRY_DSN to send with", False)
-            event, polls = errors_api.wait_for_event(client, target, event_id, ARRIVAL_DEADLINE_S)
+            event, polls = errors_api.wait_for_event(
+                client, target, event_id, ARRIVAL_DEADLINE_S, sleep=sleep
+            )
         except errors_api.ErrorsError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
     check.attempts = polls

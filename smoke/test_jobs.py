@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from smoke import jobs_api
-from smoke.checks import CheckRecorder, connect_postgres, fail_if_dependency_down
+from smoke.checks import CheckRecorder, connect_postgres, fail_if_dependency_down, watching
 from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
@@ -79,14 +79,15 @@ def test_process_video_run_completes(
     # The run needs the app (it serves the function) and the database (its steps write there).
     needs = {"the app": outputs.app_url or "", "the database": outputs.database_url}
     fail_if_dependency_down("jobs", f"a {FUNCTION} run", needs, outputs)
+    sleep = watching("jobs", f"a {FUNCTION} run", needs, outputs)
     with check.timed(target.runs_url("<event>")), httpx.Client(timeout=timeout_s) as client:
         try:
             if target.dev:
-                jobs_api.wait_for_sync(client, target, FUNCTION, SYNC_DEADLINE_S)
+                jobs_api.wait_for_sync(client, target, FUNCTION, SYNC_DEADLINE_S, sleep=sleep)
             data = {"smokeMarker": marker, "videoId": None}
             event_id = jobs_api.send_event(target, EVENT, data, timeout_s)
             run, polls = jobs_api.wait_for_run(
-                client, target, event_id, FUNCTION, RUN_DEADLINE_S[target.dev]
+                client, target, event_id, FUNCTION, RUN_DEADLINE_S[target.dev], sleep=sleep
             )
         except jobs_api.JobsError as exc:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None

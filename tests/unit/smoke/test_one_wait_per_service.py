@@ -75,3 +75,34 @@ def test_a_check_whose_dependency_is_down_fails_at_once_naming_it() -> None:
     )
     outages.forget_all()
     fail_if_dependency_down("app", "POST /api/chat x25", needs)  # nothing known down: runs
+
+
+def test_a_polling_check_stops_waiting_once_its_dependency_is_found_down() -> None:
+    """A job run polled while the app's own check (in another thread) finds the app hung."""
+    import pytest
+
+    from smoke import jobs_api
+    from smoke.checks import watching
+
+    outages.forget_all()
+    needs = {"the app": "http://127.0.0.1:3100"}
+    sleep = watching("jobs", "a process-video run", needs)
+    sleep(0)  # nothing known down: it just sleeps
+    polls: list[int] = []
+
+    def fetch(*_: object) -> list[jobs_api.Run]:
+        polls.append(1)
+        if len(polls) == 3:  # meanwhile, the app's check times out
+            outages.record("127.0.0.1:3100", "timed out", "smoke/test_app.py::test_health")
+        return []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs_api, "fetch_runs", fetch)
+        with pytest.raises(pytest.fail.Exception) as failure:
+            jobs_api.wait_for_run(None, None, "ev", "process-video", 60, 0.0, sleep=sleep)  # type: ignore[arg-type]
+    assert len(polls) == 3
+    assert str(failure.value).startswith(
+        "jobs: a process-video run needs the app at 127.0.0.1:3100, which timed out (found by "
+        "smoke/test_app.py::test_health; not waited for again)"
+    )
+    outages.forget_all()
