@@ -253,8 +253,10 @@ def connect_postgres(
     except psycopg.Error as exc:
         raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
     try:
-        for name, value in settings.items():
-            conn.execute(sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        with conn.pipeline():  # one round trip for all of them
+            for name, value in settings.items():
+                setting = sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value))
+                conn.execute(setting)
     except psycopg.Error as exc:
         conn.close()
         raise call_failed("database", "session settings", outputs.database_url, exc) from None

@@ -18,6 +18,7 @@ fixture (`from smoke.checks import check as check`) instead of getting it from t
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from _pytest import assertion
+from _pytest import assertion, runner
 from _pytest.runner import SetupState, runtestprotocol
 from _pytest.warnings import catch_warnings_for_item
 
 from smoke import outages, thread_output
 
+STOP_GRACE_S = 5.0
 _lock = threading.Lock()
 _local = threading.local()  # in a worker: .state (its SetupState)
 
@@ -121,6 +123,28 @@ def _hung(slot: _Slot, why: str) -> pytest.TestReport:
 
 
 @contextmanager
+def _current_test_per_thread() -> Iterator[None]:
+    """pytest keeps the running check in one environment variable, PYTEST_CURRENT_TEST, set and
+    deleted around each phase; threads running checks at once would delete each other's. For the
+    run: each thread's check is known to `outages.current_check`, and the variable names the
+    check that set it last (deleted without failing when another thread already did)."""
+    original = runner._update_current_test_var
+
+    def update(item: pytest.Item, when: str | None) -> None:
+        if when:
+            outages.set_current_check(item.nodeid)
+            os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} ({when})".replace("\x00", "")
+        else:
+            os.environ.pop("PYTEST_CURRENT_TEST", None)
+
+    runner._update_current_test_var = update  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        runner._update_current_test_var = original
+
+
+@contextmanager
 def _assertion_hooks(item: pytest.Item) -> Iterator[None]:
     """pytest's rich assertion diffs, set once for the whole loop (pytest sets them per check in
     the protocol hook a concurrent run does not go through)."""
@@ -153,6 +177,7 @@ def run(session: pytest.Session, ceiling_s: float, redact: Callable[[str], str])
             catch_warnings_for_item(config, config.hook, "runtest", None),
             _assertion_hooks(items[0]),
             thread_output.per_thread(config),
+            _current_test_per_thread(),
         ):
             for worker in workers:
                 worker.thread.start()
@@ -202,7 +227,6 @@ class _Worker:
 
     def run_one(self, slot: _Slot, nextitem: pytest.Item) -> None:
         slot.started = time.monotonic()
-        outages.set_current_check(slot.item.nodeid)
         try:
             slot.reports = runtestprotocol(slot.item, nextitem=nextitem, log=False)
         except BaseException as exc:  # pytest.exit() or an internal error: main raises it
@@ -225,11 +249,16 @@ def _finished_in_time(slot: _Slot, ceiling_s: float) -> bool:
 
 
 def _tear_down(workers: list[_Worker]) -> None:
-    """Once every worker is done: the session fixtures each one set up (in its SetupState)."""
+    """Once every worker is done: the session fixtures each one set up (in its SetupState). After
+    an interrupt or `-x`, a worker still inside a check is given STOP_GRACE_S to end it, then
+    left (a daemon thread; its module's cleanup does not run)."""
+    end = time.monotonic() + STOP_GRACE_S
     for worker in workers:
-        worker.thread.join()
+        worker.thread.join(max(0.0, end - time.monotonic()))
     with _lock:
         for worker in workers:
+            if worker.thread.is_alive():
+                continue
             _local.state = worker.state
             try:
                 worker.state.teardown_exact(None)

@@ -173,6 +173,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    """And a check's teardown: it finalizes only its own function's and module's fixtures (a
+    module's cleanup talks to its service); the session's are finalized after the run."""
+    with concurrency.unlocked():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:

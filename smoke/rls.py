@@ -210,35 +210,31 @@ def anon_findings(seen: list[Any]) -> list[str]:
 def preflight(conn: Any, tables: tuple[str, ...] = SEEDED_TABLES) -> tuple[list[str], str]:
     """Before any write: the seeded tables that are missing, and why the stack's role cannot
     run the check at all (empty when it can): it must switch to `anon` and `authenticated`,
-    bypass RLS to create the rows, and insert into each seeded table."""
+    bypass RLS to create the rows, and insert into each seeded table. One round trip."""
     qualified = ["auth.users", *(f"public.{t}" for t in tables)]
-    missing = [
-        str(r[0])
-        for r in conn.execute(
-            "select t from unnest(%s::text[]) t where to_regclass(t) is null", (qualified,)
+    with conn.pipeline():
+        per_table = conn.execute(
+            "select t, to_regclass(t) is null, has_table_privilege(to_regclass(t), 'INSERT') "
+            "from unnest(%s::text[]) with ordinality u(t, n) order by n",
+            (qualified,),
         )
-    ]
-    row = conn.execute(
-        "select current_user, rolsuper or rolbypassrls, array("
-        "  select n from unnest(array['anon', 'authenticated']) n where not exists ("
-        "    select 1 from pg_roles x where x.rolname = n"
-        "    and pg_has_role(current_user, x.oid, 'MEMBER'))) "
-        "from pg_roles where rolname = current_user"
-    ).fetchone()
+        role = conn.execute(
+            "select current_user, rolsuper or rolbypassrls, array("
+            "  select n from unnest(array['anon', 'authenticated']) n where not exists ("
+            "    select 1 from pg_roles x where x.rolname = n"
+            "    and pg_has_role(current_user, x.oid, 'MEMBER'))) "
+            "from pg_roles where rolname = current_user"
+        )
+    found = per_table.fetchall()
+    row = role.fetchone()
+    missing = [str(t) for t, absent, _ in found if absent]
     user, bypasses, cannot_switch = row if row else ("?", False, [])
     if cannot_switch:
         roles = ", ".join(cannot_switch)
         return missing, f"role {user} cannot SET ROLE {roles} (grant {roles} to {user})"
     if not bypasses:
         return missing, f"role {user} does not bypass RLS, so it cannot create the test rows"
-    present = [t for t in qualified if t not in missing]
-    denied = [
-        str(r[0])
-        for r in conn.execute(
-            "select t from unnest(%s::text[]) t where not has_table_privilege(t, 'INSERT')",
-            (present,),
-        )
-    ]
+    denied = [str(t) for t, absent, may_insert in found if not absent and not may_insert]
     if denied:
         return missing, f"role {user} may not insert the test rows into {', '.join(denied)}"
     return missing, ""
@@ -252,11 +248,22 @@ def seed(conn: Any, people: People, run_id: str) -> None:
 
 
 def act_as(conn: Any, role: str, user_id: str | None) -> None:
-    """Switch the open transaction to `role` (anon | authenticated) with `user_id`'s claims."""
+    """Switch the open transaction to `role` (anon | authenticated) with `user_id`'s claims.
+    Sent without waiting: inside `conn.pipeline()` it shares the round trip of what follows."""
     if role not in ("anon", "authenticated"):
         raise ValueError(f"not an API role: {role}")
     conn.execute(f"set local role {role}")
     conn.execute("select set_config('request.jwt.claims', %s, true)", (claims(user_id),))
+
+
+def seen_as(
+    conn: Any, role: str, user_id: str | None, tables: tuple[str, ...], params: list[list[str]]
+) -> list[Any]:
+    """`seen` as `role` with `user_id`'s claims, switching and reading in one round trip."""
+    with conn.pipeline():
+        act_as(conn, role, user_id)
+        rows = conn.execute(visibility_query(tables), params) if tables else None
+    return list(rows.fetchall()) if rows is not None else []
 
 
 def readable(conn: Any, tables: tuple[str, ...]) -> tuple[str, ...]:

@@ -74,37 +74,41 @@ def test_ping(cache: Cache, check: CheckRecorder) -> None:
 
 @pytest.mark.writes
 def test_set_get(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
-    with check.timed(cache.target):
-        cache.client.set(key("k"), "Hello Redis!", ex=KEY_TTL_S)
-        value = cache.client.get(key("k"))
+    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+        pipe.set(key("k"), "Hello Redis!", ex=KEY_TTL_S)
+        pipe.get(key("k"))
+        _, value = pipe.execute()  # one round trip; Redis runs them in order
     assert value == b"Hello Redis!", f"cache: GET after SET returned {value!r}"
 
 
 @pytest.mark.writes
 def test_setex_ttl(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
-    with check.timed(cache.target):
+    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         # The guide's SETEX itself (redis-py 8 deprecates its `setex` wrapper).
-        cache.client.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
-        ttl = cache.client.ttl(key("ttl"))
+        pipe.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
+        pipe.ttl(key("ttl"))
+        _, ttl = pipe.execute()
     assert 0 < ttl <= 5, f"cache: TTL after SETEX 5 is {ttl}"
 
 
 @pytest.mark.writes
 def test_incr(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
-    with check.timed(cache.target):
+    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         # INCR itself, as the guide's rate limiter uses it (redis-py's `incr` sends INCRBY).
-        first = cache.client.execute_command("INCR", key("counter"))
-        cache.client.expire(key("counter"), KEY_TTL_S)
-        second = cache.client.execute_command("INCR", key("counter"))
+        pipe.execute_command("INCR", key("counter"))
+        pipe.expire(key("counter"), KEY_TTL_S)
+        pipe.execute_command("INCR", key("counter"))
+        first, _, second = pipe.execute()
     assert (first, second) == (1, 2), f"cache: INCR counted {first}, {second}"
 
 
 @pytest.mark.writes
 def test_del(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
-    with check.timed(cache.target):
-        cache.client.set(key("gone"), "x", ex=KEY_TTL_S)
-        deleted = cache.client.delete(key("gone"))
-        after = cache.client.get(key("gone"))
+    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+        pipe.set(key("gone"), "x", ex=KEY_TTL_S)
+        pipe.delete(key("gone"))
+        pipe.get(key("gone"))
+        _, deleted, after = pipe.execute()
     assert (deleted, after) == (1, None), (
         f"cache: DEL removed {deleted} key(s), GET gives {after!r}"
     )

@@ -114,9 +114,9 @@ def test_rls_students_read_only_their_own_rows(
     tables = (*rls.STUDENT_TABLES, *rls.DRAFT_TABLES)
     with check.timed(rls_db.target), synthetic_people(rls_db, run_id) as people:
         for student in people.students:
-            rls.act_as(rls_db.conn, "authenticated", student.user_id)
             params = rls.student_params(people, student, tables)
-            findings += rls.student_findings(student, rls.seen(rls_db.conn, tables, params))
+            found = rls.seen_as(rls_db.conn, "authenticated", student.user_id, tables, params)
+            findings += rls.student_findings(student, found)
     assert not findings, (
         f"database: row level security on {rls_db.target} is wrong: {'; '.join(findings)} "
         f"({RLS_FIX}, then: {rls_db.fix})"
@@ -128,8 +128,9 @@ def test_rls_anon_reads_no_private_rows(
 ) -> None:
     tables = ("creators", *rls.DRAFT_TABLES, *rls.STUDENT_TABLES)
     with check.timed(rls_db.target), synthetic_people(rls_db, run_id) as people:
-        rls.act_as(rls_db.conn, "anon", None)
-        open_to_anon = rls.readable(rls_db.conn, tables)
+        with rls_db.conn.pipeline():
+            rls.act_as(rls_db.conn, "anon", None)
+            open_to_anon = rls.readable(rls_db.conn, tables)
         found = rls.seen(rls_db.conn, open_to_anon, rls.anon_params(people, open_to_anon))
     findings = rls.anon_findings(found)
     assert not findings, (

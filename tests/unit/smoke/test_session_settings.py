@@ -4,6 +4,8 @@ pooler docs; shared/notes/facts.md, "Cloud facts"), so a prod read-only run must
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -18,6 +20,12 @@ class FakeConnection:
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.autocommit = True
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:  # the SETs go out in one round trip
+        self.statements.append("<pipeline>")
+        yield
+        self.statements.append("</pipeline>")
 
     def execute(self, statement: Any, *args: Any) -> None:
         self.statements.append(statement.as_string(None))
@@ -42,7 +50,9 @@ def test_settings_are_set_after_connecting_not_passed_as_options(
     conn = checks.connect_postgres(outputs, 3.0, settings, autocommit=False)
     assert "options" not in seen and seen["autocommit"] is True
     assert fake.statements == [
+        "<pipeline>",
         "set \"statement_timeout\" = '3000'",
         "set \"default_transaction_read_only\" = 'on'",
+        "</pipeline>",
     ]
     assert conn.autocommit is False  # switched only after the SETs (a rollback keeps them)
