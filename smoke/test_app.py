@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +29,22 @@ def app_url(outputs: StackOutputs) -> str:
     if not outputs.app_url:
         pytest.skip(NO_APP)
     return outputs.app_url
+
+
+@pytest.fixture(scope="module")
+def health(app_url: str, outputs: StackOutputs, timeout_s: float) -> Callable[[], Any]:
+    """`GET /api/health` once per run, on first use: the health check and the configuration
+    check read the same answer (the app's probes may take their deadline each time)."""
+    answers: list[Any] = []
+
+    def get() -> Any:
+        if not answers:  # a failure is not kept: the next caller fails at once (outages)
+            answers.append(
+                http(outputs, "GET", f"{app_url}/api/health", timeout_s + HEALTH_PROBE_S)
+            )
+        return answers[0]
+
+    return get
 
 
 def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: Any) -> Any:
@@ -60,14 +77,80 @@ def json_of(response: Any, path: str) -> Any:
         pytest.fail(f"app: {path} answered {response.status_code} without JSON", pytrace=False)
 
 
-def test_health_reports_every_service_healthy(
+def signed_headers(signing_key: str) -> dict[str, str]:
+    """`X-Inngest-Signature` for an empty-body request, made by the inngest SDK's own helper
+    (the one its tests use to act as the Inngest server)."""
+    from inngest._internal import net
+
+    signature = net.sign_request(b"", signing_key)
+    if isinstance(signature, Exception):
+        raise signature
+    return {"X-Inngest-Signature": signature}
+
+
+def test_inngest_serves_the_guide_functions(
     app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+) -> None:
+    """The SDK's introspection of `/api/inngest` counts the guide's functions; on Inngest Cloud
+    it is signed with the stack's signing key (which the app must share), and on the Dev Server
+    the functions it synced from the app carry the guide's names. First of the app's checks: it
+    answers at once, so a hung app is found within one `timeout_s` (the health check may take
+    its probes' deadline more)."""
+    url = f"{app_url}/api/inngest"
+    env = outputs.env
+    dev = env.get("INNGEST_DEV", "").lower() not in ("", "0", "false")
+    signing_key = env.get("INNGEST_SIGNING_KEY")
+    if not dev and not signing_key:
+        pytest.fail(
+            "app: the stack's env has neither INNGEST_DEV=1 with INNGEST_BASE_URL (the local Dev "
+            "Server) nor INNGEST_SIGNING_KEY (Inngest Cloud) to check /api/inngest with; set it: "
+            f"pulumi config set --secret mentora:inngestSigningKey <key> -s {outputs.stack}",
+            pytrace=False,
+        )
+    with check.timed(url):
+        headers = signed_headers(signing_key) if signing_key and not dev else {}
+        response = http(outputs, "GET", url, timeout_s, headers=headers)
+    assert response.status_code == 200, f"app: /api/inngest answered {response.status_code}"
+    body = json_of(response, "/api/inngest")
+    if not dev:
+        assert body.get("mode") == "cloud", (
+            f"app: /api/inngest serves in {body.get('mode')} mode on stack {outputs.stack}; "
+            "give the app INNGEST_SIGNING_KEY (and no INNGEST_DEV)"
+        )
+        assert body.get("authentication_succeeded") is True, (
+            "app: /api/inngest did not accept a request signed with the stack's "
+            "INNGEST_SIGNING_KEY (the app has another key)"
+        )
+    count = body.get("function_count")
+    assert count == len(GUIDE_FUNCTIONS), (
+        f"app: /api/inngest serves {count} functions, the guide has {len(GUIDE_FUNCTIONS)}"
+    )
+    if dev:
+        dev_server_lists_the_guide_functions(outputs, timeout_s)
+
+
+def dev_server_lists_the_guide_functions(outputs: StackOutputs, timeout_s: float) -> None:
+    import httpx
+
+    try:
+        target = jobs_api.InngestTarget.from_env(outputs.env)
+        with httpx.Client(timeout=timeout_s) as client:
+            slugs = jobs_api.dev_server_functions(client, target)
+    except jobs_api.JobsError as exc:
+        # The app's check depends on the job queue: it names the job queue, not the app.
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    missing = [f for f in GUIDE_FUNCTIONS if not any(s.endswith(f"-{f}") for s in slugs)]
+    assert not missing, f"app: the Dev Server has not synced: {', '.join(missing)}"
+
+
+def test_health_reports_every_service_healthy(
+    app_url: str, check: CheckRecorder, outputs: StackOutputs, health: Callable[[], Any]
 ) -> None:
     url = f"{app_url}/api/health"
     needs = {"the database": outputs.database_url, "the cache": outputs.redis_url}
     fail_if_dependency_down("app", "GET /api/health", needs, outputs)
     with check.timed(url):
-        response = http(outputs, "GET", url, timeout_s + HEALTH_PROBE_S)
+        response = health()
     body = json_of(response, "/api/health")
     services = body.get("services", {}) if isinstance(body, dict) else {}
     sick = sorted(n for n, s in services.items() if not s.get("healthy"))
@@ -80,13 +163,13 @@ def test_health_reports_every_service_healthy(
 
 
 def test_the_app_runs_with_this_updates_configuration(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+    app_url: str, check: CheckRecorder, outputs: StackOutputs, health: Callable[[], Any]
 ) -> None:
     if not outputs.config_fingerprint:
         pytest.skip("stack exports no config_fingerprint (deployed before fingerprints existed)")
     url = f"{app_url}/api/health"
     with check.timed(url):
-        response = http(outputs, "GET", url, timeout_s + HEALTH_PROBE_S)
+        response = health()
     body = json_of(response, "/api/health")
     reported = body.get("config") if isinstance(body, dict) else None
     assert reported, (
@@ -138,67 +221,3 @@ def test_rate_limit_refuses_exactly_the_excess(
         assert int(response.headers.get("Retry-After", "0")) >= 1, "app: 429 without Retry-After"
         assert response.headers.get("X-RateLimit-Remaining") == "0"
         assert "X-RateLimit-Reset" in response.headers
-
-
-def signed_headers(signing_key: str) -> dict[str, str]:
-    """`X-Inngest-Signature` for an empty-body request, made by the inngest SDK's own helper
-    (the one its tests use to act as the Inngest server)."""
-    from inngest._internal import net
-
-    signature = net.sign_request(b"", signing_key)
-    if isinstance(signature, Exception):
-        raise signature
-    return {"X-Inngest-Signature": signature}
-
-
-def test_inngest_serves_the_guide_functions(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
-) -> None:
-    """The SDK's introspection of `/api/inngest` counts the guide's functions; on Inngest Cloud
-    it is signed with the stack's signing key (which the app must share), and on the Dev Server
-    the functions it synced from the app carry the guide's names."""
-    url = f"{app_url}/api/inngest"
-    env = outputs.env
-    dev = env.get("INNGEST_DEV", "").lower() not in ("", "0", "false")
-    signing_key = env.get("INNGEST_SIGNING_KEY")
-    if not dev and not signing_key:
-        pytest.fail(
-            "app: the stack's env has neither INNGEST_DEV=1 with INNGEST_BASE_URL (the local Dev "
-            "Server) nor INNGEST_SIGNING_KEY (Inngest Cloud) to check /api/inngest with; set it: "
-            f"pulumi config set --secret mentora:inngestSigningKey <key> -s {outputs.stack}",
-            pytrace=False,
-        )
-    with check.timed(url):
-        headers = signed_headers(signing_key) if signing_key and not dev else {}
-        response = http(outputs, "GET", url, timeout_s, headers=headers)
-    assert response.status_code == 200, f"app: /api/inngest answered {response.status_code}"
-    body = json_of(response, "/api/inngest")
-    if not dev:
-        assert body.get("mode") == "cloud", (
-            f"app: /api/inngest serves in {body.get('mode')} mode on stack {outputs.stack}; "
-            "give the app INNGEST_SIGNING_KEY (and no INNGEST_DEV)"
-        )
-        assert body.get("authentication_succeeded") is True, (
-            "app: /api/inngest did not accept a request signed with the stack's "
-            "INNGEST_SIGNING_KEY (the app has another key)"
-        )
-    count = body.get("function_count")
-    assert count == len(GUIDE_FUNCTIONS), (
-        f"app: /api/inngest serves {count} functions, the guide has {len(GUIDE_FUNCTIONS)}"
-    )
-    if dev:
-        dev_server_lists_the_guide_functions(outputs, timeout_s)
-
-
-def dev_server_lists_the_guide_functions(outputs: StackOutputs, timeout_s: float) -> None:
-    import httpx
-
-    try:
-        target = jobs_api.InngestTarget.from_env(outputs.env)
-        with httpx.Client(timeout=timeout_s) as client:
-            slugs = jobs_api.dev_server_functions(client, target)
-    except jobs_api.JobsError as exc:
-        # The app's check depends on the job queue: it names the job queue, not the app.
-        raise pytest.fail.Exception(str(exc), pytrace=False) from None
-    missing = [f for f in GUIDE_FUNCTIONS if not any(s.endswith(f"-{f}") for s in slugs)]
-    assert not missing, f"app: the Dev Server has not synced: {', '.join(missing)}"

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
 from smoke import errors_api
-from smoke.checks import CheckRecorder, fail_if_dependency_down, watching
+from smoke.checks import CheckRecorder, fail_if_dependency_down, unreachable, watching
 from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
@@ -22,6 +23,22 @@ NAMES = ("SENTRY_DSN", "SENTRY_API_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SEN
 def settings(outputs: StackOutputs) -> Mapping[str, str]:
     """The stack's env, then the caller's environment for names it lacks (CI secrets)."""
     return {**{k: os.environ[k] for k in NAMES if os.environ.get(k)}, **outputs.env}
+
+
+def tracker_answers(
+    client: Any, target: errors_api.TrackerTarget, timeout_s: float, outputs: StackOutputs
+) -> None:
+    """Ask the tracker's API for an event that does not exist (404), within one timeout, before
+    anything is sent to it: a hung tracker is named at once instead of after the app's flush
+    and the first read of the arrival loop have each waited for it."""
+    import httpx
+
+    url, params = target.event_request("0" * 32)
+    api = f"{target.kind}'s API"
+    try:
+        client.get(url, params=params, headers=target.headers(), timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise unreachable("errors", api, target.api_url, exc, outputs) from None
 
 
 def send_with_sdk(dsn: str, tag: str, timeout_s: float) -> str:
@@ -62,6 +79,7 @@ def test_test_error_arrives_in_the_tracker(
     tag = f"smoke-{run_id}"
     url, _ = target.event_request("<event>")
     with check.timed(url), httpx.Client(timeout=timeout_s + 2) as client:
+        tracker_answers(client, target, timeout_s, outputs)
         try:
             if outputs.app_url:
                 event_id = errors_api.trigger_test_error(client, outputs.app_url, tag)
