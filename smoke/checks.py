@@ -211,6 +211,23 @@ def watching(
     return sleep
 
 
+def fail_if_the_app_reports_down(what: str, service: str, health: Callable[[], Any]) -> None:
+    """Fail at once when the app's own /api/health (read once per run) said `service` is
+    unhealthy: a check that needs it through the app would only wait for the app's timeouts."""
+    try:
+        body = health().json()
+    except (pytest.fail.Exception, ValueError):
+        return  # the health check reports that itself
+    reported = body.get("services", {}).get(service, {}) if isinstance(body, dict) else {}
+    if isinstance(reported, dict) and reported.get("healthy") is False:
+        detail = reported.get("error") or "unhealthy"
+        pytest.fail(
+            f"app: {what} needs the {service}, which the app's /api/health reports unhealthy "
+            f"({detail}; not waited for again)",
+            pytrace=False,
+        )
+
+
 def fail_if_down(service: str, what: str, url: str, outputs: StackOutputs | None = None) -> None:
     """Fail at once when an earlier check found `url`'s endpoint timed out or refused: one wait
     per dead service, and every check of it names the same cause."""

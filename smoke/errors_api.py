@@ -74,12 +74,14 @@ class TrackerTarget:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def trigger_test_error(client: Any, app_url: str, tag: str) -> str:
-    """`GET {app}/api/test-sentry?tag=<tag>`; the app captures an exception and answers its id."""
+def trigger_test_error(client: Any, app_url: str, tag: str, timeout_s: float | None = None) -> str:
+    """`GET {app}/api/test-sentry?tag=<tag>`; the app captures an exception and answers its id
+    (within `timeout_s`, else the client's own timeout)."""
     import httpx
 
+    limit = {} if timeout_s is None else {"timeout": timeout_s}
     try:
-        response = client.get(f"{app_url}/api/test-sentry", params={"tag": tag})
+        response = client.get(f"{app_url}/api/test-sentry", params={"tag": tag}, **limit)
     except httpx.HTTPError as exc:
         raise ErrorsError(
             f"errors: the app's /api/test-sentry did not answer ({type(exc).__name__})"

@@ -14,7 +14,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from smoke import jobs_api
-from smoke.checks import CheckRecorder, fail_if_dependency_down, fail_if_down, unreachable
+from smoke.checks import (
+    CheckRecorder,
+    fail_if_dependency_down,
+    fail_if_down,
+    fail_if_the_app_reports_down,
+    unreachable,
+)
 from smoke.checks import check as check
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
@@ -185,7 +191,12 @@ def test_the_app_runs_with_this_updates_configuration(
 
 @pytest.mark.writes
 def test_rate_limit_refuses_exactly_the_excess(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
+    app_url: str,
+    check: CheckRecorder,
+    outputs: StackOutputs,
+    timeout_s: float,
+    run_id: str,
+    health: Callable[[], Any],
 ) -> None:
     import httpx
 
@@ -202,6 +213,7 @@ def test_rate_limit_refuses_exactly_the_excess(
         fail_if_down("app", f"POST /api/chat x{BURST}", app_url, outputs)
         needs = {"the cache": outputs.redis_url}  # the limiter's windows live there
         fail_if_dependency_down("app", f"POST /api/chat x{BURST}", needs, outputs)
+        fail_if_the_app_reports_down(f"POST /api/chat x{BURST}", "cache", health)
         try:
             responses = asyncio.run(burst())
         except httpx.HTTPError as exc:

@@ -106,3 +106,29 @@ def test_a_polling_check_stops_waiting_once_its_dependency_is_found_down() -> No
         "smoke/test_app.py::test_health; not waited for again)"
     )
     outages.forget_all()
+
+
+def test_a_check_through_the_app_fails_at_once_when_the_app_reports_its_dependency_down() -> None:
+    """The rate-limit burst needs the cache: when the app's own /api/health (read once) said the
+    cache is unhealthy, the burst is not sent to wait for the app's Redis timeouts 25 times."""
+    import pytest
+
+    from smoke.checks import fail_if_the_app_reports_down
+
+    class Answer:
+        def __init__(self, body: object) -> None:
+            self.body = body
+
+        def json(self) -> object:
+            return self.body
+
+    down = Answer({"services": {"cache": {"healthy": False, "error": "timed out after 2s"}}})
+    with pytest.raises(pytest.fail.Exception) as failure:
+        fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: down)
+    assert str(failure.value) == (
+        "app: POST /api/chat x25 needs the cache, which the app's /api/health reports unhealthy "
+        "(timed out after 2s; not waited for again)"
+    )
+    up = Answer({"services": {"cache": {"healthy": True, "latency": 1}}})
+    fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: up)  # healthy: runs
+    fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: Answer("not json"))
