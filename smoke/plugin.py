@@ -26,6 +26,8 @@ from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_
 from smoke.redact import Redactor, redact_report, url_secrets
 from smoke.report import outcomes, render, tally, write_json
 
+CHECK_TIMEOUT_S = 3.0  # each network call to a cloud stack
+LOCAL_CHECK_TIMEOUT_S = 2.0  # ... and to the local one
 CHECK_DEADLINE_S = 20.0  # hard ceiling per check; each network call has its own, shorter timeout
 ENVIRON_MIN_SECRET_LEN = 8  # `FOO_TOKEN=true` in a shell must not mask every "true"
 _outputs_key = pytest.StashKey[StackOutputs]()
@@ -86,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "writes: the check writes data (left out by --read-only)")
     if config.option.help:
         return
-    if config.getoption("--check-timeout") <= 0:
+    given = config.getoption("--check-timeout")
+    if given is not None and given <= 0:
         raise pytest.UsageError(
             "smoke: --check-timeout must be positive (seconds per network call)"
         )
@@ -127,7 +130,18 @@ SERVICE_ORDER = (
 
 def check_deadline_s(config: pytest.Config) -> float:
     """A check makes a few calls, each bounded by --check-timeout; this only catches a hang."""
-    return max(CHECK_DEADLINE_S, 5 * float(config.getoption("--check-timeout")))
+    return max(CHECK_DEADLINE_S, 5 * check_timeout_s(config))
+
+
+def check_timeout_s(config: pytest.Config) -> float:
+    """`--check-timeout`, else the default for the stack's target: a local server that takes
+    2 s to answer is hung (healthy ones answer in 0.00-0.18 s, docs/faults.md); a cloud one is
+    given 3 s for the round trips and TLS handshakes of the internet."""
+    given = config.getoption("--check-timeout")
+    if given is not None:
+        return float(given)
+    outputs = config.stash.get(_outputs_key, None)
+    return LOCAL_CHECK_TIMEOUT_S if outputs is not None and outputs.is_local else CHECK_TIMEOUT_S
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -264,8 +278,8 @@ def outputs(pytestconfig: pytest.Config) -> StackOutputs:
 
 @pytest.fixture(scope="session")
 def timeout_s(pytestconfig: pytest.Config) -> float:
-    """Seconds allowed to each network call (`--check-timeout`)."""
-    return float(pytestconfig.getoption("--check-timeout"))
+    """Seconds allowed to each network call (`check_timeout_s`)."""
+    return check_timeout_s(pytestconfig)
 
 
 @pytest.fixture(scope="session")
