@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
@@ -155,6 +156,11 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         _log.info("%s: stopping pid %d, left running outside the stack's state", self.SERVICE, pid)
         leader = os.getpgid(pid) == pid and pid != os.getpgrp()  # a session of its own: workers
         processes.stop_pid(pid, ORPHAN_STOP_S, group=leader)
+        # A killed multi-threaded server (redis) reads as dead once its main thread is a
+        # zombie; its other threads may hold the socket a moment longer.
+        end = time.monotonic() + ORPHAN_STOP_S
+        while processes.port_open(s.port) and time.monotonic() < end:
+            time.sleep(0.05)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         s = self.settings(props)
