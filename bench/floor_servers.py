@@ -89,11 +89,17 @@ class FloorServers:
             )
 
     def s3_start(self) -> None:
-        """The provider's server process: `python -m components.local.s3_server PORT`."""
+        """The provider's server process: `python -m components.local.s3_server PORT DIR`."""
         port = self.ports["storage"]
         env = {**os.environ, "PYTHONPATH": str(REPO), "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
         (self.base / "s3").mkdir()
-        args = [sys.executable, "-m", "components.local.s3_server", str(port)]
+        args = [
+            sys.executable,
+            "-m",
+            "components.local.s3_server",
+            str(port),
+            str(self.base / "s3"),
+        ]
         self._spawn("storage", args, env, self.base / "s3" / "moto.log")
         poll("the S3 store", lambda: port_open(port))
 

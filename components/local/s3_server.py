@@ -6,7 +6,7 @@ survive a crash and a restart. IAM is not saved: a restart (after a crash, on `p
 --refresh`) issues new credentials, which dependents (the env file, the app) pick up: they are
 outputs here.
 
-The server process is `python -m components.local.s3_server PORT`, run in its data dir: moto's
+The server process is `python -m components.local.s3_server PORT DATA_DIR`: moto's
 WSGI app behind a guard
 that answers 403 to unsigned requests (moto itself crashes with a 500 on an anonymous LIST/PUT)
 and to `/moto-api/*` (unauthenticated: it could dump every key or switch IAM auth off).
@@ -121,7 +121,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
 
     def start(self, s: S3Settings, keys: Secrets) -> Secrets:
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
-        command = [sys.executable, "-m", "components.local.s3_server", str(s.port)]
+        command = [sys.executable, "-m", "components.local.s3_server", str(s.port), str(data_dir)]
         # The server runs this very module: from the checkout the provider was loaded from.
         root = str(Path(__file__).resolve().parents[2])
         python_path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
@@ -255,8 +255,9 @@ def _guard(app: Any) -> Any:
     return guarded
 
 
-def serve(port: int) -> None:
-    """Run the guarded moto server on 127.0.0.1:`port` until SIGTERM (the store's process)."""
+def serve(port: int, data_dir: Path) -> None:
+    """Run the guarded moto server on 127.0.0.1:`port` until SIGTERM (the store's process),
+    its buckets saved in `data_dir`."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -265,11 +266,13 @@ def serve(port: int) -> None:
     from werkzeug.serving import run_simple
 
     os.environ.setdefault("MOTO_PORT", str(port))
-    snapshot = BucketSnapshot(Path.cwd())  # started in its data dir
+    snapshot = BucketSnapshot(data_dir)
     print(f"storage: {snapshot.load()} bucket(s) restored from {snapshot.path}", flush=True)
     app = _guard(snapshot.after_changes(DomainDispatcherApplication(create_backend_app)))
     run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m components.local.s3_server PORT DATA_DIR")
+    serve(int(sys.argv[1]), Path(sys.argv[2]))
