@@ -201,6 +201,11 @@ class LocalProject:
         python = str(REPO / ".venv" / "bin" / "python")
         return self._exec([python, "-c", "from gate.cli import main; main()", *args], timeout)
 
+    def module(self, name: str, *args: str, timeout: float = 120) -> CommandResult:
+        """Run `python -m <name> <args>` from the copy (e.g. `stacks.orphans`, as make does)."""
+        python = str(REPO / ".venv" / "bin" / "python")
+        return self._exec([python, "-m", name, *args], timeout)
+
     def outputs(self, show_secrets: bool) -> CommandResult:
         flags = ["stack", "output", "--json"] + (["--show-secrets"] if show_secrets else [])
         return self.run(*flags)

@@ -3,6 +3,7 @@ app and its `.env.local`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,7 +18,7 @@ from components.local.errors import HOST
 from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
-from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.config import PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
 from stacks.outputs import export_contract
@@ -34,15 +35,20 @@ SERVERS: dict[str, tuple[str, str]] = {
 }
 
 
+def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
+    """Each local server's port and data dir: service -> (port, folder)."""
+    return {
+        service: (local.ports[key], local.state_dir / folder)
+        for service, (key, folder) in SERVERS.items()
+    }
+
+
 def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     """Declare every local service; export and return the outputs."""
     local = config.local
     assert local is not None  # guaranteed by config validation for target=local
-    stack, ports = config.stack, local.ports
-    where = {
-        service: (ports[key], local.state_dir / folder)
-        for service, (key, folder) in SERVERS.items()
-    }
+    stack = config.stack
+    where = server_dirs(local)
     taken = taken_ports(where)
     if taken:  # before any resource: a taken port must not leave a half-built stack
         raise ConfigError(stack, [_port_problem(stack, t.service, t.port, t.holder) for t in taken])

@@ -19,9 +19,6 @@ them once into the server's typed `Settings` dataclass.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
@@ -36,8 +33,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.local import processes
-from components.local.process_identity import find_listener, lives_in
+from components.local import orphans, processes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +47,7 @@ class ServerSettings:
 
 
 S = TypeVar("S", bound=ServerSettings)
-ORPHAN_STOP_S = 3.0  # SIGTERM, then SIGKILL: an orphan's data is gone or was never in state
-_log = logging.getLogger(__name__)
+
 Secrets = dict[str, str]
 
 
@@ -150,17 +145,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         pid file names it, or it works in this data dir (`lives_in`); anything else holding the
         port is left alone and named by `require_free_port`."""
         self.stop(s)
-        pid = find_listener(s.port)
-        if pid is None or not lives_in(pid, s.data_dir):
-            return
-        _log.info("%s: stopping pid %d, left running outside the stack's state", self.SERVICE, pid)
-        leader = os.getpgid(pid) == pid and pid != os.getpgrp()  # a session of its own: workers
-        processes.stop_pid(pid, ORPHAN_STOP_S, group=leader)
-        # A killed multi-threaded server (redis) reads as dead once its main thread is a
-        # zombie; its other threads may hold the socket a moment longer.
-        end = time.monotonic() + ORPHAN_STOP_S
-        while processes.port_open(s.port) and time.monotonic() < end:
-            time.sleep(0.05)
+        orphans.stop_orphan(self.SERVICE, s.port, s.data_dir)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         s = self.settings(props)
