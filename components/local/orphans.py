@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 
 from components.local import processes
@@ -28,10 +27,5 @@ def stop_orphan(service: str, port: int, data_dir: Path) -> int | None:
         return None
     _log.info("%s: stopping pid %d, left running outside the stack's state", service, pid)
     leader = os.getpgid(pid) == pid and pid != os.getpgrp()  # a session of its own: workers
-    processes.stop_pid(pid, STOP_S, group=leader)
-    # A killed multi-threaded server (redis) reads as dead once its main thread is a zombie;
-    # its other threads may hold the socket a moment longer.
-    end = time.monotonic() + STOP_S
-    while processes.port_open(port) and time.monotonic() < end:
-        time.sleep(0.05)
+    processes.stop_pid(pid, STOP_S, group=leader)  # returns once its last thread is gone
     return pid

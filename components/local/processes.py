@@ -98,11 +98,25 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
+    return _running(pid, unknown=True)
+
+
+def _running(pid: int, *, unknown: bool) -> bool:
+    """Whether any thread of `pid` is not a zombie (`unknown` when /proc cannot tell). The main
+    thread alone is not enough: a killed multi-threaded server (redis) shows it as a zombie while
+    another thread still holds the process's sockets, so its port is not free yet."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return unknown
+    for task in tasks:
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # that thread is gone
+        if state != "Z":
+            return True
+    return False
 
 
 def read_pid(pid_file: Path) -> int | None:
@@ -144,15 +158,16 @@ def runs_server(pid: int | None, markers: tuple[str, ...]) -> bool:
 
 
 def group_members(pgid: int) -> list[int]:
-    """The live (not zombie) processes of process group `pgid`."""
+    """The live processes of process group `pgid` (any thread not a zombie, see `_running`)."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(stat.parent.name))
+        pid = int(stat.parent.name)
+        if int(fields[2]) == pgid and _running(pid, unknown=False):
+            members.append(pid)
     return members
 
 
