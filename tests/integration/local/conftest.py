@@ -22,21 +22,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def kill_hard(pid: int | None) -> None:
-    """SIGKILL, as a crash would, and wait until the process is gone."""
+def kill_hard(pid: int | None, *, group: bool = False) -> None:
+    """SIGKILL, as a crash would, and wait until the process is gone. With `group`, its whole
+    process group (gunicorn: master and worker), as a crash of the whole server would."""
     assert pid is not None and processes.pid_alive(pid)
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while processes.pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not processes.pid_alive(pid)
-
-
-def kill_group_hard(pid: int | None) -> None:
-    """SIGKILL a server's whole process group (gunicorn: master and worker), as a crash of the
-    whole server would, and wait until every process of it is gone."""
-    assert pid is not None and processes.pid_alive(pid)
-    os.killpg(pid, signal.SIGKILL)
+    (os.killpg if group else os.kill)(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while processes.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -13,7 +13,7 @@ from components.local.error_tracker import ErrorTrackerProvider
 from tests.integration.local.conftest import (
     files_containing,
     free_port,
-    kill_group_hard,
+    kill_hard,
     port_closes,
 )
 from tests.integration.local.test_inngest_server import rss_kib
@@ -67,7 +67,7 @@ def test_lifecycle_event_arrives_then_kill_heal_delete(state_dir: Path) -> None:
         assert found.json()["event_id"].replace("-", "") == event_id
 
         assert not error_tracker.probe(port, "0" * 40)  # a wrong token is not an API answer
-        kill_group_hard(pid)  # a killed master alone leaves its worker serving: not a crash
+        kill_hard(pid, group=True)  # a killed master alone leaves its worker serving: not a crash
         read = provider.read(f"bugsink-{port}", outs)
         assert read.outs is not None and read.outs["running"] is False
         diff = provider.diff(read.id or "", read.outs, props)
