@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from _pytest import assertion, runner
@@ -130,14 +130,14 @@ def _current_test_per_thread() -> Iterator[None]:
     check that set it last (deleted without failing when another thread already did)."""
     original = runner._update_current_test_var
 
-    def update(item: pytest.Item, when: str | None) -> None:
+    def update(item: pytest.Item, when: Literal["setup", "call", "teardown"] | None) -> None:
         if when:
             outages.set_current_check(item.nodeid)
-            os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} ({when})".replace("\x00", "")
+            original(item, when)
         else:
             os.environ.pop("PYTEST_CURRENT_TEST", None)
 
-    runner._update_current_test_var = update  # type: ignore[assignment]
+    runner._update_current_test_var = update
     try:
         yield
     finally:
