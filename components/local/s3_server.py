@@ -19,14 +19,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
 from components.local.s3_snapshot import BucketSnapshot
 from components.local.server_provider import (
@@ -142,6 +141,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
                 cwd=data_dir,
             )
         (data_dir / PID_FILE).write_text(str(proc.pid))
+        ownership.record_child(proc, data_dir, SERVICE)  # so a failed start is stopped
         hint = f"see {data_dir / 'moto.log'}"
 
         def ready() -> bool:
@@ -217,25 +217,9 @@ class S3Server(LocalServerResource):
     secret_access_key: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        bucket: str,
-        region: str,
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "bucket": bucket,
-            "region": region,
-        }
-        outputs = ("endpoint", "running")
-        super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)
+    PROVIDER = S3Provider
+    OUTPUTS = ("endpoint", "running")
+    SECRET_OUTPUTS = SECRET_OUTPUTS
 
 
 def _guard(app: Any) -> Any:
