@@ -109,6 +109,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             project_name=cloud.vercel_project,
             git_repository=cloud.git_repository,
             production_branch=cloud.git_production_branch,
+            ref=cloud.deploy_ref,
             app_url=cloud.app_url,
             targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
             variables=secrets.variables,
@@ -124,5 +125,11 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         storage=storage,
         secrets=secrets,
         deploy=deploy,
-        extra={"supabase_url": database.api_url, "redis_rest_url": cache.rest_url},
+        extra={
+            "supabase_url": database.api_url,
+            "redis_rest_url": cache.rest_url,
+            "production_url": deploy.production_url,
+            "vercel_project_id": deploy.project_id,
+            "vercel_deployment_id": deploy.deployment_id,
+        },
     )

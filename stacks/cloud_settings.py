@@ -136,6 +136,13 @@ class CloudSettings(Model):
         description="Cloud: branch Vercel deploys to production.",
         min_length=1,
     )
+    app_commit: str = setting(
+        "",
+        key="appCommit",
+        hint="a full 40-character commit sha of the app repository (empty: the branch head)",
+        description="Cloud: app commit the deployment builds (empty = head of "
+        "gitProductionBranch); the deploy workflow sets the one dev's gate passed.",
+    )
     domains: list[str] = setting(
         [],
         key="domains",
@@ -201,6 +208,18 @@ class CloudSettings(Model):
         if bad:
             raise ValueError(f"{bad} are not DNS host names")
         return domains
+
+    @field_validator("app_commit")
+    @classmethod
+    def _commit(cls, commit: str) -> str:
+        if commit and not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise ValueError("must be a full 40-character commit sha (lower-case hex) or empty")
+        return commit
+
+    @property
+    def deploy_ref(self) -> str:
+        """What Vercel builds: the pinned app commit, else the production branch's head."""
+        return self.app_commit or self.git_production_branch
 
     @field_validator("app_url")
     @classmethod

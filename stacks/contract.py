@@ -55,6 +55,13 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     ),
     OutputSpec("supabase_url", False, "the Supabase API URL", _CLOUD),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
+    OutputSpec(
+        "production_url", False, "the production origin (serves the app once promoted)", _CLOUD
+    ),
+    OutputSpec("vercel_project_id", False, "the Vercel project's id", _CLOUD),
+    OutputSpec(
+        "vercel_deployment_id", False, "the deployment the gate smokes, then promotes", _CLOUD
+    ),
 )
 BY_NAME: dict[str, OutputSpec] = {spec.name: spec for spec in OUTPUTS}
 SECRET_OUTPUTS: tuple[str, ...] = tuple(spec.name for spec in OUTPUTS if spec.secret)
