@@ -11,6 +11,9 @@ rebuild. Vercel's REST API, as published:
   (vercel.com/docs/rest-api/projects/point-production-traffic-to-a-given-deployment).
 - `GET /v2/deployments/{id}/aliases` -> `{"aliases": [{"alias": "<host>"}]}`: the domains
   now serving it (vercel.com/docs/rest-api/aliases/list-deployment-aliases).
+- `GET /v13/deployments/{id}?withGitRepoInfo=true` -> `gitSource.sha`: the app commit it built,
+  which the deploy workflow hands from dev's gate to prod (mentora:appCommit)
+  (vercel.com/docs/rest-api/deployments/get-a-deployment-by-id-or-url).
 
 >>> Release("prj_1", "dpl_2", ("mentora.app",)).deployment_id
 'dpl_2'
@@ -72,10 +75,13 @@ class VercelApi:
             return {}
         return {"teamId": self.team} if self.team.startswith("team_") else {"slug": self.team}
 
-    def _request(self, method: str, path: str) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"}
+        query = {**(params or {}), **self._params()}
         try:
-            return self._http().request(method, path, params=self._params(), headers=headers)
+            return self._http().request(method, path, params=query, headers=headers)
         except httpx.HTTPError as exc:
             raise PromoteError(
                 f"vercel: {method} {path} did not answer ({type(exc).__name__})"
@@ -102,6 +108,16 @@ class VercelApi:
         body = _json(response)
         items = body.get("aliases") if isinstance(body, dict) else None
         return {str(a["alias"]) for a in items or [] if isinstance(a, dict) and a.get("alias")}
+
+    def commit_of(self, deployment_id: str) -> str | None:
+        """The git commit `deployment_id` was built from (None when Vercel does not say)."""
+        response = self._request(
+            "GET", f"/v13/deployments/{deployment_id}", {"withGitRepoInfo": "true"}
+        )
+        body = _json(response) if response.status_code == 200 else None
+        source = body.get("gitSource") if isinstance(body, dict) else None
+        sha = source.get("sha") if isinstance(source, dict) else None
+        return str(sha) if sha else None
 
 
 def _json(response: httpx.Response) -> Any:
@@ -204,6 +220,9 @@ def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | No
         api, release = loaded
         promote(api, release)
         facts["deployment"] = release.deployment_id
+        commit = api.commit_of(release.deployment_id)
+        if commit:
+            facts["app_commit"] = commit
         record_lkg_deployment(stack, release.deployment_id, root)
     except PromoteError as exc:
         return f"promotion failed: {exc}"

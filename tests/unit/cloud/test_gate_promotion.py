@@ -101,6 +101,8 @@ def test_a_green_smoke_is_promoted_after_it_and_becomes_last_known_good(
     assert g.run() is Exit.GREEN
     assert world["log"] == ["up", "smoke", "promote dpl_new", "tag lkg-deployment=dpl_new"]
     assert g.facts["deployment"] == "dpl_new"
+    # The deploy workflow carries this commit from dev's gate to prod's deployment.
+    assert g.facts["app_commit"] == "a" * 40
 
 
 @pytest.mark.parametrize("result", [Exit.FAILED, Exit.DEADLINE])

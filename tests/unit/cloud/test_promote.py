@@ -7,6 +7,9 @@ against Vercel's published REST API:
   https://vercel.com/docs/rest-api/projects/point-production-traffic-to-a-given-deployment
 - `GET /v2/deployments/{id}/aliases` -> `{"aliases": [{"alias": "<host>", ...}]}`, query
   `teamId`/`slug`: https://vercel.com/docs/rest-api/aliases/list-deployment-aliases
+- `GET /v13/deployments/{idOrUrl}?withGitRepoInfo=true`: "the response includes the
+  `gitSource` object with the commit SHA" (github: `{"type": "github", "ref", "sha", ...}`):
+  https://vercel.com/docs/rest-api/deployments/get-a-deployment-by-id-or-url
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ class FakeVercel:
             ]
             aliases.append({"alias": f"{deployment}.vercel.app", "uid": "own"})
             return httpx.Response(200, json={"aliases": aliases})
+        if request.method == "GET" and path.startswith("/v13/deployments/"):
+            assert request.url.params["withGitRepoInfo"] == "true"
+            source = {"type": "github", "ref": "develop", "sha": "a" * 40, "repoId": 1}
+            return httpx.Response(200, json={"id": path.split("/")[3], "gitSource": source})
         return httpx.Response(404, json={"error": {"code": "not_found"}})
 
 
@@ -166,3 +173,11 @@ def test_load_reads_the_ids_from_the_outputs_and_the_token_from_the_secret_confi
     ]
     (tmp_path / "Pulumi.local.yaml").write_text("config:\n  mentora:target: local\n")
     assert promote.load("local", tmp_path) is None
+
+
+def test_the_commit_a_deployment_built_is_read_from_its_git_source() -> None:
+    fake = FakeVercel([])
+    assert api_for(fake, "team_abc").commit_of("dpl_new") == "a" * 40
+    (request,) = fake.requests
+    assert request.url.path == "/v13/deployments/dpl_new"
+    assert dict(request.url.params) == {"withGitRepoInfo": "true", "teamId": "team_abc"}
