@@ -12,7 +12,7 @@ from components.cloud.database import SupabaseDatabase, SupabaseDatabaseArgs
 from components.cloud.deploy_target import VercelDeployTarget, VercelDeployTargetArgs
 from components.cloud.providers import CloudAccounts, CloudProviders
 from components.cloud.storage import S3Storage, S3StorageArgs
-from stacks.cloud_settings import ISSUED_SECRETS
+from stacks.cloud_settings import ISSUED_SECRETS, SMOKE_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
 from stacks.contract import Target
 from stacks.outputs import export_contract
@@ -131,5 +131,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             "production_url": deploy.production_url,
             "vercel_project_id": deploy.project_id,
             "vercel_deployment_id": deploy.deployment_id,
+            # Smoke's own read token: never a variable of the app.
+            "smoke_env": {env: secret[key] for key, env in SMOKE_SECRETS.items()},
         },
     )

@@ -49,13 +49,19 @@ ISSUED_SECRETS: dict[str, str] = {
     "whopClientSecret": "WHOP_CLIENT_SECRET",
     "whopWebhookSecret": "WHOP_WEBHOOK_SECRET",
 }
+# Secrets only smoke reads (exported in `smoke_env`, never given to the app): config key -> name.
+SMOKE_SECRETS: dict[str, str] = {"sentryReadToken": "SENTRY_READ_TOKEN"}
+_SMOKE_SECRET_WHAT = {
+    "sentryReadToken": "a Sentry user auth token or internal-integration token with scope "
+    "project:read, for smoke to read its test event (org tokens only hold org:ci)",
+}
 # Tokens the program itself uses to talk to the providers' APIs, with where to get one.
 PROVIDER_SECRETS: dict[str, str] = {
     "supabaseAccessToken": "a Supabase access token (supabase.com/dashboard/account/tokens)",
     "upstashApiKey": "an Upstash management API key (console.upstash.com/account/api)",
     "vercelApiToken": "a Vercel access token (vercel.com/account/tokens)",
 }
-CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS)
+CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS, *SMOKE_SECRETS)
 # Shape checks for secrets whose format is public knowledge (values are never echoed).
 _SECRET_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "sentryDsn": (
@@ -242,7 +248,11 @@ def secret_problems(
     """What is wrong with the cloud secrets; each line names the key and the command to fix it."""
     problems: list[str] = []
     for key in CLOUD_SECRETS:
-        what = PROVIDER_SECRETS.get(key) or f"the value of {ISSUED_SECRETS[key]}"
+        what = (
+            PROVIDER_SECRETS.get(key)
+            or _SMOKE_SECRET_WHAT.get(key)
+            or f"the value of {ISSUED_SECRETS[key]}"
+        )
         fix = f"pulumi config set --secret mentora:{key} <value> -s {stack}"
         value = values.get(key)
         if not value:
