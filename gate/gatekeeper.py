@@ -82,6 +82,9 @@ class Gate:
         code = checkout.pulumi(self.stack, "up", "--yes", "--skip-preview", "--refresh")
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
+        problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync
+        if problem:
+            return self.failed(commit, problem)
         smoke = checkout.smoke(
             self.stack,
             junit=self.junit,
@@ -109,6 +112,7 @@ class Gate:
         return Exit.GREEN
 
     def failed(self, commit: str, why: str) -> Exit:
+        promote.after_failed_gate(self.stack, self.root)  # cloud: Inngest back to production
         if self.on_fail is OnFail.REPORT:
             return self._end(commit, f"failed: {why}", Exit.FAILED)
         if self.on_fail is OnFail.HOLD:

@@ -4,7 +4,10 @@ A cloud `up` makes a production deployment that no production domain serves (the
 never auto-assigns them: components/cloud/deploy_target.py); smoke checks the deployment's own
 URL; only a green gate promotes it, and its id becomes the stack's last-known-good deployment
 (stack tag `mentora:lkg-deployment`). `--on-fail rollback` re-promotes that one: instant, no
-rebuild. Vercel's REST API, as published:
+rebuild. Around smoke, Inngest Cloud is told where the app's functions are (it runs nothing for
+an app never synced): the staged deployment before smoke (the jobs check needs it), the
+production URL after the gate, green or not, so Inngest calls what production serves.
+Vercel's REST API, as published:
 
 - `POST /v10/projects/{projectId}/promote/{deploymentId}` (query `teamId` or `slug`, bearer
   token): 201/202, the promotion proceeds asynchronously; it does not rebuild
@@ -33,6 +36,7 @@ import httpx
 import yaml  # type: ignore[import-untyped]
 
 from gate.runner import console, stack_target
+from smoke import jobs_api
 
 VERCEL_API = "https://api.vercel.com"
 LKG_DEPLOYMENT_TAG = "mentora:lkg-deployment"
@@ -40,6 +44,7 @@ PROMOTE_WAIT_S = 180.0  # Vercel moves the domains asynchronously; bounded
 POLL_S = 2.0
 HTTP_TIMEOUT_S = 30.0
 PULUMI_TIMEOUT_S = 60
+SYNC_TIMEOUT_S = 60.0  # the app registers with Inngest while we wait
 
 
 class PromoteError(Exception):
@@ -54,6 +59,10 @@ class Release:
     project_id: str
     deployment_id: str
     domains: tuple[str, ...]
+    app_url: str = ""
+    """The deployment's own origin (smoke's `app_url`)."""
+    production_url: str = ""
+    """The production origin (the domains)."""
 
 
 @dataclass
@@ -197,7 +206,8 @@ def load(stack: str, root: Path) -> tuple[VercelApi, Release] | None:
     domains = tuple(d.strip() for d in str(config.get("mentora:domains", "")).split(",") if d)
     token = _pulumi(root, stack, "config", "get", "mentora:vercelApiToken")
     api = VercelApi(token, str(config.get("mentora:vercelTeam", "") or ""))
-    return api, Release(str(project), str(deployment), domains)
+    urls = (str(outputs.get("app_url") or ""), str(outputs.get("production_url") or ""))
+    return api, Release(str(project), str(deployment), domains, *urls)
 
 
 def lkg_deployment(stack: str, root: Path) -> str | None:
@@ -210,6 +220,38 @@ def record_lkg_deployment(stack: str, deployment: str, root: Path) -> None:
     _pulumi(root, stack, "stack", "tag", "set", LKG_DEPLOYMENT_TAG, deployment)
 
 
+def sync_inngest(url: str) -> None:
+    """Sync the app at `url` with Inngest Cloud; JobsError naming the app when refused."""
+    if not url:
+        raise jobs_api.JobsError("jobs: the stack has no app URL to sync with Inngest")
+    with httpx.Client() as client:
+        jobs_api.sync_app(client, url, SYNC_TIMEOUT_S)
+    console.print(f"inngest: synced {url}/api/inngest")
+
+
+def before_smoke(stack: str, root: Path) -> str | None:
+    """Cloud: sync the staged deployment with Inngest, so the jobs check's event runs; None
+    when done (or local), else why not."""
+    try:
+        loaded = load(stack, root)
+        if loaded is not None:
+            sync_inngest(loaded[1].app_url)
+    except (PromoteError, jobs_api.JobsError) as exc:
+        return f"Inngest sync of the staged deployment failed: {exc}"
+    return None
+
+
+def after_failed_gate(stack: str, root: Path) -> None:
+    """Cloud: point Inngest back at the production URL (what production still serves); a
+    failure is printed, the gate's outcome stays the failure it was."""
+    try:
+        loaded = load(stack, root)
+        if loaded is not None:
+            sync_inngest(loaded[1].production_url)
+    except (PromoteError, jobs_api.JobsError) as exc:
+        console.print(f"[red]inngest: could not sync production back[/]: {exc}")
+
+
 def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | None:
     """Promote the smoked deployment of a cloud stack; None when done (or nothing to do), else
     why the promotion failed (the gate then fails: production stays where it was)."""
@@ -220,6 +262,10 @@ def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | No
         api, release = loaded
         promote(api, release)
         facts["deployment"] = release.deployment_id
+        try:
+            sync_inngest(release.production_url)
+        except jobs_api.JobsError as exc:  # promoted: the staged URL's sync still serves it
+            console.print(f"[yellow]inngest: production URL not synced[/]: {exc}")
         commit = api.commit_of(release.deployment_id)
         if commit:
             facts["app_commit"] = commit

@@ -1,7 +1,9 @@
-"""The gate's order on a cloud stack (issue 20, item 1): deploy (staged: no production domain,
-see tests/unit/test_program_cloud_gate.py), smoke the deployment's own URL, and only when green
-promote it; a failed gate promotes nothing, and `--on-fail rollback` re-promotes the
-last-known-good deployment instead of rebuilding anything. Vercel's requests are the ones
+"""The gate's order on a cloud stack (issue 20, items 1 and 2): deploy (staged: no production
+domain, see tests/unit/test_program_cloud_gate.py), sync the staged deployment with Inngest
+(tests/unit/cloud/test_inngest_sync.py), smoke the deployment's own URL, and only when green
+promote it, then sync the production URL; a failed gate promotes nothing and syncs Inngest back
+to what production serves, and `--on-fail rollback` re-promotes the last-known-good deployment
+instead of rebuilding anything. Vercel's requests are the ones
 documented in tests/unit/cloud/test_promote.py (a fake Vercel API behind httpx.MockTransport).
 """
 
@@ -17,6 +19,7 @@ from gate.exitcodes import Exit
 from gate.gatekeeper import Gate, OnFail
 from gate.ledger import LastKnownGood
 from gate.runner import Checkout
+from smoke import jobs_api
 from tests.unit.cloud.test_promote import DOMAINS, FakeVercel, api_for
 
 
@@ -69,7 +72,16 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     def load(stack: str, root: Path) -> tuple[promote.VercelApi, promote.Release] | None:
         if not state["cloud"]:
             return None
-        return api_for(fake), promote.Release("prj_1", "dpl_new", DOMAINS)
+        release = promote.Release(
+            "prj_1", "dpl_new", DOMAINS, "https://dpl_new.vercel.app", "https://mentora.app"
+        )
+        return api_for(fake), release
+
+    def sync(client: Any, url: str, timeout_s: float) -> dict[str, Any]:
+        log.append(f"sync {url}")
+        if state.get("sync_fails") == url:
+            raise jobs_api.JobsError(f"jobs: syncing {url}/api/inngest with Inngest answered 500")
+        return {"ok": True}
 
     def record(stack: str, deployment: str, root: Path) -> None:
         log.append(f"tag lkg-deployment={deployment}")
@@ -84,6 +96,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     monkeypatch.setattr(gatekeeper, "Ledger", FakeLedger)
     monkeypatch.setattr(gatekeeper.rollback, "deploy_commit", redeploy)
     monkeypatch.setattr(promote, "load", load)
+    monkeypatch.setattr(jobs_api, "sync_app", sync)
     monkeypatch.setattr(promote, "record_lkg_deployment", record)
     monkeypatch.setattr(promote, "lkg_deployment", lambda stack, root: state["lkg_deployment"])
     state["log"] = log
@@ -99,7 +112,14 @@ def test_a_green_smoke_is_promoted_after_it_and_becomes_last_known_good(
 ) -> None:
     g = gate()
     assert g.run() is Exit.GREEN
-    assert world["log"] == ["up", "smoke", "promote dpl_new", "tag lkg-deployment=dpl_new"]
+    assert world["log"] == [
+        "up",
+        "sync https://dpl_new.vercel.app",
+        "smoke",
+        "promote dpl_new",
+        "sync https://mentora.app",
+        "tag lkg-deployment=dpl_new",
+    ]
     assert g.facts["deployment"] == "dpl_new"
     # The deploy workflow carries this commit from dev's gate to prod's deployment.
     assert g.facts["app_commit"] == "a" * 40
@@ -109,7 +129,13 @@ def test_a_green_smoke_is_promoted_after_it_and_becomes_last_known_good(
 def test_a_failed_smoke_promotes_nothing(world: dict[str, Any], result: Exit) -> None:
     world["smoke"] = result
     assert gate().run() is result
-    assert world["log"] == ["up", "smoke"]
+    # Inngest goes back to the functions production serves.
+    assert world["log"] == [
+        "up",
+        "sync https://dpl_new.vercel.app",
+        "smoke",
+        "sync https://mentora.app",
+    ]
     assert not [r for r in world["fake"].requests if r.method == "POST"]
 
 
@@ -119,7 +145,13 @@ def test_rollback_re_promotes_the_last_known_good_deployment_without_a_rebuild(
     world["smoke"] = Exit.FAILED
     g = gate(OnFail.ROLLBACK)
     assert g.run() is Exit.ROLLED_BACK
-    assert world["log"] == ["up", "smoke", "promote dpl_old"]
+    assert world["log"] == [
+        "up",
+        "sync https://dpl_new.vercel.app",
+        "smoke",
+        "sync https://mentora.app",
+        "promote dpl_old",
+    ]
     assert "dpl_old" in g.outcome and g.facts["lkg_deployment"] == "dpl_old"
     assert FakeLedger.tags["prod"].get("hold") is None
 
@@ -127,7 +159,12 @@ def test_rollback_re_promotes_the_last_known_good_deployment_without_a_rebuild(
 def test_rollback_without_a_last_known_good_deployment_holds(world: dict[str, Any]) -> None:
     world["smoke"], world["lkg_deployment"] = Exit.FAILED, None
     assert gate(OnFail.ROLLBACK).run() is Exit.HELD
-    assert world["log"] == ["up", "smoke"]
+    assert world["log"] == [
+        "up",
+        "sync https://dpl_new.vercel.app",
+        "smoke",
+        "sync https://mentora.app",
+    ]
     assert "no last-known-good deployment" in FakeLedger.tags["prod"]["hold"].reason
 
 
@@ -137,7 +174,13 @@ def test_a_refused_promotion_fails_the_gate_and_records_no_last_known_good(
     world["fake"].promote_status = 409
     g = gate(OnFail.REPORT)
     assert g.run() is Exit.FAILED
-    assert world["log"] == ["up", "smoke", "promote dpl_new"]
+    assert world["log"] == [
+        "up",
+        "sync https://dpl_new.vercel.app",
+        "smoke",
+        "promote dpl_new",
+        "sync https://mentora.app",
+    ]
     assert "lkg" not in FakeLedger.tags["prod"] and "promotion" in g.outcome
 
 
@@ -145,3 +188,13 @@ def test_a_local_stack_has_nothing_to_promote(world: dict[str, Any]) -> None:
     world["cloud"] = False
     assert gate(stack="local").run() is Exit.GREEN
     assert world["log"] == ["up", "smoke"]
+
+
+def test_a_failed_sync_of_the_staged_deployment_fails_the_gate_before_smoke(
+    world: dict[str, Any],
+) -> None:
+    world["sync_fails"] = "https://dpl_new.vercel.app"
+    g = gate()
+    assert g.run() is Exit.FAILED
+    assert world["log"] == ["up", "sync https://dpl_new.vercel.app", "sync https://mentora.app"]
+    assert "Inngest" in g.outcome
