@@ -53,8 +53,9 @@ class CloudProviders:
 
     @classmethod
     def create(cls, accounts: CloudAccounts) -> CloudProviders:
-        """Declare the four providers. AWS credentials come from the environment (profile, SSO,
-        OIDC in CI): they are the operator's, not the app's, and never enter the state."""
+        """Declare the four providers. AWS credentials come from the environment (a profile or
+        SSO locally; in CI the environment secrets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY the
+        workflows pass): they are the operator's, not the app's, and never enter the state."""
 
         def pinned(name: str) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
