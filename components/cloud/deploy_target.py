@@ -79,6 +79,10 @@ class VercelDeployTarget(pulumi.ComponentResource):
             framework="nextjs",
             # Off: no production deployment (a git push's or ours) reaches the domains by itself.
             auto_assign_custom_domains=False,
+            # Standard Protection (the default) guards every URL but the custom production
+            # domains: smoke could not reach the staged deployment. Production deployments stay
+            # reachable at their own URL; branch previews stay behind Vercel Authentication.
+            vercel_authentication={"deployment_type": "only_preview_deployments"},
             git_repository={
                 "type": "github",
                 "repo": args.git_repository,

@@ -10,6 +10,11 @@ Sources (pulumiverse_vercel 5.21.1, installed in .venv):
   {deploymentId}` (gate/promote.py).
 - `Deployment(ref=...)`: "The branch or commit hash that should be deployed" (deployment.py):
   with `mentora:appCommit` set, the commit dev's gate passed is the one built.
+- `Project(vercel_authentication={"deployment_type": ...})`: "When omitted on creation, inherits
+  the team default (Standard Protection ...)"; Vercel's Standard Protection "protects all domains
+  except Production Custom Domains" (vercel.com/docs/deployment-protection), so smoke could not
+  reach a staged deployment's own URL. `only_preview_deployments` leaves production deployments
+  (staged ones included) reachable and keeps branch previews behind Vercel Authentication.
 - `ProjectEnvironmentVariable`: replaced under create-before-delete it fails with
   `ENV_ALREADY_EXISTS` (pulumiverse/pulumi-vercel#118): `delete_before_replace`.
 """
@@ -33,6 +38,9 @@ def test_no_deployment_reaches_the_production_domains_by_itself() -> Any:
     def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
         (project,) = [d for d in mocks.declared if d.typ == PROJECT]
         assert project.inputs["autoAssignCustomDomains"] is False
+        assert project.inputs["vercelAuthentication"] == {
+            "deploymentType": "only_preview_deployments"
+        }
         # Smoke reaches the deployment's own URL, never the production origin.
         (deployment,) = [d for d in mocks.declared if d.typ == DEPLOYMENT]
         assert outputs["app_url"] == f"https://{deployment.name}.vercel.app"
