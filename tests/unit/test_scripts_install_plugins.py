@@ -152,3 +152,17 @@ def test_the_providers_download_from_the_servers_the_sdks_name() -> None:
     # server: a preview that acquires a plugin fetches it where `pulumi plugin install` does.
     named = {n: str(sdk_plugin(n)["server"]) for n in SDKS if sdk_plugin(n).get("server")}
     assert named == PLUGIN_SERVERS
+
+
+def test_the_programs_missing_plugin_hint_is_the_scripts_own_command(tmp_path: Path) -> None:
+    # stacks/plugins.py names one install command when a plugin is missing: it must be the one
+    # that works, i.e. the script's, with the SDK's server.
+    from stacks.plugins import install_command
+
+    assert run(tmp_path).returncode == 0
+    installs = sorted(line for line in log(tmp_path) if line.startswith("plugin install"))
+    hinted = sorted(
+        install_command(name, version, PLUGIN_SERVERS).removeprefix("pulumi ")
+        for name, version in PLUGIN_VERSIONS.items()
+    )
+    assert hinted == installs
