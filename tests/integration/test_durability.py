@@ -109,17 +109,19 @@ def test_changing_ports_moves_the_servers_with_their_data(running: LocalProject)
 def test_a_change_that_would_lose_data_is_refused_before_anything_is_touched(
     running: LocalProject,
 ) -> None:
-    """New data dirs would replace the servers and lose their data: refused, naming what would be
-    lost and the safe ways, before anything is touched."""
+    """A new database name would replace the Postgres server and lose every table: refused,
+    naming what would be lost and the safe ways, before anything is touched."""
     before = running.resources()
-    state = running.state_dir
-    running.run("config", "set", "mentora:stateDir", str(state.parent / "servers-elsewhere"))
+    running.run("config", "set", "mentora:databaseName", "renamed")
     try:
         refused = running.run("up", "--yes", check=False)
         assert refused.returncode != 0
-        assert "would replace the server and lose" in refused.output, refused.output[-3000:]
-        assert "--allow-data-loss" in refused.output
+        out = refused.output
+        assert "postgres: changing database 'mentora' -> 'renamed' would replace" in out, out
+        assert "lose its databases (every table, row and role)" in out
+        assert "Set mentora:databaseName in Pulumi.local.yaml back" in out
+        assert "--allow-data-loss" in out
         assert running.resources() == before  # nothing was touched
     finally:
-        running.run("config", "set", "mentora:stateDir", str(state))
+        running.run("config", "set", "mentora:databaseName", "mentora")
     assert running.smoke().returncode == 0
