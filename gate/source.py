@@ -55,8 +55,11 @@ def head_commit(root: Path = REPO) -> str:
         sha = git("rev-parse", "HEAD", root=root)
     except SourceError:
         return NO_COMMIT
-    changed = git("status", "--porcelain", "--untracked-files=normal", root=root)
-    return f"{sha}{DIRTY}" if changed else sha
+    # By content, through the clean filters (`git status` calls a file modified whose size
+    # differs, e.g. Pulumi.local.yaml once bootstrap added its salt line that the filter strips).
+    changed = git("diff", "--name-only", "HEAD", "--", root=root)
+    untracked = git("ls-files", "--others", "--exclude-standard", root=root)
+    return f"{sha}{DIRTY}" if changed or untracked else sha
 
 
 def settings_digest(text: str | None) -> str:

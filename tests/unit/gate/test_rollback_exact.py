@@ -13,7 +13,7 @@ import pytest
 from gate.exitcodes import Exit
 from gate.ledger import HOLD_TAG, LKG_TAG, LastKnownGood
 from gate.rollback import unreproducible
-from gate.source import config_digest, migration_blobs_here, migrations_digest
+from gate.source import config_digest, head_commit, migration_blobs_here, migrations_digest
 from tests.unit.gate.fakes import STACK_FILE, Project, make_project
 
 
@@ -101,3 +101,17 @@ def test_a_hold_tag_in_any_format_holds(project: Project, value: str) -> None:
     status = project.gate("status", "local", "--json")
     assert status[0] == Exit.GREEN
     assert json.loads(status[1].strip().splitlines()[-1])["hold"] is not None
+
+
+def test_the_salt_line_the_git_filter_strips_is_not_a_dirty_tree(project: Project) -> None:
+    # As bootstrap sets it up: the per-machine salt line is kept out of commits by a filter;
+    # `git status` calls the file modified (its size differs), its content is not.
+    (project.root / ".gitattributes").write_text("Pulumi.local.yaml filter=salt\n")
+    project.git("config", "filter.salt.clean", "sed '/^encryptionsalt:/d'")
+    project.git("config", "filter.salt.smudge", "cat")
+    sha = project.commit("pass")
+    stack_file = project.root / "Pulumi.local.yaml"
+    stack_file.write_text("encryptionsalt: v1:abc\n" + stack_file.read_text())
+    assert head_commit(project.root) == sha
+    (project.root / "notes.txt").write_text("untracked\n")
+    assert head_commit(project.root) == f"{sha}+dirty"
