@@ -227,4 +227,7 @@ def env(
 
 def main() -> None:
     os.chdir(ROOT)
-    app()
+    # SIGTERM is handled like Ctrl-C in every command (typer ends a KeyboardInterrupt with 130,
+    # Exit.INTERRUPTED); `up` and pulumi commands also cancel pulumi gracefully first.
+    with interrupts.handled():
+        app()

@@ -35,6 +35,9 @@ def log(line):
 if args[:2] == ["stack", "history"]:
     print(json.dumps([{"version": 1}, {"version": 2}]))
 elif args[:3] == ["stack", "tag", "ls"]:
+    if (state / "slow-tags").exists():
+        log("tag ls waiting")
+        time.sleep(60)
     print(json.dumps(tags))
 elif args[:3] == ["stack", "tag", "set"]:
     tags[args[3]] = args[4]
@@ -109,10 +112,10 @@ def test_smoke():
         time.sleep(120)
     assert mode == "pass"
 """
+# The CLI's entry point, run on the throwaway project instead of this checkout.
 HARNESS = (
-    "import os, sys; from pathlib import Path; from gate import cli; "
-    "cli.ROOT = Path(sys.argv[1]); os.chdir(cli.ROOT); "
-    "cli.app(sys.argv[2:], prog_name='mentora-infra')"
+    "import sys; from pathlib import Path; from gate import cli; "
+    "cli.ROOT = Path(sys.argv[1]); sys.argv = ['mentora-infra', *sys.argv[2:]]; cli.main()"
 )
 STACK_FILE = "config:\n  mentora:target: local\n  mentora:redisPort: '6390'\n"
 

@@ -91,6 +91,19 @@ def test_sigterm_during_a_rollback_leaves_the_stack_held(project: Project) -> No
     assert "interrupted" in hold["reason"]
 
 
+@pytest.mark.parametrize("command", ["status", "release"])
+def test_sigterm_in_any_command_ends_with_the_documented_code(
+    project: Project, command: str
+) -> None:
+    (project.state / "slow-tags").write_text("1")
+    gate = project.start(command, "local")
+    project.wait_for("tag ls waiting")
+    os.kill(gate.pid, signal.SIGTERM)
+    output, _ = gate.communicate(timeout=30)
+    assert gate.returncode == Exit.INTERRUPTED, output
+    assert "Traceback" not in output
+
+
 def test_every_exit_code_is_in_the_table() -> None:
     assert set(MEANINGS) == set(Exit)
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
