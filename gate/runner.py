@@ -28,12 +28,12 @@ _PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.INTERRUPTED, 4: Exit.USAG
 console = Console(stderr=True, soft_wrap=True)  # never cut a message in two
 PULUMI_CANCEL_S = 120.0
 PREFLIGHT_TIMEOUT_S = 60.0
-# What Pulumi says when another update holds the stack: the file backend's lock
-# (pkg/backend/diy/lock.go) and Pulumi Cloud's 409 (backenderr.ConflictingUpdateError).
+# What the Pulumi CLI (v3.274.1) says when another update holds the stack: the file backend's
+# lock (pkg/backend/diy/lock.go checkForLock) and Pulumi Cloud's 409, which the CLI wraps in
+# backenderr.ConflictingUpdateError with a link to the update-conflicts troubleshooting page.
 PULUMI_LOCKED = (
     "the stack is currently locked",
-    "update-conflicts",
-    "Another update is currently in progress",
+    "/troubleshooting/common-issues/update-conflicts/",
 )
 
 

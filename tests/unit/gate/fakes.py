@@ -66,6 +66,11 @@ elif args[:1] == ["up"]:
                   "process(es) to end or delete the lock file with `pulumi cancel`.",
                   file=sys.stderr)
             sys.exit(255)
+        if mode == "conflict":  # Pulumi Cloud's 409, as backenderr.ConflictingUpdateError says it
+            print("error: [409] Conflict: Another update is currently in progress.\nTo learn "
+                  "more about possible reasons and resolution, visit https://www.pulumi.com/docs/"
+                  "support/troubleshooting/common-issues/update-conflicts/", file=sys.stderr)
+            sys.exit(255)
         if mode == "fail":
             log("up failed")
             sys.exit(255)

@@ -53,20 +53,23 @@ def test_a_second_gate_may_wait_for_the_first(project: Project) -> None:
     assert project.log().count("up done") == 2
 
 
-def test_pulumis_lock_conflict_is_busy_never_a_failed_deploy(project: Project) -> None:
+@pytest.mark.parametrize("conflict", ["locked", "conflict"])  # file backend, Pulumi Cloud
+def test_pulumis_lock_conflict_is_busy_never_a_failed_deploy(
+    project: Project, conflict: str
+) -> None:
     # Another checkout (or machine) is updating the stack: only Pulumi's lock says so.
     project.commit("pass")
     project.gate("up", "local")  # an LKG to roll back to
     project.commit("fail")
-    project.modes("locked")
+    project.modes(conflict)
     code, output = project.gate("up", "local", "--on-fail", "rollback")
     assert code == Exit.BUSY, output
-    assert "the stack is currently locked" in output
+    assert "Pulumi's lock on the stack is held by another update" in output
     assert HOLD_TAG not in project.tags()
     assert [line for line in project.log() if line.startswith(("up start", "smoke"))] == [
         "up start project ok",
         "smoke pass",
-        "up start project locked",
+        f"up start project {conflict}",
     ]  # no smoke, no rollback after the conflict
 
 
