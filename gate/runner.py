@@ -22,9 +22,9 @@ from gate.exitcodes import Exit
 from gate.lock import GateBusy
 
 REPO = Path(__file__).resolve().parents[1]
-# pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted: by a signal
-# forwarded to it, never a failed check).
-_PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.INTERRUPTED, 4: Exit.USAGE, 5: Exit.USAGE}
+# pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted: also a
+# collection error, so a failure unless the gate forwarded a signal to it).
+_PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.FAILED, 4: Exit.USAGE, 5: Exit.USAGE}
 console = Console(stderr=True, soft_wrap=True)  # never cut a message in two
 PULUMI_CANCEL_S = 120.0
 PREFLIGHT_TIMEOUT_S = 60.0
@@ -191,13 +191,18 @@ class Checkout:
         console.rule(label)
         child = subprocess.Popen(command, cwd=self.root, env=self.env())
 
+        signalled: list[int] = []
+
         def forward(signum: int, _frame: object) -> None:
             # pytest turns SIGINT into KeyboardInterrupt and still runs fixture finalizers.
+            signalled.append(signum)
             child.send_signal(signal.SIGINT)
 
         previous = signal.signal(signal.SIGTERM, forward)
         try:
-            return _PYTEST_EXIT.get(child.wait(timeout=deadline), Exit.FAILED)
+            code = child.wait(timeout=deadline)
+            # Stopped by a signal the gate forwarded: interrupted, never a failed check.
+            return Exit.INTERRUPTED if signalled else _PYTEST_EXIT.get(code, Exit.FAILED)
         except subprocess.TimeoutExpired:
             console.print(f"[red]smoke: overall deadline of {deadline:g}s hit[/]; stopping it")
             child.send_signal(signal.SIGINT)

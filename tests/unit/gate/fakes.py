@@ -108,6 +108,9 @@ def pytest_addoption(parser):
 SMOKE = """
 import os, pathlib, time
 
+if pathlib.Path(__file__).with_name("mode.txt").read_text().strip() == "collect-error":
+    raise ImportError("a smoke module that does not import (pytest exits 2)")
+
 def test_smoke():
     mode = pathlib.Path(__file__).with_name("mode.txt").read_text().strip()
     state = pathlib.Path(os.environ["FAKE_PULUMI_STATE"])

@@ -44,6 +44,17 @@ def test_a_clean_last_known_good_is_rolled_back_to(project: Project) -> None:
     assert HOLD_TAG not in project.tags() and lkg(project)["commit"] == a
 
 
+def test_a_smoke_suite_that_does_not_import_is_a_failure_not_an_interrupt(
+    project: Project,
+) -> None:
+    a = project.commit("pass")
+    assert project.gate("up", "local")[0] == Exit.GREEN
+    project.commit("collect-error")  # pytest's exit 2, as on Ctrl-C, but no signal was sent
+    code, output = project.gate("up", "local", "--on-fail", "rollback")
+    assert code == Exit.ROLLED_BACK, output
+    assert ups(project)[-1] == f"up start local-{a[:12]} ok"
+
+
 def test_a_dirty_last_known_good_is_never_rolled_back_to(project: Project) -> None:
     project.commit("pass")
     # The port change of the finding, not committed: green, but only from this tree.
