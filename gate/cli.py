@@ -123,8 +123,11 @@ def _add_gate_outcome(path: Path, gate: Gate) -> None:
     except (OSError, ValueError):
         document = {}
     document["gate"] = {"stack": gate.stack, "outcome": gate.outcome, **gate.facts}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(jsonlib.dumps(document, indent=2) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(jsonlib.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        console.print(f"[red]gate: cannot write the JSON report {path}[/]: {exc.strerror or exc}")
 
 
 @app.command()
