@@ -30,7 +30,14 @@ from gate.exitcodes import Exit
 from gate.interrupts import Interrupted
 from gate.ledger import Hold, LastKnownGood, Ledger, LedgerError, now
 from gate.lock import GateBusy, gate_lock
-from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
+from gate.runner import (
+    REPO,
+    Checkout,
+    GateUsageError,
+    console,
+    read_stack_file,
+    require_pulumi,
+)
 
 # Stacks a stack is promoted from: a hold on dev also stops prod.
 PROMOTED_FROM: dict[str, tuple[str, ...]] = {"prod": ("dev",)}
@@ -64,6 +71,8 @@ class Gate:
     outcome: str = ""
     facts: dict[str, str] = field(default_factory=dict)
     phase: str = "start"
+    digests: tuple[str, str] = ("", "")
+    """The settings and migrations digests of what is deployed, taken before `pulumi up`."""
 
     def ledger(self, stack: str | None = None) -> Ledger:
         return Ledger(stack or self.stack, self.root)
@@ -81,7 +90,14 @@ class Gate:
         """Deploy, smoke, and act on the result, holding the stack's gate lock throughout; the
         exit code (gate/exitcodes.py)."""
         require_pulumi()
+        read_stack_file(self.stack, self.root)  # not YAML: GateUsageError naming the line
         commit = source.head_commit(self.root)
+        # Unknown digests (git cannot answer): a rollback to this deployment holds, naming why.
+        with contextlib.suppress(source.SourceError):
+            self.digests = (
+                source.config_digest(self.stack, self.root),
+                source.migrations_digest(source.migration_blobs_here(self.root)),
+            )
         with interrupts.handled():
             try:
                 with gate_lock(self.stack, self.root, self.lock_wait):
@@ -134,13 +150,8 @@ class Gate:
     def green(self, commit: str) -> Exit:
         ledger = self.ledger()
         self.phase = "recording"
-        lkg = LastKnownGood(
-            commit,
-            ledger.update_count(),
-            source.config_digest(self.stack, self.root),
-            now(),
-            source.migrations_digest(source.migration_blobs_here(self.root)),
-        )
+        settings, migrations = self.digests
+        lkg = LastKnownGood(commit, ledger.update_count(), settings, now(), migrations)
         ledger.record_green(lkg)
         self.outcome = "green"
         console.print(f"[green]gate passed[/]: {self.stack} at {commit[:12]} is last-known-good")
