@@ -99,8 +99,16 @@ class Checkout:
         command = ["pulumi", *args, "--stack", stack]
         # Its own process group: a signal to the gate alone (SIGTERM from CI, kill <pid>) still
         # reaches pulumi and its plugins, as a Ctrl-C in a terminal reaches the whole group.
+        # No terminal input: a background group that sets the terminal raw (Pulumi's
+        # interactive display does, pkg/backend/display/internal/terminal/term.go) or reads it
+        # is stopped by SIGTTOU/SIGTTIN; without stdin Pulumi prints plain progress lines.
         child = subprocess.Popen(
-            command, cwd=self.root, env=self.env(), stderr=subprocess.PIPE, process_group=0
+            command,
+            cwd=self.root,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            process_group=0,
         )
         locked = threading.Event()
         tee = threading.Thread(target=_tee, args=(child.stderr, locked), daemon=True)

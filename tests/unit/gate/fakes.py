@@ -59,6 +59,9 @@ elif args[:1] == ["up"]:
     modes = json.loads(modes_file.read_text()) if modes_file.exists() else []
     mode = modes[n] if n < len(modes) else "ok"
     log(f"up start {pathlib.Path.cwd().name} {mode}")
+    if os.isatty(0) and os.isatty(1):  # as Pulumi's interactive display: the terminal made raw
+        import termios
+        termios.tcsetattr(1, termios.TCSANOW, termios.tcgetattr(1))
     log("up args " + " ".join(args))
     try:
         if mode == "locked":

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 
 from gate.exitcodes import MEANINGS, Exit
 from gate.ledger import HOLD_TAG
-from tests.unit.gate.fakes import Project, make_project
+from tests.unit.gate.fakes import HARNESS, Project, make_project
 
 
 @pytest.fixture
@@ -102,6 +105,42 @@ def test_sigterm_in_any_command_ends_with_the_documented_code(
     output, _ = gate.communicate(timeout=30)
     assert gate.returncode == Exit.INTERRUPTED, output
     assert "Traceback" not in output
+
+
+def test_a_gate_in_a_terminal_never_leaves_pulumi_stopped(project: Project) -> None:
+    # Pulumi runs in a process group of its own; had it the terminal as stdin, its interactive
+    # display would set the terminal raw from a background group and be stopped (SIGTTOU).
+    project.commit("pass")
+    pid, master = pty.fork()
+    if pid == 0:  # the child: the gate, with the pty as its controlling terminal
+        os.environ.update(project.env())
+        os.execv(sys.executable, [sys.executable, "-c", HARNESS, str(project.root), "up", "local"])
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                output += os.read(master, 65536)
+            except OSError:  # EIO: the gate ended and the terminal closed
+                break
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            break
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail(f"the gate did not end in a terminal: {output.decode(errors='replace')}")
+    while select.select([master], [], [], 0.5)[0]:  # what it wrote last
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    assert os.waitstatus_to_exitcode(status) == Exit.GREEN, output.decode(errors="replace")
 
 
 def test_every_exit_code_is_in_the_table() -> None:
