@@ -1,7 +1,8 @@
 """`mentora-infra`: one entry point for previewing, deploying and gating a stack on smoke.
 
 Exit codes (gate/exitcodes.py):
-  0 green; 1 failed; 2 bad input; 3 the smoke deadline; 4 failed and rolled back; 5 held.
+  0 green; 1 failed; 2 bad input; 3 the smoke deadline; 4 failed and rolled back; 5 held;
+  6 busy (another gate or update holds the stack); 130 interrupted (SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Annotated
 
 import typer
 
+from gate import interrupts
 from gate.exitcodes import Exit, table
 from gate.gatekeeper import Gate, OnFail, default_on_fail
 from gate.ledger import Ledger, LedgerError
-from gate.runner import REPO, Checkout, GateUsageError, console
+from gate.lock import GateBusy
+from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
 from gate.workdir import checkout_root
 
 ROOT = REPO
@@ -45,14 +48,29 @@ OnFailOption = Annotated[
 OverrideHold = Annotated[
     bool, typer.Option("--override-hold", help="deploy although the stack (or its source) is held")
 ]
+LockWait = Annotated[
+    float,
+    typer.Option(
+        "--lock-wait",
+        help="seconds to wait for another gate of this stack to finish (default: exit 6 at once)",
+        min=0,
+    ),
+]
 
 
 def _pulumi(stack: str, *args: str) -> int:
     try:
-        return Checkout(ROOT).pulumi(stack, *args)
+        with interrupts.handled():
+            return Checkout(ROOT).pulumi(stack, *args)
     except GateUsageError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(USAGE) from None
+    except GateBusy as exc:
+        console.print(f"[red]busy[/]: {exc}")
+        raise typer.Exit(Exit.BUSY) from None
+    except KeyboardInterrupt:  # interrupts.Interrupted: pulumi was cancelled gracefully
+        console.print(f"[red]interrupted[/]: pulumi {args[0]} of {stack} was cancelled")
+        raise typer.Exit(Exit.INTERRUPTED) from None
 
 
 @app.command()
@@ -70,6 +88,7 @@ def up(
     deadline: Deadline = 120.0,
     on_fail: OnFailOption = None,
     override_hold: OverrideHold = False,
+    lock_wait: LockWait = 0.0,
 ) -> None:
     """Deploy the stack (refreshing first), gate it on the smoke suite, act on a failure."""
     gate = Gate(
@@ -80,6 +99,7 @@ def up(
         junit=junit,
         json_path=json,
         root=ROOT,
+        lock_wait=lock_wait,
     )
     try:
         code = gate.run(override_hold=override_hold)
@@ -89,9 +109,9 @@ def up(
     except LedgerError as exc:
         console.print(f"[red]gate: cannot read or write the stack's tags[/]: {exc}")
         raise typer.Exit(FAILED) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a signal outside the gate's own handling (before it started)
         console.print(f"[red]interrupted[/]: see `mentora-infra status {stack}`")
-        raise typer.Exit(FAILED) from None
+        raise typer.Exit(Exit.INTERRUPTED) from None
     if json is not None:
         _add_gate_outcome(json, gate)
     raise typer.Exit(int(code))
@@ -104,8 +124,11 @@ def _add_gate_outcome(path: Path, gate: Gate) -> None:
     except (OSError, ValueError):
         document = {}
     document["gate"] = {"stack": gate.stack, "outcome": gate.outcome, **gate.facts}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(jsonlib.dumps(document, indent=2) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(jsonlib.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        console.print(f"[red]gate: cannot write the JSON report {path}[/]: {exc.strerror or exc}")
 
 
 @app.command()
@@ -134,8 +157,9 @@ def status(
     """Show the stack's last-known-good deployment, any hold and the last gate's result."""
     ledger = Ledger(stack, ROOT)
     try:
+        require_pulumi()
         lkg, hold, last = ledger.last_known_good(), ledger.hold(), ledger.last_gate()
-    except LedgerError as exc:
+    except (LedgerError, GateUsageError) as exc:
         console.print(f"[red]status:[/] {exc}")
         raise typer.Exit(USAGE) from None
     if as_json:
@@ -159,8 +183,9 @@ def status(
 def release(stack: Stack) -> None:
     """Lift the stack's hold, so `up` may deploy it (and the stacks promoted from it) again."""
     try:
+        require_pulumi()
         lifted = Ledger(stack, ROOT).release()
-    except LedgerError as exc:
+    except (LedgerError, GateUsageError) as exc:
         console.print(f"[red]release:[/] {exc}")
         raise typer.Exit(USAGE) from None
     typer.echo(f"{stack}: hold lifted" if lifted else f"{stack}: was not held")
@@ -226,4 +251,7 @@ def _checkout(
 
 
 def main() -> None:
-    app()
+    # SIGTERM is handled like Ctrl-C in every command (typer ends a KeyboardInterrupt with 130,
+    # Exit.INTERRUPTED); `up` and pulumi commands also cancel pulumi gracefully first.
+    with interrupts.handled():
+        app()

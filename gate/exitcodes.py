@@ -1,4 +1,9 @@
-"""The gate's exit codes, in one table (shown by `mentora-infra --help` and README)."""
+"""The gate's exit codes, in one table (shown by `mentora-infra --help` and README).
+
+Every way a `mentora-infra` command ends is one of these; the one exception the CLI cannot
+choose is a SIGKILL (the shell shows 137): the kernel drops the gate's lock, and a rollback that
+was under way leaves the stack held, as on SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,25 @@ class Exit(IntEnum):
     DEADLINE = 3
     ROLLED_BACK = 4
     HELD = 5
+    BUSY = 6
+    INTERRUPTED = 130
 
 
 MEANINGS: dict[Exit, str] = {
     Exit.GREEN: "green: deployed (if asked) and every smoke check passed",
-    Exit.FAILED: "failed: the deployment or a smoke check failed (reported, nothing changed after)",
-    Exit.USAGE: "bad input: arguments, config or a missing output (named, with the fix)",
+    Exit.FAILED: "failed: the deployment or a smoke check failed (reported, nothing changed "
+    "after); also an unexpected internal error (its traceback is shown)",
+    Exit.USAGE: "bad input: arguments, config, a stack file, a missing pulumi CLI or a missing "
+    "output (named, with the fix); nothing was touched",
     Exit.DEADLINE: "the smoke suite's overall --deadline was hit (its cleanup still ran)",
     Exit.ROLLED_BACK: "failed, then rolled back to the last-known-good commit; smoke green again",
-    Exit.HELD: "held: the stack (or the one it is promoted from) is held; nothing was deployed "
-    "after the hold (lift it: mentora-infra release <stack>)",
+    Exit.HELD: "held: the stack (or the one it is promoted from) is held, or a rollback could not "
+    "reproduce the last-known-good exactly; nothing was deployed after the hold "
+    "(lift it: mentora-infra release <stack>)",
+    Exit.BUSY: "busy: another gate (named) holds the stack's gate lock, or Pulumi's own lock on "
+    "the stack; nothing was deployed, rolled back or recorded",
+    Exit.INTERRUPTED: "interrupted by SIGINT (Ctrl-C) or SIGTERM: pulumi was cancelled "
+    "gracefully, nothing was rolled back; an interrupted rollback leaves the stack held",
 }
 
 

@@ -4,22 +4,41 @@
 - `report`: the failure is reported, nothing else happens (dev, local by default).
 - `hold`: the stack is tagged held; `up` of it, and of every stack promoted from it (prod after
   dev), refuses until `mentora-infra release <stack>` (prod by default).
-- `rollback`: the LKG commit's program and config are deployed and smoked again — unless the
-  failed update brought migrations the LKG commit does not have (migrations only go forward):
-  then the stack is held, naming them. The hold is set before the rollback starts and lifted
-  only when it ends green, so an interrupted rollback leaves the stack held, never half-marked.
+- `rollback`: the LKG commit's program and config are deployed and smoked again — unless that
+  would not bring back exactly what was green (the LKG was deployed from a dirty tree, with
+  settings or migrations its commit does not have) or the failed update brought migrations the
+  LKG commit does not have (migrations only go forward): then the stack is held, naming why.
+  The hold is set before the rollback starts and lifted only when it ends green, so an
+  interrupted rollback leaves the stack held, never half-marked.
+
+One gate per stack at a time (gate/lock.py): the lock is taken before the ledger is read and
+kept through deploy, smoke and rollback; a gate that finds it taken, or finds Pulumi's own lock
+on the stack taken, changes nothing and exits BUSY. Only `mentora-infra release` lifts a hold.
+SIGINT/SIGTERM (gate/interrupts.py) cancel pulumi gracefully and end the gate INTERRUPTED;
+they never start a rollback.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from gate import promote, rollback, source
+from gate import interrupts, promote, rollback, source
 from gate.exitcodes import Exit
-from gate.ledger import Hold, LastKnownGood, Ledger, now
-from gate.runner import REPO, Checkout, console, require_pulumi, stack_target
+from gate.interrupts import Interrupted
+from gate.ledger import Hold, LastKnownGood, Ledger, LedgerError, now
+from gate.lock import GateBusy, gate_lock
+from gate.runner import (
+    REPO,
+    Checkout,
+    GateUsageError,
+    console,
+    read_stack_file,
+    require_pulumi,
+    stack_target,
+)
 
 # Stacks a stack is promoted from: a hold on dev also stops prod.
 PROMOTED_FROM: dict[str, tuple[str, ...]] = {"prod": ("dev",)}
@@ -49,8 +68,12 @@ class Gate:
     junit: Path | None = None
     json_path: Path | None = None
     root: Path = REPO
+    lock_wait: float = 0.0
     outcome: str = ""
     facts: dict[str, str] = field(default_factory=dict)
+    phase: str = "start"
+    digests: tuple[str, str] = ("", "")
+    """The settings and migrations digests of what is deployed, taken before `pulumi up`."""
 
     def ledger(self, stack: str | None = None) -> Ledger:
         return Ledger(stack or self.stack, self.root)
@@ -65,8 +88,34 @@ class Gate:
         return found
 
     def run(self, override_hold: bool = False) -> Exit:
-        """Deploy, smoke, and act on the result; the exit code (gate/exitcodes.py)."""
+        """Deploy, smoke, and act on the result, holding the stack's gate lock throughout; the
+        exit code (gate/exitcodes.py)."""
         require_pulumi()
+        read_stack_file(self.stack, self.root)  # not YAML: GateUsageError naming the line
+        commit = source.head_commit(self.root)
+        # Unknown digests (git cannot answer): a rollback to this deployment holds, naming why.
+        with contextlib.suppress(source.SourceError):
+            self.digests = (
+                source.config_digest(self.stack, self.root),
+                source.migrations_digest(source.migration_blobs_here(self.root)),
+            )
+        with interrupts.handled():
+            try:
+                with gate_lock(self.stack, self.root, self.lock_wait):
+                    try:
+                        return self._run_locked(commit, override_hold)
+                    except Interrupted as exc:
+                        return self._interrupted(commit, exc)
+            except GateBusy as exc:
+                self.outcome = "busy: another gate or update holds the stack"
+                console.print(f"[red]gate busy[/]: {exc} (exit {int(Exit.BUSY)})")
+                return Exit.BUSY
+            except Interrupted as exc:  # while waiting for the lock
+                self.outcome = f"interrupted by {exc.name} before it started"
+                console.print(f"[red]gate: {self.outcome}[/] (exit {int(Exit.INTERRUPTED)})")
+                return Exit.INTERRUPTED
+
+    def _run_locked(self, commit: str, override_hold: bool) -> Exit:
         held = self.holds()
         if held and not override_hold:
             for name, hold in held:
@@ -77,14 +126,15 @@ class Gate:
                 )
             self.outcome = f"refused: {held[0][0]} is held"
             return Exit.HELD
-        commit = source.head_commit(self.root)
         checkout = Checkout(self.root)
+        self.phase = "pulumi up"
         code = checkout.pulumi(self.stack, "up", "--yes", "--skip-preview", "--refresh")
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
         problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync
         if problem:
             return self.failed(commit, problem)
+        self.phase = "smoke"
         smoke = checkout.smoke(
             self.stack,
             junit=self.junit,
@@ -92,6 +142,8 @@ class Gate:
             read_only=self.read_only,
             deadline=self.deadline,
         )
+        if smoke is Exit.INTERRUPTED:
+            raise Interrupted()  # pytest was stopped by a signal: not a failed check
         if smoke is Exit.GREEN:
             # Cloud: only now does the smoked deployment reach the production domains.
             problem = promote.after_green_smoke(self.stack, self.root, self.facts)
@@ -103,13 +155,37 @@ class Gate:
 
     def green(self, commit: str) -> Exit:
         ledger = self.ledger()
-        ledger.record_green(
-            LastKnownGood(commit, ledger.update_count(), source.config_digest(self.stack), now())
-        )
-        ledger.release()  # a green deployment (even one overriding a hold) is no longer held
+        self.phase = "recording"
+        settings, migrations = self.digests
+        lkg = LastKnownGood(commit, ledger.update_count(), settings, now(), migrations)
+        ledger.record_green(lkg)
         self.outcome = "green"
         console.print(f"[green]gate passed[/]: {self.stack} at {commit[:12]} is last-known-good")
+        if commit.endswith(source.DIRTY):
+            console.print(
+                "[yellow]deployed from a tree with uncommitted changes[/]: recorded as "
+                f"{commit[:12]}+dirty, which a rollback will not deploy (commit, then gate again)"
+            )
+        if (hold := ledger.hold()) is not None:  # deployed with --override-hold
+            console.print(
+                f"[yellow]{self.stack} is still held[/] ({hold.reason}): only "
+                f"`mentora-infra release {self.stack}` lifts it"
+            )
         return Exit.GREEN
+
+    def _interrupted(self, commit: str, exc: Interrupted) -> Exit:
+        """A signal ended the gate: nothing rolled back; a rollback under way stays held."""
+        rolling = self.phase == "rollback"
+        self.outcome = f"interrupted by {exc.name} during {self.phase}" + (
+            "; the stack stays held (release it once checked)" if rolling else ""
+        )
+        with contextlib.suppress(LedgerError, Interrupted):  # printed below; tag best effort
+            self.ledger().record_gate(self.outcome, commit)
+        console.print(
+            f"[red]gate: {self.outcome}[/] (exit {int(Exit.INTERRUPTED)}); "
+            f"see `mentora-infra status {self.stack}`"
+        )
+        return Exit.INTERRUPTED
 
     def failed(self, commit: str, why: str) -> Exit:
         promote.after_failed_gate(self.stack, self.root)  # cloud: Inngest back to production
@@ -140,8 +216,8 @@ class Gate:
             return self._hold(commit, f"{why}; no last-known-good deployment to roll back to")
         self.facts["lkg"] = lkg.commit
         try:
-            rollback.ensure_commit(lkg.commit, self.root)
-            new = sorted(source.migrations_here(self.root) - source.migrations_in(lkg.commit))
+            sha = rollback.ensure_commit(lkg.commit, self.root)
+            new = sorted(source.migrations_here(self.root) - source.migrations_in(sha, self.root))
         except (rollback.RollbackError, source.SourceError) as exc:
             return self._hold(commit, f"{why}; rollback failed: {exc}")
         if new:
@@ -150,15 +226,23 @@ class Gate:
                 f"{why}; not rolled back across a schema change: {', '.join(new)} "
                 f"(not in {lkg.commit[:12]}; fix forward with a new migration)",
             )
+        if (reason := rollback.unreproducible(lkg, self.stack, self.root)) is not None:
+            return self._hold(commit, f"{why}; not rolled back: {reason}")
         # Held first: an interrupted rollback leaves the stack held, never half-marked.
-        self.ledger().set_hold(
-            Hold(f"{why}; rollback to {lkg.commit[:12]} interrupted", commit, now())
-        )
+        marker = Hold(f"{why}; rollback to {lkg.commit[:12]} interrupted", commit, now())
+        self.ledger().set_hold(marker)
+        self.phase = "rollback"
         try:
             rollback.deploy_commit(lkg.commit, self.stack, self.deadline, self.root)
-        except (rollback.RollbackError, source.SourceError) as exc:
+        except (
+            rollback.RollbackError,
+            source.SourceError,
+            GateUsageError,
+            GateBusy,
+            OSError,
+        ) as exc:
             return self._hold(commit, f"{why}; rollback failed: {exc}")
-        self.ledger().release()
+        self.ledger().release_own(marker)
         outcome = f"failed, rolled back to {lkg.commit[:12]}, smoke green"
         return self._end(commit, outcome, Exit.ROLLED_BACK)
 

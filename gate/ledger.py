@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gate import interrupts
+
 LKG_TAG = "mentora:lkg"
 TAG_VALUE_MAX = 256  # Pulumi Cloud's limit on a stack tag's value
 HOLD_TAG = "mentora:hold"
@@ -31,12 +33,15 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class LastKnownGood:
-    """A deployment whose smoke gate passed: the commit, the stack's update, its config."""
+    """A deployment whose smoke gate passed: the commit (`+dirty` when the tree differed from
+    it), the stack's update, the digest of its settings and of the migrations it applied (empty
+    in records of older gates: such a deployment cannot be reproduced exactly)."""
 
     commit: str
     version: int
     config_sha: str
     at: str
+    migrations: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class Ledger:
         """`pulumi <args> --stack <stack>`'s stdout; LedgerError naming the command otherwise."""
         what = f"`pulumi {' '.join(args[:3])}` on {self.stack}"
         try:
+            # Its own session: a Ctrl-C in the terminal reaches the gate, which lets a tag
+            # write finish (interrupts.deferred) instead of cutting it.
             done = subprocess.run(
                 ["pulumi", *args, "--stack", self.stack],
                 cwd=self.root,
@@ -76,11 +83,14 @@ class Ledger:
                 timeout=PULUMI_TIMEOUT_S,
                 stdin=subprocess.DEVNULL,
                 check=False,
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             raise LedgerError(
                 f"{what} did not answer within {PULUMI_TIMEOUT_S}s (is the backend reachable?)"
             ) from None
+        except OSError as exc:
+            raise LedgerError(f"{what}: cannot run pulumi ({exc.strerror or exc})") from None
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
             raise LedgerError(f"{what}: {detail[0]}")
@@ -92,22 +102,26 @@ class Ledger:
         return {str(k): str(v) for k, v in raw.items()}
 
     def _get(self, tag: str, kind: type[Any]) -> Any:
-        value = self.tags().get(tag)
-        if not value:
-            return None
-        try:
-            return kind(**json.loads(value))
-        except (ValueError, TypeError):
-            return None  # a tag written by hand: treated as absent, never trusted
+        return _parse(self.tags().get(tag), kind)
 
     def _set(self, tag: str, record: Any) -> None:
-        self._pulumi("stack", "tag", "set", tag, json.dumps(asdict(record), separators=(",", ":")))
+        value = json.dumps(asdict(record), separators=(",", ":"))
+        with interrupts.deferred():
+            self._pulumi("stack", "tag", "set", tag, value)
 
     def last_known_good(self) -> LastKnownGood | None:
         return self._get(LKG_TAG, LastKnownGood)  # type: ignore[no-any-return]
 
     def hold(self) -> Hold | None:
-        return self._get(HOLD_TAG, Hold)  # type: ignore[no-any-return]
+        """The stack's hold. Any value of the hold tag holds: one this gate cannot read (set
+        by hand, by another tool) is a hold whose reason is that value."""
+        value = self.tags().get(HOLD_TAG)
+        if value is None:
+            return None
+        parsed = _parse(value, Hold)
+        if isinstance(parsed, Hold):
+            return parsed
+        return Hold(f"hold tag set outside the gate: {value[:120]!r}", "?", "?")
 
     def last_gate(self) -> GateResult | None:
         return self._get(LAST_GATE_TAG, GateResult)  # type: ignore[no-any-return]
@@ -121,19 +135,34 @@ class Ledger:
 
     def set_hold(self, hold: Hold) -> None:
         """Tag the stack held; the reason is shortened (with `...`) to fit one tag value."""
+        self._set(HOLD_TAG, self._fitted(hold))
+
+    @staticmethod
+    def _fitted(hold: Hold) -> Hold:
+        """`hold` as stored: report and reason shortened to fit one tag value."""
         report = hold.report[-60:]
         bare = len(
             json.dumps(asdict(Hold("", hold.commit, hold.at, report)), separators=(",", ":"))
         )
         room = TAG_VALUE_MAX - bare
         reason = hold.reason if len(hold.reason) <= room else hold.reason[: room - 3] + "..."
-        self._set(HOLD_TAG, Hold(reason, hold.commit, hold.at, report))
+        return Hold(reason, hold.commit, hold.at, report)
 
     def release(self) -> bool:
-        """Lift the hold; False when there was none."""
+        """Lift the hold (what `mentora-infra release` does); False when there was none."""
         if HOLD_TAG not in self.tags():
             return False
-        self._pulumi("stack", "tag", "rm", HOLD_TAG)
+        with interrupts.deferred():
+            self._pulumi("stack", "tag", "rm", HOLD_TAG)
+        return True
+
+    def release_own(self, hold: Hold) -> bool:
+        """Lift the hold only if it is still `hold`, the one this gate set (a rollback's own
+        marker); any other hold stays until `release`. True when lifted."""
+        if _parse(self.tags().get(HOLD_TAG), Hold) != self._fitted(hold):
+            return False
+        with interrupts.deferred():
+            self._pulumi("stack", "tag", "rm", HOLD_TAG)
         return True
 
     def update_count(self) -> int:
@@ -144,3 +173,13 @@ class Ledger:
             return 0
         versions = [int(e.get("version") or 0) for e in history if isinstance(e, dict)]
         return max(versions, default=0) or len(versions)
+
+
+def _parse(value: str | None, kind: type[Any]) -> Any:
+    """The record a tag holds; None when absent or not one of ours (never trusted)."""
+    if not value:
+        return None
+    try:
+        return kind(**json.loads(value))
+    except (ValueError, TypeError):
+        return None

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]
 
+from gate import source
 from gate.exitcodes import Exit
+from gate.interrupts import Interrupted
+from gate.ledger import LastKnownGood
 from gate.runner import REPO, Checkout, stack_target
-from gate.source import NO_COMMIT, SourceError, git
+from gate.source import DIRTY, NO_COMMIT, SourceError, git
 
 # Local settings whose relative paths resolve against the project root: pinned to this
 # checkout's, so the old program finds the same servers and data instead of making new ones.
@@ -26,15 +29,45 @@ class RollbackError(Exception):
 
 
 def ensure_commit(commit: str, root: Path = REPO) -> str:
-    """The commit's sha; RollbackError when the repository no longer has it."""
+    """The commit's sha; RollbackError when the repository no longer has it, or when the
+    deployment was made from a tree that differed from it (`+dirty`: not reproducible)."""
     if commit == NO_COMMIT:
         raise RollbackError("the last-known-good was deployed outside a git checkout")
-    sha = commit.removesuffix("+dirty")
+    if commit.endswith(DIRTY):
+        raise RollbackError(
+            f"the last-known-good {commit[:12]} was deployed from a tree with uncommitted "
+            "changes: its program and settings cannot be reproduced exactly"
+        )
+    sha = commit
     try:
         git("cat-file", "-e", f"{sha}^{{commit}}", root=root)
     except SourceError:
         raise RollbackError(f"commit {sha[:12]} is not in this repository any more") from None
     return sha
+
+
+def unreproducible(lkg: LastKnownGood, stack: str, root: Path = REPO) -> str | None:
+    """Why deploying `lkg.commit` would not bring back exactly the deployment that was green
+    (None when it would): a dirty tree, other stack settings, other migrations."""
+    try:
+        sha = ensure_commit(lkg.commit, root)
+        settings = source.config_digest_in(sha, stack, root)
+        migrations = source.migrations_digest(source.migration_blobs_in(sha, root))
+    except (RollbackError, SourceError) as exc:
+        return str(exc)
+    if settings != lkg.config_sha:
+        return (
+            f"the settings of Pulumi.{stack}.yaml in {sha[:12]} differ from those the "
+            "last-known-good was deployed with (they were changed without a commit)"
+        )
+    if not lkg.migrations:
+        return "the last-known-good record does not say which migrations it applied"
+    if migrations != lkg.migrations:
+        return (
+            f"the last-known-good applied migrations that {sha[:12]} does not have "
+            "(an untracked or since-changed migration file)"
+        )
+    return None
 
 
 def worktree_of(commit: str, stack: str, root: Path = REPO) -> Path:
@@ -50,7 +83,7 @@ def worktree_of(commit: str, stack: str, root: Path = REPO) -> Path:
         except SourceError as exc:
             raise RollbackError(f"cannot check out {sha[:12]}: {exc}") from None
     for link in (path / ".venv", path / "stacks" / ".venv"):
-        if not link.exists():
+        if link.parent.is_dir() and not link.exists():
             link.symlink_to(root / ".venv")
     _carry_stack_file(stack, root, path)
     return path
@@ -74,13 +107,18 @@ def _carry_stack_file(stack: str, root: Path, path: Path) -> None:
 
 
 def deploy_commit(commit: str, stack: str, deadline: float, root: Path = REPO) -> Path:
-    """Deploy `commit`'s program to `stack` and run its smoke suite; the worktree used."""
+    """Deploy `commit`'s program to `stack` and run its smoke suite; the worktree used.
+
+    Only `up` with the commit's own program and settings: nothing that would allow a stateful
+    server to be replaced (a replace the program refuses stops the rollback, which holds)."""
     path = worktree_of(commit, stack, root)
     checkout = Checkout(path)
     code = checkout.pulumi(stack, "up", "--yes", "--skip-preview", "--refresh")
     if code != 0:
         raise RollbackError(f"pulumi up of {commit[:12]} exited {code}")
     smoke = checkout.smoke(stack, deadline=deadline)
+    if smoke is Exit.INTERRUPTED:
+        raise Interrupted()  # stopped by a signal: the stack stays held, not "failed"
     if smoke is not Exit.GREEN:
         raise RollbackError(f"smoke of {commit[:12]} is not green (exit {int(smoke)})")
     return path

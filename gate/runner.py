@@ -10,33 +10,63 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from rich.console import Console
 
 from gate.exitcodes import Exit
+from gate.lock import GateBusy
 
 REPO = Path(__file__).resolve().parents[1]
-# pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted).
+# pytest's exit codes -> ours (4 usage error, 5 no tests collected, 2 interrupted: also a
+# collection error, so a failure unless the gate forwarded a signal to it).
 _PYTEST_EXIT = {0: Exit.GREEN, 1: Exit.FAILED, 2: Exit.FAILED, 4: Exit.USAGE, 5: Exit.USAGE}
 console = Console(stderr=True, soft_wrap=True)  # never cut a message in two
 PULUMI_CANCEL_S = 120.0
+PREFLIGHT_TIMEOUT_S = 60.0
+# What the Pulumi CLI (v3.274.1) says when another update holds the stack: the file backend's
+# lock (pkg/backend/diy/lock.go checkForLock) and Pulumi Cloud's 409, which the CLI wraps in
+# backenderr.ConflictingUpdateError with a link to the update-conflicts troubleshooting page.
+PULUMI_LOCKED = (
+    "the stack is currently locked",
+    "/troubleshooting/common-issues/update-conflicts/",
+)
 
 
 class GateUsageError(Exception):
     """Bad input the user must fix (named, with the fix); the gate exits 2."""
 
 
-def stack_target(stack: str, root: Path = REPO) -> str:
-    """`mentora:target` of a stack's committed settings (`local` when the file says nothing)."""
+def read_stack_file(stack: str, root: Path = REPO) -> dict[str, Any]:
+    """The stack's settings file as a mapping ({} when absent); GateUsageError naming the file,
+    the line and the fix when it is not valid YAML."""
     import yaml  # type: ignore[import-untyped]
 
     path = root / f"Pulumi.{stack}.yaml"
     try:
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        document = yaml.safe_load(path.read_text())
     except OSError:
-        return "local"
+        return {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise GateUsageError(
+            f"{path.name}:{where}: {problem}; fix the file (it must be YAML with a `config:` "
+            f"mapping), nothing was changed"
+        ) from None
+    if document is not None and not isinstance(document, dict):
+        raise GateUsageError(f"{path.name}: is not a YAML mapping; nothing was changed")
+    return document or {}
+
+
+def stack_target(stack: str, root: Path = REPO) -> str:
+    """`mentora:target` of a stack's committed settings (`local` when the file says nothing)."""
+    config = read_stack_file(stack, root).get("config") or {}
     return str(config.get("mentora:target", "local"))
 
 
@@ -55,24 +85,72 @@ class Checkout:
     root: Path = REPO
 
     def pulumi(self, stack: str, *args: str) -> int:
-        """`pulumi <args> --stack <stack>` in this checkout, output shown; its exit code."""
+        """`pulumi <args> --stack <stack>` in this checkout, output shown; its exit code.
+
+        GateUsageError for a bad settings file or bad config (before pulumi starts), GateBusy
+        when Pulumi's lock on the stack is held by another update. On SIGINT/SIGTERM pulumi's
+        whole process group gets one SIGINT (its graceful cancel) and the interrupt goes on."""
         require_pulumi()
+        read_stack_file(stack, self.root)
         if args[0] in ("preview", "up"):
+            self.preflight(stack)
             self._plugins_ready(stack)
         console.rule(f"pulumi {args[0]} --stack {stack}" + self._where())
         command = ["pulumi", *args, "--stack", stack]
-        child = subprocess.Popen(command, cwd=self.root, env=self.env())
+        # Its own process group: a signal to the gate alone (SIGTERM from CI, kill <pid>) still
+        # reaches pulumi and its plugins, as a Ctrl-C in a terminal reaches the whole group.
+        # No terminal input: a background group that sets the terminal raw (Pulumi's
+        # interactive display does, pkg/backend/display/internal/terminal/term.go) or reads it
+        # is stopped by SIGTTOU/SIGTTIN; without stdin Pulumi prints plain progress lines.
+        child = subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            process_group=0,
+        )
+        locked = threading.Event()
+        tee = threading.Thread(target=_tee, args=(child.stderr, locked), daemon=True)
+        tee.start()
         try:
-            return child.wait()
+            code = child.wait()
         except KeyboardInterrupt:
-            # Ctrl-C reached pulumi too: let it cancel gracefully (a kill could leave pending
-            # operations in the state); a second SIGINT from us would make it stop hard.
-            try:
-                child.wait(timeout=PULUMI_CANCEL_S)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            _cancel(child)
             raise
+        finally:
+            tee.join(timeout=5)
+        if code != 0 and locked.is_set():
+            raise GateBusy(
+                f"{stack}: Pulumi's lock on the stack is held by another update (named above); "
+                "nothing was deployed. Wait for it to end (if its process is gone: pulumi cancel)"
+            )
+        return code
+
+    def preflight(self, stack: str) -> None:
+        """This checkout's own config check (`python -m stacks.preflight`), before pulumi
+        touches anything: GateUsageError with its message when the config is bad."""
+        if not (self.root / "stacks" / "preflight.py").exists():
+            return  # an older commit (a rollback): its program checks its own config
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "stacks.preflight", stack],
+                cwd=self.root,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=PREFLIGHT_TIMEOUT_S,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise GateUsageError(
+                f"the config check of {stack} took over {PREFLIGHT_TIMEOUT_S:g}s"
+            ) from None
+        if done.returncode == int(Exit.USAGE):
+            raise GateUsageError(done.stderr.strip() or done.stdout.strip())
+        if done.returncode != 0:
+            console.print(f"[yellow]config check did not run[/]: {done.stderr.strip()[-500:]}")
 
     def env(self) -> dict[str, str]:
         """The environment of its commands: another checkout's code comes first on the path,
@@ -121,13 +199,18 @@ class Checkout:
         console.rule(label)
         child = subprocess.Popen(command, cwd=self.root, env=self.env())
 
+        signalled: list[int] = []
+
         def forward(signum: int, _frame: object) -> None:
             # pytest turns SIGINT into KeyboardInterrupt and still runs fixture finalizers.
+            signalled.append(signum)
             child.send_signal(signal.SIGINT)
 
         previous = signal.signal(signal.SIGTERM, forward)
         try:
-            return _PYTEST_EXIT.get(child.wait(timeout=deadline), Exit.FAILED)
+            code = child.wait(timeout=deadline)
+            # Stopped by a signal the gate forwarded: interrupted, never a failed check.
+            return Exit.INTERRUPTED if signalled else _PYTEST_EXIT.get(code, Exit.FAILED)
         except subprocess.TimeoutExpired:
             console.print(f"[red]smoke: overall deadline of {deadline:g}s hit[/]; stopping it")
             child.send_signal(signal.SIGINT)
@@ -142,3 +225,35 @@ class Checkout:
             raise
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _tee(stream: IO[bytes] | None, locked: threading.Event) -> None:
+    """Copy pulumi's stderr to ours as it comes, noting a lock conflict."""
+    if stream is None:
+        return
+    for raw in stream:
+        sys.stderr.buffer.write(raw)
+        sys.stderr.buffer.flush()
+        line = raw.decode(errors="replace")
+        if any(marker in line for marker in PULUMI_LOCKED):
+            locked.set()
+
+
+def _cancel(child: subprocess.Popen[bytes]) -> None:
+    """Stop pulumi as a Ctrl-C would: one SIGINT to its process group (a graceful cancel that
+    leaves no pending operation in the state), then a bounded wait, then SIGKILL. The group is
+    signalled only while its leader is unreaped, so its id cannot belong to anyone else."""
+    deadline = time.monotonic() + PULUMI_CANCEL_S
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGINT)
+    while True:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.0))
+            return
+        except KeyboardInterrupt:
+            continue  # another signal: the cancel is under way, keep waiting (bounded)
+        except subprocess.TimeoutExpired:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            return

@@ -135,3 +135,37 @@ def test_a_misspelt_key_is_refused_without_showing_its_value(running: Running) -
     assert "mentora:redisPortt: is not a setting of this project" in result.output
     assert "did you mean mentora:redisPort?" in result.output
     assert_untouched(running)
+
+
+@pytest.mark.parametrize(("key", "value", "fragment"), BAD_VALUES[:8])
+def test_the_gate_exits_2_naming_the_key_and_touches_nothing(
+    running: Running, key: str, value: str, fragment: str
+) -> None:
+    # Issue 19, finding 11: through `mentora-infra up` these exited 1 (8 of 8).
+    old = running.project.run("config", "get", f"mentora:{key}", check=False)
+    set_config(running.project, key, value)
+    try:
+        result = running.project.gate("up", "local")
+    finally:
+        if old.returncode == 0:
+            set_config(running.project, key, old.output.strip())
+        else:
+            running.project.run("config", "rm", f"mentora:{key}")
+    assert result.returncode == 2, result.output[-3000:]
+    assert f"mentora:{key}={value!r}" in result.output and fragment in result.output
+    assert "nothing was changed" in result.output and "Traceback" not in result.output
+    assert_untouched(running)
+
+
+def test_a_stack_file_that_is_not_yaml_exits_2_naming_the_line(running: Running) -> None:
+    stack_file = running.project.root / "Pulumi.local.yaml"
+    text = stack_file.read_text()
+    stack_file.write_text(text + "  mentora:logLevel: [debug\n")
+    try:
+        result = running.project.gate("up", "local")
+    finally:
+        stack_file.write_text(text)
+    assert result.returncode == 2, result.output[-3000:]
+    assert "Pulumi.local.yaml" in result.output and "line " in result.output
+    assert "Traceback" not in result.output
+    assert_untouched(running)

@@ -182,3 +182,24 @@ def test_an_interrupted_rollback_leaves_the_stack_held_and_consistent(repo: Loca
     fix_health(repo)
     commit(repo, "H: fixed")
     assert repo.gate("up", "local", timeout=400).returncode == Exit.GREEN
+
+
+def test_a_dirty_last_known_good_is_held_never_rolled_back_to(repo: LocalProject) -> None:
+    # Issue 19, finding 2: green from a tree with uncommitted changes, then a broken commit.
+    # The rollback would deploy the commit without those changes: it holds instead.
+    (repo.root / "NOTES.md").write_text("work in progress, not committed\n")
+    result = repo.gate("up", "local", timeout=400)
+    assert result.returncode == Exit.GREEN, result.output[-4000:]
+    dirty = status(repo)["lkg"]["commit"]
+    assert dirty.endswith("+dirty")
+    break_health(repo)
+    commit(repo, "I: broken after a dirty green")
+    result = repo.gate("up", "local", "--on-fail", "rollback", timeout=400)
+    assert result.returncode == Exit.HELD, result.output[-4000:]
+    assert "uncommitted changes" in result.output
+    assert "pulumi up --stack local (in" not in result.output  # no rollback deploy started
+    assert status(repo)["lkg"]["commit"] == dirty
+    repo.gate("release", "local")
+    fix_health(repo)
+    commit(repo, "J: fixed")
+    assert repo.gate("up", "local", timeout=400).returncode == Exit.GREEN

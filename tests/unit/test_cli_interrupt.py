@@ -1,4 +1,5 @@
-"""SIGTERM to the gate mid-run interrupts the smoke suite gracefully: its cleanup still runs."""
+"""SIGTERM to the gate mid-run interrupts the smoke suite gracefully: its cleanup still runs, and
+the run ends INTERRUPTED (a signal is not a failed check)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from gate.exitcodes import Exit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,5 +58,5 @@ def test_sigterm_mid_run_still_cleans_up(tmp_path: Path) -> None:
     assert (suite / "started").exists(), "the slow check never started"
     gate.send_signal(signal.SIGTERM)
     output, _ = gate.communicate(timeout=30)
-    assert gate.returncode == 1, output
+    assert gate.returncode == Exit.INTERRUPTED, output
     assert (suite / "cleaned").read_text() == "smoke data deleted", output

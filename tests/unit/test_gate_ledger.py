@@ -66,3 +66,18 @@ def test_a_tag_written_by_hand_is_not_trusted(ledger: Ledger) -> None:
     assert ledger.last_known_good() is None
     ledger._pulumi("stack", "tag", "set", "mentora:lkg", json.dumps({"commit": "x"}))
     assert ledger.last_known_good() is None
+
+
+def test_any_value_of_the_hold_tag_is_a_hold(ledger: Ledger) -> None:
+    for value in ("HOLD: incident 123", "true", '{"why": "x"}', "[]"):
+        ledger._pulumi("stack", "tag", "set", HOLD_TAG, value)
+        hold = ledger.hold()
+        assert hold is not None and value[:20] in hold.reason
+
+
+def test_a_gate_lifts_only_the_hold_it_set(ledger: Ledger) -> None:
+    mine = Hold("rollback to abc interrupted", "c" * 40, "2026-12-04T00:00:00Z")
+    ledger.set_hold(Hold("incident 7", "d" * 40, "2026-12-04T00:00:01Z"))
+    assert ledger.release_own(mine) is False and ledger.hold() is not None
+    ledger.set_hold(mine)
+    assert ledger.release_own(mine) is True and ledger.hold() is None
