@@ -45,6 +45,14 @@ OnFailOption = Annotated[
         "(default: hold for prod, report otherwise)",
     ),
 ]
+AllowDataLoss = Annotated[
+    bool,
+    typer.Option(
+        "--allow-data-loss",
+        help="let a change replace a local server that holds data (a new data dir, database, "
+        "bucket...); refused otherwise. A rollback never passes it",
+    ),
+]
 OverrideHold = Annotated[
     bool, typer.Option("--override-hold", help="deploy although the stack (or its source) is held")
 ]
@@ -89,6 +97,7 @@ def up(
     on_fail: OnFailOption = None,
     override_hold: OverrideHold = False,
     lock_wait: LockWait = 0.0,
+    allow_data_loss: AllowDataLoss = False,
 ) -> None:
     """Deploy the stack (refreshing first), gate it on the smoke suite, act on a failure."""
     gate = Gate(
@@ -100,6 +109,7 @@ def up(
         json_path=json,
         root=ROOT,
         lock_wait=lock_wait,
+        allow_data_loss=allow_data_loss,
     )
     try:
         code = gate.run(override_hold=override_hold)

@@ -30,7 +30,9 @@ MEANINGS: dict[Exit, str] = {
     Exit.USAGE: "bad input: arguments, config, a stack file, a missing pulumi CLI or a missing "
     "output (named, with the fix); nothing was touched",
     Exit.DEADLINE: "the smoke suite's overall --deadline was hit (its cleanup still ran)",
-    Exit.ROLLED_BACK: "failed, then rolled back to the last-known-good commit; smoke green again",
+    Exit.ROLLED_BACK: "failed, then rolled back: local stacks redeployed the last-known-good "
+    "commit and its smoke is green again; cloud stacks point the production domains at the "
+    "last-known-good deployment again (a failed gate never promoted the new one)",
     Exit.HELD: "held: the stack (or the one it is promoted from) is held, or a rollback could not "
     "reproduce the last-known-good exactly; nothing was deployed after the hold "
     "(lift it: mentora-infra release <stack>)",

@@ -69,6 +69,7 @@ class Gate:
     json_path: Path | None = None
     root: Path = REPO
     lock_wait: float = 0.0
+    allow_data_loss: bool = False
     outcome: str = ""
     facts: dict[str, str] = field(default_factory=dict)
     phase: str = "start"
@@ -126,9 +127,11 @@ class Gate:
                 )
             self.outcome = f"refused: {held[0][0]} is held"
             return Exit.HELD
-        checkout = Checkout(self.root)
+        checkout = Checkout(self.root, allow_data_loss=self.allow_data_loss)
         self.phase = "pulumi up"
-        code = checkout.pulumi(self.stack, "up", "--yes", "--skip-preview", "--refresh")
+        # With its preview: a change that would lose a server's data is refused there, before
+        # any resource is touched (a skipped preview meets the refusal half-way through).
+        code = checkout.pulumi(self.stack, "up", "--yes", "--refresh")
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
         problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync

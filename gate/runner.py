@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from rich.console import Console
 
+from components.local.errors import ALLOW_DATA_LOSS_ENV
 from gate.exitcodes import Exit
 from gate.lock import GateBusy
 
@@ -83,6 +84,9 @@ class Checkout:
     """A project checkout the gate runs Pulumi and smoke in."""
 
     root: Path = REPO
+    allow_data_loss: bool = False
+    """Let a change replace a local server that holds data (`--allow-data-loss`); never set for
+    a rollback, and never inherited from the caller's environment."""
 
     def pulumi(self, stack: str, *args: str) -> int:
         """`pulumi <args> --stack <stack>` in this checkout, output shown; its exit code.
@@ -157,6 +161,9 @@ class Checkout:
         so a rollback's dynamic providers and smoke checks are that commit's own (the
         virtualenv's editable install points at this repository)."""
         env = dict(os.environ)
+        env.pop(ALLOW_DATA_LOSS_ENV, None)
+        if self.allow_data_loss:
+            env[ALLOW_DATA_LOSS_ENV] = "1"
         if self.root != REPO:
             env["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [str(self.root), env.get("PYTHONPATH")])

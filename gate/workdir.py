@@ -9,12 +9,18 @@ from pathlib import Path
 
 from gate.runner import GateUsageError
 
-MARKERS = ("Pulumi.yaml", "stacks/__main__.py", "gate/cli.py")
+PROJECT_FILE = "Pulumi.yaml"
+PROJECT_NAME = "mentora"
 
 
 def is_checkout(folder: Path) -> bool:
-    """Whether `folder` is the root of a mentora-infra checkout."""
-    return all((folder / marker).is_file() for marker in MARKERS)
+    """Whether `folder` is the root of a mentora-infra checkout: its Pulumi project file names
+    the `mentora` project."""
+    try:
+        lines = (folder / PROJECT_FILE).read_text().splitlines()
+    except OSError:
+        return False
+    return f"name: {PROJECT_NAME}" in (line.strip() for line in lines)
 
 
 def checkout_root(start: Path, explicit: Path | None = None) -> Path:
@@ -29,8 +35,8 @@ def checkout_root(start: Path, explicit: Path | None = None) -> Path:
         root = explicit.resolve()
         if not is_checkout(root):
             raise GateUsageError(
-                f"--repo {explicit} is not a mentora-infra checkout (it lacks one of "
-                f"{', '.join(MARKERS)}); pass the folder you cloned"
+                f"--repo {explicit} is not a mentora-infra checkout (no {PROJECT_FILE} naming "
+                f"project {PROJECT_NAME}); pass the folder you cloned"
             )
         return root
     start = start.resolve()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gate.runner import GateUsageError
-from gate.workdir import MARKERS, checkout_root
+from gate.workdir import checkout_root
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_PULUMI = """#!/bin/sh
@@ -24,10 +24,9 @@ echo "pulumi ran in $(pwd) with PYTHONPATH=$PYTHONPATH"
 def checkout_copy(base: Path) -> Path:
     """What a copied checkout has that the gate looks at (no .venv of its own)."""
     copy = base / "copy"
-    for marker in MARKERS:
-        (copy / marker).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / marker, copy / marker)
-    shutil.copy2(ROOT / "Pulumi.local.yaml", copy / "Pulumi.local.yaml")
+    for name in ("Pulumi.yaml", "Pulumi.local.yaml", "stacks/__main__.py", "gate/cli.py"):
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
     return copy
 
 

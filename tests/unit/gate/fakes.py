@@ -63,6 +63,7 @@ elif args[:1] == ["up"]:
         import termios
         termios.tcsetattr(1, termios.TCSANOW, termios.tcgetattr(1))
     log("up args " + " ".join(args))
+    log("up data-loss " + os.environ.get("MENTORA_ALLOW_DATA_LOSS", "-"))
     try:
         if mode == "locked":
             print("error: the stack is currently locked by 1 lock(s). Either wait for the other "
@@ -220,6 +221,7 @@ def make_project(tmp: Path) -> Project:
     (bin_dir / "pulumi").write_text(FAKE_PULUMI)
     (bin_dir / "pulumi").chmod(0o755)
     (root / ".gitignore").write_text(".pulumi-local/\n__pycache__/\n")
+    (root / "Pulumi.yaml").write_text("name: mentora\nruntime: python\n")
     (root / "Pulumi.local.yaml").write_text(STACK_FILE)
     (root / "smoke" / "conftest.py").write_text(CONFTEST)
     (root / "smoke" / "test_smoke.py").write_text(SMOKE)

@@ -126,3 +126,19 @@ def test_the_salt_line_the_git_filter_strips_is_not_a_dirty_tree(project: Projec
     assert head_commit(project.root) == sha
     (project.root / "notes.txt").write_text("untracked\n")
     assert head_commit(project.root) == f"{sha}+dirty"
+
+
+def test_allow_data_loss_reaches_the_forward_deploy_only_never_a_rollback(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.commit("pass")
+    assert project.gate("up", "local")[0] == Exit.GREEN
+    project.commit("fail")
+    monkeypatch.setenv("MENTORA_ALLOW_DATA_LOSS", "1")  # inherited from a shell: ignored
+    code, output = project.gate("up", "local", "--on-fail", "rollback", "--allow-data-loss")
+    assert code == Exit.ROLLED_BACK, output
+    flags = [line for line in project.log() if line.startswith("up data-loss")]
+    assert flags == ["up data-loss -", "up data-loss 1", "up data-loss -"], flags
+    # The forward deploy keeps its preview: a refusal comes before anything is touched.
+    args = [line for line in project.log() if line.startswith("up args")]
+    assert "--skip-preview" not in args[1], args
