@@ -60,8 +60,23 @@ PROVIDER_SECRETS: dict[str, str] = {
     "supabaseAccessToken": "a Supabase access token (supabase.com/dashboard/account/tokens)",
     "upstashApiKey": "an Upstash management API key (console.upstash.com/account/api)",
     "vercelApiToken": "a Vercel access token (vercel.com/account/tokens)",
+    "checklyAccountId": "the Checkly account id (a UUID, app.checklyhq.com/settings/account/"
+    "general)",
+    "checklyApiKey": "a Checkly user API key (app.checklyhq.com/settings/user/api-keys), for "
+    "the health check",
+    "sentryAlertsToken": "a Sentry internal-integration token with scope alerts:write (Settings "
+    "-> Developer Settings -> Custom Integrations), for the alert rules",
 }
-CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS, *SMOKE_SECRETS)
+# Secrets that may stay unset (checked for encryption and shape when set): key -> what it is.
+OPTIONAL_SECRETS: dict[str, str] = {
+    "alertWebhookUrl": "an https:// webhook URL the health check's alerts are POSTed to",
+}
+CLOUD_SECRETS: tuple[str, ...] = (
+    *PROVIDER_SECRETS,
+    *ISSUED_SECRETS,
+    *SMOKE_SECRETS,
+    *OPTIONAL_SECRETS,
+)
 # Shape checks for secrets whose format is public knowledge (values are never echoed).
 _SECRET_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "sentryDsn": (
@@ -70,7 +85,15 @@ _SECRET_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     ),
     "anthropicApiKey": (re.compile(r"^sk-ant-\S+$"), "an Anthropic key starting with sk-ant-"),
     "openaiApiKey": (re.compile(r"^sk-\S+$"), "an OpenAI key starting with sk-"),
+    "checklyAccountId": (
+        re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+        "a Checkly account id (a lower-case UUID)",
+    ),
+    "alertWebhookUrl": (re.compile(r"^https://[^\s/]+/\S*$"), "an https:// URL"),
 }
+# A Checkly public location is named like an AWS region (the pulumi-checkly SDK's examples use
+# us-east-1, eu-west-1, ap-northeast-1 ...); Checkly itself refuses one it does not run.
+_LOCATION = re.compile(r"^[a-z]{2}-[a-z]+-[0-9]$")
 
 
 def _csv(value: object) -> object:
@@ -165,17 +188,39 @@ class CloudSettings(Model):
         "",
         key="sentryOrg",
         hint="your Sentry organization slug",
-        description="Cloud: Sentry organization slug (SENTRY_ORG), for smoke to look its test "
-        "error up.",
+        description="Cloud, required: Sentry organization slug (SENTRY_ORG), for smoke to look "
+        "its test error up and for the alert rules.",
         pattern=r"^[a-z0-9_-]{0,64}$",
     )
     sentry_project: str = setting(
         "",
         key="sentryProject",
         hint="the Sentry project slug of the app",
-        description="Cloud: Sentry project slug (SENTRY_PROJECT), for smoke to look its test "
-        "error up.",
+        description="Cloud, required: Sentry project slug (SENTRY_PROJECT) of the app, for smoke "
+        "to look its test error up and for the alert rules.",
         pattern=r"^[a-z0-9_-]{0,64}$",
+    )
+    monitor_locations: list[str] = setting(
+        ["us-east-1", "eu-west-1"],
+        key="monitorLocations",
+        hint="at least two comma-separated Checkly locations like us-east-1,eu-west-1",
+        description="Cloud: comma-separated Checkly locations the health check runs from (at "
+        "least two).",
+    )
+    alert_email: str = setting(
+        "",
+        key="alertEmail",
+        hint="the e-mail address monitor alerts go to",
+        description="Cloud: e-mail address the health check alerts (this or the secret "
+        "mentora:alertWebhookUrl is required).",
+        pattern=r"^$|^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+    )
+    sentry_spike_percent: int = setting(
+        100,
+        key="sentrySpikePercent",
+        hint="a whole percentage such as 100 (errors doubled)",
+        description="Cloud: Sentry alerts when the app's errors in 15 minutes exceed those an "
+        "hour earlier by more than this percentage.",
     )
     hardened: bool = setting(
         False,
@@ -185,7 +230,7 @@ class CloudSettings(Model):
         "on prod).",
     )
 
-    @field_validator("supabase_allowed_cidrs", "domains", mode="before")
+    @field_validator("supabase_allowed_cidrs", "domains", "monitor_locations", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return _csv(value)
@@ -199,6 +244,23 @@ class CloudSettings(Model):
             except ValueError as exc:
                 raise ValueError(f"{cidr!r} is not a network ({exc})") from None
         return cidrs
+
+    @field_validator("monitor_locations")
+    @classmethod
+    def _locations(cls, locations: list[str]) -> list[str]:
+        bad = [loc for loc in locations if not _LOCATION.match(loc)]
+        if bad:
+            raise ValueError(f"{bad} are not location names like us-east-1")
+        if len(set(locations)) < 2:
+            raise ValueError("needs at least two different locations")
+        return list(dict.fromkeys(locations))
+
+    @field_validator("sentry_spike_percent")
+    @classmethod
+    def _percent(cls, percent: int) -> int:
+        if not 10 <= percent <= 1000:
+            raise ValueError("must be 10-1000")
+        return percent
 
     @field_validator("supabase_pitr_days")
     @classmethod
@@ -251,10 +313,13 @@ def secret_problems(
         what = (
             PROVIDER_SECRETS.get(key)
             or _SMOKE_SECRET_WHAT.get(key)
+            or OPTIONAL_SECRETS.get(key)
             or f"the value of {ISSUED_SECRETS[key]}"
         )
         fix = f"pulumi config set --secret mentora:{key} <value> -s {stack}"
         value = values.get(key)
+        if not value and key in OPTIONAL_SECRETS:
+            continue
         if not value:
             problems.append(f"mentora:{key}: is required for cloud stacks ({what}); run: {fix}")
         elif not encrypted.get(key, False):
