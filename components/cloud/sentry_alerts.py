@@ -17,6 +17,8 @@ factory (tests). Each call opens its own client with the resource's secret `toke
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +58,22 @@ def _bodies(inputs: dict[str, Any], stream_id: str, spike_id: str) -> dict[str, 
 class SentryAlertsProvider(ResourceProvider):
     """Creates, updates, reads and deletes the two alerts and the spike monitor."""
 
-    def __init__(self, transport_factory: TransportFactory | None = None) -> None:
+    def __init__(
+        self,
+        transport_factory: TransportFactory | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         super().__init__()
-        self._transport_factory = transport_factory
+        self._transport_factory, self._sleep = transport_factory, sleep
 
     def _client(self, props: dict[str, Any]) -> SentryClient:
         transport = self._transport_factory() if self._transport_factory else None
-        return SentryClient(props["token"], props["organization"], transport=transport)
+        return SentryClient(
+            props["token"],
+            props["organization"],
+            transport=transport,
+            sleep=self._sleep or time.sleep,
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = {k: props[k] for k in INPUT_KEYS}

@@ -20,6 +20,7 @@ tests/unit/cloud/test_sentry_alerts_contract.py checks every body against that s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from components.cloud.errors import SentryApiError, scrub
 API_URL = "https://sentry.io"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 TransportFactory = Callable[[], httpx.BaseTransport]
+ATTEMPTS = 4  # one call and at most three retries: the longest wait is bounded by MAX_WAIT_S each
+MAX_WAIT_S = 20.0
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # "Notify on Preferred Channel" to the issue's suggested assignees, else every active member:
 # needs no user or team id (the schema's second `email` example).
@@ -130,11 +134,16 @@ class SentryClient:
     """
 
     def __init__(
-        self, token: str, org: str, *, transport: httpx.BaseTransport | None = None
+        self,
+        token: str,
+        org: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not token:
-            raise SentryApiError("GET", "/", 0, "the alerts token is empty")
-        self.org, self._token = org, token
+            raise SentryApiError("-", "/", 0, "the alerts token is empty")
+        self.org, self._token, self._sleep = org, token, sleep
         self._http = httpx.Client(
             base_url=API_URL,
             transport=transport,
@@ -157,12 +166,30 @@ class SentryClient:
         params: dict[str, str] | None = None,
         missing_ok: bool = False,
     ) -> Any:
-        """The decoded JSON answer ({} if empty; None for a 404 when `missing_ok`)."""
+        """The decoded JSON answer ({} if empty; None for a 404 when `missing_ok`).
+
+        429, 5xx and transport errors are retried (ATTEMPTS in all, waits of 1, 2, 4 s or what
+        `Retry-After` says, at most MAX_WAIT_S); a POST only when it cannot have created
+        anything: 429, or no connection made.
+        """
         full = f"/api/0/organizations/{self.org}{path}"
-        try:
-            response = self._http.request(method, full, json=body, params=params)
-        except httpx.HTTPError as exc:
-            raise SentryApiError(method, full, 0, scrub(str(exc), [self._token])) from None
+        for attempt in range(1, ATTEMPTS + 1):
+            wait = min(2.0 ** (attempt - 1), MAX_WAIT_S)
+            try:
+                response = self._http.request(method, full, json=body, params=params)
+            except httpx.HTTPError as exc:
+                safe = method != "POST" or isinstance(exc, httpx.ConnectError)
+                if attempt < ATTEMPTS and safe:
+                    self._sleep(wait)
+                    continue
+                raise SentryApiError(method, full, 0, scrub(str(exc), [self._token])) from None
+            retry = response.status_code == 429 or (
+                method != "POST" and response.status_code in _RETRY_STATUSES
+            )
+            if not retry or attempt == ATTEMPTS:
+                break
+            after = response.headers.get("Retry-After", "")
+            self._sleep(min(float(after), MAX_WAIT_S) if after.isdigit() else wait)
         if response.status_code == 404 and missing_ok:
             return None
         if not response.is_success:

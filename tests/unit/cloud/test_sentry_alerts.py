@@ -239,3 +239,52 @@ def test_the_provider_pickles_without_a_client() -> None:
     import pickle
 
     assert re.search(rb"httpx\.Client", pickle.dumps(SentryAlertsProvider())) is None
+
+
+class Flaky(FakeSentry):
+    """Answers `statuses` (or raises `error`) for the first calls of `key`, then as FakeSentry."""
+
+    def __init__(self, key: str, statuses: list[int], error: Exception | None = None) -> None:
+        super().__init__()
+        self.key, self.statuses, self.error = key, statuses, error
+        self.seen = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if f"{request.method} {request.url.path}" == self.key and self.seen < len(self.statuses):
+            self.seen += 1
+            self.calls.append((request.method, request.url.path, {}, None))
+            if self.error is not None:
+                raise self.error
+            status = self.statuses[self.seen - 1]
+            return httpx.Response(status, headers={"Retry-After": "7"} if status == 429 else {})
+        return super().__call__(request)
+
+
+def test_a_busy_or_failing_api_is_retried_with_bounded_waits() -> None:
+    waits: list[float] = []
+    fake = Flaky(f"GET {ORG}/detectors/", [503, 502])
+    SentryAlertsProvider(fake.factory(), sleep=waits.append).create(dict(PROPS))
+    assert fake.seen == 2 and waits == [1.0, 2.0]
+    # 429 on a create waits what Retry-After says; nothing was created by the refused call.
+    waits.clear()
+    busy = Flaky(f"POST {ORG}/workflows/", [429])
+    SentryAlertsProvider(busy.factory(), sleep=waits.append).create(dict(PROPS))
+    assert waits == [7.0] and len(busy.objects) == 3  # two alerts and the monitor, once each
+
+
+def test_a_create_that_may_have_happened_is_never_sent_twice() -> None:
+    waits: list[float] = []
+    fake = Flaky(f"POST {ORG}/workflows/", [500])
+    with pytest.raises(SentryApiError) as caught:
+        SentryAlertsProvider(fake.factory(), sleep=waits.append).create(dict(PROPS))
+    assert fake.seen == 1 and waits == [] and "500" in str(caught.value)
+    assert fake.objects == {}
+
+
+def test_no_answer_gives_up_after_the_last_attempt_naming_the_call() -> None:
+    waits: list[float] = []
+    fake = Flaky(f"GET {ORG}/detectors/", [0] * 10, error=httpx.ReadTimeout("timed out"))
+    with pytest.raises(SentryApiError) as caught:
+        SentryAlertsProvider(fake.factory(), sleep=waits.append).create(dict(PROPS))
+    assert fake.seen == 4 and waits == [1.0, 2.0, 4.0] and sum(waits) <= 3 * 20
+    assert f"GET {ORG}/detectors/ answered nothing" in str(caught.value)
