@@ -39,7 +39,7 @@ from tests.unit.cloud_program import (
     start_mocks,
     unwrap,
 )
-from tests.unit.test_program_cloud import run_program
+from tests.unit.test_program_cloud import ENV_VAR, run_program
 
 CHECK = "checkly:index/check:Check"
 CHANNEL = "checkly:index/alertChannel:AlertChannel"
@@ -211,3 +211,18 @@ def test_monitoring_credentials_are_secrets_in_the_state() -> Any:
         assert dict(zip(values, done[1:], strict=True)) == dict.fromkeys(values, True)
 
     return secrecy.apply(check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
+def test_no_monitoring_credential_reaches_the_app_or_the_outputs(stack: str) -> Any:
+    keys = ("checklyAccountId", "checklyApiKey", "sentryAlertsToken", "alertWebhookUrl")
+
+    def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
+        app_env = json.dumps([unwrap(d.inputs) for d in mocks.declared if d.typ == ENV_VAR])
+        exported = json.dumps(outputs, default=str)
+        for key in keys:
+            assert FAKE_SECRETS[key] not in app_env, key
+            assert FAKE_SECRETS[key] not in exported, key
+
+    return run_program(stack, check)
