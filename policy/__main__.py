@@ -27,5 +27,5 @@ PolicyPack(
     policies=build_policies(),
     enforcement_level=EnforcementLevel.MANDATORY,
     description="Mentora guardrails: private encrypted buckets, protected prod state, "
-    "secrets in sensitive vars only, TLS-only Redis.",
+    "secrets in sensitive vars only, TLS-only Redis, a monitored deployment.",
 )

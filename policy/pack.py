@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy import cache, encryption, env_vars, protection, storage
+from policy import cache, encryption, env_vars, monitoring, protection, storage
 from policy.props import Props, StackResource
 from policy.stackinfo import resolve_stack
 
@@ -102,6 +102,12 @@ def build_policies() -> list[Policy]:
             "s3-bucket-encrypted",
             "Every S3 bucket must have server-side encryption (AES256 or aws:kms).",
             encryption.check_buckets_encrypted,
+        ),
+        _stack(
+            "deployed-app-monitored",
+            "A stack that deploys the app must have an activated Checkly API check on "
+            "/api/health from two or more locations that alerts a channel.",
+            monitoring.check_deployments_monitored,
         ),
         ResourceValidationPolicy(
             "prod-stateful-protected",

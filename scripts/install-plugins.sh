@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the resource plugins the cloud stacks pin (aws, random, vercel, upstash), at the
-# versions of components/cloud/providers.py PLUGIN_VERSIONS (= the SDK pins of pyproject.toml),
-# each from the server its SDK's pulumi-plugin.json names (PLUGIN_SERVERS there: upstash,
-# vercel); the others from Pulumi's own. The local stack needs none of them.
+# Installs the resource plugins the cloud stacks pin (aws, checkly, random, vercel, upstash), at
+# the versions of components/cloud/providers.py PLUGIN_VERSIONS (= the SDK pins of
+# pyproject.toml), each from the server its SDK's pulumi-plugin.json names (PLUGIN_SERVERS there:
+# checkly, upstash, vercel); the others from Pulumi's own. The local stack needs none of them.
 #
 #   scripts/install-plugins.sh           install what is missing (installed ones are skipped)
 #   scripts/install-plugins.sh --check   install nothing; exit 2 naming the first missing one

@@ -9,7 +9,9 @@ import pulumi
 from components.cloud.cache import UpstashCache, UpstashCacheArgs
 from components.cloud.database import SupabaseDatabase, SupabaseDatabaseArgs
 from components.cloud.deploy_target import VercelDeployTarget, VercelDeployTargetArgs
+from components.cloud.health_monitor import HealthMonitor, HealthMonitorArgs
 from components.cloud.providers import CloudAccounts, CloudProviders
+from components.cloud.sentry_alerts import SentryAlerts, SentryAlertsArgs
 from components.cloud.storage import S3Storage, S3StorageArgs
 from stacks.app_env import app_secrets
 from stacks.cloud_settings import ISSUED_SECRETS, SMOKE_SECRETS
@@ -23,6 +25,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # its own project; dev's variables also reach its pull-request previews.
 VERCEL_TARGETS: dict[str, list[str]] = {"prod": ["production"]}
 DEFAULT_VERCEL_TARGETS = ["production", "preview"]
+HEALTH_PATH = "/api/health"  # docs/app-contract.md
 
 
 def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
@@ -37,6 +40,8 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             upstash_api_key=secret["upstashApiKey"],
             vercel_api_token=secret["vercelApiToken"],
             vercel_team=cloud.vercel_team,
+            checkly_account_id=secret["checklyAccountId"],
+            checkly_api_key=secret["checklyApiKey"],
         )
     )
     prefix = f"mentora-{config.stack}"
@@ -109,6 +114,28 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             fingerprint=secrets.fingerprint,
             domains=cloud.domains,
             provider=providers.vercel,
+        ),
+    )
+    # Monitoring: the production origin's health, from Checkly; the app's errors, in Sentry.
+    HealthMonitor(
+        "monitor",
+        HealthMonitorArgs(
+            check_name=f"{prefix} /api/health",
+            health_url=deploy.production_url.apply(lambda url: f"{url}{HEALTH_PATH}"),
+            locations=cloud.monitor_locations,
+            alert_email=cloud.alert_email,
+            alert_webhook_url=secret.get("alertWebhookUrl"),
+            provider=providers.checkly,
+        ),
+    )
+    SentryAlerts(
+        "sentry-alerts",
+        SentryAlertsArgs(
+            organization=cloud.sentry_org,
+            project=cloud.sentry_project,
+            rule_name=prefix,
+            token=secret["sentryAlertsToken"],
+            increase_percent=cloud.sentry_spike_percent,
         ),
     )
     return export_contract(

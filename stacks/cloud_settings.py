@@ -1,22 +1,39 @@
 """Settings of the cloud stacks (dev, prod): accounts, sizes, domains and the secret keys they need.
 
-Plain settings are validated by `CloudSettings` (pydantic) like every other key. Secrets are only
-checked for presence, for being stored encrypted and for their shape; their values never appear in
-an error message.
+Plain settings are validated by `CloudSettings` (pydantic) like every other key; the secret keys
+and their checks live in stacks/cloud_secrets.py (re-exported here).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
 
+from stacks.cloud_secrets import (  # re-exported: the secret keys are part of the cloud settings
+    CLOUD_SECRETS,
+    ISSUED_SECRETS,
+    OPTIONAL_SECRETS,
+    PROVIDER_SECRETS,
+    SMOKE_SECRETS,
+    secret_problems,
+)
 from stacks.model import Model
 from stacks.settings import setting
+
+__all__ = [
+    "CLOUD_REGIONS",
+    "CLOUD_SECRETS",
+    "ISSUED_SECRETS",
+    "OPTIONAL_SECRETS",
+    "PROVIDER_SECRETS",
+    "SMOKE_SECRETS",
+    "CloudSettings",
+    "secret_problems",
+]
 
 # Regions where Supabase, Upstash (global primary) and S3 all exist: the cache's primary region is
 # the database's region, so a stack's one `region` must be valid for all three.
@@ -36,41 +53,9 @@ SUPABASE_INSTANCE_SIZES = Literal[
 PITR_DAYS = (0, 7, 14, 28)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
-# Keys issued by other vendors that the app needs: config key -> the app's env name.
-ISSUED_SECRETS: dict[str, str] = {
-    "inngestEventKey": "INNGEST_EVENT_KEY",
-    "inngestSigningKey": "INNGEST_SIGNING_KEY",
-    "sentryDsn": "SENTRY_DSN",
-    "sentryAuthToken": "SENTRY_AUTH_TOKEN",
-    "anthropicApiKey": "ANTHROPIC_API_KEY",
-    "openaiApiKey": "OPENAI_API_KEY",
-    "whopApiKey": "WHOP_API_KEY",
-    "whopClientId": "WHOP_CLIENT_ID",
-    "whopClientSecret": "WHOP_CLIENT_SECRET",
-    "whopWebhookSecret": "WHOP_WEBHOOK_SECRET",
-}
-# Secrets only smoke reads (exported in `smoke_env`, never given to the app): config key -> name.
-SMOKE_SECRETS: dict[str, str] = {"sentryReadToken": "SENTRY_READ_TOKEN"}
-_SMOKE_SECRET_WHAT = {
-    "sentryReadToken": "a Sentry user auth token or internal-integration token with scope "
-    "project:read, for smoke to read its test event (org tokens only hold org:ci)",
-}
-# Tokens the program itself uses to talk to the providers' APIs, with where to get one.
-PROVIDER_SECRETS: dict[str, str] = {
-    "supabaseAccessToken": "a Supabase access token (supabase.com/dashboard/account/tokens)",
-    "upstashApiKey": "an Upstash management API key (console.upstash.com/account/api)",
-    "vercelApiToken": "a Vercel access token (vercel.com/account/tokens)",
-}
-CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS, *SMOKE_SECRETS)
-# Shape checks for secrets whose format is public knowledge (values are never echoed).
-_SECRET_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
-    "sentryDsn": (
-        re.compile(r"^https://[0-9a-f]+@[A-Za-z0-9.-]+/\d+$"),
-        "a Sentry DSN URL like https://<key>@o0.ingest.sentry.io/<project id>",
-    ),
-    "anthropicApiKey": (re.compile(r"^sk-ant-\S+$"), "an Anthropic key starting with sk-ant-"),
-    "openaiApiKey": (re.compile(r"^sk-\S+$"), "an OpenAI key starting with sk-"),
-}
+# A Checkly public location is named like an AWS region (the pulumi-checkly SDK's examples use
+# us-east-1, eu-west-1, ap-northeast-1 ...); Checkly itself refuses one it does not run.
+_LOCATION = re.compile(r"^[a-z]{2}-[a-z]+-[0-9]$")
 
 
 def _csv(value: object) -> object:
@@ -165,17 +150,39 @@ class CloudSettings(Model):
         "",
         key="sentryOrg",
         hint="your Sentry organization slug",
-        description="Cloud: Sentry organization slug (SENTRY_ORG), for smoke to look its test "
-        "error up.",
+        description="Cloud, required: Sentry organization slug (SENTRY_ORG), for smoke to look "
+        "its test error up and for the alert rules.",
         pattern=r"^[a-z0-9_-]{0,64}$",
     )
     sentry_project: str = setting(
         "",
         key="sentryProject",
         hint="the Sentry project slug of the app",
-        description="Cloud: Sentry project slug (SENTRY_PROJECT), for smoke to look its test "
-        "error up.",
+        description="Cloud, required: Sentry project slug (SENTRY_PROJECT) of the app, for smoke "
+        "to look its test error up and for the alert rules.",
         pattern=r"^[a-z0-9_-]{0,64}$",
+    )
+    monitor_locations: list[str] = setting(
+        ["us-east-1", "eu-west-1"],
+        key="monitorLocations",
+        hint="at least two comma-separated Checkly locations like us-east-1,eu-west-1",
+        description="Cloud: comma-separated Checkly locations the health check runs from (at "
+        "least two).",
+    )
+    alert_email: str = setting(
+        "",
+        key="alertEmail",
+        hint="the e-mail address monitor alerts go to",
+        description="Cloud: e-mail address the health check alerts (this or the secret "
+        "mentora:alertWebhookUrl is required).",
+        pattern=r"^$|^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+    )
+    sentry_spike_percent: int = setting(
+        100,
+        key="sentrySpikePercent",
+        hint="a whole percentage such as 100 (errors doubled)",
+        description="Cloud: Sentry alerts when the app's errors in 15 minutes exceed those an "
+        "hour earlier by more than this percentage.",
     )
     hardened: bool = setting(
         False,
@@ -185,7 +192,7 @@ class CloudSettings(Model):
         "on prod).",
     )
 
-    @field_validator("supabase_allowed_cidrs", "domains", mode="before")
+    @field_validator("supabase_allowed_cidrs", "domains", "monitor_locations", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return _csv(value)
@@ -199,6 +206,23 @@ class CloudSettings(Model):
             except ValueError as exc:
                 raise ValueError(f"{cidr!r} is not a network ({exc})") from None
         return cidrs
+
+    @field_validator("monitor_locations")
+    @classmethod
+    def _locations(cls, locations: list[str]) -> list[str]:
+        bad = [loc for loc in locations if not _LOCATION.match(loc)]
+        if bad:
+            raise ValueError(f"{bad} are not location names like us-east-1")
+        if len(set(locations)) < 2:
+            raise ValueError("needs at least two different locations")
+        return list(dict.fromkeys(locations))
+
+    @field_validator("sentry_spike_percent")
+    @classmethod
+    def _percent(cls, percent: int) -> int:
+        if not 10 <= percent <= 1000:
+            raise ValueError("must be 10-1000")
+        return percent
 
     @field_validator("supabase_pitr_days")
     @classmethod
@@ -240,31 +264,3 @@ class CloudSettings(Model):
         """Origins browsers upload videos from: the app URL and every domain."""
         origins = [self.app_url, *(f"https://{d}" for d in self.domains)]
         return list(dict.fromkeys(origins))
-
-
-def secret_problems(
-    stack: str, values: Mapping[str, str | None], encrypted: Mapping[str, bool]
-) -> list[str]:
-    """What is wrong with the cloud secrets; each line names the key and the command to fix it."""
-    problems: list[str] = []
-    for key in CLOUD_SECRETS:
-        what = (
-            PROVIDER_SECRETS.get(key)
-            or _SMOKE_SECRET_WHAT.get(key)
-            or f"the value of {ISSUED_SECRETS[key]}"
-        )
-        fix = f"pulumi config set --secret mentora:{key} <value> -s {stack}"
-        value = values.get(key)
-        if not value:
-            problems.append(f"mentora:{key}: is required for cloud stacks ({what}); run: {fix}")
-        elif not encrypted.get(key, False):
-            problems.append(
-                f"mentora:{key}: is stored in plain text in Pulumi.{stack}.yaml; remove it there "
-                f"and store it encrypted: {fix}"
-            )
-        elif key in _SECRET_SHAPES and not _SECRET_SHAPES[key][0].match(value):
-            problems.append(
-                f"mentora:{key}: does not look like {_SECRET_SHAPES[key][1]} "
-                f"(value not shown); run: {fix}"
-            )
-    return problems

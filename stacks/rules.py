@@ -8,9 +8,9 @@ from __future__ import annotations
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from stacks.cloud_settings import CLOUD_REGIONS
+from stacks.cloud_settings import CLOUD_REGIONS, CloudSettings
 from stacks.contract import Target
-from stacks.settings import Problem
+from stacks.settings import Problem, hint_of
 
 if TYPE_CHECKING:
     from stacks.config import StackConfig
@@ -61,6 +61,28 @@ def _cloud_problems(config: StackConfig) -> list[Problem]:
                 "paid mentora:supabaseInstanceSize",
             )
         )
+    # Monitoring (components/cloud/health_monitor.py, sentry_alerts.py) needs somewhere to alert
+    # and the app's Sentry project.
+    if not cloud.alert_email and "alertWebhookUrl" not in config.secrets:
+        problems.append(
+            Problem(
+                "alertEmail",
+                "",
+                "the health check needs an alert channel: an e-mail address or a webhook",
+                fix="pulumi config set mentora:alertEmail <address> -s <stack> (or: pulumi config "
+                "set --secret mentora:alertWebhookUrl <https url> -s <stack>)",
+            )
+        )
+    for key, value in (("sentryOrg", cloud.sentry_org), ("sentryProject", cloud.sentry_project)):
+        if not value:
+            problems.append(
+                Problem(
+                    key,
+                    "",
+                    "is required for cloud stacks (the Sentry alert rules are declared there)",
+                    hint_of((CloudSettings,), key),
+                )
+            )
     if config.stack == "prod" and not cloud.hardened:
         problems.append(
             Problem(

@@ -1,4 +1,4 @@
-"""Errors of the cloud clients and providers (Supabase Management API so far).
+"""Errors of the cloud clients and providers (Supabase Management API, Sentry alerts API).
 
 Exception tree::
 
@@ -12,6 +12,7 @@ Exception tree::
     ├── SupabaseRestrictionsPendingError  network restrictions not `applied` by their deadline
     └── SupabaseDatabaseUnreachableError  the database accepts no connection on the session
                                 pooler by its deadline (e.g. after the SSL-enforcement restart)
+    SentryApiError              Sentry's API (alert rules) unreachable or answered non-2xx
 
 Messages name the method, the path (project ref), the HTTP status and the API's own message,
 and say what to do. They never hold the access token or a password: every message goes through
@@ -168,4 +169,27 @@ class SupabaseDatabaseUnreachableError(SupabaseError):
             f"supabase: project {ref}: the database at {target} accepted no connection within "
             f"{deadline_s:.0f}s ({reason}); if mentora:supabaseAllowedCidrs is set, this "
             "machine's address must be in it; then run `pulumi up` again"
+        )
+
+
+_SENTRY_HINTS = {
+    401: "; the token was rejected: create an internal-integration token with scope alerts:write "
+    "(Settings -> Developer Settings) and store it: pulumi config set --secret "
+    "mentora:sentryAlertsToken <value> -s <stack>",
+    403: "; the token lacks scope alerts:write on this organization",
+    404: "; check mentora:sentryOrg and mentora:sentryProject",
+}
+
+
+class SentryApiError(Exception):
+    """Raised when Sentry's API cannot be reached or answers non-2xx (the alert rules).
+
+    Carries `method`, `path`, `status` (0: no answer) and the API's text, never the token.
+    """
+
+    def __init__(self, method: str, path: str, status: int, text: str) -> None:
+        self.method, self.path, self.status = method, path, status
+        super().__init__(
+            f"sentry: {method} {path} answered {status or 'nothing'}: {text}"
+            f"{_SENTRY_HINTS.get(status, '')}"
         )

@@ -11,20 +11,24 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_checkly as checkly
 import pulumi_random as random
 import pulumiverse_vercel as vercel
 import upstash_pulumi as upstash
 
 PLUGIN_VERSIONS: dict[str, str] = {
     "aws": "7.51.1",
+    "checkly": "2.14.0",
     "random": "4.21.4",
     "upstash": "0.5.0",
     "vercel": "5.21.1",
 }
 # Where a plugin is downloaded from when its SDK's `pulumi-plugin.json` names a server (the
 # engine's automatic acquisition reads it there; it is off here, so the installer and the provider
-# options say it): pulumiverse_vercel and upstash_pulumi name one, aws and random use Pulumi's.
+# options say it): pulumi_checkly, pulumiverse_vercel and upstash_pulumi name one, aws and random
+# use Pulumi's.
 PLUGIN_SERVERS: dict[str, str] = {
+    "checkly": "github://api.github.com/checkly",
     "upstash": "github://api.github.com/upstash/pulumi-upstash",
     "vercel": "github://api.github.com/pulumiverse",
 }
@@ -39,6 +43,8 @@ class CloudAccounts:
     upstash_email: str
     upstash_api_key: pulumi.Input[str]
     vercel_api_token: pulumi.Input[str]
+    checkly_account_id: pulumi.Input[str]
+    checkly_api_key: pulumi.Input[str]
     vercel_team: str = ""
 
 
@@ -47,13 +53,14 @@ class CloudProviders:
     """The provider instances a cloud stack passes to its components."""
 
     aws: aws.Provider
+    checkly: checkly.Provider
     random: random.Provider
     upstash: upstash.Provider
     vercel: vercel.Provider
 
     @classmethod
     def create(cls, accounts: CloudAccounts) -> CloudProviders:
-        """Declare the four providers. AWS credentials come from the environment (a profile or
+        """Declare the five providers. AWS credentials come from the environment (a profile or
         SSO locally; in CI the environment secrets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY the
         workflows pass): they are the operator's, not the app's, and never enter the state."""
 
@@ -68,6 +75,12 @@ class CloudProviders:
                 region=accounts.region,
                 default_tags={"tags": {"app": "mentora", "managed-by": "pulumi"}},
                 opts=pinned("aws"),
+            ),
+            checkly=checkly.Provider(
+                "checkly",
+                account_id=pulumi.Output.secret(accounts.checkly_account_id),
+                api_key=pulumi.Output.secret(accounts.checkly_api_key),
+                opts=pinned("checkly"),
             ),
             random=random.Provider("random", opts=pinned("random")),
             upstash=upstash.Provider(

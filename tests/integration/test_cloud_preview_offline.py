@@ -75,7 +75,7 @@ def test_a_missing_plugin_fails_in_seconds_naming_the_install_command(
     print(f"\noffline cloud preview failed in {took:.1f}s")
     assert done.returncode != 0
     found = re.search(
-        r"pulumi plugin install resource (aws|random|upstash|vercel) v?[\d.]+", output
+        r"pulumi plugin install resource (aws|checkly|random|upstash|vercel) v?[\d.]+", output
     )
     assert found, output[-3000:]
     assert "Traceback" not in output

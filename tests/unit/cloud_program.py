@@ -23,6 +23,8 @@ FAKE_SECRETS: dict[str, str] = {
     "sentryDsn": "https://0123abcd@o1.ingest.sentry.io/42",
     "anthropicApiKey": "sk-ant-fake-0123456789",
     "openaiApiKey": "sk-fake-0123456789",
+    "checklyAccountId": "0123abcd-0123-4567-89ab-0123456789ab",
+    "alertWebhookUrl": "https://hooks.example.com/fake-0123456789",
 }
 PROVIDER_OUTPUTS: dict[str, dict[str, Any]] = {
     "upstash:index/redisDatabase:RedisDatabase": {
@@ -45,6 +47,8 @@ PROVIDER_OUTPUTS: dict[str, dict[str, Any]] = {
         "applied": ["20251020100000"],
     },
 }
+
+SENTRY_RULE_IDS = {"new_issue_alert_id": "71", "spike_alert_id": "72", "spike_monitor_id": "73"}
 
 
 @dataclass
@@ -70,6 +74,11 @@ class CloudMocks(pulumi.runtime.Mocks):
         if args.typ == "vercel:index/deployment:Deployment":
             outputs["url"] = f"{args.name}.vercel.app"  # Vercel's `<project>-<hash>.vercel.app`
         resource_id = args.inputs.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
+        if args.typ == "checkly:index/alertChannel:AlertChannel":
+            resource_id = str(1000 + len(self.declared))  # Checkly's ids are numbers
+        if "increase_percent" in args.inputs:  # the Sentry alert rules (dynamic provider)
+            outputs = {**args.inputs, **SENTRY_RULE_IDS}
+            resource_id = SENTRY_RULE_IDS["new_issue_alert_id"]
         return resource_id or f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

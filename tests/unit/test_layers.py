@@ -10,7 +10,13 @@ import pytest
 
 from stacks.config import PROJECT_ROOT
 
-CLOUD_SDKS = ("pulumi_aws", "pulumi_random", "pulumiverse_vercel", "upstash_pulumi")
+CLOUD_SDKS = (
+    "pulumi_aws",
+    "pulumi_checkly",
+    "pulumi_random",
+    "pulumiverse_vercel",
+    "upstash_pulumi",
+)
 
 
 def imports(folder: str) -> dict[str, set[str]]:

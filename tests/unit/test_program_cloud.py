@@ -87,7 +87,7 @@ def test_every_service_is_declared_with_its_provider(stack: str) -> Any:
         assert ("pulumi-python:dynamic:Resource", "database-migrations") in types
         # Every cloud resource uses an explicit provider, never the ambient default one.
         for d in mocks.declared:
-            if d.typ.split(":")[0] in ("aws", "upstash", "vercel", "random"):
+            if d.typ.split(":")[0] in ("aws", "checkly", "upstash", "vercel", "random"):
                 opts, _ = options_of(mocks, d.name)
                 assert opts.provider is not None or opts.parent is not None, d.name
 
@@ -98,6 +98,7 @@ def test_pinned_plugin_versions_match_the_sdk_pins() -> None:
     pins = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     packages = {
         "aws": "pulumi-aws",
+        "checkly": "pulumi-checkly",
         "random": "pulumi-random",
         "upstash": "upstash-pulumi",
         "vercel": "pulumiverse-vercel",
@@ -109,7 +110,7 @@ def test_pinned_plugin_versions_match_the_sdk_pins() -> None:
 @pulumi.runtime.test
 def test_explicit_providers_pin_the_sdk_versions() -> Any:
     def check(mocks: CloudMocks, _: dict[str, Any]) -> None:
-        for provider in ("aws", "random", "upstash", "vercel"):
+        for provider in ("aws", "checkly", "random", "upstash", "vercel"):
             opts, _ = options_of(mocks, provider)
             assert opts.version == PLUGIN_VERSIONS[provider]
         assert by_name(mocks)["aws"].inputs["region"] == "us-east-1"
@@ -323,6 +324,7 @@ def test_missing_plugins_are_named_from_the_clis_list() -> None:
         {"name": "python", "kind": "language", "version": "3.274.1"},
     ]
     assert missing_plugins(PLUGIN_VERSIONS, installed) == [
+        "checkly 2.14.0",
         "random 4.21.4",
         "upstash 0.5.0",
         "vercel 5.21.1",

@@ -12,7 +12,7 @@ import pulumi
 import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 
-from policy import cache, encryption, env_vars, protection, storage
+from policy import cache, encryption, env_vars, monitoring, protection, storage
 from tests.unit.cloud_program import (
     CloudMocks,
     all_registered,
@@ -60,6 +60,7 @@ def violations(mocks: CloudMocks, stack: str) -> list[str]:
     stack_resources = [r for r, _ in resources]
     messages += [m for m, _ in storage.check_buckets_have_access_block(stack_resources)]
     messages += [m for m, _ in encryption.check_buckets_encrypted(stack_resources)]
+    messages += [m for m, _ in monitoring.check_deployments_monitored(stack_resources)]
     return messages
 
 
@@ -80,6 +81,24 @@ def test_committed_stacks_pass_every_policy(stack: str) -> Any:
     def check(_: Any) -> None:
         assert len(policy_resources(mocks)) > 30
         assert violations(mocks, stack) == []
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_graph_whose_health_check_is_dropped_or_weakened_is_rejected() -> Any:
+    mocks, done = run("prod", {"monitorLocations": "us-east-1,eu-west-1"})
+
+    def check(_: Any) -> None:
+        graph = [r for r, _ in policy_resources(mocks)]
+        assert monitoring.check_deployments_monitored(graph) == []
+        without = [r for r in graph if r.resource_type != "checkly:index/check:Check"]
+        [(message, _)] = monitoring.check_deployments_monitored(without)
+        assert "not monitored (no Checkly check)" in message
+        (health,) = [r for r in graph if r.resource_type == "checkly:index/check:Check"]
+        health.props["locations"] = ["us-east-1"]
+        [(message, _)] = monitoring.check_deployments_monitored(graph)
+        assert "runs from 1 location(s)" in message
 
     return done.apply(check)
 

@@ -149,7 +149,7 @@ import components.local.preflight as preflight
 preflight.port_open = lambda *a, **k: False  # no probing of this machine's ports
 runpy.run_path("stacks/__main__.py")
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in
-    ("pulumi_aws", "pulumi_random", "pulumiverse_vercel", "upstash_pulumi"))
+    ("pulumi_aws", "pulumi_checkly", "pulumi_random", "pulumiverse_vercel", "upstash_pulumi"))
 print("CLOUD-MODULES", loaded)
 """
     from stacks.config import PROJECT_ROOT

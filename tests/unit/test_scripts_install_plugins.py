@@ -6,7 +6,8 @@ plugin comes from its own server, as the upstash SDK installs it (upstash/pulumi
 sdk/python setup.py: `pulumi plugin install resource upstash <v> --server
 github://api.github.com/upstash/pulumi-upstash`). Every other plugin comes from the server its
 SDK names in its `pulumi-plugin.json` (issue 20, item 7: pulumiverse_vercel names
-`github://api.github.com/pulumiverse`), read here from the installed SDK packages.
+`github://api.github.com/pulumiverse`; issue 24: pulumi_checkly names
+`github://api.github.com/checkly`), read here from the installed SDK packages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from components.cloud.providers import PLUGIN_SERVERS, PLUGIN_VERSIONS
 # Plugin name -> the Python package of its SDK (pyproject.toml pins).
 SDKS = {
     "aws": "pulumi_aws",
+    "checkly": "pulumi_checkly",
     "random": "pulumi_random",
     "upstash": "upstash_pulumi",
     "vercel": "pulumiverse_vercel",
@@ -103,6 +105,11 @@ def test_installs_every_pinned_plugin_from_the_server_its_sdk_names(tmp_path: Pa
     assert set(PLUGIN_VERSIONS) == set(SDKS)
     # The vercel SDK names its server: the case issue 20 found missing.
     assert sdk_plugin("vercel")["server"] == "github://api.github.com/pulumiverse"
+    # pulumi_checkly 2.14.0's pulumi-plugin.json names Checkly's own GitHub releases (issue 24).
+    assert sdk_plugin("checkly")["server"] == "github://api.github.com/checkly"
+    assert "plugin install resource checkly 2.14.0 --server github://api.github.com/checkly" in (
+        installs
+    )
 
 
 def test_a_second_run_skips_what_is_installed(tmp_path: Path) -> None:

@@ -70,16 +70,16 @@ def servicer(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_policies_are_unique_and_mandatory() -> None:
     policies = build_policies()
     names = [p.name for p in policies]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 11
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in policies)
-    assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 2
+    assert sum(isinstance(p, StackValidationPolicy) for p in policies) == 3
     assert sum(isinstance(p, ResourceValidationPolicy) for p in policies) == 8
 
 
 def test_main_builds_the_pack(servicer: Any) -> None:
     info = servicer.GetAnalyzerInfo(None, None)
     assert info.name == PACK_NAME
-    assert len(info.policies) == 10
+    assert len(info.policies) == 11
     assert {p.enforcementLevel for p in info.policies} == {analyzer_pb2.MANDATORY}
 
 
