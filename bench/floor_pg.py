@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.proc import SCRUB, BenchError
 from components.local.postgres_server import (
@@ -59,7 +60,7 @@ def run(
     args: list[str],
     what: str,
     *,
-    user: str | None = None,
+    as_user: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     new_session: bool = False,
@@ -67,7 +68,7 @@ def run(
     """Run a command to completion; BenchError with its (scrubbed) output tail on failure."""
     proc = subprocess.run(
         args,
-        user=user,
+        **(as_user or {}),
         env=env,
         input=stdin,
         capture_output=True,
@@ -80,10 +81,11 @@ def run(
         raise BenchError(f"floor: {what} failed: {SCRUB((proc.stderr or proc.stdout)[-800:])}")
 
 
-def _service_user() -> str | None:
-    from components.local.unix_user import as_service_user
+def _run_as(root: Path) -> dict[str, Any]:
+    """The product's own user and group for the server in `root` (subprocess arguments)."""
+    from components.local.unix_user import run_as
 
-    return as_service_user()
+    return run_as(root)
 
 
 @dataclass
@@ -119,7 +121,7 @@ class FloorPostgres:
         try:
             args = [pg_bin("initdb"), "-D", str(self.pgdata), "-U", ADMIN, f"--pwfile={pwfile}"]
             args += ["--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]
-            run(args, "initdb", user=_service_user())
+            run(args, "initdb", as_user=_run_as(self.root))
         finally:
             pwfile.unlink(missing_ok=True)
 
@@ -130,7 +132,7 @@ class FloorPostgres:
         # pg_ctl's server inherits its stdout: capturing it would block until the server exits.
         proc = subprocess.run(
             [*args, "-w", "-t", "30", "-o", options, "start"],
-            user=_service_user(),
+            **_run_as(self.root),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -171,5 +173,8 @@ class FloorPostgres:
             return
         stop = [pg_bin("pg_ctl"), "-D", str(self.pgdata), "-m", "immediate", "-w", "stop"]
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            subprocess.run(stop, user=_service_user(), capture_output=True, timeout=30)
+            subprocess.run(stop, **_run_as(self.root), capture_output=True, timeout=30)
         stop_pid(read_pid(self.pgdata / "postmaster.pid"))
+        from components.local.unix_user import remove_service_user
+
+        remove_service_user(self.root)  # the product's per-data-dir user goes with the server
