@@ -15,7 +15,7 @@ from typing import Any
 from bench.cleanup import Cleanup
 from bench.model import S3_PUT_EMPTY, S3_PUT_FULL, Measurement, Report
 from bench.proc import SCRUB
-from devtools.project import free_port
+from devtools.ports import free_port
 
 STORED_MB = 1024
 FILL_OBJECT_MB = 16  # 64 objects of 16 MB: moto spills bodies over 8 MB to temp files

@@ -1,19 +1,17 @@
-"""Loopback ports for throwaway servers."""
+"""Loopback ports for throwaway servers; one `free_port` and `port_open` for tests, bench and
+devtools (`port_open` is the providers' own)."""
 
 from __future__ import annotations
 
 import socket
 
+from components.local.processes import HOST, port_open
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free a moment ago."""
+__all__ = ["free_port", "port_open"]
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port on `host` that nothing was bound to a moment ago (the kernel's choice)."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def port_open(port: int, timeout_s: float = 0.5) -> bool:
-    """Whether something accepts TCP connections on 127.0.0.1:`port`."""
-    with socket.socket() as sock:
-        sock.settimeout(timeout_s)
-        return sock.connect_ex(("127.0.0.1", port)) == 0

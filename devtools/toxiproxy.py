@@ -13,7 +13,6 @@ create, 204 on deletes and /reset; errors are `{"error": ..., "status": ...}`).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+
+from devtools.ports import free_port
 
 VERSION = "v2.12.0"
 HOST = "127.0.0.1"
@@ -224,13 +225,6 @@ def toxiproxy_binary() -> Path:
         return Path(explicit)
     tools = os.environ.get("MENTORA_TOOLS_DIR") or str(Path.home() / ".cache" / "mentora-infra")
     return Path(tools) / f"toxiproxy-{VERSION}" / "bin" / "toxiproxy-server"
-
-
-def free_port(host: str = HOST) -> int:
-    """A TCP port nothing listens on right now (the kernel's choice)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 class ToxiproxyServer:

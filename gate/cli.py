@@ -17,6 +17,7 @@ from gate.exitcodes import Exit, table
 from gate.gatekeeper import Gate, OnFail, default_on_fail
 from gate.ledger import Ledger, LedgerError
 from gate.runner import REPO, Checkout, GateUsageError, console
+from gate.workdir import checkout_root
 
 ROOT = REPO
 OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
@@ -187,7 +188,7 @@ def destroy(
 @app.command()
 def env(
     stack: Stack,
-    path: Annotated[Path, typer.Option("--path", help="file to write")] = ROOT / ".env.local",
+    path: Annotated[Path, typer.Option("--path", help="file to write")] = Path(".env.local"),
 ) -> None:
     """Write the stack's `env` output as a dotenv file (mode 0600)."""
     from components.local.env_file import render, write_private
@@ -203,6 +204,26 @@ def env(
     console.print(f"wrote {len(outputs.env)} variables of '{stack}' to {path} (mode 0600)")
 
 
-def main() -> None:
+@app.callback()
+def _checkout(
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo",
+            envvar="MENTORA_REPO",
+            help="the checkout to act on (default: the one the current directory is in)",
+        ),
+    ] = None,
+) -> None:
+    """Act on the checkout the command runs in, never on the installed package's."""
+    global ROOT
+    try:
+        ROOT = checkout_root(Path.cwd(), repo)
+    except GateUsageError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(USAGE) from None
     os.chdir(ROOT)
+
+
+def main() -> None:
     app()

@@ -7,14 +7,13 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError
 from components.local.server_provider import (
     LocalServerProvider,
@@ -101,6 +100,7 @@ class AppProcessProvider(LocalServerProvider[AppSettings]):
                 start_new_session=True,
             )
         (data_dir / PID_FILE).write_text(str(proc.pid))
+        ownership.record_child(proc, data_dir, SERVICE)  # so a failed start below is stopped
         try:
             processes.wait_until(
                 SERVICE,
@@ -109,7 +109,7 @@ class AppProcessProvider(LocalServerProvider[AppSettings]):
                 HEALTH_DEADLINE_S,
             )
         except LocalServerError:
-            processes.stop_pid(proc.pid)
+            self.stop(s, grace_s=0)
             raise LocalServerError(
                 f"app: `{s.command}` did not serve {s.health_path} on port {s.port} "
                 f"within {HEALTH_DEADLINE_S:g}s (exit code {proc.poll()}); see {log_path}",
@@ -130,27 +130,6 @@ class AppProcess(LocalServerResource):
     url: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        command: str,
-        cwd: str,
-        port: int,
-        health_path: str,
-        data_dir: str,
-        env: pulumi.Input[dict[str, str]],
-        source_digest: str = "",
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "source_digest": source_digest,
-            "command": command,
-            "cwd": cwd,
-            "port": port,
-            "health_path": health_path,
-            "data_dir": data_dir,
-            "env": pulumi.Output.secret(env),
-        }
-        super().__init__(AppProcessProvider(), name, inputs, ("url", "running"), (), opts, hints)
+    PROVIDER = AppProcessProvider
+    OUTPUTS = ("url", "running")
+    SECRET_SETTINGS = ("env",)

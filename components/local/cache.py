@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
 from components.former import formerly
 from components.local.redis_server import RedisServer
+from components.local.server_provider import ServerSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,12 +35,7 @@ class LocalCache(pulumi.ComponentResource):
         super().__init__(
             "mentora:infra:LocalCache", name, None, formerly("mentora:infra:Cache", opts)
         )
-        server = RedisServer(
-            f"{name}-server",
-            port=args.port,
-            data_dir=args.data_dir,
-            hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        settings = ServerSettings(port=args.port, data_dir=Path(args.data_dir), hints=args.hints)
+        server = RedisServer(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.url = pulumi.Output.secret(server.url)
         self.register_outputs({"url": self.url})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
 from components.former import formerly
-from components.local.postgres_server import PostgresServer
+from components.local.postgres_server import PostgresServer, PostgresSettings
 from components.schema import migrated
 
 
@@ -44,15 +45,14 @@ class LocalDatabase(pulumi.ComponentResource):
         super().__init__(
             "mentora:infra:LocalDatabase", name, None, formerly("mentora:infra:Database", opts)
         )
-        server = PostgresServer(
-            f"{name}-server",
+        settings = PostgresSettings(
             port=args.port,
-            data_dir=args.data_dir,
+            data_dir=Path(args.data_dir),
+            hints=args.hints,
             database=args.database,
             app_user=args.app_user,
-            hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
         )
+        server = PostgresServer(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.url, self.applied_migrations = migrated(
             self,
             name,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
 from components.former import formerly
-from components.local.app_process import AppProcess
+from components.local.app_process import AppProcess, AppSettings
 from components.local.env_file import EnvFile
+from components.local.server_provider import resolved
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,18 +56,17 @@ class LocalDeployTarget(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         extra = dict(args.extra_env)
-        process = AppProcess(
-            f"{name}-process",
+        settings = AppSettings(
+            port=args.port,
+            data_dir=Path(args.data_dir),
+            hints=args.hints,
             command=args.command,
             cwd=args.cwd,
-            port=args.port,
             health_path=args.health_path,
-            data_dir=args.data_dir,
-            env=pulumi.Output.from_input(args.env).apply(lambda env: {**env, **extra}),
+            env=resolved(pulumi.Output.from_input(args.env).apply(lambda env: {**env, **extra})),
             source_digest=args.source_digest,
-            hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
         )
+        process = AppProcess(f"{name}-process", settings, pulumi.ResourceOptions(parent=self))
         self.env_file = env_file.path
         self.app_url = process.url
         self.register_outputs({"env_file": self.env_file, "app_url": self.app_url})

@@ -14,14 +14,13 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
 from components.local.server_provider import (
     LocalServerProvider,
@@ -129,6 +128,7 @@ def start(props: dict[str, Any], token: str) -> int:
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     (data_dir / PID_FILE).write_text(str(proc.pid))
+    ownership.record_child(proc, data_dir, SERVICE)  # so a failed start is stopped
     hint = f"see {data_dir / LOG_FILE}"
 
     def ready() -> bool:
@@ -145,12 +145,11 @@ def start(props: dict[str, Any], token: str) -> int:
     return proc.pid
 
 
-def stop(props: dict[str, Any], deadline_s: float = 10.0) -> None:
-    """SIGTERM (then SIGKILL) gunicorn's whole process group, if it is ours: a worker outlives a
-    killed master and keeps the port (it would answer the probe of the next start, then exit)."""
-    pid = processes.read_pid(Path(props["data_dir"]) / PID_FILE)
-    port = str(int(props["port"]))
-    processes.stop_server(pid, (port,), deadline_s, group=True)
+def stop(props: dict[str, Any], grace_s: float = ownership.GRACE_S) -> None:
+    """SIGTERM (then SIGKILL) gunicorn and its workers, if they are ours (`ownership`): a worker
+    outlives a killed master and keeps the port (it would answer the next start's probe)."""
+    owner = ownership.find(Path(props["data_dir"]), int(props["port"]))
+    ownership.stop(owner, SERVICE, grace_s)
 
 
 def create_project(props: dict[str, Any], token: str) -> tuple[str, str]:
@@ -195,6 +194,7 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
 
     SERVICE = SERVICE
     SETTINGS = TrackerSettings
+    PID_FILE = PID_FILE
     ID_PREFIX = "bugsink"
     REPLACE_KEYS = ("port", "data_dir", "team", "project")
     # Made at create and kept by every restart: the database holds them.
@@ -221,9 +221,6 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
     def probe(self, s: TrackerSettings, keys: Secrets) -> bool:
         return processes.port_open(s.port) and probe(s.port, keys.get("api_token", ""))
 
-    def stop(self, s: TrackerSettings) -> None:
-        stop({"data_dir": str(s.data_dir), "port": s.port})
-
     def outputs(self, s: TrackerSettings, keys: Secrets) -> dict[str, Any]:
         return {"team": s.team, "project": s.project, "url": f"http://{processes.HOST}:{s.port}"}
 
@@ -238,21 +235,6 @@ class ErrorTracker(LocalServerResource):
     admin_password: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        team: str = "mentora",
-        project: str = "mentora-app",
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "team": team,
-            "project": project,
-        }
-        super().__init__(ErrorTrackerProvider(), name, inputs, OUTPUTS, SECRET_OUTPUTS, opts, hints)
+    PROVIDER = ErrorTrackerProvider
+    OUTPUTS = OUTPUTS
+    SECRET_OUTPUTS = SECRET_OUTPUTS

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
-from components.local.error_tracker import ErrorTracker
+from components.local.error_tracker import ErrorTracker, TrackerSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,13 +37,8 @@ class LocalErrorTracking(pulumi.ComponentResource):
         self, name: str, args: LocalErrorTrackingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mentora:infra:LocalErrorTracking", name, None, opts)
-        tracker = ErrorTracker(
-            f"{name}-server",
-            port=args.port,
-            data_dir=args.data_dir,
-            hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        settings = TrackerSettings(port=args.port, data_dir=Path(args.data_dir), hints=args.hints)
+        tracker = ErrorTracker(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.dsn = pulumi.Output.secret(tracker.dsn)
         self.api_url = tracker.url
         self.api_token = pulumi.Output.secret(tracker.api_token)

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components.local import go_tools, processes
+from components.local import go_tools, ownership, processes
 from components.local.errors import ServerStartError
 from components.local.server_provider import (
     LocalServerProvider,
@@ -112,6 +111,7 @@ class InngestDevServerProvider(LocalServerProvider[InngestSettings]):
                 start_new_session=True,
             )
         (data_dir / PID_FILE).write_text(str(proc.pid))
+        ownership.record_child(proc, data_dir, SERVICE)  # so a failed start is stopped
         hint = f"see {log_path}"
 
         def ready() -> bool:
@@ -139,19 +139,5 @@ class InngestDevServer(LocalServerResource):
     version: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        app_url: pulumi.Input[str],
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "app_url": app_url,
-        }
-        super().__init__(InngestDevServerProvider(), name, inputs, OUTPUTS, (), opts, hints)
+    PROVIDER = InngestDevServerProvider
+    OUTPUTS = OUTPUTS

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
-from components.local.inngest_server import InngestDevServer
+from components.local.inngest_server import InngestDevServer, InngestSettings
+from components.local.server_provider import resolved
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,13 +34,12 @@ class LocalJobQueue(pulumi.ComponentResource):
         self, name: str, args: LocalJobQueueArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mentora:infra:LocalJobQueue", name, None, opts)
-        server = InngestDevServer(
-            f"{name}-server",
+        settings = InngestSettings(
             port=args.port,
-            data_dir=args.data_dir,
-            app_url=args.app_url,
+            data_dir=Path(args.data_dir),
             hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
+            app_url=resolved(args.app_url),
         )
+        server = InngestDevServer(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.url = server.url
         self.register_outputs({"url": self.url})

@@ -2,30 +2,22 @@
 
 A cold `up` interrupted twice leaves servers running whose resources never reached the state; a
 data dir deleted under a running server makes refresh drop it from the state while it still holds
-its port. Such a server is ours when it works in its data dir or writes its output there
-(`process_identity.lives_in`), also once that dir is deleted; anything else is never signalled.
+its port. Such a server is ours when `ownership` proves it (its record beside the data dir, or it
+works in the data dir); anything else is never signalled.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
-from components.local import processes
-from components.local.process_identity import find_listener, lives_in
-
-STOP_S = 3.0  # SIGTERM, then SIGKILL: an orphan's data is gone or was never in state
-_log = logging.getLogger(__name__)
+from components.local import ownership
 
 
 def stop_orphan(service: str, port: int, data_dir: Path) -> int | None:
-    """Stop the process listening on `port` if it is `service`'s server of `data_dir`; its pid,
-    or None when nothing of ours listens there."""
-    pid = find_listener(port)
-    if pid is None or not lives_in(pid, data_dir):
+    """Kill `service`'s server of `data_dir` if one of ours runs (its data is gone or was never
+    in the state); its pid, or None when nothing of ours runs there."""
+    owner = ownership.find(data_dir, port)
+    if owner is None:
         return None
-    _log.info("%s: stopping pid %d, left running outside the stack's state", service, pid)
-    leader = os.getpgid(pid) == pid and pid != os.getpgrp()  # a session of its own: workers
-    processes.stop_pid(pid, STOP_S, group=leader)  # returns once its last thread is gone
-    return pid
+    ownership.stop(owner, service, grace_s=0)  # returns once its last thread is gone
+    return owner.pid

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shlex
 import signal
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError, where_to_set
 from components.local.server_provider import (
     LocalServerProvider,
@@ -101,6 +99,8 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
 
     SERVICE = SERVICE
     SETTINGS = PostgresSettings
+    PID_FILE = PID_FILE
+    STOP_SIGNAL = signal.SIGINT  # "fast" shutdown: roll back open transactions, checkpoint, exit
     ID_PREFIX = "postgres"
     REPLACE_KEYS = ("port", "data_dir", "database", "app_user")
     SECRET_KEYS = ("admin_password", "app_password")
@@ -121,9 +121,10 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
 
     def start(self, s: PostgresSettings, keys: Secrets) -> Secrets:
         layout = _Layout(s)
-        # After a crash the lock file may name a zombie postmaster that init has not reaped:
-        # postgres would take it for a live server and refuse to start.
-        if not processes.pid_alive(processes.read_pid(layout.pid_file)):
+        # After a crash the lock file may name a zombie postmaster, or a live process that
+        # reused its pid: postgres would take it for a running server and refuse to start. It
+        # is stale unless a postmaster of ours still runs here (`ownership`).
+        if ownership.find(s.data_dir, s.port) is None:
             layout.pid_file.unlink(missing_ok=True)
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
@@ -229,21 +230,6 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         super().delete(_id, props)
         remove_service_user(root)  # the stack's own OS user goes with its data
 
-    def stop(self, s: PostgresSettings) -> None:
-        layout = _Layout(s)
-        pid = processes.read_pid(layout.pid_file)
-        # Only the postmaster of this data dir (a stale lock file may name any process).
-        if not layout.pgdata.is_dir() or not processes.runs_server(pid, (str(layout.pgdata),)):
-            return
-        assert pid is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGCONT)  # a stopped (hung) postmaster cannot shut down
-        stop = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-m", "fast", "-w", "-t", "10", "stop"]
-        try:
-            processes.run(SERVICE, stop, **run_as(layout.root), timeout=15)
-        except Exception:  # noqa: BLE001 - fall back to signals
-            processes.stop_pid(pid)
-
 
 class PostgresServer(LocalServerResource):
     """A local Postgres server with a superuser for migrations and a non-superuser app role."""
@@ -260,22 +246,6 @@ class PostgresServer(LocalServerResource):
     data_dir: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        database: str,
-        app_user: str,
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "database": database,
-            "app_user": app_user,
-        }
-        outputs = ("host", "admin_user", "running")
-        super().__init__(PostgresProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)
+    PROVIDER = PostgresProvider
+    OUTPUTS = ("host", "admin_user", "running")
+    SECRET_OUTPUTS = SECRET_OUTPUTS

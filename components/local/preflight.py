@@ -2,7 +2,7 @@
 
 A port held by another program would make that one server fail while the others are created,
 leaving a half-built stack. Checking every port first means nothing is touched at all; a port
-held by the stack's own running server (its pid file names our live process) is fine.
+held by the stack's own running server (proven ours by `ownership`) is fine.
 """
 
 from __future__ import annotations
@@ -11,26 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.local import (
-    app_process,
-    error_tracker,
-    inngest_server,
-    postgres_server,
-    redis_server,
-    s3_server,
-)
-from components.local.process_identity import find_listener, lives_in
-from components.local.processes import cmdline, port_open, read_pid, runs_server
-
-# Each local server's pid file, inside its data dir.
-PID_FILES: dict[str, str] = {
-    postgres_server.SERVICE: postgres_server.PID_FILE,
-    redis_server.SERVICE: redis_server.PID_FILE,
-    s3_server.SERVICE: s3_server.PID_FILE,
-    app_process.SERVICE: app_process.PID_FILE,
-    inngest_server.SERVICE: inngest_server.PID_FILE,
-    error_tracker.SERVICE: error_tracker.PID_FILE,
-}
+from components.local import ownership
+from components.local.processes import port_open
 
 
 @dataclass(frozen=True)
@@ -43,16 +25,15 @@ class PortTaken:
     """What holds it, when this machine says (`pid 4242: nginx`)."""
 
 
-def held_by_another_program(service: str, port: int, data_dir: Path) -> bool:
-    """Whether something listens on `port` that is not `service`'s server of `data_dir`: its pid
-    file names it, or it works in the data dir (one left outside the stack's state, which the
-    provider's create stops)."""
+def held_by_another_program(port: int, data_dir: Path) -> bool:
+    """Whether something listens on `port` that is not the server of `data_dir` (`ownership`:
+    its record, or it works in the data dir; one left outside the stack's state is stopped by
+    the provider's create)."""
     if not port_open(port):
         return False
-    pid = read_pid(data_dir / PID_FILES[service])
-    if runs_server(pid, (str(port), str(data_dir))):
-        return False
-    return not lives_in(find_listener(port), data_dir)
+    owner = ownership.find(data_dir, port)
+    listener = ownership.listener(port)
+    return owner is None or listener not in {p.pid for p in owner.processes()}
 
 
 def taken_ports(servers: Mapping[str, tuple[int, Path]]) -> list[PortTaken]:
@@ -60,15 +41,12 @@ def taken_ports(servers: Mapping[str, tuple[int, Path]]) -> list[PortTaken]:
     return [
         PortTaken(service, port, holder_of(port))
         for service, (port, data_dir) in servers.items()
-        if held_by_another_program(service, port, data_dir)
+        if held_by_another_program(port, data_dir)
     ]
 
 
 def holder_of(port: int) -> str:
-    """`pid N: <command>` of the process listening on 127.0.0.1:`port`, '' when unknown (it
-    may belong to another user)."""
-    pid = find_listener(port)
-    if pid is None:
-        return ""
-    command = cmdline(pid).strip()[:60]
-    return f"pid {pid}: {command}" if command else f"pid {pid}"
+    """`pid N: <command>` of the process listening on `port` (IPv4 or IPv6), '' when unknown
+    (it may belong to another user)."""
+    pid = ownership.listener(port)
+    return "" if pid is None else ownership.describe(pid)

@@ -1,15 +1,13 @@
-"""Process and port helpers shared by the local server providers."""
+"""Port, deadline, data dir and subprocess helpers shared by the local server providers
+(which processes are ours, and stopping them: `ownership`)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from components.local.errors import (
     ServerStartError,
     UnsafePathError,
 )
+from components.local.ownership import Owner
 
 Hints = Mapping[str, str] | None
 START_DEADLINE_S = 30.0
@@ -88,121 +87,11 @@ def wait_for_port(
         wait_until(service, lambda: port_open(port), what, deadline_s, hint)
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether `pid` runs; a zombie (killed, not yet reaped by init) counts as dead."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _running(pid, unknown=True)
-
-
-def _running(pid: int, *, unknown: bool) -> bool:
-    """Whether any thread of `pid` is not a zombie (`unknown` when /proc cannot tell). The main
-    thread alone is not enough: a killed multi-threaded server (redis) shows it as a zombie while
-    another thread still holds the process's sockets, so its port is not free yet."""
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return unknown
-    for task in tasks:
-        try:
-            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue  # that thread is gone
-        if state != "Z":
-            return True
-    return False
-
-
 def read_pid(pid_file: Path) -> int | None:
     try:
         return int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def cmdline(pid: int) -> str:
-    """The process's command line, arguments joined by spaces ('' when it is gone)."""
-    try:
-        return (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        )
-    except OSError:
-        return ""
-
-
-def runs_server(pid: int | None, markers: tuple[str, ...]) -> bool:
-    """Whether `pid` is alive and is one of our servers: its command line names one of
-    `markers` (its port, its data dir). A stale pid file that now names an unrelated process
-    (the pid was reused) is not ours, and must never be signalled.
-
-    >>> runs_server(os.getpid(), ("no-such-marker-xyz",))
-    False
-    """
-    if not pid_alive(pid):
-        return False
-    assert pid is not None
-    line = f" {cmdline(pid)} "
-    return any(
-        f" {m} " in line
-        or f":{m} " in line
-        or f"={m} " in line
-        or (m.startswith("/") and m in line)
-        for m in markers
-    )
-
-
-def group_members(pgid: int) -> list[int]:
-    """The live processes of process group `pgid` (any thread not a zombie, see `_running`)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        pid = int(stat.parent.name)
-        if int(fields[2]) == pgid and _running(pid, unknown=False):
-            members.append(pid)
-    return members
-
-
-def stop_pid(pid: int | None, deadline_s: float = 10.0, *, group: bool = False) -> None:
-    """SIGTERM (with SIGCONT, so a stopped process can act on it), then SIGKILL after the
-    deadline; returns once the process (with `group`: every process of its group) is gone.
-    Callers check ownership first (`runs_server`)."""
-    if not pid:
-        return
-    alive = (lambda: bool(group_members(pid))) if group else (lambda: pid_alive(pid))
-    send = os.killpg if group else os.kill
-    for sig, wait_s in ((signal.SIGTERM, deadline_s), (signal.SIGKILL, 5.0)):
-        if not alive():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            send(pid, sig)
-            if sig == signal.SIGTERM:
-                send(pid, signal.SIGCONT)
-        end = time.monotonic() + wait_s
-        while alive() and time.monotonic() < end:
-            time.sleep(0.05)
-    if alive():
-        what = "process group" if group else "process"
-        raise LocalServerError(f"{what} {pid} survived SIGKILL; stop it by hand")
-
-
-def stop_server(
-    pid: int | None, markers: tuple[str, ...], deadline_s: float = 10.0, *, group: bool = False
-) -> None:
-    """Stop `pid` if it runs our server (see `runs_server`); leave any other process alone.
-    With `group`, its whole process group, if any live member of it runs our server (a worker
-    may outlive its killed master and keep the port)."""
-    members = group_members(pid) if (group and pid) else [pid]
-    if any(runs_server(member, markers) for member in members):
-        stop_pid(pid, deadline_s, group=group)
 
 
 def _unsafe_reason(path: Path) -> str | None:
@@ -253,9 +142,11 @@ def claim_data_dir(service: str, data_dir: str, hints: Hints = None) -> Path:
 
 
 def remove_data_dir(service: str, data_dir: str, hints: Hints = None) -> None:
-    """rm -rf of the data dir itself only (never a symlink, an ancestor, home or cwd)."""
+    """rm -rf of the data dir itself only (never a symlink, an ancestor, home or cwd), and the
+    record of its server (`ownership`)."""
     path = guarded_data_dir(service, data_dir, hints)
     shutil.rmtree(path, ignore_errors=True)
+    Owner.forget(path)
     if path.exists():
         raise LocalServerError(f"{service}: could not remove {path}; remove it by hand")
 

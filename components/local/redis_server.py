@@ -7,7 +7,6 @@ import json
 import secrets
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -150,15 +149,5 @@ class RedisServer(LocalServerResource):
     data_dir: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {"port": port, "data_dir": data_dir}
-        outputs = ("host", "running")
-        super().__init__(RedisProvider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)
+    PROVIDER = RedisProvider
+    SECRET_OUTPUTS = SECRET_OUTPUTS

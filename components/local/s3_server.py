@@ -4,9 +4,8 @@ moto keeps everything in memory; the store's process records each change in its 
 answering it (one file per object and an append-only JSON journal) and replays them when it
 starts (components/local/s3_journal.py), so they survive a crash and a restart; a damaged store
 stops the start with the file named (the process's last log line, quoted in the error). IAM is
-not saved: a restart (after a crash, on `pulumi up
---refresh`) issues new credentials, which dependents (the env file, the app) pick up: they are
-outputs here.
+not saved: a restart (after a crash, on `pulumi up --refresh`) issues new credentials, which
+dependents (the env file, the app) pick up: they are outputs here.
 
 The server process is `python -m components.local.s3_server PORT DATA_DIR`: moto's
 WSGI app behind a guard
@@ -21,14 +20,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
 from components.local.s3_journal import LEGACY_SNAPSHOT, ObjectJournal, StoreDamaged
 from components.local.server_provider import (
@@ -152,6 +150,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
                 cwd=data_dir,
             )
         (data_dir / PID_FILE).write_text(str(proc.pid))
+        ownership.record_child(proc, data_dir, SERVICE)  # so a failed start is stopped
         hint = f"see {data_dir / 'moto.log'}"
 
         def ready() -> bool:
@@ -229,25 +228,9 @@ class S3Server(LocalServerResource):
     secret_access_key: pulumi.Output[str]
     running: pulumi.Output[bool]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        port: int,
-        data_dir: str,
-        bucket: str,
-        region: str,
-        hints: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "port": port,
-            "data_dir": data_dir,
-            "bucket": bucket,
-            "region": region,
-        }
-        outputs = ("endpoint", "running")
-        super().__init__(S3Provider(), name, inputs, outputs, SECRET_OUTPUTS, opts, hints)
+    PROVIDER = S3Provider
+    OUTPUTS = ("endpoint", "running")
+    SECRET_OUTPUTS = SECRET_OUTPUTS
 
 
 def _guard(app: Any) -> Any:

@@ -8,9 +8,13 @@ first-time setup). The base owns everything else:
 - read (`pulumi refresh`, `up --refresh`): gone when the data dir is; else `running` is what the
   readiness probe says, the way a client would see it (a hung server is not running).
 - diff: identity keys replace, settings keys restart, a server that was not ready updates.
-- update: restart when settings changed or the server is not ready (stop, SIGKILL if it does not
-  stop, start again), keeping its data and secrets.
-- delete: stop the server (only if the pid file names our process), remove its data dir.
+- update: restart when settings changed (a graceful stop) or the server is not ready (killed at
+  once with its processes: a stopped or hung server cannot honour a graceful stop), keeping its
+  data and secrets.
+- delete: stop the server, remove its data dir.
+
+Every stop goes through `ownership`: only a process proven to be the server started here (its
+recorded pid, start time, executable and arguments) or one working in its data dir is signalled.
 
 Settings arrive as engine props (numbers as floats, extra output keys); `settings()` parses
 them once into the server's typed `Settings` dataclass.
@@ -19,9 +23,10 @@ them once into the server's typed `Settings` dataclass.
 from __future__ import annotations
 
 import dataclasses
+import signal
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar, get_type_hints
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_type_hints
 
 import pulumi
 from pulumi.dynamic import (
@@ -33,7 +38,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.local import orphans, processes
+from components.local import ownership, processes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +52,7 @@ class ServerSettings:
 
 
 S = TypeVar("S", bound=ServerSettings)
+T = TypeVar("T")
 
 Secrets = dict[str, str]
 
@@ -73,8 +79,11 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     RESTART_KEYS: ClassVar[tuple[str, ...]] = ()
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Outputs generated at create and kept across restarts (passwords, keys)."""
-    PID_FILE: ClassVar[str] = ""
-    """The server's pid file inside its data dir (used by the default `stop`)."""
+    PID_FILE: ClassVar[str]
+    """Where the started server writes its pid, inside its data dir (read once, right after
+    start, to record the server as ours; never trusted after that)."""
+    STOP_SIGNAL: ClassVar[signal.Signals] = signal.SIGTERM
+    """What asks the server to shut down cleanly."""
 
     # --- what each server supplies -------------------------------------------------------
 
@@ -82,10 +91,11 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         """Start the server and wait until it is ready; the secrets it now runs with."""
         raise NotImplementedError
 
-    def stop(self, s: S) -> None:
-        """Stop the server if it runs (never another process); idempotent. By default: the pid
-        of `PID_FILE`, only if its command line names the server's port."""
-        processes.stop_server(processes.read_pid(s.data_dir / self.PID_FILE), (str(s.port),))
+    def stop(self, s: S, grace_s: float = ownership.GRACE_S) -> None:
+        """Stop the server if it runs, and nothing else (`ownership`); idempotent. `grace_s=0`
+        kills it at once."""
+        owner = ownership.find(s.data_dir, s.port)
+        ownership.stop(owner, self.SERVICE, grace_s, self.STOP_SIGNAL)
 
     def probe(self, s: S, secrets: Secrets) -> bool:
         """Whether the server answers a client's request within a short deadline."""
@@ -134,31 +144,35 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             "running": True,
         }
 
-    def _kept_secrets(self, props: Mapping[str, Any]) -> Secrets:
+    def kept_secrets(self, props: Mapping[str, Any]) -> Secrets:
         """The SECRET_KEYS values a previous create or update recorded in `props`."""
         return {key: str(props[key]) for key in self.SECRET_KEYS if props.get(key) is not None}
 
-    def stop_orphan(self, s: S) -> None:
-        """Before a create, which means the stack's state holds no such server: stop one of ours
-        still running at the port (a cold `up` interrupted twice leaves servers running outside
-        state; a deleted data dir makes refresh drop a server that still runs). Ours means its
-        pid file names it, or it works in this data dir (`lives_in`); anything else holding the
-        port is left alone and named by `require_free_port`."""
-        self.stop(s)
-        orphans.stop_orphan(self.SERVICE, s.port, s.data_dir)
+    def record_started(self, s: S) -> None:
+        """Record the server just started and ready as ours: the pid its `PID_FILE` names, which
+        must work in its data dir (`ownership.record`)."""
+        ownership.record(processes.read_pid(s.data_dir / self.PID_FILE), s.data_dir, self.SERVICE)
+
+    def _start(self, s: S, secrets: Secrets) -> Secrets:
+        secrets = self.start(s, secrets)
+        self.record_started(s)
+        return secrets
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         s = self.settings(props)
-        self.stop_orphan(s)
+        # The state holds no such server: one of ours still running here is an orphan (a cold
+        # `up` interrupted twice, a data dir deleted under it). Its data is gone or was never in
+        # the state: kill it. Anything else holding the port is named by `require_free_port`.
+        self.stop(s, grace_s=0)
         processes.require_free_port(self.SERVICE, s.port, s.hints)
         processes.claim_data_dir(self.SERVICE, str(s.data_dir), s.hints)
         secrets = self.new_secrets(s)
         try:
             self.set_up(s, secrets)
-            secrets = self.start(s, secrets)
+            secrets = self._start(s, secrets)
             self.provision(s, secrets)
         except BaseException:
-            self.stop(s)  # free the port; the folder stays for the log (create empties it)
+            self.stop(s, grace_s=0)  # free the port; the folder stays for the log
             raise
         prefix = self.ID_PREFIX or self.SERVICE
         return CreateResult(id_=f"{prefix}-{s.port}", outs=self._outs(props, s, secrets))
@@ -175,18 +189,23 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         s = self.settings(news)
-        secrets = self._kept_secrets(olds)
-        restart = processes.changed_keys(olds, news, self.RESTART_KEYS)
-        if restart or not self.probe(s, secrets):
-            self.stop(self.settings({**news, **{k: olds[k] for k in self.REPLACE_KEYS}}))
-            secrets = self.start(s, secrets)
+        secrets = self.kept_secrets(olds)
+        old = self.settings({**news, **{k: olds[k] for k in self.REPLACE_KEYS}})
+        # Refresh already probed it (`running` False): no second wait on a hung server.
+        ready = olds.get("running") is not False and self.probe(old, secrets)
+        if not ready:
+            self.stop(old, grace_s=0)  # stopped or hung: a graceful stop would only wait
+            secrets = self._start(s, secrets)
+        elif processes.changed_keys(olds, news, self.RESTART_KEYS):
+            self.stop(old)
+            secrets = self._start(s, secrets)
         return UpdateResult(outs=self._outs(news, s, secrets))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         s = self.settings(props)
         if not self.exists(s):
             return ReadResult(id_="", outs={})
-        secrets = self._kept_secrets(props)
+        secrets = self.kept_secrets(props)
         return ReadResult(id_=id_, outs={**props, "running": self.probe(s, secrets)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -195,28 +214,41 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         processes.remove_data_dir(self.SERVICE, str(s.data_dir), s.hints)
 
 
+def resolved(value: pulumi.Input[T]) -> T:
+    """A setting wired from another resource's output: the engine resolves it before the
+    provider sees it, so it is typed as what the provider receives."""
+    return cast(T, value)
+
+
+def _prop(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
 class LocalServerResource(Resource):
-    """Base resource: declares the provider's outputs, marking the secret ones as secret."""
+    """Base resource: takes the server's settings dataclass (stated once, read back by the
+    provider as the same dataclass) and declares the provider's outputs, the secret ones secret."""
+
+    PROVIDER: ClassVar[type[LocalServerProvider[Any]]]
+    OUTPUTS: ClassVar[tuple[str, ...]] = ("host", "running")
+    SECRET_OUTPUTS: ClassVar[tuple[str, ...]] = ()
+    SECRET_SETTINGS: ClassVar[tuple[str, ...]] = ()
+    """Settings whose values are secret (the app's env)."""
 
     def __init__(
-        self,
-        provider: LocalServerProvider[Any],
-        name: str,
-        inputs: dict[str, Any],
-        outputs: tuple[str, ...],
-        secret_outputs: tuple[str, ...] = (),
-        opts: pulumi.ResourceOptions | None = None,
-        hints: Mapping[str, str] | None = None,
+        self, name: str, settings: ServerSettings, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props = {
-            **inputs,
-            "hints": dict(hints or {}),
-            **{key: None for key in (*outputs, *secret_outputs)},
-        }
+        props = {f.name: _prop(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+        for key in self.SECRET_SETTINGS:
+            props[key] = pulumi.Output.secret(props[key])
+        props.update({key: None for key in (*self.OUTPUTS, *self.SECRET_OUTPUTS)})
         own = pulumi.ResourceOptions(
-            additional_secret_outputs=list(secret_outputs),
+            additional_secret_outputs=list(self.SECRET_OUTPUTS),
             # A replacement reuses the port and data dir: the old server must go first, also on
             # `pulumi up --replace`, where the provider's diff (which says so) is not asked.
             delete_before_replace=True,
         )
-        super().__init__(provider, name, props, pulumi.ResourceOptions.merge(opts, own))
+        super().__init__(self.PROVIDER(), name, props, pulumi.ResourceOptions.merge(opts, own))

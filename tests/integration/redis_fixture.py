@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +11,7 @@ import pytest
 
 from components.local.errors import LocalServerError
 from components.local.processes import wait_for_port
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from devtools.ports import free_port
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +22,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(
             "redis-server missing: run the tests through `make test` (bootstrap installs it)"
         )
-    port, workdir = _free_port(), Path(tmp_path_factory.mktemp("redis"))
+    port, workdir = free_port(), Path(tmp_path_factory.mktemp("redis"))
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,

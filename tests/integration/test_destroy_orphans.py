@@ -5,7 +5,7 @@ dirs; while the state still holds servers it refuses and touches nothing."""
 
 from __future__ import annotations
 
-from components.local.processes import pid_alive
+from components.local.ownership import pid_alive
 from devtools.project import SERVERS, LocalProject, port_open
 
 

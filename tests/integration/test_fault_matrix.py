@@ -24,6 +24,7 @@ import httpx
 import psycopg
 import pytest
 
+from components.local.ownership import pid_alive
 from devtools.project import SERVERS, CommandResult, LocalProject, port_open
 from smoke.plugin import LOCAL_CHECK_TIMEOUT_S
 from smoke.s3 import BLOCK_FLAGS
@@ -233,14 +234,6 @@ def test_public_bucket_fails_the_settings_check(local_project: LocalProject) -> 
             Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(BLOCK_FLAGS, True)
         )
     assert_green(local_project)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
 
 
 def test_destroy_leaves_no_process_and_no_data(local_project: LocalProject) -> None:

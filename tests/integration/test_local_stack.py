@@ -17,13 +17,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from devtools.ports import port_open
 from devtools.project import REPO, LocalProject
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def secret_values(project: LocalProject) -> set[str]:

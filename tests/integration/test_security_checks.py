@@ -17,8 +17,9 @@ import pytest
 from psycopg import sql
 
 from components.migrations import runner
+from devtools.ports import free_port
 from smoke.guide import GUIDE_TABLES
-from tests.unit.smoke.helpers import SmokeRun, dead_outputs, free_port, leaked, run_smoke
+from tests.unit.smoke.helpers import SmokeRun, dead_outputs, leaked, run_smoke
 
 if TYPE_CHECKING:
     from tests.integration.pg_fixture import PgServer

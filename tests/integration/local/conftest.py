@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -14,23 +13,18 @@ from pathlib import Path
 import pytest
 
 from components.local import processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from components.local.ownership import pid_alive
 
 
 def kill_hard(pid: int | None, *, group: bool = False) -> None:
     """SIGKILL, as a crash would, and wait until the process is gone. With `group`, its whole
     process group (gunicorn: master and worker), as a crash of the whole server would."""
-    assert pid is not None and processes.pid_alive(pid)
+    assert pid is not None and pid_alive(pid)
     (os.killpg if group else os.kill)(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while processes.pid_alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not processes.pid_alive(pid)
+    assert not pid_alive(pid)
 
 
 def port_closes(port: int, deadline_s: float = 5.0) -> bool:

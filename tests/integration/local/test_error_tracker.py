@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from components.local import error_tracker, processes
+from components.local import error_tracker, ownership, processes
 from components.local.error_tracker import ErrorTrackerProvider
 from tests.integration.local.conftest import (
     files_containing,
@@ -80,7 +80,7 @@ def test_lifecycle_event_arrives_then_kill_heal_delete(state_dir: Path) -> None:
 
         new_pid = processes.read_pid(data_dir / error_tracker.PID_FILE)
         provider.delete(f"bugsink-{port}", healed)
-        assert not processes.pid_alive(new_pid)
+        assert not ownership.pid_alive(new_pid)
         assert port_closes(port)
         assert not data_dir.exists()
     finally:  # a failed assertion must not leave the server running

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from components.local import inngest_server, processes
+from components.local import inngest_server, ownership, processes
 from components.local.inngest_server import InngestDevServerProvider
-from tests.integration.local.conftest import free_port, kill_hard, port_closes
+from devtools.ports import free_port
+from tests.integration.local.conftest import kill_hard, port_closes
 
 
 def rss_kib(pgid: int) -> int:
@@ -58,7 +59,7 @@ def test_lifecycle_create_probe_kill_heal_delete(state_dir: Path) -> None:
         assert new_pid != pid and inngest_server.probe(port) == outs["version"]
 
         provider.delete(f"inngest-{port}", healed)
-        assert not processes.pid_alive(new_pid)
+        assert not ownership.pid_alive(new_pid)
         assert port_closes(port)
         assert not data_dir.exists()
     finally:  # a failed assertion must not leave the server running

@@ -22,7 +22,7 @@ from components.local.error_tracker import ErrorTrackerProvider
 from components.local.inngest_server import InngestDevServerProvider
 from components.local.postgres_server import PostgresProvider
 from components.migrations import runner as migration_runner
-from tests.integration.local.conftest import free_port
+from devtools.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -148,7 +148,7 @@ def test_smoke_sees_the_job_run_and_the_error_arrive(stack: dict[str, Any], tmp_
         os.kill(pid, signal.SIGCONT)
     print(f"jobs with the Dev Server hung: {took:.2f}s")
     assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]
-    processes.stop_pid(pid)
+    os.kill(pid, signal.SIGKILL)  # dead, as a crash leaves it
     proc, took = smoke(outputs, "smoke/test_jobs.py")
     print(f"jobs with the Dev Server dead: {took:.2f}s")
     assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]

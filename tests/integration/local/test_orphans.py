@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from components.local import processes, redis_server
+from components.local import ownership, processes, redis_server
 from components.local.errors import PortInUseError
 from components.local.preflight import taken_ports
 from components.local.redis_server import RedisProvider
-from tests.integration.local.conftest import free_port
+from devtools.ports import free_port
 
 
 def _ping(url: str) -> bool:
@@ -40,11 +40,11 @@ def test_a_server_whose_data_dir_was_deleted_is_ours_and_is_replaced(state_dir: 
     old_pid = processes.read_pid(data_dir / "redis.pid")
     shutil.rmtree(data_dir)  # what a user's `rm -rf .pulumi-local/servers/redis` does
     assert provider.read(f"redis-{port}", first).id == ""  # refresh drops it from state...
-    assert processes.pid_alive(old_pid)  # ...while it still holds the port
+    assert ownership.pid_alive(old_pid)  # ...while it still holds the port
     assert taken_ports({redis_server.SERVICE: (port, data_dir)}) == []  # not "another program"
 
     second = provider.create(props).outs  # the next `up` creates it again
-    assert not processes.pid_alive(old_pid)
+    assert not ownership.pid_alive(old_pid)
     assert second["password"] != first["password"] and _ping(second["url"])
     provider.delete(f"redis-{port}", second)
 
@@ -58,7 +58,7 @@ def test_a_server_left_by_an_interrupted_up_is_stopped_by_the_next_create(
     provider.create(props)  # its resource never reached state (double Ctrl-C)
     old_pid = processes.read_pid(data_dir / "redis.pid")
     again = provider.create(props).outs
-    assert not processes.pid_alive(old_pid) and _ping(again["url"])
+    assert not ownership.pid_alive(old_pid) and _ping(again["url"])
     provider.delete(f"redis-{port}", again)
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.postgres_server import PostgresProvider, _Layout
 from components.local.unix_user import service_user_name
-from tests.integration.local.conftest import files_containing, free_port, kill_hard
+from devtools.ports import free_port
+from tests.integration.local.conftest import files_containing, kill_hard
 
 
 def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> None:
@@ -73,7 +74,7 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
 
     new_pid = processes.read_pid(_Layout(provider.settings(props)).pid_file)
     provider.delete(f"postgres-{port}", updated)
-    assert not processes.pid_alive(new_pid)
+    assert not ownership.pid_alive(new_pid)
     assert not processes.port_open(port)
     assert not (state_dir / "postgres").exists()
     assert os.listdir(state_dir) == []

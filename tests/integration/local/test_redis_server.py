@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.redis_server import RedisProvider
-from tests.integration.local.conftest import files_containing, free_port, kill_hard
+from devtools.ports import free_port
+from tests.integration.local.conftest import files_containing, kill_hard
 
 
 def test_lifecycle_keeps_data_and_password_across_a_crash(state_dir: Path) -> None:
@@ -51,6 +52,6 @@ def test_lifecycle_keeps_data_and_password_across_a_crash(state_dir: Path) -> No
 
     new_pid = processes.read_pid(data_dir / "redis.pid")
     provider.delete(f"redis-{port}", updated)
-    assert not processes.pid_alive(new_pid)
+    assert not ownership.pid_alive(new_pid)
     assert not processes.port_open(port)
     assert not data_dir.exists()

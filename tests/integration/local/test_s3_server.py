@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from components.local import processes
+from components.local import ownership, processes
 from components.local.errors import LocalServerError
 from components.local.s3_server import S3Provider
-from tests.integration.local.conftest import files_containing, free_port, kill_hard
+from devtools.ports import free_port
+from tests.integration.local.conftest import files_containing, kill_hard
 
 BUCKET, REGION = "mentora-videos", "eu-west-1"
 
@@ -103,7 +104,7 @@ def test_lifecycle_enforces_auth_and_issues_new_keys_on_restart(state_dir: Path)
 
     pid = processes.read_pid(data_dir / "moto.pid")
     provider.delete(f"s3-{port}", updated)
-    assert not processes.pid_alive(pid)
+    assert not ownership.pid_alive(pid)
     assert not processes.port_open(port)
     assert not data_dir.exists()
 
@@ -135,7 +136,7 @@ def test_a_truncated_store_fails_the_start_naming_the_file(state_dir: Path) -> N
         assert str(index) in str(err.value)
     finally:
         pid = processes.read_pid(state_dir / "s3" / "moto.pid")
-        if pid and processes.pid_alive(pid):
+        if pid and ownership.pid_alive(pid):
             kill_hard(pid)
 
 

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from components.local.preflight import PID_FILES, taken_ports
+import pytest
+
+from components.local import ownership
+from components.local.preflight import taken_ports
 from stacks.local import _port_problem
 
 
@@ -26,41 +29,38 @@ def test_a_port_held_by_another_program_is_named_with_its_fix(
     assert "pulumi config set mentora:redisPort <port> -s local" in problem
 
 
-def test_the_stacks_own_live_server_may_hold_its_port(taken_port: int, tmp_path: Path) -> None:
+def test_the_stacks_own_live_server_may_hold_its_port(tmp_path: Path) -> None:
     data_dir = tmp_path / "postgres"
-    # A stand-in for the stack's server: a live process whose command line names its port.
+    data_dir.mkdir()
+    # A stand-in for the stack's server: it listens on the port and works in its data dir.
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)", str(taken_port)]
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        cwd=data_dir,
+        pass_fds=(listening.fileno(),),
     )
+    listening.close()
     try:
-        pid_file = data_dir / PID_FILES["postgres"]
-        pid_file.parent.mkdir(parents=True)
-        pid_file.write_text(f"{server.pid}\n")
-        assert taken_ports({"postgres": (taken_port, data_dir)}) == []
+        assert taken_ports({"postgres": (port, data_dir)}) == []
+        ownership.record(server.pid, data_dir, "postgres")  # recorded: ours all the more
+        assert taken_ports({"postgres": (port, data_dir)}) == []
     finally:
         server.kill()
         server.wait()
 
 
-def test_a_pid_file_naming_an_unrelated_live_process_does_not_excuse_a_taken_port(
-    taken_port: int, tmp_path: Path
+@pytest.mark.parametrize("service", ["redis", "app"])
+def test_a_pid_file_naming_any_live_process_does_not_excuse_a_taken_port(
+    service: str, taken_port: int, tmp_path: Path
 ) -> None:
-    # The pid was reused by another program (here: this test process): not our server.
-    data_dir = tmp_path / "redis"
+    # Pid files prove nothing: this one names the very process that holds the port.
+    data_dir = tmp_path / service
     data_dir.mkdir()
-    (data_dir / PID_FILES["redis"]).write_text(f"{os.getpid()}\n")
-    assert [(t.service, t.port) for t in taken_ports({"redis": (taken_port, data_dir)})] == [
-        ("redis", taken_port)
+    (data_dir / f"{service}.pid").write_text(f"{os.getpid()}\n")
+    assert [(t.service, t.port) for t in taken_ports({service: (taken_port, data_dir)})] == [
+        (service, taken_port)
     ]
-
-
-def test_a_stale_pid_file_does_not_excuse_a_foreign_taken_port(
-    taken_port: int, tmp_path: Path
-) -> None:
-    data_dir = tmp_path / "app"
-    data_dir.mkdir()
-    (data_dir / PID_FILES["app"]).write_text("999999999\n")
-    assert len(taken_ports({"app": (taken_port, data_dir)})) == 1
 
 
 def test_free_ports_are_fine(tmp_path: Path) -> None:

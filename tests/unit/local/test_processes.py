@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,55 +39,6 @@ def test_wait_for_port_names_host_and_port(taken_port: int) -> None:
     processes.wait_for_port("storage", taken_port, deadline_s=1)
     with pytest.raises(ServerStartError, match=r"storage: a connection on 127.0.0.1:1 "):
         processes.wait_for_port("storage", 1, deadline_s=0.2)
-
-
-def test_stop_pid_ends_a_process_and_waits_for_it() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    assert processes.pid_alive(proc.pid)
-    processes.stop_pid(proc.pid, deadline_s=5)
-    proc.wait(timeout=5)  # reap: until then it is a zombie, which pid_alive counts as dead
-    assert not processes.pid_alive(proc.pid)
-    processes.stop_pid(proc.pid)  # already gone: no error
-    processes.stop_pid(None)
-
-
-def test_pid_alive_counts_a_zombie_as_dead() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    deadline = time.monotonic() + 10
-    while processes.pid_alive(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not processes.pid_alive(proc.pid)
-    proc.wait(timeout=5)
-
-
-# The main thread leaves with the thread-only exit syscall; a second thread keeps running, as
-# the I/O thread of a killed redis does for a moment: the main thread's /proc stat reads "Z".
-MAIN_THREAD_EXITS = """
-import ctypes, os, threading, time
-threading.Thread(target=time.sleep, args=(60,)).start()
-time.sleep(0.2)
-ctypes.CDLL(None).syscall({"x86_64": 60, "aarch64": 93}[os.uname().machine], 0)
-"""
-
-
-@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="exit syscall number")
-def test_a_process_lives_while_any_of_its_threads_runs() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", MAIN_THREAD_EXITS], start_new_session=True)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                break
-            time.sleep(0.02)
-        else:
-            pytest.fail("the main thread did not exit")
-        assert processes.pid_alive(proc.pid)  # its other thread runs (and holds its files)
-        assert processes.group_members(proc.pid) == [proc.pid]
-        processes.stop_pid(proc.pid, deadline_s=5, group=True)
-        assert not processes.pid_alive(proc.pid) and processes.group_members(proc.pid) == []
-    finally:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 @pytest.mark.parametrize("data_dir", ["relative/postgres", "/", "/tmp", ""])

@@ -41,8 +41,11 @@ class FakeServer(LocalServerProvider[FakeSettings]):
         (s.data_dir / "running").write_text(keys["password"])
         return keys
 
-    def stop(self, s: FakeSettings) -> None:
-        self.calls.append("stop")
+    def record_started(self, s: FakeSettings) -> None:
+        pass  # no process to record
+
+    def stop(self, s: FakeSettings, grace_s: float = 10.0) -> None:
+        self.calls.append("stop" if grace_s else "kill")
         (s.data_dir / "running").unlink(missing_ok=True)
         (s.data_dir / "hung").unlink(missing_ok=True)  # a killed process hangs no more
 
@@ -71,8 +74,9 @@ def test_a_failed_start_stops_what_it_started_and_raises(state_dir: Path) -> Non
     server = FakeServer(fail_start=True)
     with pytest.raises(RuntimeError, match="cannot start"):
         server.create(props(state_dir))
-    # The first stop is the orphan check of every create (an own server outside state).
-    assert server.calls == ["stop", "start", "stop"]
+    # The first kill is the orphan check of every create (an own server outside state); a
+    # server that did not become ready is killed, not asked to stop.
+    assert server.calls == ["kill", "start", "kill"]
 
 
 def test_a_taken_port_is_refused_before_the_folder_is_touched(
@@ -96,19 +100,24 @@ def test_a_hung_server_is_read_as_not_running_and_update_restarts_it_keeping_sec
     assert server.diff("fake-6001", read.outs, props(state_dir)).changes is True
     server.calls.clear()
     updated = server.update("fake-6001", read.outs, props(state_dir)).outs
-    assert server.calls == ["stop", "start"]
+    assert server.calls == ["kill", "start"]  # a hung server cannot honour a graceful stop
     assert updated["password"] == "generated-once" and updated["running"] is True
     assert server.probe(server.settings(updated), {"password": "generated-once"})
 
 
-def test_update_does_not_restart_a_server_that_recovered_since_the_refresh(
+def test_a_server_refresh_found_not_ready_is_killed_without_waiting_on_a_second_probe(
     state_dir: Path,
 ) -> None:
     server = FakeServer()
     outs = server.create(props(state_dir)).outs
     server.calls.clear()
+    probes: list[str] = []
+    server.probe = lambda s, keys: probes.append("probe") or True  # type: ignore[method-assign]
     server.update("fake-6001", {**outs, "running": False}, props(state_dir))
-    assert server.calls == []  # it answers again: nothing to heal
+    assert (probes, server.calls) == ([], ["kill", "start"])
+    server.calls.clear()
+    server.update("fake-6001", outs, props(state_dir))  # found ready: probed once, left alone
+    assert (probes, server.calls) == (["probe"], [])
 
 
 def test_a_ready_server_with_unchanged_settings_is_not_restarted(state_dir: Path) -> None:

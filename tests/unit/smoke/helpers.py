@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from devtools.ports import free_port as free_port  # one definition, shared
 
 SMOKE_DIR = Path(__file__).resolve().parents[3] / "smoke"
 PG_PASSWORD = "FakePgPassw0rd-7d1c"
@@ -17,13 +18,6 @@ AWS_KEY_ID = "AKIAFAKEKEYID0123456"
 AWS_SECRET = "FakeAwsSecretKey/qwerty+42"
 SERVICE_ROLE_KEY = "eyJFakeServiceRoleKey.abc"
 FAKE_SECRETS = (PG_PASSWORD, REDIS_PASSWORD, AWS_KEY_ID, AWS_SECRET, SERVICE_ROLE_KEY)
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago (nothing listens: connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def dead_outputs(pg: int, redis: int, s3: int, **overrides: Any) -> dict[str, Any]:
