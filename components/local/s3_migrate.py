@@ -32,6 +32,7 @@ def migrate(data_dir: Path) -> tuple[int, int]:
             f"format since; move {legacy} aside instead of migrating it"
         )
     journal = ObjectJournal(data_dir)
+    journal.path.touch(mode=0o600)  # the store's start refuses a data dir without a journal
     journal.replay()  # an empty store: creates the object folders
     saved = pickle.loads(legacy.read_bytes())  # noqa: S301 - see the module docstring
     for account, (buckets, tagger) in saved["accounts"].items():

@@ -127,6 +127,11 @@ class S3Provider(LocalServerProvider[S3Settings]):
     REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
     SECRET_KEYS = SECRET_OUTPUTS
 
+    def set_up(self, s: S3Settings, keys: Secrets) -> None:
+        # An empty journal marks a new store: from now on a missing one means a lost store.
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        ObjectJournal(data_dir).path.touch(mode=0o600)
+
     def start(self, s: S3Settings, keys: Secrets) -> Secrets:
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
         command = [sys.executable, "-m", "components.local.s3_server", str(s.port), str(data_dir)]
@@ -267,7 +272,13 @@ def serve(port: int, data_dir: Path) -> None:
         sys.exit(
             f"storage: {legacy} is a store of the previous format (a pickle), not loaded; keep its "
             f"objects with `python -m components.local.s3_migrate {data_dir}` (only if you wrote "
-            "it: loading a pickle runs the code inside), or move it aside to start empty"
+            "it: loading a pickle runs the code inside), or move it aside and start empty with "
+            f"`touch {journal.path}`"
+        )
+    if not journal.path.exists():  # made empty at create: the store's files are gone
+        sys.exit(
+            f"storage: {journal.path} is missing: the store lost its files; restore the data "
+            f"dir from a backup, or start it empty with `touch {journal.path}`"
         )
     try:
         buckets, objects = journal.replay()

@@ -174,3 +174,21 @@ def test_acknowledged_objects_survive_kill_9_mid_stream(state_dir: Path) -> None
     assert sorted(o["Key"] for o in listed) == sorted(f"v/{n}.mp4" for n in range(50))
     assert fresh.get_object(Bucket=BUCKET, Key="v/49.mp4")["Body"].read() == b"frames 49"
     provider.delete(f"s3-{outs['port']}", updated)
+
+
+def test_a_store_whose_files_are_gone_is_refused_not_served_empty(state_dir: Path) -> None:
+    import shutil
+
+    provider, outs, _ = _started_with_objects(state_dir, 3)
+    data_dir = state_dir / "s3"
+    (data_dir / STORE_INDEX).unlink()  # the journal and every object file: all gone
+    shutil.rmtree(data_dir / "objects")
+    props = {k: outs[k] for k in ("port", "data_dir", "bucket", "region")}
+    try:
+        with pytest.raises(LocalServerError) as err:
+            provider.update(f"s3-{outs['port']}", outs, props)
+        assert str(data_dir / STORE_INDEX) in str(err.value)
+    finally:
+        pid = processes.read_pid(data_dir / "moto.pid")
+        if pid and ownership.pid_alive(pid):
+            kill_hard(pid)
