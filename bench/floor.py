@@ -1,11 +1,11 @@
-"""The raw floor: the stack's servers started and its SQL applied by plain scripts, timed.
+"""The floor: the stack's servers started and its SQL applied by the providers' own steps, timed.
 
 The five independent chains run concurrently, as the Pulumi engine runs the stack's
 resources (Postgres -> SQL, Redis, S3 store -> provisioning, Inngest Dev Server, Bugsink conf ->
 one-time setup -> gunicorn -> team/project); the env file and the app follow, as they depend on
-all of them (the DSN, the Dev Server's URL). The floor is the wall time of the whole thing: the
-least a tool doing the same work can take on this machine, so cold `up` is reported as a ratio
-to it.
+all of them (the DSN, the Dev Server's URL). The floor is the wall time of the whole thing:
+the servers' own work with nothing around it (bench/floor_servers.py), so cold `up` is
+reported as a ratio to it.
 """
 
 from __future__ import annotations
@@ -22,25 +22,22 @@ Step = tuple[str, Callable[[], None]]
 
 
 def _chains(servers: FloorServers) -> list[list[Step]]:
-    pg = servers.pg
+    pg, redis, s3 = servers.make("postgres"), servers.make("redis"), servers.make("storage")
+    jobs, errors = servers.make("jobs"), servers.make("errors")
     return [
         [
-            ("postgres: initdb", pg.initdb),
-            ("postgres: pg_ctl start -w", pg.start),
-            ("postgres: database + app role (psql)", pg.roles),
-            ("postgres: shim, grants, migrations (psql)", pg.schema),
+            ("postgres: initdb (set_up)", pg.set_up),
+            ("postgres: pg_ctl start -w, until select 1 (start)", pg.start),
+            ("postgres: database, app role, shim, grants (provision)", pg.provision),
+            ("postgres: migrations (runner)", servers.migrate),
         ],
-        [("redis: redis-server, until it listens", servers.redis_start)],
+        [("redis: redis-server, until PING answers (start)", redis.start)],
+        [("S3: store, until it listens; IAM user/key/policy + bucket (start)", s3.start)],
+        [("jobs: Inngest Dev Server, until GET /dev answers (start)", jobs.start)],
         [
-            ("S3: moto server, until it listens", servers.s3_start),
-            ("S3: IAM user/key/policy + bucket (boto3)", servers.s3_provision),
-        ],
-        [("jobs: Inngest Dev Server, until GET /dev answers", servers.jobs_start)],
-        [
-            ("errors: bugsink-create-conf", servers.errors_conf),
-            ("errors: one-time setup (migrate, superuser, token)", servers.errors_setup),
-            ("errors: gunicorn, until the API answers", servers.errors_start),
-            ("errors: team + project (API)", servers.errors_project),
+            ("errors: conf + one-time setup: migrate, superuser, token (set_up)", errors.set_up),
+            ("errors: gunicorn, until the API answers (start)", errors.start),
+            ("errors: team + project (provision)", errors.provision),
         ],
     ]
 
@@ -75,13 +72,14 @@ def floor(report: Report, servers: FloorServers) -> None:
     row.note = f"last round one step after another: {sum(steps.values()):.2f} s"
     for label, seconds in steps.items():
         report.row(f"floor:{label}", label, group="floor step").samples.append(seconds)
-    bugsink_migrations(report, servers.bugsink)
+    bugsink_migrations(report, servers.servers["errors"].keys["setup_seconds"])
 
 
-def bugsink_migrations(report: Report, setup: dict[str, str]) -> None:
+def bugsink_migrations(report: Report, setup_seconds: str) -> None:
     """Bugsink's migrations as their own row: `migrate` + `migrate snappea`, as its one-time
-    setup timed them inside its process (Django's start not included)."""
-    migrate, snappea = float(setup["migrate_s"]), float(setup["snappea_s"])
+    setup timed them inside its process (Django's start not included); `setup_seconds` is the
+    provider's "migrate X s, snappea Y s"."""
+    migrate, snappea = (float(part.split()[1].rstrip("s")) for part in setup_seconds.split(", "))
     row = report.row(model.BUGSINK_MIGRATE)
     row.samples.append(migrate + snappea)
     row.note = f"last round: migrate {migrate:.2f} s + snappea {snappea:.2f} s; once per stack"

@@ -1,5 +1,5 @@
 """Migrations through `components.migrations.runner`, on fresh databases of the floor's
-Postgres (same server settings as the stack's): apply from zero, then re-run with nothing
+Postgres (the provider's own server): apply from zero, then re-run with nothing
 pending. The shim (Supabase roles and schemas) is applied first and not timed: on the stack the
 server's create applies it, not the migrations resource.
 """
@@ -9,13 +9,15 @@ from __future__ import annotations
 import time
 
 from bench import model
-from bench.floor_pg import MIGRATIONS, SHIM, FloorPostgres
+from bench.floor_servers import MIGRATIONS
 from bench.model import Measurement, Report
 from bench.proc import BenchError
+from components.local.postgres_server import SHIM_SQL
 
 
-def migrations(report: Report, pg: FloorPostgres, samples: int) -> None:
-    """`samples` fresh databases: time `apply` from zero and its re-run on each."""
+def migrations(report: Report, admin_url: str, samples: int) -> None:
+    """`samples` fresh databases of the server at `admin_url` (its superuser): time `apply`
+    from zero and its re-run on each."""
     import psycopg
     from psycopg import sql
 
@@ -27,12 +29,12 @@ def migrations(report: Report, pg: FloorPostgres, samples: int) -> None:
     first.note = f"{len(versions)} files; sample 1 includes importing sqlparse"
     for n in range(samples):
         name = sql.Identifier(f"bench_migrations_{n}")
-        with psycopg.connect(pg.admin_url("postgres"), autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(name))
             conn.execute(sql.SQL("create database {}").format(name))
-        url = pg.admin_url(f"bench_migrations_{n}")
+        url = admin_url.rsplit("/", 1)[0] + f"/bench_migrations_{n}"
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SHIM.read_text())
+            conn.execute(SHIM_SQL.read_text())
         start = time.monotonic()
         result = runner.apply(url, MIGRATIONS)
         first.samples.append(time.monotonic() - start)

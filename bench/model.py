@@ -67,7 +67,7 @@ DETECTED_SERVICES = {
 # Rows every complete run has: a missing one (its step broke) is shown as not measured.
 REQUIRED: dict[str, str] = {
     BOOTSTRAP: "bootstrap, everything installed",
-    FLOOR: "raw floor: same servers + SQL, plain scripts",
+    FLOOR: "floor: the providers' own steps, no lifecycle, no engine",
     COLD_UP: "cold `pulumi up` from nothing",
     NOOP_UP: "no-op `pulumi up` (second up)",
     REFRESH_UP: "no-op `pulumi up --refresh` (make up)",

@@ -1,7 +1,8 @@
 """The stack's dynamic providers called directly, without the Pulumi engine, in the stack's
 dependency order: what the program's own code costs on the cold path.
 
-cold up = engine overhead + this; this - floor = what the providers add to the plain scripts.
+cold up = engine overhead + this; this - floor = what the lifecycle (orphan check, folder
+claim, ownership record) adds to the providers' own steps.
 Each provider's `create` is timed; `delete` (registered as cleanup) removes everything.
 """
 

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 GROUP_TITLES = {
     "main": "",
     "cold path": "where the cold up time goes (same dependency order, chains concurrent)",
-    "floor step": "raw floor, step by step (plain scripts, chains run concurrently)",
+    "floor step": "floor, step by step (the providers' own steps, chains run concurrently)",
     "smoke check": "smoke checks (median duration of each check over the healthy runs)",
     "smoke part": "where the smoke wall time goes",
     "stack": "other stack operations (no target)",

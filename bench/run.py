@@ -91,10 +91,10 @@ class Run:
         report, tag = self.report, f"round {n + 1}/{self.samples}"
         if "floor" in self.only:
             servers = FloorServers(self.base / f"floor-{n}")
-            servers.base.mkdir()
             self.cleanup.push(f"stop the floor servers of {tag}", servers.stop)
             if step(report, f"floor, {tag}", lambda: floor(report, servers)) and n == 0:
-                step(report, "migrations", lambda: migrations(report, servers.pg, self.samples))
+                admin_url = servers.servers["postgres"].outputs()["admin_url"]
+            step(report, "migrations", lambda: migrations(report, admin_url, self.samples))
             step(report, "stop the floor servers", servers.stop)
         if "providers" in self.only:
             state = self.base / f"direct-{n}"

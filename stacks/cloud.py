@@ -6,12 +6,12 @@ from typing import Any
 
 import pulumi
 
-from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.cloud.cache import UpstashCache, UpstashCacheArgs
 from components.cloud.database import SupabaseDatabase, SupabaseDatabaseArgs
 from components.cloud.deploy_target import VercelDeployTarget, VercelDeployTargetArgs
 from components.cloud.providers import CloudAccounts, CloudProviders
 from components.cloud.storage import S3Storage, S3StorageArgs
+from stacks.app_env import app_secrets
 from stacks.cloud_settings import ISSUED_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
 from stacks.contract import Target
@@ -75,33 +75,26 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             provider=providers.aws,
         ),
     )
-    secrets = AppSecrets(
-        "app-secrets",
-        AppSecretsArgs(
-            database_url=database.url,
-            redis_url=cache.url,
-            bucket_name=storage.bucket_name,
-            storage_region=storage.region,
-            storage_access_key_id=storage.access_key_id,
-            storage_secret_access_key=storage.secret_access_key,
-            log_level=config.log_level,
-            node_env=config.node_env,
-            app_url=cloud.app_url,
-            supabase_url=database.api_url,
-            supabase_anon_key=database.anon_key,
-            supabase_service_role_key=database.service_role_key,
-            redis_token=cache.rest_token,
-            redis_rest_url=cache.rest_url,
-            issued={env: secret[key] for key, env in ISSUED_SECRETS.items()},
-            services={
-                name: value
-                for name, value in (
-                    ("SENTRY_ORG", cloud.sentry_org),
-                    ("SENTRY_PROJECT", cloud.sentry_project),
-                )
-                if value
-            },
-        ),
+    secrets = app_secrets(
+        config,
+        database_url=database.url,
+        redis_url=cache.url,
+        storage=storage,
+        app_url=cloud.app_url,
+        supabase_url=database.api_url,
+        supabase_anon_key=database.anon_key,
+        supabase_service_role_key=database.service_role_key,
+        redis_token=cache.rest_token,
+        redis_rest_url=cache.rest_url,
+        issued={env: secret[key] for key, env in ISSUED_SECRETS.items()},
+        services={
+            name: value
+            for name, value in (
+                ("SENTRY_ORG", cloud.sentry_org),
+                ("SENTRY_PROJECT", cloud.sentry_project),
+            )
+            if value
+        },
     )
     deploy = VercelDeployTarget(
         "app",

@@ -8,7 +8,6 @@ from typing import Any
 
 import pulumi
 
-from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.local.app_process import source_digest
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
@@ -18,6 +17,7 @@ from components.local.errors import HOST
 from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
+from stacks.app_env import app_secrets
 from stacks.config import PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
@@ -104,27 +104,20 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             port=local.error_tracker_port, data_dir=data_dir("errors"), hints=hints("errors")
         ),
     )
-    secrets = AppSecrets(
-        "app-secrets",
-        AppSecretsArgs(
-            database_url=database.url,
-            redis_url=cache.url,
-            bucket_name=storage.bucket_name,
-            storage_region=storage.region,
-            storage_endpoint=storage.endpoint,
-            storage_access_key_id=storage.access_key_id,
-            storage_secret_access_key=storage.secret_access_key,
-            log_level=config.log_level,
-            node_env=config.node_env,
-            app_url=app_url,
-            issued={"SENTRY_DSN": errors.dsn, "SENTRY_AUTH_TOKEN": errors.api_token},
-            services={
-                "INNGEST_DEV": "1",
-                "INNGEST_BASE_URL": jobs.url,
-                "SENTRY_API_URL": errors.api_url,
-                "SENTRY_PROJECT": errors.project_id,
-            },
-        ),
+    secrets = app_secrets(
+        config,
+        database_url=database.url,
+        redis_url=cache.url,
+        storage=storage,
+        storage_endpoint=storage.endpoint,
+        app_url=app_url,
+        issued={"SENTRY_DSN": errors.dsn, "SENTRY_AUTH_TOKEN": errors.api_token},
+        services={
+            "INNGEST_DEV": "1",
+            "INNGEST_BASE_URL": jobs.url,
+            "SENTRY_API_URL": errors.api_url,
+            "SENTRY_PROJECT": errors.project_id,
+        },
     )
     deploy = LocalDeployTarget(
         "app",

@@ -4,7 +4,7 @@ server of the local stack still running outside its state, and remove the data d
 `pulumi destroy` deletes what the state holds. A cold `up` interrupted twice leaves servers whose
 resources never reached the state, and a deleted data dir makes refresh drop a server that still
 runs: without this, `make destroy` would report success while they keep their ports. A server is
-ours when it works or logs in its data dir (components/local/orphans.py); nothing else is touched.
+ours when `components/local/ownership.py` proves it; nothing else is touched.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from components.local.errors import LocalServerError
 
 GRACE_S = 10.0  # a server that answers gets this long to exit on its stop signal
 KILL_WAIT_S = 5.0
+CAPTURE_WAIT_S = 1.0
 _log = logging.getLogger("mentora.local")
 
 
@@ -121,19 +122,22 @@ class Owner:
     @classmethod
     def capture(cls, pid: int, data_dir: Path) -> Owner:
         """The identity of `pid` now; `ProcessLookupError` when it is not running."""
+        end = time.monotonic() + CAPTURE_WAIT_S
         try:
             proc = psutil.Process(pid)
-            with proc.oneshot():
-                if not _alive(proc):
-                    raise ProcessLookupError(f"process {pid} is not running")
-                return cls(
-                    pid=pid,
-                    started=proc.create_time(),
-                    exe=proc.exe(),
-                    cmdline=tuple(proc.cmdline()),
-                    pgid=os.getpgid(pid),
-                    data_dir=os.path.realpath(data_dir),
-                )
+            # Right after exec the kernel may show an empty command line for a moment.
+            while not (cmdline := tuple(proc.cmdline())) and time.monotonic() < end:
+                time.sleep(0.005)
+            if not _alive(proc) or not cmdline:
+                raise ProcessLookupError(f"process {pid} is not running")
+            return cls(
+                pid=pid,
+                started=proc.create_time(),
+                exe=proc.exe(),
+                cmdline=cmdline,
+                pgid=os.getpgid(pid),
+                data_dir=os.path.realpath(data_dir),
+            )
         except (psutil.Error, OSError) as exc:
             raise ProcessLookupError(f"process {pid} is not running: {exc}") from None
 

@@ -68,7 +68,7 @@ def test_table_rows_targets_and_verdicts() -> None:
 def test_table_groups_follow_the_main_rows_with_titles() -> None:
     text = render_table(sample_report())
     main_end = text.index("detect dead app")
-    assert text.index("raw floor, step by step") > main_end
+    assert text.index("floor, step by step") > main_end
     assert text.index("smoke checks (median") > main_end
     assert "\n  cache::test_ping " in text
     assert "\n  redis start " in text

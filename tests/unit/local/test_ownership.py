@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from components.local import (
@@ -184,56 +185,53 @@ def test_a_foreign_listener_on_ipv6_any_is_named_with_its_pid(
     assert_untouched(strangers)
 
 
-def test_our_server_is_recorded_found_and_stopped_with_its_children(state_dir: Path) -> None:
-    data_dir = state_dir / "errors"
-    data_dir.mkdir()
-    # A master with a worker, both working in the data dir, like gunicorn.
-    code = (
-        "import subprocess, sys, time; "
-        f"subprocess.Popen([sys.executable, '-c', {SLEEP!r}]); time.sleep(60)"
-    )
-    master = subprocess.Popen([sys.executable, "-c", code], cwd=data_dir, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        owner = ownership.record(master.pid, data_dir, "errors")
-        while len(owner.processes()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        worker = owner.processes()[1]
-        assert ownership.find(data_dir) == owner
-        ownership.stop(owner, "errors", grace_s=0)
-        master.wait(timeout=5)
-        assert not ownership.pid_alive(worker.pid)
-        assert not ownership.Owner.record_path(data_dir).exists()
-    finally:
-        if master.poll() is None:
-            master.kill()
-            master.wait()
+MASTER_WITH_WORKER = (
+    "import subprocess, sys, time; "
+    f"subprocess.Popen([sys.executable, '-c', {SLEEP!r}]); time.sleep(60)"
+)
 
 
-def test_a_worker_left_by_a_killed_master_is_found_by_its_group_and_data_dir(
-    state_dir: Path,
-) -> None:
+@pytest.fixture
+def gunicorn_like(state_dir: Path) -> Iterator[tuple[ownership.Owner, psutil.Process]]:
+    """A recorded master with one worker, both working in the data dir, like gunicorn."""
     data_dir = state_dir / "errors"
     data_dir.mkdir()
-    code = (
-        "import subprocess, sys, time; "
-        f"subprocess.Popen([sys.executable, '-c', {SLEEP!r}]); time.sleep(60)"
+    master = subprocess.Popen(
+        [sys.executable, "-c", MASTER_WITH_WORKER], cwd=data_dir, start_new_session=True
     )
-    master = subprocess.Popen([sys.executable, "-c", code], cwd=data_dir, start_new_session=True)
     owner = ownership.record(master.pid, data_dir, "errors")
     deadline = time.monotonic() + 30  # a loaded machine starts Python slowly
     while len(owner.processes()) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     worker = owner.processes()[1]
-    master.kill()
+    yield owner, worker
+    for pid in (master.pid, worker.pid):
+        if ownership.pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
     master.wait(timeout=5)
-    try:
-        assert [p.pid for p in owner.processes()] == [worker.pid]
-        ownership.stop(owner, "errors")
-        assert not ownership.pid_alive(worker.pid)
-    finally:
-        if ownership.pid_alive(worker.pid):
-            os.kill(worker.pid, signal.SIGKILL)
+
+
+def test_our_server_is_recorded_found_and_stopped_with_its_children(
+    gunicorn_like: tuple[ownership.Owner, psutil.Process],
+) -> None:
+    owner, worker = gunicorn_like
+    assert ownership.find(Path(owner.data_dir)) == owner
+    ownership.stop(owner, "errors", grace_s=0)
+    assert not ownership.pid_alive(owner.pid) and not ownership.pid_alive(worker.pid)
+    assert not ownership.Owner.record_path(Path(owner.data_dir)).exists()
+
+
+def test_a_worker_left_by_a_killed_master_is_found_by_its_group_and_data_dir(
+    gunicorn_like: tuple[ownership.Owner, psutil.Process],
+) -> None:
+    owner, worker = gunicorn_like
+    os.kill(owner.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while ownership.pid_alive(owner.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.pid for p in owner.processes()] == [worker.pid]
+    ownership.stop(owner, "errors")
+    assert not ownership.pid_alive(worker.pid)
 
 
 def test_a_stopped_server_is_killed_at_once_not_after_the_grace(state_dir: Path) -> None:
