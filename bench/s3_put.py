@@ -19,17 +19,24 @@ from devtools.ports import free_port
 
 STORED_MB = 1024
 FILL_OBJECT_MB = 16  # 64 objects of 16 MB: moto spills bodies over 8 MB to temp files
-PUTS = 30  # timed 1 KB PUTs per sample; their median is the sample
+PUTS = 40  # timed 1 KB PUTs per store and sample; their median is the sample
 
 
-def _put_median(client: Any, bucket: str, tag: str) -> float:
-    times = []
+def _timed_put(client: Any, key: str) -> float:
+    body = os.urandom(1024)
+    start = time.perf_counter()
+    client.put_object(Bucket="bench", Key=key, Body=body)
+    return time.perf_counter() - start
+
+
+def _medians(empty_store: Any, full_store: Any, tag: str) -> tuple[float, float]:
+    """One sample: PUTS PUTs to each store, one after the other in turn, so a burst of load on
+    the shared machine hits both alike; the median of each."""
+    empty, full = [], []
     for n in range(PUTS):
-        body = os.urandom(1024)
-        start = time.perf_counter()
-        client.put_object(Bucket=bucket, Key=f"bench/{tag}/{n}", Body=body)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+        empty.append(_timed_put(empty_store, f"bench/{tag}/{n}"))
+        full.append(_timed_put(full_store, f"bench/{tag}/{n}"))
+    return sorted(empty)[PUTS // 2], sorted(full)[PUTS // 2]
 
 
 def _store(cleanup: Cleanup, base: Path, name: str) -> Any:
@@ -55,8 +62,7 @@ def _store(cleanup: Cleanup, base: Path, name: str) -> Any:
 
 
 def s3_put_cost(report: Report, cleanup: Cleanup, base: Path, samples: int) -> None:
-    """Two stores, one empty and one holding 1 GB; their 1 KB PUTs timed in alternation, so both
-    see the same background load on a shared machine."""
+    """Two stores, one empty and one holding 1 GB; their 1 KB PUTs timed in turn."""
     empty_store, full_store = _store(cleanup, base, "s3-empty"), _store(cleanup, base, "s3-full")
     chunk = os.urandom(FILL_OBJECT_MB << 20)
     for n in range(STORED_MB // FILL_OBJECT_MB):
@@ -66,5 +72,6 @@ def s3_put_cost(report: Report, cleanup: Cleanup, base: Path, samples: int) -> N
     label = f"S3: 1 KB PUT, {STORED_MB} MB stored"
     full = report.add(Measurement(S3_PUT_FULL, label, group="storage"))
     for n in range(samples):
-        empty.samples.append(_put_median(empty_store, "bench", f"empty-{n}"))
-        full.samples.append(_put_median(full_store, "bench", f"full-{n}"))
+        on_empty, on_full = _medians(empty_store, full_store, f"sample-{n}")
+        empty.samples.append(on_empty)
+        full.samples.append(on_full)
