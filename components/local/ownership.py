@@ -300,3 +300,9 @@ def _frozen(procs: list[psutil.Process]) -> bool:
     with contextlib.suppress(psutil.Error):
         return any(p.status() == psutil.STATUS_STOPPED for p in procs)
     return False
+
+
+def frozen(owner: Owner | None) -> bool:
+    """Whether a process of the server `owner` proves ours is stopped (SIGSTOP, state T): it
+    holds its port and accepts connections but can answer nothing."""
+    return owner is not None and _frozen(owner.processes())

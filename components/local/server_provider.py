@@ -206,7 +206,11 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         if not self.exists(s):
             return ReadResult(id_="", outs={})
         secrets = self.kept_secrets(props)
-        return ReadResult(id_=id_, outs={**props, "running": self.probe(s, secrets)})
+        # A stopped (SIGSTOPped) server cannot answer: no need to wait out the probe's timeout.
+        running = not ownership.frozen(ownership.find(s.data_dir, s.port)) and self.probe(
+            s, secrets
+        )
+        return ReadResult(id_=id_, outs={**props, "running": running})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         s = self.settings(props)

@@ -70,3 +70,46 @@ def test_a_hung_server_is_replaced_by_refresh_and_keeps_its_data(
     smoke = running.smoke()
     assert smoke.returncode == 0, smoke.output[-3000:]
     assert marker_rows(running, value) == 1  # the database kept its data
+
+
+def test_strangers_planted_in_every_pid_file_are_never_signalled_by_the_heal(
+    running: LocalProject,
+) -> None:
+    """Issue 17's reproduction: each server killed with -9, a stranger's pid written into its pid
+    file (its arguments name the server's port, or its data dir), then `pulumi up --refresh`
+    (what `make up` runs): 7 of 7 strangers got SIGTERM before. Now none; every server heals."""
+    import subprocess
+    import sys
+
+    from devtools.project import SERVERS as PID_FILES
+
+    strangers: list[subprocess.Popen[bytes]] = []
+    try:
+        for service, (port_key, pid_file) in PID_FILES.items():
+            pid = running.server_pid(service)
+            assert pid, f"{service} has no pid file"
+            for kill in (os.killpg, os.kill):  # a crash of the whole server
+                with contextlib.suppress(ProcessLookupError):
+                    kill(pid, signal.SIGKILL)
+            port = running.ports[port_key]
+            marker = str(running.state_dir / pid_file) if service == "postgres" else str(port)
+            stranger = subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(120)", "-p", marker],
+                start_new_session=True,
+            )
+            bystander = subprocess.Popen(  # in the stranger's group (Bugsink's stop is a group's)
+                [sys.executable, "-c", "import os, time; time.sleep(120)"],
+                process_group=stranger.pid,
+            )
+            strangers += [stranger, bystander]
+            (running.state_dir / pid_file).write_text(f"{stranger.pid}\n")
+        healed = running.up("--refresh")
+        assert healed.returncode == 0, healed.output[-3000:]
+        time.sleep(0.3)
+        signalled = [s.args for s in strangers if s.poll() is not None]
+        assert signalled == [], signalled
+        assert running.smoke().returncode == 0
+    finally:
+        for stranger in strangers:
+            stranger.kill()
+            stranger.wait()

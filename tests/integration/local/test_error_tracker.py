@@ -10,12 +10,8 @@ import httpx
 
 from components.local import error_tracker, ownership, processes
 from components.local.error_tracker import ErrorTrackerProvider
-from tests.integration.local.conftest import (
-    files_containing,
-    free_port,
-    kill_hard,
-    port_closes,
-)
+from devtools.ports import free_port
+from tests.integration.local.conftest import files_containing, kill_hard, port_closes
 from tests.integration.local.test_inngest_server import rss_kib
 
 

@@ -304,3 +304,25 @@ def test_a_process_lives_while_any_of_its_threads_runs(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait(timeout=5)
+
+
+def test_a_stopped_server_is_seen_frozen_without_asking_it_anything(state_dir: Path) -> None:
+    data_dir = state_dir / "redis"
+    data_dir.mkdir()
+    proc = spawn(cwd=data_dir)
+    try:
+        owner = ownership.record(proc.pid, data_dir, "redis")
+        assert not ownership.frozen(owner)
+        os.kill(proc.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while not ownership.frozen(owner) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ownership.frozen(owner)
+        os.kill(proc.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while ownership.frozen(owner) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not ownership.frozen(owner) and not ownership.frozen(None)
+    finally:
+        proc.kill()
+        proc.wait()
