@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from gate import rollback, source
+from gate import promote, rollback, source
 from gate.exitcodes import Exit
 from gate.ledger import Hold, LastKnownGood, Ledger, now
-from gate.runner import REPO, Checkout, console, require_pulumi
+from gate.runner import REPO, Checkout, console, require_pulumi, stack_target
 
 # Stacks a stack is promoted from: a hold on dev also stops prod.
 PROMOTED_FROM: dict[str, tuple[str, ...]] = {"prod": ("dev",)}
@@ -82,6 +82,9 @@ class Gate:
         code = checkout.pulumi(self.stack, "up", "--yes", "--skip-preview", "--refresh")
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
+        problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync
+        if problem:
+            return self.failed(commit, problem)
         smoke = checkout.smoke(
             self.stack,
             junit=self.junit,
@@ -90,7 +93,9 @@ class Gate:
             deadline=self.deadline,
         )
         if smoke is Exit.GREEN:
-            return self.green(commit)
+            # Cloud: only now does the smoked deployment reach the production domains.
+            problem = promote.after_green_smoke(self.stack, self.root, self.facts)
+            return self.failed(commit, problem) if problem else self.green(commit)
         if smoke is Exit.DEADLINE:
             self.failed(commit, "smoke hit its deadline")
             return Exit.DEADLINE
@@ -107,6 +112,7 @@ class Gate:
         return Exit.GREEN
 
     def failed(self, commit: str, why: str) -> Exit:
+        promote.after_failed_gate(self.stack, self.root)  # cloud: Inngest back to production
         if self.on_fail is OnFail.REPORT:
             return self._end(commit, f"failed: {why}", Exit.FAILED)
         if self.on_fail is OnFail.HOLD:
@@ -127,6 +133,8 @@ class Gate:
         return self._end(commit, f"held: {reason}", Exit.HELD)
 
     def _roll_back(self, commit: str, why: str) -> Exit:
+        if stack_target(self.stack, self.root) == "cloud":
+            return self._repromote(commit, why)
         lkg = self.ledger().last_known_good()
         if lkg is None:
             return self._hold(commit, f"{why}; no last-known-good deployment to roll back to")
@@ -152,4 +160,14 @@ class Gate:
             return self._hold(commit, f"{why}; rollback failed: {exc}")
         self.ledger().release()
         outcome = f"failed, rolled back to {lkg.commit[:12]}, smoke green"
+        return self._end(commit, outcome, Exit.ROLLED_BACK)
+
+    def _repromote(self, commit: str, why: str) -> Exit:
+        """Cloud: production never left the last-known-good deployment unless a promotion ran;
+        point the domains at it again (instant, no rebuild)."""
+        try:
+            lkg = promote.repromote_lkg(self.stack, self.root, self.facts)
+        except promote.PromoteError as exc:
+            return self._hold(commit, f"{why}; {exc}")
+        outcome = f"failed; production re-promoted to last-known-good deployment {lkg}"
         return self._end(commit, outcome, Exit.ROLLED_BACK)

@@ -50,3 +50,30 @@ def overall(services: dict[str, ServiceHealth]) -> tuple[str, int]:
 
 def _ms(start: float) -> int:
     return round((time.perf_counter() - start) * 1000)
+
+
+class SharedProbe:
+    """One probe of a service in flight at a time: health requests arriving while it runs share
+    its answer instead of each taking a connection. A burst of 300 requests then costs one
+    Redis PING and one `select 1`, and no request waits for a pooled connection.
+
+    >>> import asyncio
+    >>> calls = []
+    >>> async def ping(): calls.append(1); await asyncio.sleep(0.01)
+    >>> async def burst():
+    ...     shared = SharedProbe(ping, 1.0)
+    ...     return await asyncio.gather(*(shared() for _ in range(50)))
+    >>> answers = asyncio.run(burst())
+    >>> (len(calls), all(a.healthy for a in answers))
+    (1, True)
+    """
+
+    def __init__(self, check: Probe, timeout_s: float) -> None:
+        self._check, self._timeout_s = check, timeout_s
+        self._running: asyncio.Task[ServiceHealth] | None = None
+
+    async def __call__(self) -> ServiceHealth:
+        if self._running is None or self._running.done():
+            self._running = asyncio.ensure_future(probe(self._check, self._timeout_s))
+        # A caller that goes away (its request cancelled) must not cancel the others' probe.
+        return await asyncio.shield(self._running)

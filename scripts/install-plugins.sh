@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the resource plugins the cloud stacks pin (aws, random, vercel, upstash), at the
-# versions of components/cloud/providers.py PLUGIN_VERSIONS (= the SDK pins of pyproject.toml);
-# upstash from its own server (UPSTASH_PLUGIN_URL there). The local stack needs none of them.
+# versions of components/cloud/providers.py PLUGIN_VERSIONS (= the SDK pins of pyproject.toml),
+# each from the server its SDK's pulumi-plugin.json names (PLUGIN_SERVERS there: upstash,
+# vercel); the others from Pulumi's own. The local stack needs none of them.
 #
 #   scripts/install-plugins.sh           install what is missing (installed ones are skipped)
 #   scripts/install-plugins.sh --check   install nothing; exit 2 naming the first missing one
@@ -28,14 +29,16 @@ if ! command -v "$PULUMI" >/dev/null 2>&1; then
   exit 1
 fi
 
-# "name version" lines of the PLUGIN_VERSIONS dict, and the upstash server.
+# "name version" lines of the PLUGIN_VERSIONS dict, "name server" lines of PLUGIN_SERVERS.
 PINS="$(sed -n '/^PLUGIN_VERSIONS/,/^}/p' "$PROVIDERS" \
   | sed -n 's/^ *"\([a-z0-9-]*\)": *"\([0-9][0-9A-Za-z.+-]*\)",\{0,1\}$/\1 \2/p')"
-UPSTASH_SERVER="$(sed -n 's/^UPSTASH_PLUGIN_URL = "\(.*\)"$/\1/p' "$PROVIDERS")"
-if [[ -z "$PINS" || -z "$UPSTASH_SERVER" ]]; then
-  say "cannot read PLUGIN_VERSIONS / UPSTASH_PLUGIN_URL from $PROVIDERS"
+SERVERS="$(sed -n '/^PLUGIN_SERVERS/,/^}/p' "$PROVIDERS" \
+  | sed -n 's/^ *"\([a-z0-9-]*\)": *"\([a-z]*:\/\/[^"]*\)",\{0,1\}$/\1 \2/p')"
+if [[ -z "$PINS" || -z "$SERVERS" ]]; then
+  say "cannot read PLUGIN_VERSIONS / PLUGIN_SERVERS from $PROVIDERS"
   exit 1
 fi
+server_of() { awk -v n="$1" '$1 == n { print $2 }' <<<"$SERVERS"; }
 
 # "name version" of every installed resource plugin.
 installed() {
@@ -56,7 +59,8 @@ status=0
 while read -r name version; do
   [[ -n "$name" ]] || continue
   command=(plugin install resource "$name" "$version")
-  [[ "$name" == upstash ]] && command+=(--server "$UPSTASH_SERVER")
+  server="$(server_of "$name")"
+  [[ -n "$server" ]] && command+=(--server "$server")
   shown="pulumi ${command[*]}"
   if grep -qx "$name $version" <<<"$HAVE"; then
     say "$name $version already installed"

@@ -2,9 +2,10 @@
 
 Plain functions (usable outside pytest: bench, the gate); each raises `DataApiError` naming the
 service, the request, what came back and the fix. Requests follow PostgREST/Supabase docs:
-`GET {NEXT_PUBLIC_SUPABASE_URL}/rest/v1/<table>?select=id&limit=1` with the key in both the
-`apikey` header and `Authorization: Bearer` (what supabase-js sends, for the legacy JWTs and the
-new `sb_publishable_`/`sb_secret_` keys alike: https://supabase.com/docs/guides/api/api-keys).
+`GET {NEXT_PUBLIC_SUPABASE_URL}/rest/v1/<table>?select=id&limit=1` with the key in the `apikey`
+header; a legacy JWT key (`anon`, `service_role`) also as `Authorization: Bearer`, a new
+`sb_publishable_`/`sb_secret_` key never there, since the gateway rejects a bearer value that is
+not a JWT (https://supabase.com/docs/guides/api/api-keys).
 A refused privilege is PostgreSQL 42501, which PostgREST answers as 401/403 with
 `{"code": "42501", ...}` (https://docs.postgrest.org/en/latest/references/errors.html).
 
@@ -66,10 +67,25 @@ def data_api_of(env: Mapping[str, str], stack: str) -> DataApi | None:
     return DataApi(url, public, server, stack)
 
 
+NEW_KEY_PREFIX = "sb_"
+
+
+def key_headers(key: str) -> dict[str, str]:
+    """The headers that carry `key`: `apikey` alone for an `sb_...` key, plus the bearer for a
+    legacy JWT key.
+
+    >>> sorted(key_headers("sb_publishable_x"))
+    ['apikey']
+    """
+    if key.startswith(NEW_KEY_PREFIX):
+        return {"apikey": key}
+    return {"apikey": key, "Authorization": f"Bearer {key}"}
+
+
 def select(client: httpx.Client, api: DataApi, key: str, table: str) -> httpx.Response:
     """`GET /rest/v1/<table>?select=id&limit=1` with `key`; no answer raises `DataApiError`."""
     url = f"{api.url}/rest/v1/{table}"
-    headers = {"apikey": key, "Authorization": f"Bearer {key}", "Accept": "application/json"}
+    headers = {**key_headers(key), "Accept": "application/json"}
     try:
         return client.get(url, params={"select": "id", "limit": "1"}, headers=headers)
     except httpx.HTTPError as exc:

@@ -1,14 +1,16 @@
 """Triggering the app's `/api/test-sentry` and finding the event by id in the tracker's API:
 Bugsink locally, Sentry on cloud. Plain functions (usable by bench and the gate).
 
-- Sentry: `GET {api}/api/0/projects/{org}/{project}/events/{event_id}/` with a bearer auth
-  token; 200 with `eventID` once stored, 404 before (docs.sentry.io/api/events/
-  retrieve-an-event-for-a-project/).
+- Sentry: `GET {api}/api/0/projects/{org}/{project}/events/{event_id}/` with a bearer token of
+  scope `project:read`; 200 with `eventID` once stored, 404 before (docs.sentry.io/api/events/
+  retrieve-an-event-for-a-project/). Org auth tokens only hold `org:ci`, so the app's
+  SENTRY_AUTH_TOKEN cannot read events: smoke uses its own SENTRY_READ_TOKEN (a user or
+  internal-integration token), which the cloud stacks export in `smoke_env`, never to the app.
 - Bugsink: `GET {api}/api/canonical/0/events/lookup/?project=<id>&event_id=<uuid>` with a
   bearer token; 200 with `event_id` once digested, 404 before (bugsink 2.6.2
   events/api_views.py `lookup_by_event_id`).
 
->>> t = TrackerTarget.from_env({"SENTRY_API_URL": "https://sentry.io", "SENTRY_AUTH_TOKEN": "t",
+>>> t = TrackerTarget.from_env({"SENTRY_API_URL": "https://sentry.io", "SENTRY_READ_TOKEN": "t",
 ...     "SENTRY_ORG": "acme", "SENTRY_PROJECT": "web"})
 >>> t.event_request("0123")[0]
 'https://sentry.io/api/0/projects/acme/web/events/0123/'
@@ -22,6 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SENTRY_API = "https://sentry.io"
+READ_SCOPE = "project:read"
+READ_TOKEN_FIX = (
+    f"a Sentry user auth token or internal-integration token with scope {READ_SCOPE} (org "
+    "tokens only hold org:ci), stored with `pulumi config set --secret mentora:sentryReadToken "
+    "<token> -s <stack>`"
+)
 
 
 class ErrorsError(Exception):
@@ -44,20 +52,22 @@ class TrackerTarget:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TrackerTarget:
-        """SENTRY_AUTH_TOKEN, SENTRY_PROJECT and SENTRY_API_URL (default https://sentry.io);
-        SENTRY_ORG selects Sentry's API, its absence Bugsink's (SENTRY_PROJECT = project id)."""
-        missing = [k for k in ("SENTRY_AUTH_TOKEN", "SENTRY_PROJECT") if not env.get(k)]
-        if not env.get("SENTRY_ORG") and not env.get("SENTRY_API_URL"):
+        """SENTRY_PROJECT and SENTRY_API_URL (default https://sentry.io); SENTRY_ORG selects
+        Sentry's API, read with SENTRY_READ_TOKEN, its absence Bugsink's (SENTRY_PROJECT =
+        project id), read with SENTRY_AUTH_TOKEN."""
+        org = env.get("SENTRY_ORG") or None
+        token_name = "SENTRY_READ_TOKEN" if org else "SENTRY_AUTH_TOKEN"
+        missing = [k for k in (token_name, "SENTRY_PROJECT") if not env.get(k)]
+        if not org and not env.get("SENTRY_API_URL"):
             missing.append("SENTRY_API_URL or SENTRY_ORG")
         if missing:
             raise ErrorsConfigError(
                 f"errors: no {', '.join(missing)} to look the test event up with; the local "
-                "stack's env has them from its tracker, a cloud stack needs a Sentry auth token "
-                "(scope event:read) and the org and project slugs in its config"
+                "stack's env has them from its tracker, a cloud stack needs the org and project "
+                f"slugs in its config and {READ_TOKEN_FIX}"
             )
-        org = env.get("SENTRY_ORG") or None
         api = (env.get("SENTRY_API_URL") or SENTRY_API).rstrip("/")
-        return cls(api, env["SENTRY_PROJECT"], org, env["SENTRY_AUTH_TOKEN"])
+        return cls(api, env["SENTRY_PROJECT"], org, env[token_name])
 
     @property
     def kind(self) -> str:
@@ -114,9 +124,13 @@ def fetch_event(client: Any, target: TrackerTarget, event_id: str) -> dict[str, 
     if response.status_code == 404:
         return None
     if response.status_code in (401, 403):
+        fix = (
+            f"SENTRY_READ_TOKEN must be {READ_TOKEN_FIX}"
+            if target.org
+            else "is SENTRY_AUTH_TOKEN current and allowed to read events?"
+        )
         raise ErrorsError(
-            f"errors: {target.kind}'s API refused the token ({response.status_code}); "
-            "is SENTRY_AUTH_TOKEN current and allowed to read events?"
+            f"errors: {target.kind}'s API refused the token ({response.status_code}); {fix}"
         )
     if response.status_code != 200:
         raise ErrorsError(f"errors: {target.kind}'s API answered {response.status_code}")

@@ -215,3 +215,35 @@ def wait_for_sync(
                 "and its /api/inngest the Dev Server's --sdk-url?"
             )
         sleep(poll_s)
+
+
+def sync_app(client: Any, app_url: str, timeout_s: float) -> dict[str, Any]:
+    """`PUT {app}/api/inngest`: the app registers its functions with Inngest Cloud (Inngest's
+    "curl -X PUT" sync, inngest.com/docs/apps/cloud; the SDK's out-of-band sync signs its own
+    `POST /fn/register`). Returns Inngest's answer; raises naming the app and what was said."""
+    import httpx
+
+    url = f"{app_url.rstrip('/')}/api/inngest"
+    fix = "is the app's INNGEST_SIGNING_KEY this Inngest environment's signing key?"
+    try:
+        response = client.put(url, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise JobsError(
+            f"jobs: syncing {url} with Inngest: the app did not answer ({type(exc).__name__})"
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise JobsError(
+            f"jobs: syncing {url} with Inngest answered {response.status_code}, not JSON; {fix}"
+        )
+    said = body.get("error") or body.get("message") or ""
+    if response.status_code != 200 or body.get("error"):
+        raise JobsError(
+            f"jobs: syncing {url} with Inngest answered {response.status_code}"
+            + (f" ({str(said)[:160]})" if said else "")
+            + f"; {fix}"
+        )
+    return body

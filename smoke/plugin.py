@@ -99,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     outputs = load_outputs(config, redactor)
     redactor.add(outputs.database_url, outputs.redis_url)
     redactor.add_env(outputs.env)
+    redactor.add_env(outputs.smoke_env)
     redactor.add(*url_secrets(outputs.storage_endpoint), *url_secrets(outputs.app_url or ""))
     config.stash[_outputs_key] = outputs
     _install_log_redaction(config, redactor)

@@ -17,12 +17,21 @@ from smoke.checks import check as check
 from smoke.outputs import StackOutputs
 
 ARRIVAL_DEADLINE_S = 10.0
-NAMES = ("SENTRY_DSN", "SENTRY_API_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
+NAMES = (
+    "SENTRY_DSN",
+    "SENTRY_API_URL",
+    "SENTRY_AUTH_TOKEN",
+    "SENTRY_READ_TOKEN",
+    "SENTRY_ORG",
+    "SENTRY_PROJECT",
+)
 
 
 def settings(outputs: StackOutputs) -> Mapping[str, str]:
-    """The stack's env, then the caller's environment for names it lacks (CI secrets)."""
-    return {**{k: os.environ[k] for k in NAMES if os.environ.get(k)}, **outputs.env}
+    """The stack's env and its smoke-only secrets, then the caller's environment for names they
+    lack (CI secrets)."""
+    caller = {k: os.environ[k] for k in NAMES if os.environ.get(k)}
+    return {**caller, **outputs.env, **outputs.smoke_env}
 
 
 def tracker_answers(

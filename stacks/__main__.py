@@ -18,9 +18,9 @@ if config.target is Target.LOCAL:
     build_local(config)
 else:
     # Imported only here: the local stack never loads a cloud provider SDK.
-    from components.cloud.providers import PLUGIN_VERSIONS
+    from components.cloud.providers import PLUGIN_SERVERS, PLUGIN_VERSIONS
     from stacks.cloud import build_cloud
     from stacks.plugins import require_plugins
 
-    require_plugins(PLUGIN_VERSIONS, config.stack)
+    require_plugins(PLUGIN_VERSIONS, config.stack, PLUGIN_SERVERS)
     build_cloud(config)

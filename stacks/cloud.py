@@ -12,7 +12,7 @@ from components.cloud.deploy_target import VercelDeployTarget, VercelDeployTarge
 from components.cloud.providers import CloudAccounts, CloudProviders
 from components.cloud.storage import S3Storage, S3StorageArgs
 from stacks.app_env import app_secrets
-from stacks.cloud_settings import ISSUED_SECRETS
+from stacks.cloud_settings import ISSUED_SECRETS, SMOKE_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
 from stacks.contract import Target
 from stacks.outputs import export_contract
@@ -102,6 +102,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             project_name=cloud.vercel_project,
             git_repository=cloud.git_repository,
             production_branch=cloud.git_production_branch,
+            ref=cloud.deploy_ref,
             app_url=cloud.app_url,
             targets=VERCEL_TARGETS.get(config.stack, DEFAULT_VERCEL_TARGETS),
             variables=secrets.variables,
@@ -117,5 +118,13 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         storage=storage,
         secrets=secrets,
         deploy=deploy,
-        extra={"supabase_url": database.api_url, "redis_rest_url": cache.rest_url},
+        extra={
+            "supabase_url": database.api_url,
+            "redis_rest_url": cache.rest_url,
+            "production_url": deploy.production_url,
+            "vercel_project_id": deploy.project_id,
+            "vercel_deployment_id": deploy.deployment_id,
+            # Smoke's own read token: never a variable of the app.
+            "smoke_env": {env: secret[key] for key, env in SMOKE_SECRETS.items()},
+        },
     )

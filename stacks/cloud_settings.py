@@ -49,13 +49,19 @@ ISSUED_SECRETS: dict[str, str] = {
     "whopClientSecret": "WHOP_CLIENT_SECRET",
     "whopWebhookSecret": "WHOP_WEBHOOK_SECRET",
 }
+# Secrets only smoke reads (exported in `smoke_env`, never given to the app): config key -> name.
+SMOKE_SECRETS: dict[str, str] = {"sentryReadToken": "SENTRY_READ_TOKEN"}
+_SMOKE_SECRET_WHAT = {
+    "sentryReadToken": "a Sentry user auth token or internal-integration token with scope "
+    "project:read, for smoke to read its test event (org tokens only hold org:ci)",
+}
 # Tokens the program itself uses to talk to the providers' APIs, with where to get one.
 PROVIDER_SECRETS: dict[str, str] = {
     "supabaseAccessToken": "a Supabase access token (supabase.com/dashboard/account/tokens)",
     "upstashApiKey": "an Upstash management API key (console.upstash.com/account/api)",
     "vercelApiToken": "a Vercel access token (vercel.com/account/tokens)",
 }
-CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS)
+CLOUD_SECRETS: tuple[str, ...] = (*PROVIDER_SECRETS, *ISSUED_SECRETS, *SMOKE_SECRETS)
 # Shape checks for secrets whose format is public knowledge (values are never echoed).
 _SECRET_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "sentryDsn": (
@@ -136,6 +142,13 @@ class CloudSettings(Model):
         description="Cloud: branch Vercel deploys to production.",
         min_length=1,
     )
+    app_commit: str = setting(
+        "",
+        key="appCommit",
+        hint="a full 40-character commit sha of the app repository (empty: the branch head)",
+        description="Cloud: app commit the deployment builds (empty = head of "
+        "gitProductionBranch); the deploy workflow sets the one dev's gate passed.",
+    )
     domains: list[str] = setting(
         [],
         key="domains",
@@ -202,6 +215,18 @@ class CloudSettings(Model):
             raise ValueError(f"{bad} are not DNS host names")
         return domains
 
+    @field_validator("app_commit")
+    @classmethod
+    def _commit(cls, commit: str) -> str:
+        if commit and not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise ValueError("must be a full 40-character commit sha (lower-case hex) or empty")
+        return commit
+
+    @property
+    def deploy_ref(self) -> str:
+        """What Vercel builds: the pinned app commit, else the production branch's head."""
+        return self.app_commit or self.git_production_branch
+
     @field_validator("app_url")
     @classmethod
     def _https_url(cls, url: str) -> str:
@@ -223,7 +248,11 @@ def secret_problems(
     """What is wrong with the cloud secrets; each line names the key and the command to fix it."""
     problems: list[str] = []
     for key in CLOUD_SECRETS:
-        what = PROVIDER_SECRETS.get(key) or f"the value of {ISSUED_SECRETS[key]}"
+        what = (
+            PROVIDER_SECRETS.get(key)
+            or _SMOKE_SECRET_WHAT.get(key)
+            or f"the value of {ISSUED_SECRETS[key]}"
+        )
         fix = f"pulumi config set --secret mentora:{key} <value> -s {stack}"
         value = values.get(key)
         if not value:

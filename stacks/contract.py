@@ -55,6 +55,16 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     ),
     OutputSpec("supabase_url", False, "the Supabase API URL", _CLOUD),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
+    OutputSpec(
+        "smoke_env", True, "secrets only smoke reads (never in the app's env)", _CLOUD, False
+    ),
+    OutputSpec(
+        "production_url", False, "the production origin (serves the app once promoted)", _CLOUD
+    ),
+    OutputSpec("vercel_project_id", False, "the Vercel project's id", _CLOUD),
+    OutputSpec(
+        "vercel_deployment_id", False, "the deployment the gate smokes, then promotes", _CLOUD
+    ),
 )
 BY_NAME: dict[str, OutputSpec] = {spec.name: spec for spec in OUTPUTS}
 SECRET_OUTPUTS: tuple[str, ...] = tuple(spec.name for spec in OUTPUTS if spec.secret)
@@ -106,6 +116,8 @@ class StackOutputs:
     app_url: str | None = None
     config_fingerprint: str | None = None
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    smoke_env: dict[str, str] = field(default_factory=dict, repr=False)
+    """Secrets smoke reads that the app never gets (cloud: SENTRY_READ_TOKEN)."""
     database_server_urn: str | None = None
     stack: str = "file"
     """Where the outputs came from: a stack name, or `file` for an outputs file."""
@@ -154,6 +166,11 @@ class StackOutputs:
         env = raw["env"]
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             raise OutputsError(f"{source}: output env is not a map of names to text")
+        smoke_env = raw.get("smoke_env") or {}
+        if not isinstance(smoke_env, dict) or not all(
+            isinstance(v, str) for v in smoke_env.values()
+        ):
+            raise OutputsError(f"{source}: output smoke_env is not a map of names to text")
         optional: dict[str, Any] = {}
         for name in ("app_url", "config_fingerprint", "database_server_urn"):
             value = raw.get(name)
@@ -165,5 +182,6 @@ class StackOutputs:
             **optional,
             target=target,
             env={str(k): v for k, v in env.items()},
+            smoke_env={str(k): v for k, v in smoke_env.items()},
             stack=stack,
         )

@@ -24,6 +24,13 @@ from stacks.errors import ConfigError
 from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
+# The settings that make a server's identity (a change replaces it), by their config key.
+IDENTITY_KEYS = {
+    "database": "databaseName",
+    "app_user": "appUser",
+    "bucket": "bucketName",
+    "region": "region",
+}
 # Each local server: its service name, the config key of its port, its folder in stateDir.
 SERVERS: dict[str, tuple[str, str]] = {
     "postgres": ("postgresPort", "postgres"),
@@ -55,10 +62,8 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
 
     def hints(service: str) -> dict[str, str]:
         """How the user changes a server's settings, for its error messages."""
-        return {
-            "port": f"mentora:{SERVERS[service][0]} in Pulumi.{stack}.yaml",
-            "data_dir": f"mentora:stateDir in Pulumi.{stack}.yaml",
-        }
+        keys = {"port": SERVERS[service][0], "data_dir": "stateDir", **IDENTITY_KEYS}
+        return {setting: f"mentora:{key} in Pulumi.{stack}.yaml" for setting, key in keys.items()}
 
     def data_dir(service: str) -> str:
         return str(where[service][1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 
 import pulumi
 
@@ -31,7 +32,22 @@ def missing_plugins(pins: dict[str, str], installed: list[dict[str, str]]) -> li
     return [f"{name} {version}" for name, version in pins.items() if (name, version) not in have]
 
 
-def require_plugins(pins: dict[str, str], stack: str) -> None:
+def install_command(name: str, version: str, servers: Mapping[str, str]) -> str:
+    """The command that installs one pinned plugin, from the server its SDK names (`servers`:
+    components/cloud/providers.py PLUGIN_SERVERS).
+
+    >>> install_command("vercel", "5.21.1", {"vercel": "github://api.github.com/pulumiverse"})
+    'pulumi plugin install resource vercel 5.21.1 --server github://api.github.com/pulumiverse'
+    """
+    server = servers.get(name)
+    return f"pulumi plugin install resource {name} {version}" + (
+        f" --server {server}" if server else ""
+    )
+
+
+def require_plugins(
+    pins: dict[str, str], stack: str, servers: Mapping[str, str] | None = None
+) -> None:
     """RunError (no traceback) naming each missing plugin and the command to install them."""
     if shutil.which("pulumi") is None:
         return  # not run by the CLI (Automation API, tests): the engine reports it itself
@@ -52,8 +68,8 @@ def require_plugins(pins: dict[str, str], stack: str) -> None:
     missing = missing_plugins(pins, installed)
     if missing:
         first = missing[0].split()
+        command = install_command(first[0], first[1], servers or {})
         raise pulumi.RunError(
             f"stack {stack}: provider plugin(s) not installed: {', '.join(missing)}; run: "
-            f"scripts/install-plugins.sh (or: pulumi plugin install resource {first[0]} "
-            f"{first[1]}, on a machine with network access)"
+            f"scripts/install-plugins.sh (or: {command}, on a machine with network access)"
         )

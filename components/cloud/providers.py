@@ -21,8 +21,14 @@ PLUGIN_VERSIONS: dict[str, str] = {
     "upstash": "0.5.0",
     "vercel": "5.21.1",
 }
-# upstash-pulumi's package metadata carries no plugin version or server that resolves a tag.
-UPSTASH_PLUGIN_URL = "github://api.github.com/upstash/pulumi-upstash"
+# Where a plugin is downloaded from when its SDK's `pulumi-plugin.json` names a server (the
+# engine's automatic acquisition reads it there; it is off here, so the installer and the provider
+# options say it): pulumiverse_vercel and upstash_pulumi name one, aws and random use Pulumi's.
+PLUGIN_SERVERS: dict[str, str] = {
+    "upstash": "github://api.github.com/upstash/pulumi-upstash",
+    "vercel": "github://api.github.com/pulumiverse",
+}
+UPSTASH_PLUGIN_URL = PLUGIN_SERVERS["upstash"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,11 +53,14 @@ class CloudProviders:
 
     @classmethod
     def create(cls, accounts: CloudAccounts) -> CloudProviders:
-        """Declare the four providers. AWS credentials come from the environment (profile, SSO,
-        OIDC in CI): they are the operator's, not the app's, and never enter the state."""
+        """Declare the four providers. AWS credentials come from the environment (a profile or
+        SSO locally; in CI the environment secrets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY the
+        workflows pass): they are the operator's, not the app's, and never enter the state."""
 
-        def pinned(name: str, url: str | None = None) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(version=PLUGIN_VERSIONS[name], plugin_download_url=url)
+        def pinned(name: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                version=PLUGIN_VERSIONS[name], plugin_download_url=PLUGIN_SERVERS.get(name)
+            )
 
         return cls(
             aws=aws.Provider(
@@ -65,7 +74,7 @@ class CloudProviders:
                 "upstash",
                 email=accounts.upstash_email,
                 api_key=pulumi.Output.secret(accounts.upstash_api_key),
-                opts=pinned("upstash", UPSTASH_PLUGIN_URL),
+                opts=pinned("upstash"),
             ),
             vercel=vercel.Provider(
                 "vercel",

@@ -77,7 +77,7 @@ def private_bucket(
         {
             "id": "abort-incomplete-uploads",
             "status": "Enabled",
-            "filter": {},
+            "filter": {"prefix": ""},  # one attribute: an empty filter is deprecated
             "abort_incomplete_multipart_upload": {"days_after_initiation": INCOMPLETE_UPLOAD_DAYS},
         }
     ]
@@ -93,7 +93,7 @@ def private_bucket(
             {
                 "id": "expire-old-versions",
                 "status": "Enabled",
-                "filter": {},
+                "filter": {"prefix": ""},  # one attribute: an empty filter is deprecated
                 "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_VERSION_DAYS},
             }
         )

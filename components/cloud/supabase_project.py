@@ -2,16 +2,19 @@
 
 PyPI's `pulumi-supabase` is abandoned, so a dynamic provider drives `SupabaseClient`:
 
-- create: POST the project, wait until ACTIVE_HEALTHY, apply SSL enforcement and (when given)
-  network restrictions (until `applied`), wait until the database is healthy again and accepts
-  a connection on the session pooler (SSL enforcement restarts it), read the keys and pooler.
+- create: POST the project, wait until ACTIVE_HEALTHY, apply SSL enforcement (until it reads in
+  force) and (when given) network restrictions (until `applied`), wait until the database is
+  healthy again and accepts a connection on the session pooler (SSL enforcement restarts it),
+  read the keys and pooler.
   A failed create records nothing in Pulumi's state, so any failure after the POST deletes the
   half-made project again (the error says whether that worked) instead of leaving an orphan.
 - diff: `name`, `organization_slug` and `region` replace the project (the API cannot change
   them; a replacement is a new, empty database: set `protect=True` in prod). `instance_size`,
   `ssl_enforced`, `allowed_cidrs`, `pitr_days` (point-in-time recovery add-on), `db_password`
   and `access_token` are updated in place.
-- update: resize (and wait healthy again), password, SSL (and wait connectable again), network
+- update: resize (unless in force; wait until the status leaves ACTIVE_HEALTHY, i.e. the restart
+  has begun, then healthy and connectable again: components/cloud/supabase_restart.py),
+  password, SSL (in force, then connectable again), network
   restrictions, PITR (removal deletes the active `pitr_<days>` variant); re-read outputs.
 - read (refresh): empty id when the project is gone (404 or REMOVED), else live status and keys.
 - delete: DELETE the project; already gone is fine.
@@ -50,6 +53,12 @@ from components.cloud.supabase_db import (
     wait_connectable,
 )
 from components.cloud.supabase_http import TransportFactory
+from components.cloud.supabase_restart import (
+    RESTART_SHOWS_S,
+    compute_in_force,
+    wait_restart_shows,
+    wait_ssl_in_force,
+)
 
 REPLACE_KEYS = ("name", "organization_slug", "region")
 UPDATE_KEYS = (
@@ -122,6 +131,7 @@ class SupabaseProjectProvider(ResourceProvider):
         self.transport_factory = transport_factory
         self.wait_deadline_s, self.poll_s = wait_deadline_s, poll_s
         self.probe, self.ready_deadline_s = probe, ready_deadline_s  # probe: tests only
+        self.restart_shows_s = RESTART_SHOWS_S
 
     def _client(self, props: dict[str, Any], *secrets: str) -> SupabaseClient:
         transport = self.transport_factory() if self.transport_factory else None
@@ -163,13 +173,17 @@ class SupabaseProjectProvider(ResourceProvider):
             "direct_url": migrations_url,  # deprecated alias: wire migrations_url instead
         }
 
-    @staticmethod
-    def _set_ssl(api: SupabaseClient, ref: str, enabled: bool) -> None:
-        if not api.apply_ssl_enforcement(ref, enabled):
-            raise SupabaseError(
-                f"supabase: project {ref}: SSL enforcement={enabled} was not applied yet; "
-                "run `pulumi up` again"
-            )
+    def _set_ssl(self, api: SupabaseClient, ref: str, enabled: bool) -> None:
+        """Request it, then wait until it is in force (the restart it sets off comes after)."""
+        api.apply_ssl_enforcement(ref, enabled)
+        wait_ssl_in_force(api, ref, enabled, self.wait_deadline_s, self.poll_s)
+
+    def _resize(self, api: SupabaseClient, ref: str, size: str) -> None:
+        """Request `size` unless in force, and wait until the restart it sets off has begun."""
+        if compute_in_force(api, ref, size):
+            return
+        api.set_instance_size(ref, size)
+        wait_restart_shows(api, ref, size, self.restart_shows_s, self.poll_s)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [
@@ -230,7 +244,7 @@ class SupabaseProjectProvider(ResourceProvider):
                 api.update_database_password(id_, inputs["db_password"])
             resize = inputs["instance_size"] and inputs["instance_size"] != before["instance_size"]
             if resize:
-                api.set_instance_size(id_, inputs["instance_size"])
+                self._resize(api, id_, inputs["instance_size"])
             status = self._wait(api, id_, inputs) if resize else api.status(id_)
             restart = inputs["ssl_enforced"] != before["ssl_enforced"]
             if restart:

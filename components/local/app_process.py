@@ -43,7 +43,12 @@ def source_digest(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _healthy(port: int, path: str, timeout_s: float = 2.0) -> bool:
+# Longer than the app's own probes of its dependencies (2 s): an app whose database hangs answers
+# 503 after 2 s, which means the app is up; the same 2 s here read it as hung and restarted it.
+PROBE_TIMEOUT_S = 3.0
+
+
+def _healthy(port: int, path: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
     """Whether the app answers its health path (503 counts: the app is up, a dependency not)."""
     import httpx
 

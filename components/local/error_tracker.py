@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -114,10 +115,21 @@ def probe(port: int, token: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
     return response.status_code == 200
 
 
+def serve_at(data_dir: Path, port: int) -> None:
+    """Point the configuration's BASE_URL (which the DSNs it hands out name) at `port`: a moved
+    server keeps its database, projects and token."""
+    conf = data_dir / CONF_FILE
+    text = conf.read_text()
+    moved = re.sub(r'("BASE_URL": "http://[^:"]+:)\d+', rf"\g<1>{port}", text)
+    if moved != text:
+        conf.write_text(moved)
+
+
 def start(props: dict[str, Any], token: str) -> int:
     """Start gunicorn (one worker) detached on loopback and wait for the API; return its pid."""
     port = int(props["port"])
     data_dir = processes.guarded_data_dir(SERVICE, props["data_dir"])
+    serve_at(data_dir, port)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(data_dir)}
     cmd = [_bin("gunicorn"), f"--bind={processes.HOST}:{port}", "--workers=1",
            "--timeout=30", "bugsink.wsgi"]  # fmt: skip
@@ -196,7 +208,8 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
     SETTINGS = TrackerSettings
     PID_FILE = PID_FILE
     ID_PREFIX = "bugsink"
-    REPLACE_KEYS = ("port", "data_dir", "team", "project")
+    REPLACE_KEYS = ("data_dir", "team", "project")
+    HOLDS = "every error event and its project, DSN and token"
     # Made at create and kept by every restart: the database holds them.
     SECRET_KEYS = (*SECRET_OUTPUTS, "project_id", "setup_seconds")
 
@@ -213,6 +226,18 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
     def start(self, s: TrackerSettings, keys: Secrets) -> Secrets:
         start({"port": s.port, "data_dir": str(s.data_dir)}, keys["api_token"])
         return keys
+
+    def moved(self, s: TrackerSettings, keys: Secrets) -> Secrets:
+        """The project's DSN names the port: read it again from the API."""
+        detail = _api(s.port, keys["api_token"], "GET", f"/projects/{keys['project_id']}/")
+        dsn = detail.json().get("dsn") if detail.status_code == 200 else None
+        if not dsn:
+            raise LocalServerError(
+                f"errors: Bugsink project {keys['project_id']} has no DSN after the move "
+                f"({detail.status_code}); see {s.data_dir / LOG_FILE}",
+                service=SERVICE,
+            )
+        return {**keys, "dsn": str(dsn)}
 
     def provision(self, s: TrackerSettings, keys: Secrets) -> None:
         props = {"port": s.port, "team": s.team, "project": s.project}

@@ -8,7 +8,7 @@ Exception tree::
     ├── PortInUseError        the configured port is taken when the server is created
     ├── ServerStartError      the server did not become ready before its deadline
     ├── UnsafePathError       a data dir that could hold anything else would be used or deleted
-    └── ForeignProcessError   a pid file names a process that is not this server (never signalled)
+    └── DataLossError         a change would replace a server holding data (refused unless allowed)
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 HOST = "127.0.0.1"
+# Set to 1 (by `mentora-infra up --allow-data-loss`) to let a change replace a server and lose
+# its data; never set by a rollback.
+ALLOW_DATA_LOSS_ENV = "MENTORA_ALLOW_DATA_LOSS"
 
 
 def where_to_set(hints: Mapping[str, str] | None, setting: str, fallback: str) -> str:
@@ -74,5 +77,25 @@ class UnsafePathError(LocalServerError):
         )
 
 
-class ForeignProcessError(LocalServerError):
-    """Raised when asked to stop a pid that does not run this server (stale pid file)."""
+class DataLossError(LocalServerError):
+    """Raised by `diff` when a change would replace a server that holds data: refused before
+    anything is touched, naming what would be lost and the safe ways."""
+
+    def __init__(
+        self,
+        service: str,
+        changes: Mapping[str, tuple[object, object]],
+        holds: str,
+        hints: Mapping[str, str] | None = None,
+    ) -> None:
+        self.changes, self.holds = dict(changes), holds
+        what = ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in changes.items())
+        where = " or ".join(where_to_set(hints, key, key) for key in changes)
+        super().__init__(
+            f"{service}: changing {what} would replace the server and lose {holds}; nothing was "
+            f"changed. Set {where} back (a port may change: the server moves with its data), "
+            f"or, to accept the loss, run: mentora-infra up <stack> --allow-data-loss "
+            f"({ALLOW_DATA_LOSS_ENV}=1 for a plain `pulumi up`)",
+            service=service,
+            setting=next(iter(changes)),
+        )

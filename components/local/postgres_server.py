@@ -102,7 +102,8 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
     PID_FILE = PID_FILE
     STOP_SIGNAL = signal.SIGINT  # "fast" shutdown: roll back open transactions, checkpoint, exit
     ID_PREFIX = "postgres"
-    REPLACE_KEYS = ("port", "data_dir", "database", "app_user")
+    REPLACE_KEYS = ("data_dir", "database", "app_user")
+    HOLDS = "its databases (every table, row and role)"
     SECRET_KEYS = ("admin_password", "app_password")
 
     def exists(self, s: PostgresSettings) -> bool:

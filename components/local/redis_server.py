@@ -70,6 +70,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
     PID_FILE = PID_FILE
     ID_PREFIX = "redis"
     SECRET_KEYS = ("password",)
+    HOLDS = "every key"
 
     def new_secrets(self, s: ServerSettings) -> Secrets:
         return {"password": secrets.token_urlsafe(24)}

@@ -124,7 +124,8 @@ class S3Provider(LocalServerProvider[S3Settings]):
     PID_FILE = PID_FILE
     SETTINGS = S3Settings
     ID_PREFIX = "s3"
-    REPLACE_KEYS = ("port", "data_dir", "bucket", "region")
+    REPLACE_KEYS = ("data_dir", "bucket", "region")
+    HOLDS = "every object of its bucket"
     SECRET_KEYS = SECRET_OUTPUTS
 
     def set_up(self, s: S3Settings, keys: Secrets) -> None:

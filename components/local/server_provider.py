@@ -7,7 +7,10 @@ first-time setup). The base owns everything else:
   start, provision; on any failure stop what was started (the dir stays for its log).
 - read (`pulumi refresh`, `up --refresh`): gone when the data dir is; else `running` is what the
   readiness probe says, the way a client would see it (a hung server is not running).
-- diff: identity keys replace, settings keys restart, a server that was not ready updates.
+- diff: a new port moves the server (same data, restarted there); settings keys restart; a
+  server that was not ready updates; identity keys (its data dir, database, bucket...) replace,
+  which loses the server's data: refused (`DataLossError`, naming what would be lost and the
+  safe way) unless the operator allows it (`ALLOW_DATA_LOSS_ENV`).
 - update: restart when settings changed (a graceful stop) or the server is not ready (killed at
   once with its processes: a stopped or hung server cannot honour a graceful stop), keeping its
   data and secrets.
@@ -23,6 +26,7 @@ them once into the server's typed `Settings` dataclass.
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +43,7 @@ from pulumi.dynamic import (
 )
 
 from components.local import ownership, processes
+from components.local.errors import ALLOW_DATA_LOSS_ENV, DataLossError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +80,12 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     SERVICE: ClassVar[str]
     SETTINGS: ClassVar[type[ServerSettings]] = ServerSettings
     ID_PREFIX: ClassVar[str] = ""
-    REPLACE_KEYS: ClassVar[tuple[str, ...]] = ("port", "data_dir")
+    REPLACE_KEYS: ClassVar[tuple[str, ...]] = ("data_dir",)
+    MOVE_KEYS: ClassVar[tuple[str, ...]] = ("port",)
+    """A change restarts the server with its data where it is (a port change is a move)."""
     RESTART_KEYS: ClassVar[tuple[str, ...]] = ()
+    HOLDS: ClassVar[str] = ""
+    """The data a replacement would lose (empty: nothing worth keeping, e.g. only a log)."""
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Outputs generated at create and kept across restarts (passwords, keys)."""
     PID_FILE: ClassVar[str]
@@ -179,8 +188,14 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = processes.changed_keys(olds, news, self.REPLACE_KEYS)
-        restarts = processes.changed_keys(olds, news, self.RESTART_KEYS)
+        restarts = processes.changed_keys(olds, news, (*self.MOVE_KEYS, *self.RESTART_KEYS))
         not_ready = olds.get("running") is False
+        if replaces and self.HOLDS and os.environ.get(ALLOW_DATA_LOSS_ENV) != "1":
+            s = self.settings(news)
+            changes = {key: (olds.get(key), news.get(key)) for key in replaces}
+            raise DataLossError(
+                self.SERVICE, changes, f"{self.HOLDS} in {olds.get('data_dir')}", s.hints
+            )
         return DiffResult(
             changes=bool(replaces or restarts) or not_ready,
             replaces=replaces,
@@ -190,16 +205,26 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         s = self.settings(news)
         secrets = self.kept_secrets(olds)
-        old = self.settings({**news, **{k: olds[k] for k in self.REPLACE_KEYS}})
+        kept = (*self.REPLACE_KEYS, *self.MOVE_KEYS)
+        old = self.settings({**news, **{k: olds[k] for k in kept if k in olds}})
+        moved = old.port != s.port
+        if moved:  # the new port must be free before the server leaves the old one
+            processes.require_free_port(self.SERVICE, s.port, s.hints)
         # Refresh already probed it (`running` False): no second wait on a hung server.
         ready = olds.get("running") is not False and self.probe(old, secrets)
         if not ready:
             self.stop(old, grace_s=0)  # stopped or hung: a graceful stop would only wait
             secrets = self._start(s, secrets)
-        elif processes.changed_keys(olds, news, self.RESTART_KEYS):
+        elif moved or processes.changed_keys(olds, news, self.RESTART_KEYS):
             self.stop(old)
             secrets = self._start(s, secrets)
+        if moved:
+            secrets = self.moved(s, secrets)
         return UpdateResult(outs=self._outs(news, s, secrets))
+
+    def moved(self, s: S, secrets: Secrets) -> Secrets:
+        """After the server moved to a new port: refresh what names the port (a DSN)."""
+        return secrets
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         s = self.settings(props)

@@ -31,6 +31,7 @@ from pulumi.dynamic import (
 from components.migrations import runner as migration_runner
 
 RESOURCE_ID = "supabase-migrations"
+READ_TIMEOUT_S = 2  # seconds; libpq counts whole seconds
 # Keys whose change asks for an update; `applied` is compared separately (see `diff`).
 _DIFF_KEYS = ("checksums", "migrations_dir", "admin_url")
 
@@ -65,7 +66,9 @@ class MigrationsProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            applied = migration_runner.applied_versions(str(props["admin_url"]))
+            # As short as the servers' readiness probes: a hung database must not hold up
+            # the refresh (and so the heal) for the full connect timeout.
+            applied = migration_runner.applied_versions(str(props["admin_url"]), READ_TIMEOUT_S)
         except migration_runner.MigrationConnectError:
             # The server may be down during a refresh (its own resource restarts it on `up`):
             # keep what the state says rather than claiming the schema is gone.

@@ -122,16 +122,16 @@ def redact(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
-def _connect_once(url: str) -> Connection[tuple[object, ...]]:
+def _connect_once(url: str, timeout_s: int = CONNECT_TIMEOUT_S) -> Connection[tuple[object, ...]]:
     import psycopg
 
     try:
-        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
+        return psycopg.connect(url, connect_timeout=timeout_s, autocommit=True)
     except psycopg.Error as exc:
         # libpq's last line says why (refused, timeout, auth failed); it never holds the password.
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
         raise MigrationConnectError(
-            f"migrations: cannot connect to {redact(url)} within {CONNECT_TIMEOUT_S}s: {reason}"
+            f"migrations: cannot connect to {redact(url)} within {timeout_s}s: {reason}"
         ) from None
 
 
@@ -213,10 +213,19 @@ def plan(url: str, folder: Path) -> Plan:
         return plan_against(migrations, read_ledger(conn))
 
 
-def applied_versions(url: str) -> list[str]:
-    """Versions recorded in Supabase's ledger, in order (empty when there is no ledger)."""
-    with connect(url) as conn:
-        return sorted(read_ledger(conn), key=int)
+def applied_versions(url: str, timeout_s: int = CONNECT_TIMEOUT_S) -> list[str]:
+    """Versions recorded in Supabase's ledger, in order (empty when there is no ledger); the
+    connect and the read each bounded by `timeout_s`."""
+    import psycopg
+
+    with _connect_once(url, timeout_s) as conn:
+        try:
+            conn.execute(f"set statement_timeout = {int(timeout_s * 1000)}")
+            return sorted(read_ledger(conn), key=int)
+        except psycopg.OperationalError as exc:  # cancelled by the timeout, or the link broke
+            raise MigrationConnectError(
+                f"migrations: reading the ledger of {redact(url)} failed: {type(exc).__name__}"
+            ) from None
 
 
 def _lock(conn: Connection[tuple[object, ...]], url: str) -> None:

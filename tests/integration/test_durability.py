@@ -71,3 +71,57 @@ def test_what_survives_a_crash_of_each_server(running: LocalProject) -> None:
     assert (healed["dsn"], healed["api_token"]) == (tracker["dsn"], tracker["api_token"])
     smoke = running.smoke()
     assert smoke.returncode == 0, smoke.output[-3000:]
+
+
+def test_changing_ports_moves_the_servers_with_their_data(running: LocalProject) -> None:
+    """Issue 19's reproduction: README's fix for a port conflict (`pulumi config set
+    mentora:<server>Port`) on three servers, then `up`: the servers were replaced and the row,
+    the key and the object were gone with the gate green. Now each server moves."""
+    from devtools.ports import free_port
+
+    before = outputs(running)
+    admin = running.resources()["database-server"]["outputs"]["admin_url"]
+    with psycopg.connect(admin, connect_timeout=5, autocommit=True) as conn:
+        conn.execute("create table if not exists public.moved (v text)")
+        conn.execute("insert into public.moved values ('kept')")
+    redis.Redis.from_url(before["redis_url"], socket_timeout=5).set("smoke:moved", "kept")
+    s3_client(before).put_object(Bucket=before["bucket_name"], Key="moved", Body=b"kept")
+    tracker = running.resources()["errors-server"]["outputs"]
+    for key in ("postgresPort", "redisPort", "storagePort", "errorTrackerPort"):
+        running.ports[key] = free_port()
+        running.run("config", "set", f"mentora:{key}", str(running.ports[key]))
+    moved = running.up()
+    assert "replace" not in moved.output and "deleted" not in moved.output, moved.output[-3000:]
+    after = outputs(running)
+    admin = running.resources()["database-server"]["outputs"]["admin_url"]
+    assert f":{running.ports['postgresPort']}/" in admin
+    with psycopg.connect(admin, connect_timeout=5) as conn:
+        assert conn.execute("select v from public.moved").fetchall() == [("kept",)]
+    assert redis.Redis.from_url(after["redis_url"], socket_timeout=5).get("smoke:moved") == b"kept"
+    assert s3_client(after).get_object(Bucket=after["bucket_name"], Key="moved")["Body"].read()
+    healed = running.resources()["errors-server"]["outputs"]
+    assert healed["api_token"] == tracker["api_token"]
+    assert f":{running.ports['errorTrackerPort']}/" in healed["dsn"]
+    smoke = running.smoke()
+    assert smoke.returncode == 0, smoke.output[-3000:]
+
+
+def test_a_change_that_would_lose_data_is_refused_before_anything_is_touched(
+    running: LocalProject,
+) -> None:
+    """A new database name would replace the Postgres server and lose every table: refused,
+    naming what would be lost and the safe ways, before anything is touched."""
+    before = running.resources()
+    running.run("config", "set", "mentora:databaseName", "renamed")
+    try:
+        refused = running.run("up", "--yes", check=False)
+        assert refused.returncode != 0
+        out = refused.output
+        assert "postgres: changing database 'mentora' -> 'renamed' would replace" in out, out
+        assert "lose its databases (every table, row and role)" in out
+        assert "Set mentora:databaseName in Pulumi.local.yaml back" in out
+        assert "--allow-data-loss" in out
+        assert running.resources() == before  # nothing was touched
+    finally:
+        running.run("config", "set", "mentora:databaseName", "mentora")
+    assert running.smoke().returncode == 0

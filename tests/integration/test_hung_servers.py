@@ -93,9 +93,9 @@ def test_strangers_planted_in_every_pid_file_are_never_signalled_by_the_heal(
                     kill(pid, signal.SIGKILL)
             port = running.ports[port_key]
             marker = str(running.state_dir / pid_file) if service == "postgres" else str(port)
-            stranger = subprocess.Popen(
+            stranger = subprocess.Popen(  # leads a process group of its own, as a server does
                 [sys.executable, "-c", "import time; time.sleep(120)", "-p", marker],
-                start_new_session=True,
+                process_group=0,
             )
             bystander = subprocess.Popen(  # in the stranger's group (Bugsink's stop is a group's)
                 [sys.executable, "-c", "import os, time; time.sleep(120)"],

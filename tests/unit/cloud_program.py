@@ -67,6 +67,8 @@ class CloudMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.declared.append(Declared(args.typ, args.name, dict(args.inputs)))
         outputs = {**args.inputs, **PROVIDER_OUTPUTS.get(args.typ, {})}
+        if args.typ == "vercel:index/deployment:Deployment":
+            outputs["url"] = f"{args.name}.vercel.app"  # Vercel's `<project>-<hash>.vercel.app`
         resource_id = args.inputs.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
         return resource_id or f"{args.name}-id", outputs
 

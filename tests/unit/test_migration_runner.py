@@ -173,3 +173,19 @@ def test_diff_asks_for_update_when_refresh_found_versions_missing() -> None:
 
 def test_delete_is_a_no_op() -> None:
     assert MigrationsProvider().delete("id", OLD) is None
+
+
+def test_reading_the_ledger_of_a_frozen_server_gives_up_within_its_timeout() -> None:
+    """A SIGSTOPped Postgres accepts TCP and never answers: refresh (the migrations' read) waited
+    out the 10 s connect timeout, and so did every heal of a hung database."""
+    import socket
+    import time
+
+    with socket.socket() as frozen:
+        frozen.bind(("127.0.0.1", 0))
+        frozen.listen()  # the kernel accepts, nobody answers
+        url = f"postgresql://admin:pw@127.0.0.1:{frozen.getsockname()[1]}/mentora"
+        started = time.monotonic()
+        with pytest.raises(runner.MigrationConnectError, match="within 1s"):
+            runner.applied_versions(url, timeout_s=1)
+        assert time.monotonic() - started < 3

@@ -34,13 +34,16 @@ STATEFUL = {
 ENV_VAR = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 
 
-def run_program(stack: str, check: Callable[[CloudMocks, dict[str, Any]], None]) -> Any:
-    """Build the `stack` program under mocks; call `check` once every output has resolved."""
+def run_program(
+    stack: str, check: Callable[[CloudMocks, dict[str, Any]], None], **overrides: str
+) -> Any:
+    """Build the `stack` program (settings `overrides` applied) under mocks; call `check` once
+    every output has resolved."""
     mocks = start_mocks(stack)
     record_options(mocks)
     from stacks.cloud import build_cloud
 
-    contract = build_cloud(cloud_config(stack))
+    contract = build_cloud(cloud_config(stack, **overrides))
     names = list(contract)
     return pulumi.Output.all(all_registered(mocks), *contract.values()).apply(
         lambda values: check(mocks, dict(zip(names, values[1:], strict=True)))

@@ -4,7 +4,9 @@ The commands are Pulumi's documented ones (https://www.pulumi.com/docs/iac/cli/c
 pulumi_plugin_install/ and pulumi_plugin_ls: `--json` lists {name, kind, version}); the upstash
 plugin comes from its own server, as the upstash SDK installs it (upstash/pulumi-upstash
 sdk/python setup.py: `pulumi plugin install resource upstash <v> --server
-github://api.github.com/upstash/pulumi-upstash`).
+github://api.github.com/upstash/pulumi-upstash`). Every other plugin comes from the server its
+SDK names in its `pulumi-plugin.json` (issue 20, item 7: pulumiverse_vercel names
+`github://api.github.com/pulumiverse`), read here from the installed SDK packages.
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
-from components.cloud.providers import PLUGIN_VERSIONS, UPSTASH_PLUGIN_URL
+from components.cloud.providers import PLUGIN_SERVERS, PLUGIN_VERSIONS
+
+# Plugin name -> the Python package of its SDK (pyproject.toml pins).
+SDKS = {
+    "aws": "pulumi_aws",
+    "random": "pulumi_random",
+    "upstash": "upstash_pulumi",
+    "vercel": "pulumiverse_vercel",
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "install-plugins.sh"
@@ -73,16 +84,25 @@ def log(tmp_path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_installs_every_pinned_plugin_upstash_from_its_server(tmp_path: Path) -> None:
+def sdk_plugin(name: str) -> dict[str, object]:
+    """The installed SDK's own `pulumi-plugin.json` (what `pulumi` reads to acquire it)."""
+    return dict(json.loads(files(SDKS[name]).joinpath("pulumi-plugin.json").read_text()))
+
+
+def test_installs_every_pinned_plugin_from_the_server_its_sdk_names(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert result.returncode == 0, result.stderr
     installs = [line for line in log(tmp_path) if line.startswith("plugin install")]
-    assert sorted(installs) == sorted(
-        f"plugin install resource {name} {version}"
-        + (f" --server {UPSTASH_PLUGIN_URL}" if name == "upstash" else "")
-        for name, version in PLUGIN_VERSIONS.items()
-    )
-    assert set(PLUGIN_VERSIONS) == {"aws", "random", "vercel", "upstash"}
+    expected = []
+    for name, version in PLUGIN_VERSIONS.items():
+        server = sdk_plugin(name).get("server")
+        expected.append(
+            f"plugin install resource {name} {version}" + (f" --server {server}" if server else "")
+        )
+    assert sorted(installs) == sorted(expected)
+    assert set(PLUGIN_VERSIONS) == set(SDKS)
+    # The vercel SDK names its server: the case issue 20 found missing.
+    assert sdk_plugin("vercel")["server"] == "github://api.github.com/pulumiverse"
 
 
 def test_a_second_run_skips_what_is_installed(tmp_path: Path) -> None:
@@ -125,3 +145,24 @@ def test_check_installs_nothing_and_names_the_missing_plugin(
     else:
         assert result.returncode == 2
         assert "is not installed; run: pulumi plugin install resource" in result.stderr
+
+
+def test_the_providers_download_from_the_servers_the_sdks_name() -> None:
+    # The provider resources' `plugin_download_url` (components/cloud/providers.py) is the same
+    # server: a preview that acquires a plugin fetches it where `pulumi plugin install` does.
+    named = {n: str(sdk_plugin(n)["server"]) for n in SDKS if sdk_plugin(n).get("server")}
+    assert named == PLUGIN_SERVERS
+
+
+def test_the_programs_missing_plugin_hint_is_the_scripts_own_command(tmp_path: Path) -> None:
+    # stacks/plugins.py names one install command when a plugin is missing: it must be the one
+    # that works, i.e. the script's, with the SDK's server.
+    from stacks.plugins import install_command
+
+    assert run(tmp_path).returncode == 0
+    installs = sorted(line for line in log(tmp_path) if line.startswith("plugin install"))
+    hinted = sorted(
+        install_command(name, version, PLUGIN_SERVERS).removeprefix("pulumi ")
+        for name, version in PLUGIN_VERSIONS.items()
+    )
+    assert hinted == installs

@@ -99,7 +99,7 @@ def test_preview_skips_forks_uses_the_stack_environment_and_edits_one_comment() 
     assert job["environment"] == "${{ matrix.environment }}"
     assert {(m["stack"], m["environment"]) for m in job["strategy"]["matrix"]["include"]} == {
         ("dev", "development"),
-        ("prod", "production-preview"),
+        ("prod", "production"),
     }
     script = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))["with"]["script"]
     assert "<!-- mentora-preview:${stack} -->" in script
@@ -123,3 +123,94 @@ def test_deploy_gates_dev_by_report_and_prod_by_rollback_and_fails_fast_when_hel
         # The hold check comes before the (slow) install: a held stack fails at once.
         assert names.index("Fail fast if the stack is held") < names.index("Install")
         assert holds in scripts[name] and "pulumi stack tag get mentora:hold" in scripts[name]
+
+
+def test_no_pull_request_code_gets_prod_secrets_before_a_reviewer_approves() -> None:
+    # Issue 20, item 6: a preview runs the branch's own code with the environment's secrets
+    # (docs.github.com: secrets of an environment reach a job only once its protection rules,
+    # e.g. required reviewers, pass). The prod preview uses the environment prod's deploy waits
+    # on, so the same reviewers approve; no other job of a pull request sees prod secrets.
+    prod_environment = load("deploy.yml")["jobs"]["prod"]["environment"]
+    job = load("preview.yml")["jobs"]["preview"]
+    by_stack = {m["stack"]: m["environment"] for m in job["strategy"]["matrix"]["include"]}
+    assert by_stack["prod"] == prod_environment == "production"
+    assert by_stack["dev"] != prod_environment
+    assert "pull_request_target" not in (ROOT / ".github/workflows/preview.yml").read_text()
+
+
+def test_prod_deploys_the_app_commit_dev_passed(tmp_path: Path) -> None:
+    from gate import cli
+    from gate.gatekeeper import Gate, OnFail
+
+    jobs = load("deploy.yml")["jobs"]
+    gate_step = next(s for s in jobs["dev"]["steps"] if s.get("id") == "gate")
+    assert jobs["dev"]["outputs"]["app_commit"] == "${{ steps.gate.outputs.app_commit }}"
+    assert jobs["prod"]["env"]["APP_COMMIT"] == "${{ needs.dev.outputs.app_commit }}"
+    names = [s.get("name", "") for s in jobs["prod"]["steps"]]
+    pin = jobs["prod"]["steps"][names.index("Pin the app commit dev's gate passed")]
+    assert 'pulumi config set mentora:appCommit "$APP_COMMIT" --stack prod' in pin["run"]
+    assert names.index("Pin the app commit dev's gate passed") < names.index(
+        "Deploy prod and gate on read-only smoke"
+    )
+    # The dev step's own extraction, run on a report written by the gate CLI itself.
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    gate = Gate("dev", OnFail.REPORT, facts={"deployment": "dpl_1", "app_commit": sha})
+    (tmp_path / "reports").mkdir()
+    cli._add_gate_outcome(tmp_path / "reports" / "dev.json", gate)
+    extract = [line for line in gate_step["run"].splitlines() if "GITHUB_OUTPUT" in line]
+    commit = [line for line in gate_step["run"].splitlines() if line.startswith("commit=")]
+    out = tmp_path / "github_output"
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(commit + extract)],
+        cwd=tmp_path,
+        env={**os.environ, "GITHUB_OUTPUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == f"app_commit={sha}\n"
+
+
+def walkthrough_rows() -> list[tuple[str, str, str]]:
+    """(job, step, text) of README's "How a cloud deploy is gated" table, in order."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## How a cloud deploy is gated", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].isdigit():
+            rows.append((cells[1].strip("`"), cells[2].strip("`"), cells[3]))
+    return rows
+
+
+def test_the_readme_walkthrough_matches_the_workflows() -> None:
+    jobs = {**load("deploy.yml")["jobs"], **load("preview.yml")["jobs"]}
+    rows = walkthrough_rows()
+    assert len(rows) >= 5
+    positions = []
+    for job, step, text in rows:
+        names = [s.get("name", "") for s in jobs[job]["steps"]]
+        assert step in names, f"README names step {step!r} that job {job} does not have"
+        run = str(jobs[job]["steps"][names.index(step)].get("run", ""))
+        for command in re.findall(r"`((?:mentora-infra|pulumi) [^`]+)`", text):
+            assert command in run, f"README says {job}/{step} runs {command!r}; it does not"
+        for environment in re.findall(r"environment `([\w-]+)`", text):
+            used = {jobs[job].get("environment")} | {
+                m.get("environment")
+                for m in jobs[job].get("strategy", {}).get("matrix", {}).get("include", [])
+            }
+            assert environment in used, f"{job} does not use environment {environment}"
+        positions.append((job, names.index(step)))
+    # In the workflow's own order: preview, then dev's steps, then prod's.
+    order = ["preview", "dev", "prod"]
+    assert positions == sorted(positions, key=lambda p: (order.index(p[0]), p[1]))
+    # Every step that deploys, gates or pins is in the walk-through.
+    gating = {
+        (name, s["name"])
+        for name, job in jobs.items()
+        for s in job["steps"]
+        if re.search(r"mentora-infra (up|preview)|pulumi config set", str(s.get("run", "")))
+    }
+    assert gating <= {(job, step) for job, step, _ in rows}

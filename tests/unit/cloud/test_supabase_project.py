@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import dill  # type: ignore[import-untyped]
+import httpx
 import pulumi
 import pytest
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
@@ -45,11 +46,19 @@ INPUTS: dict[str, Any] = {
 }
 
 
+def ssl_as_requested(api: FakeApi) -> httpx.Response:
+    requested = api.body("PUT", f"{PROJECT}/ssl-enforcement")["requestedConfig"]["database"]
+    return reply(200, {"currentConfig": {"database": requested}, "appliedSuccessfully": True})
+
+
 def healthy(api: FakeApi) -> FakeApi:
     """A project that provisions, configures and answers like a real one."""
     api.on("POST", "/v1/projects", reply(201, {"id": REF, "ref": REF, "status": "COMING_UP"}))
     api.on("GET", PROJECT, project("COMING_UP"), project("ACTIVE_HEALTHY"))
     api.on("PUT", f"{PROJECT}/ssl-enforcement", reply(200, {"appliedSuccessfully": True}))
+    # In force as last requested (SslEnforcementResponse), like the API once it has applied it.
+    api.on("GET", f"{PROJECT}/ssl-enforcement", lambda _: ssl_as_requested(api))
+    api.on("GET", f"{PROJECT}/billing/addons", reply(200, {"selected_addons": []}))
     api.on("POST", f"{PROJECT}/network-restrictions/apply", reply(201, {"status": "applied"}))
     api.on("GET", f"{PROJECT}/api-keys", reply(200, KEYS))
     api.on("GET", f"{PROJECT}/config/database/pooler", reply(200, POOLER))
@@ -321,6 +330,7 @@ def test_the_pickled_provider_holds_no_client() -> None:
         "poll_s": 10.0,
         "probe": None,
         "ready_deadline_s": 300.0,
+        "restart_shows_s": 300.0,
     }
 
 

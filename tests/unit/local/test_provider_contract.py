@@ -10,7 +10,12 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.local.error_tracker import ErrorTrackerProvider
-from components.local.errors import PortInUseError, UnsafePathError
+from components.local.errors import (
+    ALLOW_DATA_LOSS_ENV,
+    DataLossError,
+    PortInUseError,
+    UnsafePathError,
+)
 from components.local.inngest_server import InngestDevServerProvider
 from components.local.postgres_server import PostgresProvider
 from components.local.redis_server import RedisProvider
@@ -68,7 +73,9 @@ def test_unsafe_data_dir_is_refused_before_anything_is_created(
 
 
 def test_diff_replaces_on_identity_and_updates_a_dead_server(
-    case: tuple[str, ResourceProvider, str, dict[str, Any]], state_dir: Path
+    case: tuple[str, ResourceProvider, str, dict[str, Any]],
+    state_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _service, provider, _key, extra = case
     news = {"port": 6001, "data_dir": str(state_dir / "x"), **extra}
@@ -77,12 +84,20 @@ def test_diff_replaces_on_identity_and_updates_a_dead_server(
     assert (same.changes, same.replaces) == (False, [])
     dead = provider.diff("id", {**olds, "running": False}, news)
     assert (dead.changes, dead.replaces) == (True, [])
-    moved = provider.diff("id", olds, {**news, "port": 6002})
-    assert (moved.changes, moved.replaces, moved.delete_before_replace) == (True, ["port"], True)
+    moved = provider.diff("id", olds, {**news, "port": 6002})  # a move, keeping the data
+    assert (moved.changes, moved.replaces) == (True, [])
     for key in extra:
-        changed = provider.diff("id", olds, {**news, key: "other"})
-        assert changed.changes
-        assert changed.replaces == ([] if key in RESTART_SETTINGS else [key])
+        news_key = {**news, key: "other"}
+        if key in RESTART_SETTINGS or not provider.HOLDS:
+            changed = provider.diff("id", olds, news_key)
+            assert changed.changes
+            assert changed.replaces == ([] if key in RESTART_SETTINGS else [key])
+        else:  # a new identity would lose the server's data: refused, unless allowed
+            with pytest.raises(DataLossError, match=f"changing {key} "):
+                provider.diff("id", olds, news_key)
+            with monkeypatch.context() as allowed:
+                allowed.setenv(ALLOW_DATA_LOSS_ENV, "1")
+                assert provider.diff("id", olds, news_key).replaces == [key]
 
 
 def test_read_of_a_vanished_data_dir_reports_the_resource_gone(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.local.errors import PortInUseError
+from components.local.errors import ALLOW_DATA_LOSS_ENV, DataLossError, PortInUseError
 from components.local.server_provider import LocalServerProvider, Secrets, ServerSettings
 
 
@@ -142,3 +142,40 @@ def test_read_of_a_vanished_folder_reports_gone_and_delete_removes_it(state_dir:
 def test_settings_are_parsed_once_into_their_types(state_dir: Path) -> None:
     settings = FakeServer().settings({**props(state_dir), "port": 6001.0, "running": True})
     assert settings == FakeSettings(port=6001, data_dir=state_dir / "fake", hints={})
+
+
+class HoldingServer(FakeServer):
+    """A fake server whose data a replacement would lose."""
+
+    HOLDS = "every fake record"
+
+
+def test_a_new_port_moves_the_server_with_its_data(state_dir: Path) -> None:
+    server = HoldingServer()
+    outs = server.create(props(state_dir)).outs
+    (state_dir / "fake" / "data").write_text("kept")
+    diff = server.diff("fake-6001", outs, props(state_dir, port=6002))
+    assert (diff.changes, diff.replaces) == (True, [])
+    server.calls.clear()
+    moved = server.update("fake-6001", outs, props(state_dir, port=6002)).outs
+    assert server.calls == ["stop", "start"] and moved["url"] == "fake://6002"
+    assert (state_dir / "fake" / "data").read_text() == "kept"
+
+
+def test_a_change_that_would_lose_data_is_refused_naming_it_unless_allowed(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = HoldingServer()
+    outs = server.create(props(state_dir, hints={"data_dir": "mentora:stateDir"})).outs
+    news = props(state_dir / "elsewhere", hints={"data_dir": "mentora:stateDir"})
+    with pytest.raises(DataLossError) as err:
+        server.diff("fake-6001", outs, news)
+    message = str(err.value)
+    assert message.startswith("fake: changing data_dir ")
+    assert "lose every fake record in " in message and "nothing was changed" in message
+    assert "Set mentora:stateDir back" in message and "--allow-data-loss" in message
+    monkeypatch.setenv(ALLOW_DATA_LOSS_ENV, "1")
+    assert server.diff("fake-6001", outs, news).replaces == ["data_dir"]
+    # A server that holds nothing worth keeping (its log) is replaced without asking.
+    monkeypatch.delenv(ALLOW_DATA_LOSS_ENV)
+    assert FakeServer().diff("fake-6001", outs, news).replaces == ["data_dir"]

@@ -5,7 +5,8 @@ The fake follows the published contract: the gateway answers an unknown `apikey`
 answers `GET /rest/v1/<table>?select=id&limit=1` with a JSON array, and a refused privilege
 (42501) with 401 for the anonymous role and `{"code": "42501", "message": "permission denied
 for table <t>"}` (https://docs.postgrest.org/en/latest/references/errors.html); supabase-js
-sends the key as `apikey` and as `Authorization: Bearer`.
+sends a legacy JWT key as `apikey` and as `Authorization: Bearer`, and the gateway rejects an
+`sb_...` key in `Authorization: Bearer` (not a JWT), so those go as `apikey` alone.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class FakeSupabase:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         key = request.headers.get("apikey")
-        assert request.headers.get("authorization") == f"Bearer {key}"
+        if (key or "").startswith("sb_") and "authorization" in request.headers:
+            return httpx.Response(401, json={"message": "Invalid JWT: not a JWT"})
         assert request.url.params["select"] == "id" and request.url.params["limit"] == "1"
         table = request.url.path.removeprefix("/rest/v1/")
         role = {PUBLIC: "anon", SERVER: "service_role"}.get(key or "")

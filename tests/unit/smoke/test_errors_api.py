@@ -1,10 +1,10 @@
 """Triggering the test error and finding it by id, against the trackers' published APIs (fakes).
 
 Sentry: `GET /api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/events/{event_id}/`,
-bearer auth token (scope event:read), 200 with `eventID` / 404 (docs.sentry.io/api/events/
-retrieve-an-event-for-a-project/). Bugsink 2.6.2: `GET /api/canonical/0/events/lookup/
-?project=<id>&event_id=<uuid>`, bearer token, 200 with `event_id` (dashed UUID) / 404
-(events/api_views.py `lookup_by_event_id`).
+bearer token of scope project:read (smoke's SENTRY_READ_TOKEN), 200 with `eventID` / 404
+(docs.sentry.io/api/events/retrieve-an-event-for-a-project/). Bugsink 2.6.2:
+`GET /api/canonical/0/events/lookup/?project=<id>&event_id=<uuid>`, bearer token, 200 with
+`event_id` (dashed UUID) / 404 (events/api_views.py `lookup_by_event_id`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from smoke.errors_api import ErrorsConfigError, ErrorsError, TrackerTarget
 EVENT_ID = "ce51f60fb0714b75853ffa18cde09922"
 DASHED = "ce51f60f-b071-4b75-853f-fa18cde09922"
 SENTRY = TrackerTarget.from_env(
-    {"SENTRY_AUTH_TOKEN": "sntrys_tok", "SENTRY_ORG": "acme", "SENTRY_PROJECT": "mentora-web"}
+    {"SENTRY_READ_TOKEN": "sntrys_tok", "SENTRY_ORG": "acme", "SENTRY_PROJECT": "mentora-web"}
 )
 BUGSINK = TrackerTarget.from_env(
     {
@@ -73,7 +73,7 @@ def test_bugsink_lookup_by_project_and_event_id() -> None:
 
 
 def test_refused_token_and_missed_deadline_are_named() -> None:
-    refused = pytest.raises(ErrorsError, match="refused the token \\(403\\).*SENTRY_AUTH_TOKEN")
+    refused = pytest.raises(ErrorsError, match="refused the token \\(403\\).*SENTRY_READ_TOKEN")
     with client_for([httpx.Response(403, json={})], []) as client, refused:
         errors_api.wait_for_event(client, SENTRY, EVENT_ID, 5)
     clock = FakeClock()
