@@ -32,7 +32,10 @@ def _chains(servers: FloorServers) -> list[list[Step]]:
             ("postgres: migrations (runner)", servers.migrate),
         ],
         [("redis: redis-server, until PING answers (start)", redis.start)],
-        [("S3: store, until it listens; IAM user/key/policy + bucket (start)", s3.start)],
+        [
+            ("S3: a new store's empty journal (set_up)", s3.set_up),
+            ("S3: store, until it listens; IAM user/key/policy + bucket (start)", s3.start),
+        ],
         [("jobs: Inngest Dev Server, until GET /dev answers (start)", jobs.start)],
         [
             ("errors: conf + one-time setup: migrate, superuser, token (set_up)", errors.set_up),

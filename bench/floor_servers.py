@@ -21,6 +21,7 @@ from components.local.postgres_server import PostgresProvider, PostgresSettings
 from components.local.redis_server import RedisProvider
 from components.local.s3_server import S3Provider, S3Settings
 from components.local.server_provider import LocalServerProvider, Secrets, ServerSettings
+from components.local.unix_user import remove_service_user
 from devtools.project import REPO, free_port
 
 HOST = processes.HOST
@@ -62,6 +63,8 @@ class FloorServer:
 
     def stop(self) -> None:
         self.provider.stop(self.settings, grace_s=0)
+        if isinstance(self.provider, PostgresProvider):  # its own OS user goes with it
+            remove_service_user(Path(self.settings.data_dir))
 
 
 @dataclass

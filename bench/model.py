@@ -32,6 +32,8 @@ MIGRATE_RERUN_MAX_S = 0.3
 # Smoke through Toxiproxy with this much latency per hop: wall <= this + its slowest check.
 SLOW_NET_LATENCY_MS = 100
 SLOW_NET_BASE_S = 2.5
+# Issue 19: a local S3 write costs the same whatever the store holds.
+S3_PUT_MAX_RATIO = 1.2
 
 # Measurement keys shared by the runners and the target rules.
 BOOTSTRAP = "bootstrap_cached"
@@ -47,6 +49,8 @@ DETECT_PREFIX = "detect_"
 HUNG_PREFIX = "hung_"
 MEMORY_TOTAL = "memory_total"
 BUGSINK_MIGRATE = "floor_bugsink_migrate"
+S3_PUT_EMPTY = "s3_put_1kb_empty"
+S3_PUT_FULL = "s3_put_1kb_1gb_stored"
 # Smoke through Toxiproxy: `smoke_net_<ms>` wall, `smoke_net_<ms>_slowest` its slowest check.
 NET_PREFIX = "smoke_net_"
 NET_LATENCIES_MS = (0, 50, SLOW_NET_LATENCY_MS)
@@ -72,6 +76,8 @@ REQUIRED: dict[str, str] = {
     MIGRATE: "migrations from zero (runner)",
     MIGRATE_RERUN: "migrations re-run, nothing pending",
     BUGSINK_MIGRATE: "floor: Bugsink one-time migrations (both databases)",
+    S3_PUT_EMPTY: "S3: 1 KB PUT, empty store",
+    S3_PUT_FULL: "S3: 1 KB PUT, 1024 MB stored",
     MEMORY_TOTAL: "RSS of the whole idle local stack (6 servers)",
     **{
         f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
@@ -269,3 +275,6 @@ def attach_targets(report: Report) -> None:
             m.targets = [_at_most(MIGRATE_MAX_S, m.seconds)]
         elif m.key == MIGRATE_RERUN:
             m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]
+        elif m.key == S3_PUT_FULL:
+            full_ratio = ratio(m.seconds, report.seconds(S3_PUT_EMPTY))
+            m.targets = [_at_most(S3_PUT_MAX_RATIO, full_ratio, "the empty store's PUT")]

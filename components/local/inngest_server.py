@@ -3,7 +3,10 @@
 The Dev Server keeps its state in memory: a restart (after a crash, on `pulumi up --refresh`)
 starts with no event history; it syncs the app's functions again from `app_url` within
 `POLL_INTERVAL_S`. The app and smoke reach it through the `url` output (the SDKs'
-`INNGEST_BASE_URL`, with `INNGEST_DEV=1`); dev mode needs no event or signing key.
+`INNGEST_BASE_URL`, with `INNGEST_DEV=1`); dev mode needs no event or signing key, and v1.0.0
+cannot require one (no such flag; `POST /e/<key>` takes any non-empty key, `/v1/*` has no auth):
+any local process can send events and read their payloads. Only binding is possible: `--host
+127.0.0.1` puts its API and its internal listeners on loopback (README, "Local stack security").
 """
 
 from __future__ import annotations

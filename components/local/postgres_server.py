@@ -21,7 +21,7 @@ from components.local.server_provider import (
     Secrets,
     ServerSettings,
 )
-from components.local.unix_user import as_service_user, prepare_for_service_user
+from components.local.unix_user import prepare_for_service_user, remove_service_user, run_as
 
 SERVICE = "postgres"
 PID_FILE = "pgdata/postmaster.pid"  # inside the data dir
@@ -133,7 +133,10 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         command = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log)]
         command += ["-w", "-t", "30", "-o", options, "start"]
         # A session of its own: the engine kills the provider's process group when it exits.
-        processes.run(SERVICE, command, user=as_service_user(), start_new_session=True, timeout=40)
+        # Its own OS user and group (never root's group); a dir of an older layout is handed over.
+        prepare_for_service_user(layout.root, [Path(_bin("pg_ctl")).parent.parent])
+        as_user = run_as(layout.root)
+        processes.run(SERVICE, command, **as_user, start_new_session=True, timeout=40)
         processes.wait_until(
             SERVICE,
             lambda: self.probe(s, keys),
@@ -219,9 +222,14 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             initdb = [_bin("initdb"), "-D", str(layout.pgdata), "-U", ADMIN_USER]
             initdb += [f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8"]
             initdb += ["--locale=C", "--no-sync"]
-            processes.run(SERVICE, initdb, user=as_service_user(), timeout=120)
+            processes.run(SERVICE, initdb, **run_as(layout.root), timeout=120)
         finally:
             pwfile.unlink(missing_ok=True)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        root = _Layout(self.settings(props)).root
+        super().delete(_id, props)
+        remove_service_user(root)  # the stack's own OS user goes with its data
 
 
 class PostgresServer(LocalServerResource):

@@ -1,10 +1,11 @@
 """`S3Server`: an S3-compatible store (moto) on 127.0.0.1 with IAM auth and a private bucket.
 
-moto keeps everything in memory; the store's process saves its buckets and objects to its data
-dir after every change and loads them when it starts (components/local/s3_snapshot.py), so they
-survive a crash and a restart. IAM is not saved: a restart (after a crash, on `pulumi up
---refresh`) issues new credentials, which dependents (the env file, the app) pick up: they are
-outputs here.
+moto keeps everything in memory; the store's process records each change in its data dir before
+answering it (one file per object and an append-only JSON journal) and replays them when it
+starts (components/local/s3_journal.py), so they survive a crash and a restart; a damaged store
+stops the start with the file named (the process's last log line, quoted in the error). IAM is
+not saved: a restart (after a crash, on `pulumi up --refresh`) issues new credentials, which
+dependents (the env file, the app) pick up: they are outputs here.
 
 The server process is `python -m components.local.s3_server PORT DATA_DIR`: moto's
 WSGI app behind a guard
@@ -27,7 +28,7 @@ import pulumi
 
 from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
-from components.local.s3_snapshot import BucketSnapshot
+from components.local.s3_journal import LEGACY_SNAPSHOT, ObjectJournal, StoreDamaged
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -68,6 +69,14 @@ def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = Fa
         aws_secret_access_key=secret,
         config=Config(**timeouts),
     )
+
+
+def _last_line(log: Path) -> str:
+    """The last line the store's process wrote (why it exited), from the log's last 4 KB."""
+    with open(log, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
+        lines = f.read().decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "no output"
 
 
 def _bucket_exists(s3: Any, bucket: str) -> bool:
@@ -119,6 +128,11 @@ class S3Provider(LocalServerProvider[S3Settings]):
     HOLDS = "every object of its bucket"
     SECRET_KEYS = SECRET_OUTPUTS
 
+    def set_up(self, s: S3Settings, keys: Secrets) -> None:
+        # An empty journal marks a new store: from now on a missing one means a lost store.
+        data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
+        ObjectJournal(data_dir).path.touch(mode=0o600)
+
     def start(self, s: S3Settings, keys: Secrets) -> Secrets:
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
         command = [sys.executable, "-m", "components.local.s3_server", str(s.port), str(data_dir)]
@@ -147,8 +161,10 @@ class S3Provider(LocalServerProvider[S3Settings]):
 
         def ready() -> bool:
             if proc.poll() is not None:  # fail fast instead of waiting out the deadline
+                why = _last_line(data_dir / "moto.log")
                 raise ServerStartError(
-                    f"storage: the S3 store exited ({proc.returncode}); {hint}", service=SERVICE
+                    f"storage: the S3 store exited ({proc.returncode}): {why}; {hint}",
+                    service=SERVICE,
                 )
             return processes.port_open(s.port)
 
@@ -251,9 +267,26 @@ def serve(port: int, data_dir: Path) -> None:
     from werkzeug.serving import run_simple
 
     os.environ.setdefault("MOTO_PORT", str(port))
-    snapshot = BucketSnapshot(data_dir)
-    print(f"storage: {snapshot.load()} bucket(s) restored from {snapshot.path}", flush=True)
-    app = _guard(snapshot.after_changes(DomainDispatcherApplication(create_backend_app)))
+    journal = ObjectJournal(data_dir)
+    legacy = data_dir / LEGACY_SNAPSHOT
+    if legacy.exists():  # never loaded: a pickle runs code when it is loaded
+        sys.exit(
+            f"storage: {legacy} is a store of the previous format (a pickle), not loaded; keep its "
+            f"objects with `python -m components.local.s3_migrate {data_dir}` (only if you wrote "
+            "it: loading a pickle runs the code inside), or move it aside and start empty with "
+            f"`touch {journal.path}`"
+        )
+    if not journal.path.exists():  # made empty at create: the store's files are gone
+        sys.exit(
+            f"storage: {journal.path} is missing: the store lost its files; restore the data "
+            f"dir from a backup, or start it empty with `touch {journal.path}`"
+        )
+    try:
+        buckets, objects = journal.replay()
+    except StoreDamaged as exc:
+        sys.exit(str(exc))  # the last line of moto.log: the provider's start error quotes it
+    print(f"storage: {buckets} bucket(s), {objects} object(s) from {journal.path}", flush=True)
+    app = _guard(journal.after_changes(DomainDispatcherApplication(create_backend_app)))
     run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

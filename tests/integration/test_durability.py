@@ -1,7 +1,7 @@
 """What survives a crash (kill -9) of each local server and its restart by `pulumi up --refresh`,
 stated as a test: Postgres rows and Redis keys survive (Redis writes every command to its AOF
-before replying); the local S3 store keeps its objects (moto's buckets are saved to its data dir
-after every change, components/local/s3_snapshot.py) and comes back with a new key pair; Bugsink
+before replying); the local S3 store keeps its objects (each change recorded in its data dir before
+it is answered, components/local/s3_journal.py) and comes back with a new key pair; Bugsink
 keeps its project, DSN and token (SQLite)."""
 
 from __future__ import annotations

@@ -81,3 +81,34 @@ def test_app_url_change_restarts_and_port_change_replaces(state_dir: Path) -> No
         assert "http://127.0.0.1:10/api/inngest" in cmdline
     finally:
         provider.delete("i", props)
+
+
+def test_the_event_api_exposure_is_what_readme_documents(state_dir: Path) -> None:
+    """The Dev Server v1.0.0 has no event-key setting (`inngest dev --help`; its `/e/{key}`
+    handler in pkg/api/api.go only refuses an empty key, and `/v1` has no auth): README's
+    security section says so. If a new pinned version starts refusing unknown keys, this fails
+    and the stack must pass its event key instead. What can be bound is bound: every socket the
+    Dev Server listens on is on loopback."""
+    import httpx
+    import psutil
+
+    provider, port = InngestDevServerProvider(), free_port()
+    data_dir = state_dir / "inngest"
+    props = {"port": port, "data_dir": str(data_dir), "app_url": "http://127.0.0.1:9/api/inngest"}
+    outs = provider.create(props).outs
+    assert outs is not None
+    try:
+        event = {"name": "video/uploaded", "data": {"videoId": "another-stack's"}}
+        sent = httpx.post(f"{outs['url']}/e/not-this-stacks-key", json=event, timeout=5)
+        assert sent.status_code == 200, "the Dev Server now checks event keys: use the stack's"
+        assert httpx.post(f"{outs['url']}/e/", json=event, timeout=5).status_code != 200
+        pid = processes.read_pid(data_dir / inngest_server.PID_FILE)
+        assert pid is not None
+        listening = [
+            c.laddr
+            for c in psutil.Process(pid).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
+    finally:
+        provider.delete(f"inngest-{port}", {**props, **outs})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from components.local import ownership, processes
 from components.local.postgres_server import PostgresProvider, _Layout
+from components.local.unix_user import service_user_name
 from devtools.ports import free_port
 from tests.integration.local.conftest import files_containing, kill_hard
 
@@ -102,3 +104,85 @@ def test_a_failing_shim_is_named_and_frees_the_port(
     outs = PostgresProvider().create(props).outs
     assert outs is not None and outs["running"] is True
     PostgresProvider().delete("", outs)
+
+
+def _gids(pid: int) -> set[int]:
+    """Every group id a process holds: real, effective, saved, filesystem and supplementary."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = {line.split(":")[0]: line.split(":")[1].split() for line in status}
+    return {int(g) for g in fields["Gid"] + fields["Groups"]}
+
+
+def _read_as_superuser(url: str, path: Path) -> str:
+    """What `pg_read_file` answers for `path` as the server's superuser: the text or the error."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
+        try:
+            return str(admin.execute("select pg_read_file(%s)", (str(path),)).fetchone())
+        except psycopg.Error as exc:
+            return f"refused: {exc}"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user Postgres runs as that user")
+def test_postgres_holds_no_root_group_and_reads_no_other_stack(state_dir: Path) -> None:
+    secret = state_dir / "root-only.txt"  # root:root 0640: readable by group root only
+    secret.write_text("root's data")
+    os.chown(secret, 0, 0)
+    secret.chmod(0o640)
+    provider = PostgresProvider()
+    stacks = []
+    for name in ("one", "two"):
+        props = {
+            "port": free_port(),
+            "data_dir": str(state_dir / name / "postgres"),
+            "database": "mentora",
+            "app_user": "mentora_app",
+        }
+        stacks.append((props, provider.create(props).outs))
+    try:
+        (one, one_outs), (two, _) = stacks
+        pid = processes.read_pid(_Layout(provider.settings(one)).pid_file)
+        assert pid is not None
+        assert 0 not in _gids(pid)
+        assert "Permission denied" in _read_as_superuser(one_outs["admin_url"], secret)
+        other = _Layout(provider.settings(two)).pgdata / "PG_VERSION"  # another stack's file
+        assert "Permission denied" in _read_as_superuser(one_outs["admin_url"], other)
+        own = _Layout(provider.settings(one)).pgdata / "PG_VERSION"  # the check itself works
+        assert _read_as_superuser(one_outs["admin_url"], own).startswith("('18")
+        owners = {_Layout(provider.settings(p)).pgdata.stat().st_uid for p, _ in stacks}
+        assert len(owners) == 2, "each stack's data dir has its own OS user"
+    finally:
+        for props, outs in stacks:
+            provider.delete(f"postgres-{props['port']}", {**props, **outs})
+    for props, _ in stacks:  # each stack's user goes with its data
+        with pytest.raises(KeyError):
+            pwd.getpwnam(service_user_name(Path(props["data_dir"])))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand a data dir to another user")
+def test_a_data_dir_of_an_older_layout_is_handed_to_the_stacks_own_user(state_dir: Path) -> None:
+    import psycopg
+
+    provider, port = PostgresProvider(), free_port()
+    props = {
+        "port": port,
+        "data_dir": str(state_dir / "postgres"),
+        "database": "mentora",
+        "app_user": "mentora_app",
+    }
+    outs = provider.create(props).outs
+    assert outs is not None
+    layout = _Layout(provider.settings(props))
+    kill_hard(processes.read_pid(layout.pid_file))
+    for path in [layout.root, *layout.root.rglob("*")]:  # as the shared user owned it before
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    try:
+        updated = provider.update(f"postgres-{port}", {**outs, "running": False}, props).outs
+        assert updated is not None
+        with psycopg.connect(updated["admin_url"], autocommit=True, connect_timeout=5) as admin:
+            assert admin.execute("select 1").fetchone() == (1,)
+        own = pwd.getpwnam(service_user_name(layout.root))
+        assert layout.pgdata.stat().st_uid == own.pw_uid
+    finally:
+        provider.delete(f"postgres-{port}", {**props, **outs})

@@ -174,3 +174,17 @@ def test_every_server_is_killed_and_frozen_and_each_has_a_required_row() -> None
     for service in model.DETECTED_SERVICES:
         assert f"detect_{service}" in model.REQUIRED and f"hung_{service}" in model.REQUIRED
     assert [f"smoke_net_{ms}" in model.REQUIRED for ms in (0, 50, 100)] == [True] * 3
+
+
+def test_s3_put_target_is_the_ratio_of_full_to_empty() -> None:
+    from bench.model import S3_PUT_EMPTY, S3_PUT_FULL
+
+    report = Report()
+    report.add(Measurement(S3_PUT_EMPTY, "empty", [0.010]))
+    report.add(Measurement(S3_PUT_FULL, "full", [0.013]))
+    attach_targets(report)
+    [target] = report.get(S3_PUT_FULL).targets  # type: ignore[union-attr]
+    assert (target.unit, round(target.value or 0, 2), target.met) == ("x", 1.3, False)
+    report.get(S3_PUT_FULL).samples = [0.011]  # type: ignore[union-attr]
+    attach_targets(report)
+    assert report.get(S3_PUT_FULL).targets[0].met  # type: ignore[union-attr]
