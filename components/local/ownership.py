@@ -244,9 +244,12 @@ def record_child(proc: subprocess.Popen[bytes], data_dir: Path, service: str) ->
     """Record a server this process just spawned, before waiting for it to be ready, so a start
     that fails later is stopped through its record. One that already exited is not recorded:
     the start's readiness check reports its exit."""
-    with contextlib.suppress(ProcessLookupError):
+    try:
         if proc.poll() is None:
             record(proc.pid, data_dir, service)
+    except (ProcessLookupError, LocalServerError):
+        if proc.poll() is None:  # alive, yet not provably the server just started: say so
+            raise
 
 
 def _signal(procs: Iterable[psutil.Process], sig: signal.Signals) -> None:

@@ -66,14 +66,15 @@ def test_lifecycle_create_probe_kill_heal_delete(state_dir: Path) -> None:
         provider.delete("cleanup", props)
 
 
-def test_app_url_change_restarts_and_port_change_replaces(state_dir: Path) -> None:
+def test_app_url_change_restarts_and_port_change_moves(state_dir: Path) -> None:
     provider, port = InngestDevServerProvider(), free_port()
     props = {"port": port, "data_dir": str(state_dir / "i"), "app_url": "http://127.0.0.1:9/x"}
     outs = provider.create(props).outs
     try:
         moved = {**props, "app_url": "http://127.0.0.1:10/api/inngest"}
         assert provider.diff("i", outs, moved).changes is True
-        assert provider.diff("i", outs, {**props, "port": free_port()}).replaces == ["port"]
+        port_change = provider.diff("i", outs, {**props, "port": free_port()})
+        assert (port_change.changes, port_change.replaces) == (True, [])  # a move, not a replace
         updated = provider.update("i", outs, moved).outs
         assert updated["app_url"] == moved["app_url"]
         pid = processes.read_pid(state_dir / "i" / inngest_server.PID_FILE)
