@@ -1,4 +1,4 @@
-"""Which of the S3 calls smoke/test_storage.py and smoke/s3.py make a given S3-compatible store
+"""Which of the S3 calls smoke/checks/storage.py and smoke/s3.py make a given S3-compatible store
 answers as AWS does, and whether an object survives a restart of the store. Prints JSON lines.
 
 Used to choose the local S3 store (docs/faults.md, "S3 durability"): run against a store with a

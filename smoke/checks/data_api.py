@@ -9,63 +9,67 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import httpx
-import pytest
 
-from smoke import data_api
-from smoke.checks import CheckRecorder
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import Recorder
+from smoke.clients import data_api
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
 
-@pytest.fixture(scope="module")
+@client
 def api(outputs: StackOutputs) -> data_api.DataApi:
     try:
         found = data_api.data_api_of(outputs.env, outputs.stack)
     except data_api.DataApiError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise CheckFailed(str(exc)) from None
     if found is None:
-        pytest.skip(data_api.NO_DATA_API)
+        raise CheckSkipped(data_api.NO_DATA_API)
     return found
 
 
-@pytest.fixture
-def client(timeout_s: float) -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "mentora-smoke"}) as client:
-        yield client
+@client
+def http(timeout_s: float) -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "mentora-smoke"}) as http:
+        yield http
 
 
 def run(
-    check: CheckRecorder,
+    check: Recorder,
     api: data_api.DataApi,
-    client: httpx.Client,
+    http: httpx.Client,
     step: Callable[[httpx.Client, data_api.DataApi], None],
 ) -> None:
     with check.timed(f"{api.url}/rest/v1"):
         try:
-            step(client, api)
+            step(http, api)
         except data_api.DataApiError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise CheckFailed(str(exc)) from None
 
 
+@check()
 def test_public_key_reads_no_private_rows(
-    api: data_api.DataApi, client: httpx.Client, check: CheckRecorder
+    api: data_api.DataApi, http: httpx.Client, check: Recorder
 ) -> None:
-    run(check, api, client, data_api.check_public_key_sees_no_private_rows)
+    run(check, api, http, data_api.check_public_key_sees_no_private_rows)
 
 
+@check()
 def test_server_key_reads_the_private_table(
-    api: data_api.DataApi, client: httpx.Client, check: CheckRecorder
+    api: data_api.DataApi, http: httpx.Client, check: Recorder
 ) -> None:
-    run(check, api, client, data_api.check_server_key_reads)
+    run(check, api, http, data_api.check_server_key_reads)
 
 
+@check()
 def test_achievements_are_readable_as_the_policies_allow(
-    api: data_api.DataApi, client: httpx.Client, check: CheckRecorder
+    api: data_api.DataApi, http: httpx.Client, check: Recorder
 ) -> None:
-    run(check, api, client, data_api.check_catalogue_as_policies_allow)
+    run(check, api, http, data_api.check_catalogue_as_policies_allow)
 
 
+@check()
 def test_an_unknown_key_is_refused(
-    api: data_api.DataApi, client: httpx.Client, check: CheckRecorder
+    api: data_api.DataApi, http: httpx.Client, check: Recorder
 ) -> None:
-    run(check, api, client, data_api.check_unknown_key_refused)
+    run(check, api, http, data_api.check_unknown_key_refused)

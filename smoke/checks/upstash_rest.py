@@ -8,57 +8,60 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import httpx
-import pytest
 
-from smoke import upstash_rest
-from smoke.checks import CheckRecorder
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import Recorder
+from smoke.clients import upstash_rest
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
 
-@pytest.fixture(scope="module")
+@client
 def rest(outputs: StackOutputs) -> upstash_rest.UpstashRest:
     try:
         found = upstash_rest.upstash_rest_of(outputs.env, outputs.stack)
     except upstash_rest.UpstashRestError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        raise CheckFailed(str(exc)) from None
     if found is None:
-        pytest.skip(upstash_rest.NO_REST)
+        raise CheckSkipped(upstash_rest.NO_REST)
     return found
 
 
-@pytest.fixture
-def client(timeout_s: float) -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "mentora-smoke"}) as client:
-        yield client
+@client
+def http(timeout_s: float) -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=timeout_s, headers={"User-Agent": "mentora-smoke"}) as http:
+        yield http
 
 
-def run(check: CheckRecorder, rest: upstash_rest.UpstashRest, step: Callable[[], None]) -> None:
+def run(check: Recorder, rest: upstash_rest.UpstashRest, step: Callable[[], None]) -> None:
     with check.timed(rest.url):
         try:
             step()
         except upstash_rest.UpstashRestError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            raise CheckFailed(str(exc)) from None
 
 
-def test_ping(rest: upstash_rest.UpstashRest, client: httpx.Client, check: CheckRecorder) -> None:
-    run(check, rest, lambda: upstash_rest.check_ping(client, rest))
+@check()
+def test_ping(rest: upstash_rest.UpstashRest, http: httpx.Client, check: Recorder) -> None:
+    run(check, rest, lambda: upstash_rest.check_ping(http, rest))
 
 
+@check()
 def test_pipeline(
-    rest: upstash_rest.UpstashRest, client: httpx.Client, check: CheckRecorder, run_id: str
+    rest: upstash_rest.UpstashRest, http: httpx.Client, check: Recorder, run_id: str
 ) -> None:
-    run(check, rest, lambda: upstash_rest.check_pipeline(client, rest, run_id))
+    run(check, rest, lambda: upstash_rest.check_pipeline(http, rest, run_id))
 
 
-@pytest.mark.writes
+@check(writes=True)
 def test_set_get_del_round_trip(
-    rest: upstash_rest.UpstashRest, client: httpx.Client, check: CheckRecorder, run_id: str
+    rest: upstash_rest.UpstashRest, http: httpx.Client, check: Recorder, run_id: str
 ) -> None:
-    run(check, rest, lambda: upstash_rest.check_round_trip(client, rest, run_id))
+    run(check, rest, lambda: upstash_rest.check_round_trip(http, rest, run_id))
 
 
+@check()
 def test_a_wrong_token_is_refused(
-    rest: upstash_rest.UpstashRest, client: httpx.Client, check: CheckRecorder
+    rest: upstash_rest.UpstashRest, http: httpx.Client, check: Recorder
 ) -> None:
-    run(check, rest, lambda: upstash_rest.check_wrong_token_refused(client, rest))
+    run(check, rest, lambda: upstash_rest.check_wrong_token_refused(http, rest))

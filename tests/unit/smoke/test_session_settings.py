@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from smoke import checks
+from smoke.checks import common
 from smoke.outputs import StackOutputs
 from tests.unit.smoke.helpers import dead_outputs
 
@@ -47,7 +47,7 @@ def test_settings_are_set_after_connecting_not_passed_as_options(
     monkeypatch.setattr(psycopg, "connect", connect)
     outputs = StackOutputs.from_json(dead_outputs(1, 2, 3), "test")
     settings = {"statement_timeout": "3000", "default_transaction_read_only": "on"}
-    conn = checks.connect_postgres(outputs, 3.0, settings, autocommit=False)
+    conn = common.connect_postgres(outputs, 3.0, settings, autocommit=False)
     assert "options" not in seen and seen["autocommit"] is True
     assert fake.statements == [
         "<pipeline>",
