@@ -23,7 +23,8 @@ OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
 
 app = typer.Typer(
     help="Deploy gate for the Mentora backend: every deploy is followed by the smoke suite.\n\n"
-    f"Exit codes:\n\n{table()}",
+    # click rewraps every paragraph; "\b" on a paragraph's first line keeps it as written.
+    f"Exit codes:\n\n\b\n{table()}",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
