@@ -32,6 +32,9 @@ app = typer.Typer(
 Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
 Junit = Annotated[Path | None, typer.Option("--junit", help="write a JUnit XML report here")]
 Json = Annotated[Path | None, typer.Option("--json", help="write a JSON report here")]
+Html = Annotated[
+    Path | None, typer.Option("--html", help="write an HTML report here (one file, for a browser)")
+]
 ReadOnly = Annotated[bool, typer.Option("--read-only", help="only checks that write nothing")]
 Deadline = Annotated[float, typer.Option("--deadline", help="overall smoke deadline, seconds")]
 OnFailOption = Annotated[
@@ -115,11 +118,12 @@ def smoke(
     json: Json = None,
     read_only: ReadOnly = False,
     deadline: Deadline = 120.0,
+    html: Html = None,
 ) -> None:
     """Run the smoke suite against the stack's outputs."""
     try:
         code = Checkout(ROOT).smoke(
-            stack, junit=junit, json_path=json, read_only=read_only, deadline=deadline
+            stack, junit=junit, json_path=json, read_only=read_only, deadline=deadline, html=html
         )
     except KeyboardInterrupt:
         code = FAILED

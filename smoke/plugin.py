@@ -291,3 +291,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"smoke: checks took {wall:.2f} s (slowest check {slowest:.2f} s)"
         )
+
+
+@pytest.fixture(scope="session")
+def outputs(pytestconfig: pytest.Config) -> StackOutputs:
+    """The stack's outputs contract, for ad-hoc pytest tests run with this plugin (checks get
+    theirs from the engine); secrets in clear: never print them."""
+    return pytestconfig.stash[_outputs_key]

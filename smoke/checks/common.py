@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from smoke import outages
+from smoke.clients.deadline import socket_deadline
 from smoke.failures import CheckFailed
 from smoke.faults import FaultKind, classify
 from smoke.redact import redact_url
@@ -201,7 +202,12 @@ def connect_postgres(
     """A psycopg connection to the stack's database within the check timeout, with `settings`
     applied by `SET` once connected (Supavisor's transaction mode ignores `options=-c ...`, so
     a pooled cloud session would silently run without them); a failure to connect is raised as
-    `unreachable` (named service, no password, the fix)."""
+    `unreachable` (named service, no password, the fix).
+
+    Every session is bounded: `statement_timeout` (the check timeout, unless `settings` gives
+    one) on the server, and a client-side deadline on the SETs, because a backend that
+    authenticated and then froze answers nothing, and psycopg has no read timeout
+    (smoke/clients/deadline.py). Queries are bounded the same way with `bounded(conn, ...)`."""
     import psycopg
     from psycopg import sql
 
@@ -214,13 +220,27 @@ def connect_postgres(
         )
     except psycopg.Error as exc:
         raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
+    settings = {"statement_timeout": str(int(timeout_s * 1000)), **settings}
     try:
-        with conn.pipeline():  # one round trip for all of them
-            for name, value in settings.items():
+        with bounded(conn, timeout_s, "database: session settings"), conn.pipeline():
+            for name, value in settings.items():  # one round trip for all of them
                 setting = sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value))
                 conn.execute(setting)
+    except TimeoutError as exc:
+        conn.close()
+        raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
     except psycopg.Error as exc:
         conn.close()
         raise call_failed("database", "session settings", outputs.database_url, exc) from None
     conn.autocommit = autocommit
     return conn
+
+
+def bounded(conn: Any, seconds: float, what: str) -> AbstractContextManager[None]:
+    """A client-side deadline on every round trip of the block on `conn`'s socket: a frozen
+    backend makes the block raise `TimeoutError` naming `what` (the connection is then dead).
+
+    >>> with bounded(conn, 2.0, "database: query"):  # doctest: +SKIP
+    ...     conn.execute("select 1")
+    """
+    return socket_deadline(conn.fileno(), seconds, what)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smoke.checks import check, client
-from smoke.checks.common import Recorder, call_failed, connect_postgres
+from smoke.checks.common import Recorder, bounded, call_failed, connect_postgres, unreachable
 from smoke.failures import CheckFailed
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
 from smoke.outputs import PROJECT_ROOT, StackOutputs, schema_fix_for
@@ -26,14 +26,20 @@ class Database:
     target: str
     fix: str
     schema_fix: str
+    url: str
+    timeout_s: float
 
     def rows(self, check: Recorder, query: Any, *args: Any) -> list[Any]:
-        """Run one query within the statement timeout, timed; a driver error fails the check."""
+        """Run one query within the statement timeout and a client-side deadline (a frozen
+        backend), timed; a driver error fails the check."""
         import psycopg
 
         with check.timed(self.target):
             try:
-                return list(self.conn.execute(query, args or None).fetchall())
+                with bounded(self.conn, self.timeout_s, "database: query"):
+                    return list(self.conn.execute(query, args or None).fetchall())
+            except TimeoutError as exc:
+                raise unreachable("database", "postgres", self.url, exc) from None
             except psycopg.Error as exc:
                 raise call_failed("database", "query", self.target, exc) from None
 
@@ -47,7 +53,9 @@ def db(outputs: StackOutputs, timeout_s: float, read_only: bool) -> Iterator[Dat
     conn = connect_postgres(outputs, timeout_s, settings, autocommit=True)
     with conn:
         target = redact_url(outputs.database_url)
-        yield Database(conn, target, outputs.fix, schema_fix_for(outputs))
+        yield Database(
+            conn, target, outputs.fix, schema_fix_for(outputs), outputs.database_url, timeout_s
+        )
 
 
 def vector_schema(db: Database, check: Recorder) -> str:

@@ -12,7 +12,13 @@ import os
 from collections.abc import Iterator, Mapping
 
 from smoke.checks import check, client
-from smoke.checks.common import Recorder, connect_postgres, fail_if_dependency_down, watching
+from smoke.checks.common import (
+    Recorder,
+    bounded,
+    connect_postgres,
+    fail_if_dependency_down,
+    watching,
+)
 from smoke.clients import jobs_api
 from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
@@ -45,7 +51,10 @@ def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -
     yield marker
     if not outputs.database_url:
         return
-    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
+    with (
+        connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn,
+        bounded(conn, 2 * timeout_s, "database: cleanup of the jobs check's rows"),
+    ):
         # The app names its rows by the marker (contract); cascades remove creator/video/chunks.
         conn.execute(
             "delete from auth.users where email = %s", (f"smoke-{run_id}-jobs@smoke.invalid",)
@@ -55,7 +64,10 @@ def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -
 
 def leftovers(outputs: StackOutputs, timeout_s: float, marker: str) -> int:
     """Rows of this run the function's cleanup step should have deleted."""
-    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
+    with (
+        connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn,
+        bounded(conn, timeout_s, "database: count of leftover rows"),
+    ):
         row = conn.execute(
             "select count(*) from public.videos where storage_key like %s", (f"{marker}%",)
         ).fetchone()

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from smoke.checks import check, client
 from smoke.checks.common import (
     Recorder,
+    bounded,
     call_failed,
     connect_postgres,
     endpoint,
@@ -34,6 +35,7 @@ TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 REDIS_REFUSALS = ("NOAUTH", "NOPERM", "WRONGPASS", "DENIED")
 # How long the server itself keeps an abandoned RLS transaction open before rolling it back.
 IDLE_IN_TRANSACTION_MS = 20_000
+RLS_ROUND_TRIPS = 4  # preflight, seed, and each role switch with its read
 RLS_FIX = "fix the policies or grants with a new file in supabase/migrations/"
 
 
@@ -53,6 +55,8 @@ class RlsDatabase:
     conn: Any
     target: str
     fix: str
+    url: str = ""
+    timeout_s: float = 3.0
 
 
 @client
@@ -68,13 +72,28 @@ def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
     }
     conn = connect_postgres(outputs, timeout_s, settings, autocommit=False)
     try:  # no `with conn:`, which would commit on a clean exit
-        yield RlsDatabase(conn, redact_url(outputs.database_url), outputs.fix)
+        yield RlsDatabase(
+            conn, redact_url(outputs.database_url), outputs.fix, outputs.database_url, timeout_s
+        )
     finally:
         conn.close()
 
 
 @contextmanager
 def synthetic_people(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
+    """`seeded`, within a client-side deadline: a few pipelined round trips, each within the
+    statement timeout, so a backend that froze is cut and named instead of waited for."""
+    try:
+        deadline = RLS_ROUND_TRIPS * db.timeout_s
+        with bounded(db.conn, deadline, "database: RLS check"), seeded(db, run_id) as people:
+            yield people
+    except TimeoutError as exc:
+        db.conn.close()
+        raise unreachable("database", "postgres", db.url, exc) from None
+
+
+@contextmanager
+def seeded(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
     """Two students of a creator, inserted in a transaction that is ALWAYS rolled back."""
     import psycopg
 

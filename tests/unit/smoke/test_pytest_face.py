@@ -141,3 +141,21 @@ def test_an_interrupted_run_reports_every_check_with_its_outcome(
     assert by_service["database"] == {"failed"}  # finished before the signal: its real outcome
     assert len(document["checks"]) == len(cases_of(junit)) > 30  # JUnit lists every check too
     assert "interrupted" in out
+
+
+def test_a_secret_a_check_logs_is_masked_in_terminal_junit_json_and_html(
+    tmp_path: Path, outputs: Path
+) -> None:
+    """botocore logs each request's Authorization header (the access key id) at DEBUG: the
+    storage checks log it while they run at the same time as the others."""
+    from tests.unit.smoke.helpers import FAKE_SECRETS, leaked
+
+    junit, report, html = tmp_path / "s.xml", tmp_path / "s.json", tmp_path / "s.html"
+    args = ("--outputs-file", outputs, "--junitxml", junit, "--json-report", report)
+    result = run_smoke(tmp_path, *args, "--html", html, "-o", "junit_logging=all",
+                       "--log-level", "DEBUG", "-rA")  # fmt: skip
+    assert result.ret == 1, result.output
+    for where, text in (("terminal", result.output), ("junit", junit.read_text()),
+                        ("json", report.read_text()), ("html", html.read_text())):  # fmt: skip
+        assert not leaked(text, FAKE_SECRETS), f"secret in the {where} report"
+        assert "Credential=***" in text, f"{where}: the log line is masked, not dropped"

@@ -4,6 +4,7 @@ pooler docs; shared/notes/facts.md, "Cloud facts"), so a prod read-only run must
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,10 @@ class FakeConnection:
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.autocommit = True
+        self.socket, self.peer = socket.socketpair()  # what the client-side deadline watches
+
+    def fileno(self) -> int:
+        return self.socket.fileno()
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:  # the SETs go out in one round trip
