@@ -148,7 +148,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: n for n, name in enumerate(SERVICES)}
-    items.sort(key=lambda i: rank.get(getattr(i, "spec", None) and i.spec.service, len(rank)))
+
+    def order(item: pytest.Item) -> int:  # stable sort: declaration order within a service
+        spec = getattr(item, "spec", None)
+        return rank.get(spec.service, len(rank)) if spec is not None else len(rank)
+
+    items.sort(key=order)
     if config.getoption("--read-only"):
         writing = [item for item in items if item.get_closest_marker("writes")]
         items[:] = [item for item in items if not item.get_closest_marker("writes")]

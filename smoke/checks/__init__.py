@@ -56,7 +56,7 @@ def check(*, writes: bool = False, deadline_s: float | None = None) -> Callable[
         setattr(func, _CHECK, (writes, deadline_s))
         # Not a pytest test function when pytest imports the module itself (a path given on
         # the command line): smoke/items.py collects it as a check instead.
-        func.__test__ = False
+        func.__test__ = False  # type: ignore[attr-defined]
         return func
 
     return mark
@@ -132,7 +132,8 @@ def declared(module: Any) -> Service:
         CheckSpec(name, f.__name__, f, *getattr(f, _CHECK)) for f in found if hasattr(f, _CHECK)
     )
     known = set(COMMON)
-    for spec in (*clients, *checks):
+    specs: tuple[ClientSpec | CheckSpec, ...] = (*clients, *checks)
+    for spec in specs:
         unknown = [n for n in spec.needs if n not in known]
         if unknown:
             raise TypeError(

@@ -1,5 +1,5 @@
 """App checks against the deployed app's contract (docs/app-contract.md): health, rate limit,
-Inngest functions (job runs and error arrival: test_jobs.py, test_errors.py). Skipped, with
+Inngest functions (job runs and error arrival: jobs.py, errors.py). Skipped, with
 the reason printed, when the stack has no `app_url` output."""
 
 from __future__ import annotations
