@@ -89,8 +89,8 @@ def run(
     with capture.per_thread(settings.log_level):
         try:
             _loop(state, stop)
-        except KeyboardInterrupt:
-            state.ended = "interrupted (SIGINT)"
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM turned into one by the plugin
+            state.ended = f"interrupted ({str(exc) or 'SIGINT'})"
         if state.ended != "finished":
             state.halt.set()
             _grace(state)

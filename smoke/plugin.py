@@ -38,7 +38,6 @@ ENVIRON_MIN_SECRET_LEN = 8  # `FOO_TOKEN=true` in a shell must not mask every "t
 _outputs_key = pytest.StashKey[StackOutputs]()
 _redactor_key = pytest.StashKey[Redactor]()
 _factory_key = pytest.StashKey[Any]()
-_ended_key = pytest.StashKey[str]()
 _results_key = pytest.StashKey[list[CheckResult]]()
 _wall_key = pytest.StashKey[float]()
 # The warning hook gets no config: the redactor of the run being configured.
@@ -193,7 +192,7 @@ def settings_of(config: pytest.Config) -> engine.Settings:
 
 
 def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -221,16 +220,24 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
         started = time.monotonic()
         results = engine.run(services, settings_of(config))
         config.stash[_wall_key] = time.monotonic() - started
+        session.stash[items.results_key] = {r.check: r for r in results.checks}
+        config.stash[_results_key] = results.checks
+        _write_json(config, results.checks, results.ended)
+        outcome = yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-    session.stash[items.results_key] = {r.check: r for r in results.checks}
-    config.stash[_results_key] = results.checks
-    config.stash[_ended_key] = results.ended
-    _write_json(config, results.checks, results.ended)
-    outcome = yield
     if results.interrupted:
         raise KeyboardInterrupt(results.ended)
     return outcome
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run stopped before its checks started (a signal during collection) still leaves a
+    report that says so, never a stale one or `passed` without checks."""
+    config = session.config
+    if _results_key not in config.stash and not config.option.collectonly:
+        _write_json(config, [], f"stopped before any check ran (pytest exit {int(exitstatus)})")
 
 
 def _write_json(config: pytest.Config, checks: list[CheckResult], ended: str) -> None:

@@ -257,7 +257,9 @@ def test_a_check_needing_what_no_client_gives_is_refused_when_declared() -> None
 
 def test_callers_without_pytest_run_the_real_checks_and_get_records() -> None:
     """The gate, the bench or a drill: `run_stack` with the stack's outputs, no pytest."""
-    results = engine.run_stack(settings(setup_deadline_s=5), names={"cache::test_ping", "database::test_connect"})
+    results = engine.run_stack(
+        settings(setup_deadline_s=5), names={"cache::test_ping", "database::test_connect"}
+    )
     assert [(r.check, r.outcome) for r in results.checks] == [
         ("smoke/checks/database.py::test_connect", "failed"),
         ("smoke/checks/cache.py::test_ping", "failed"),

@@ -115,8 +115,9 @@ def silent_redis() -> Iterator[int]:
         sock.close()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_reports_every_check_with_its_outcome(
-    tmp_path: Path, silent_redis: int
+    tmp_path: Path, silent_redis: int, signum: signal.Signals
 ) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(dead_outputs(free_port(), silent_redis, free_port())))
@@ -129,11 +130,11 @@ def test_an_interrupted_run_reports_every_check_with_its_outcome(
     while not report.exists() and time.monotonic() < deadline:  # written as the run starts
         time.sleep(0.05)
     time.sleep(0.5)  # the cache checks now wait on the silent server
-    os.kill(child.pid, signal.SIGINT)  # what the gate sends at its deadline
+    os.kill(child.pid, signum)  # SIGINT: what the gate sends at its deadline
     out, _ = child.communicate(timeout=30)
     assert child.returncode == 2, out  # pytest's "interrupted"
     document = json.loads(report.read_text())
-    assert document["passed"] is False and document["ended"] == "interrupted (SIGINT)"
+    assert document["passed"] is False and document["ended"] == f"interrupted ({signum.name})"
     by_service: dict[str, set[str]] = {}
     for check in document["checks"]:
         by_service.setdefault(check["service"], set()).add(check["outcome"])
@@ -159,3 +160,11 @@ def test_a_secret_a_check_logs_is_masked_in_terminal_junit_json_and_html(
                         ("json", report.read_text()), ("html", html.read_text())):  # fmt: skip
         assert not leaked(text, FAKE_SECRETS), f"secret in the {where} report"
         assert "Credential=***" in text, f"{where}: the log line is masked, not dropped"
+
+
+def test_a_run_that_checked_nothing_never_reports_passed(tmp_path: Path, outputs: Path) -> None:
+    report = tmp_path / "smoke.json"
+    run_smoke(tmp_path, "--outputs-file", outputs, "--json-report", report, "-k", "no_such_check")
+    document = json.loads(report.read_text())
+    assert document["checks"] == [] and document["passed"] is False
+    assert document["ended"].startswith("stopped before any check ran")
