@@ -3,7 +3,8 @@
 Each service runs in a thread of its own: its clients are opened, its checks run one after
 another on them, then its clients are closed (their teardown deletes the run's smoke data),
 whatever the checks did. Services run at the same time (`serial`: one after another), each
-starting once the services it depends on (`smoke.checks.AFTER`) have opened their clients.
+starting once the services it is declared after (`smoke.checks.AFTER`, none today) have
+opened their clients.
 
 The calling thread enforces every deadline: a client's setup (`setup_deadline_s`), a check's
 (its own or `check_deadline_s`) and a teardown's (`teardown_deadline_s`). A step still running
