@@ -18,7 +18,7 @@ from bench import model
 from bench.model import Measurement, Report
 from bench.proc import BenchError
 from bench.project import BenchProject
-from bench.smoke_report import failed_services, load_checks
+from bench.smoke_report import failed_services, label, load_checks
 
 
 def timed_red_smoke(project: BenchProject, service: str, report_path: Path) -> tuple[float, str]:
@@ -26,7 +26,8 @@ def timed_red_smoke(project: BenchProject, service: str, report_path: Path) -> t
     it passed or did not name the service."""
     expected = model.DETECTED_SERVICES[service]
     result = project.smoke("--json-report", str(report_path))
-    named = failed_services(result.output)
+    checks = load_checks(json.loads(report_path.read_text())) if report_path.exists() else []
+    named = failed_services(checks)
     if result.returncode == 0:
         raise BenchError(f"smoke passed with {service} broken: the gate missed it")
     if expected not in named:
@@ -36,13 +37,10 @@ def timed_red_smoke(project: BenchProject, service: str, report_path: Path) -> t
             f"'{expected}' (named: {named or 'nothing'}):\n{tail}"
         )
     note = f"exit {result.returncode}, failed: {', '.join(named)}"
-    if report_path.exists():
-        failed = [
-            c for c in load_checks(json.loads(report_path.read_text())) if c.outcome == "failed"
-        ]
-        if failed:
-            worst = max(failed, key=lambda c: c.seconds)
-            note += f"; slowest failing check {worst.seconds:.2f}s ({worst.name})"
+    failed = [c for c in checks if c.failed]
+    if failed:
+        worst = max(failed, key=lambda c: c.duration_s)
+        note += f"; slowest failing check {worst.duration_s:.2f}s ({label(worst)})"
     return result.seconds, note
 
 

@@ -25,8 +25,9 @@ from bench.cleanup import Cleanup
 from bench.model import Measurement, Report
 from bench.proc import SCRUB, BenchError
 from bench.project import PORT_KEYS, BenchProject
-from bench.smoke_report import CheckTime, load_checks, slowest
+from bench.smoke_report import label, load_checks, slowest
 from devtools.toxiproxy import ToxiproxyClient, ToxiproxyServer, latency, toxiproxy_binary
+from smoke.report import CheckResult
 
 _ENDPOINT = re.compile(r"\b(127\.0\.0\.1|localhost):(\d+)\b")
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|DSN", re.IGNORECASE)
@@ -81,13 +82,13 @@ def _write_private(path: Path, data: Any) -> None:
 
 def _run(
     project: BenchProject, outputs_file: Path, report_path: Path
-) -> tuple[float, list[CheckTime], str]:
+) -> tuple[float, list[CheckResult], str]:
     """One smoke run on the rewritten outputs: wall time, checks, and a note when it was red."""
     result = project.smoke_file(outputs_file, "--json-report", str(report_path))
     checks = load_checks(json.loads(report_path.read_text())) if report_path.exists() else []
     if result.returncode == 0:
         return result.seconds, checks, ""
-    failed = ", ".join(c.name for c in checks if c.outcome == "failed") or "no check (setup)"
+    failed = ", ".join(label(c) for c in checks if c.failed) or "no check (setup)"
     return result.seconds, checks, f"RED (exit {result.returncode}), failed: {failed}"
 
 
@@ -141,9 +142,9 @@ def _at_latency(
         if top is None:
             raise BenchError(f"smoke via Toxiproxy at +{ms} ms ran no check ({red})")
         wall.samples.append(seconds)
-        worst.samples.append(top.seconds)
-        total.samples.append(sum(c.seconds for c in checks))
-        names.append(top.name)
+        worst.samples.append(top.duration_s)
+        total.samples.append(sum(c.duration_s for c in checks))
+        names.append(label(top))
         if red:
             reds.append(red)
     client.reset()

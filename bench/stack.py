@@ -14,8 +14,9 @@ from bench import model
 from bench.model import Measurement, Report
 from bench.proc import BenchError
 from bench.project import PORT_KEYS, BenchProject
-from bench.smoke_report import CheckTime, load_checks, per_check, session_seconds, slowest
+from bench.smoke_report import load_checks, per_check, session_seconds, slowest
 from bench.timeline import PortWatcher, phases
+from smoke.report import CheckResult
 
 _CHANGES = re.compile(r"^\s*[+~-]{0,2}\s*(\d+) (created|updated|replaced|deleted)\s*$", re.M)
 # Auto-loaded pytest plugins the smoke suite does not use (what-if: their load time saved).
@@ -63,7 +64,9 @@ def noop_ups(report: Report, project: BenchProject, samples: int) -> None:
             row.samples.append(result.seconds)
 
 
-def _healthy_run(project: BenchProject, path: Path) -> tuple[float, float | None, list[CheckTime]]:
+def _healthy_run(
+    project: BenchProject, path: Path
+) -> tuple[float, float | None, list[CheckResult]]:
     """One green smoke run with its JSON report: wall time, pytest's session time, checks."""
     result = project.smoke("--json-report", str(path))
     if result.returncode != 0:
@@ -104,7 +107,7 @@ def smoke(report: Report, project: BenchProject, samples: int, workdir: Path) ->
     for n in range(samples):
         wall, session, checks = _healthy_run(project, workdir / f"smoke-{n}.json")
         walls.append(wall)
-        slowests.append(max(c.seconds for c in checks if c.outcome != "skipped"))
+        slowests.append(max(c.duration_s for c in checks if c.outcome != "skipped"))
         runs.append(checks)
         if session is not None:
             sessions.append(session)
@@ -115,7 +118,7 @@ def smoke(report: Report, project: BenchProject, samples: int, workdir: Path) ->
     # The slowest check of each run (median over runs), named by the check slowest overall.
     label = model.REQUIRED[model.SMOKE_SLOWEST]
     report.add(Measurement(model.SMOKE_SLOWEST, label, slowests, note=top_name))
-    checks_sum = [sum(c.seconds for c in run) for run in runs]
+    checks_sum = [sum(c.duration_s for c in run) for run in runs]
     for row in (
         Measurement("smoke_session", "pytest session (collect + checks + teardown)", sessions),
         Measurement("smoke_checks_sum", "sum of the check durations (one by one)", checks_sum),

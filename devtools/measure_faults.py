@@ -113,7 +113,7 @@ PROBES: dict[str, tuple[str, Probe]] = {
 
 def measure(call: Callable[[], Any]) -> dict[str, Any]:
     """Run `call`; its result or exception, the time it took, and how smoke names a failure."""
-    from smoke.checks import what_happened
+    from smoke.checks.common import what_happened
     from smoke.faults import classify
 
     start = time.perf_counter()

@@ -27,7 +27,8 @@ OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
 
 app = typer.Typer(
     help="Deploy gate for the Mentora backend: every deploy is followed by the smoke suite.\n\n"
-    f"Exit codes:\n\n{table()}",
+    # click rewraps every paragraph; "\b" on a paragraph's first line keeps it as written.
+    f"Exit codes:\n\n\b\n{table()}",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -35,6 +36,9 @@ app = typer.Typer(
 Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
 Junit = Annotated[Path | None, typer.Option("--junit", help="write a JUnit XML report here")]
 Json = Annotated[Path | None, typer.Option("--json", help="write a JSON report here")]
+Html = Annotated[
+    Path | None, typer.Option("--html", help="write an HTML report here (one file, for a browser)")
+]
 ReadOnly = Annotated[bool, typer.Option("--read-only", help="only checks that write nothing")]
 Deadline = Annotated[float, typer.Option("--deadline", help="overall smoke deadline, seconds")]
 OnFailOption = Annotated[
@@ -148,11 +152,12 @@ def smoke(
     json: Json = None,
     read_only: ReadOnly = False,
     deadline: Deadline = 120.0,
+    html: Html = None,
 ) -> None:
     """Run the smoke suite against the stack's outputs."""
     try:
         code = Checkout(ROOT).smoke(
-            stack, junit=junit, json_path=json, read_only=read_only, deadline=deadline
+            stack, junit=junit, json_path=json, read_only=read_only, deadline=deadline, html=html
         )
     except KeyboardInterrupt:
         code = FAILED

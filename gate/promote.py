@@ -36,7 +36,7 @@ import httpx
 import yaml  # type: ignore[import-untyped]
 
 from gate.runner import console, stack_target
-from smoke import jobs_api
+from smoke.clients import jobs_api
 
 VERCEL_API = "https://api.vercel.com"
 LKG_DEPLOYMENT_TAG = "mentora:lkg-deployment"

@@ -192,12 +192,16 @@ class Checkout:
         json_path: Path | None = None,
         read_only: bool = False,
         deadline: float = 120.0,
+        html: Path | None = None,
     ) -> Exit:
-        """Run this checkout's smoke suite; on deadline or SIGINT/SIGTERM let it clean up."""
+        """Run this checkout's smoke suite; on deadline or SIGINT/SIGTERM let it clean up (the
+        suite then reports every check, unfinished ones as interrupted)."""
         command = [sys.executable, "-m", "pytest", str(self.root / "smoke"), "--stack", stack]
         command += ["-p", "no:cacheprovider", "-q"]
-        if junit:
-            command += ["--junitxml", str(junit)]
+        if junit:  # each check's entry carries its own output and log records
+            command += ["--junitxml", str(junit), "-o", "junit_logging=all"]
+        if html:
+            command += ["--html", str(html), "--self-contained-html"]
         if json_path:
             command += ["--json-report", str(json_path)]
         if read_only:

@@ -36,8 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--serial",
         action="store_true",
-        help="run the checks one after another (default: each service's checks in a thread of "
-        "their own, reported in the same order)",
+        help="run the services one after another (default: each service's checks in a thread "
+        "of their own, services at the same time; reported in the same order either way)",
     )
     group.addoption(
         "--read-only", action="store_true", help="run only checks that write nothing (prod-safe)"

@@ -1,8 +1,9 @@
-"""The smoke suite's pytest plugin: loads the outputs, masks secrets in every report, prints
-the per-service summary, runs the checks of different services at the same time
-(smoke/concurrency.py), and provides the session fixtures checks use (`outputs`, `timeout_s`,
-`run_id`; each module imports `check` from smoke/checks.py). Loaded by smoke/conftest.py, which
-also declares the command-line options.
+"""The smoke suite's pytest face, through pytest's public API only: loads the outputs, collects
+one item per check (smoke/items.py), hands the selected checks to the engine (smoke/engine.py)
+from a `pytest_runtestloop` wrapper, then lets pytest's own loop report each item; masks
+secrets in every report, prints the per-service summary and writes `--json-report` (at every
+ending: interrupted checks are listed as such). Loaded by smoke/conftest.py, which also
+declares the command-line options.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Generator
@@ -20,19 +23,24 @@ from typing import Any
 
 import pytest
 
-from smoke import concurrency, outages
-from smoke.checks import service_of
+from smoke import engine, items, outages
+from smoke.checks import SERVICES, Service, declared
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor, redact_report, url_secrets
-from smoke.report import outcomes, render, tally, write_json
+from smoke.report import CheckResult, render, tally, write_json
 
 CHECK_TIMEOUT_S = 3.0  # each network call to a cloud stack
 LOCAL_CHECK_TIMEOUT_S = 2.0  # ... and to the local one
 CHECK_DEADLINE_S = 20.0  # hard ceiling per check; each network call has its own, shorter timeout
+# A client's setup (connect, one round trip) and teardown (cleanup): a few calls, each bounded.
+SETUP_CALLS = 2
 ENVIRON_MIN_SECRET_LEN = 8  # `FOO_TOKEN=true` in a shell must not mask every "true"
 _outputs_key = pytest.StashKey[StackOutputs]()
+PRELOAD_WAIT_S = 20.0  # the drivers' imports take ~0.5 s; bounded all the same
 _redactor_key = pytest.StashKey[Redactor]()
 _factory_key = pytest.StashKey[Any]()
+_results_key = pytest.StashKey[list[CheckResult]]()
+_wall_key = pytest.StashKey[float]()
 # The warning hook gets no config: the redactor of the run being configured.
 _active: Redactor | None = None
 
@@ -49,16 +57,22 @@ def load_outputs(config: pytest.Config, redactor: Redactor) -> StackOutputs:
         raise pytest.UsageError(
             "smoke: pass exactly one of --stack <name> or --outputs-file <outputs.json>"
         )
-    threading.Thread(target=_preload_drivers, name="smoke-preload", daemon=True).start()
+    preload = threading.Thread(target=_preload_drivers, name="smoke-preload", daemon=True)
+    preload.start()
     try:
         return load_from_file(Path(path)) if path else load_from_stack(stack, redactor)
     except OutputsError as exc:
         raise pytest.UsageError(f"smoke: {redactor(str(exc))}") from None
+    finally:
+        # Every driver is imported before any check's thread starts: first imports of one
+        # package from several threads at once can fail (CPython gh-106905; issue 19 saw one
+        # flaky failure in ~40 runs).
+        preload.join(PRELOAD_WAIT_S)
 
 
 def _preload_drivers() -> None:
     """Import the service drivers while the main thread waits on `pulumi stack output` (~0.5 s
-    of a subprocess): the checks then start with them loaded. Import locks make it safe."""
+    of a subprocess): the checks then start with them loaded."""
     for module in ("psycopg", "redis", "httpx", "boto3", "botocore.session"):
         with contextlib.suppress(Exception):  # a broken driver is reported by its own check
             importlib.import_module(module)
@@ -114,24 +128,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         logging.setLogRecordFactory(config.stash[_factory_key])
 
 
-# The order services are checked in: each after the services it depends on, so a dependency
-# found down makes its dependents fail at once instead of waiting for it again.
-SERVICE_ORDER = (
-    "database",
-    "cache",
-    "storage",
-    "security",
-    "app",
-    "jobs",
-    "errors",
-    "data_api",
-    "upstash_rest",
-)
-
-
 def check_deadline_s(config: pytest.Config) -> float:
     """A check makes a few calls, each bounded by --check-timeout; this only catches a hang."""
     return max(CHECK_DEADLINE_S, 5 * check_timeout_s(config))
+
+
+def client_deadline_s(config: pytest.Config) -> float:
+    """A client's setup or teardown: `SETUP_CALLS` calls of one timeout each, and a second."""
+    return SETUP_CALLS * check_timeout_s(config) + 1.0
 
 
 def check_timeout_s(config: pytest.Config) -> float:
@@ -145,66 +149,109 @@ def check_timeout_s(config: pytest.Config) -> float:
     return LOCAL_CHECK_TIMEOUT_S if outputs is not None and outputs.is_local else CHECK_TIMEOUT_S
 
 
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    return items.collect_file(file_path, parent)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    rank = {name: n for n, name in enumerate(SERVICE_ORDER)}
-    items.sort(key=lambda item: rank.get(service_of(item.nodeid), len(rank)))  # stable sort
-    deadline = check_deadline_s(config)
-    for item in items:
-        item.add_marker(pytest.mark.timeout(deadline))
+    rank = {name: n for n, name in enumerate(SERVICES)}
+
+    def order(item: pytest.Item) -> int:  # stable sort: declaration order within a service
+        spec = getattr(item, "spec", None)
+        return rank.get(spec.service, len(rank)) if spec is not None else len(rank)
+
+    items.sort(key=order)
     if config.getoption("--read-only"):
         writing = [item for item in items if item.get_closest_marker("writes")]
         items[:] = [item for item in items if not item.get_closest_marker("writes")]
         config.hook.pytest_deselected(items=writing)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> bool | None:
-    """The checks of different services at the same time (smoke/concurrency.py), unless a
-    reason to run them one after another is found; the header line says which."""
-    if session.testsfailed and not session.config.option.continue_on_collection_errors:
-        return None  # pytest's own loop reports the collection errors
-    if session.config.option.collectonly or not session.items:
-        return None
-    reason = concurrency.why_serial(session)
-    terminal = session.config.pluginmanager.getplugin("terminalreporter")
-    if reason is not None:
-        if terminal is not None:
-            terminal.write_line(f"smoke: checks run one after another ({reason})")
-        return None
+def selected(session: pytest.Session) -> list[Service]:
+    """The services of the selected items, each with only its selected checks."""
+    chosen = [i for i in session.items if isinstance(i, items.CheckItem)]
+    by_service: dict[str, set[str]] = {}
+    for item in chosen:
+        by_service.setdefault(item.spec.service, set()).add(item.spec.name)
+    modules = {i.spec.service: i.spec.func.__module__ for i in chosen}
+    return [
+        declared(importlib.import_module(modules[name])).only(by_service[name])
+        for name in SERVICES
+        if name in by_service
+    ]
+
+
+def settings_of(config: pytest.Config) -> engine.Settings:
+    level = config.getoption("log_level", None)
+    timeout = check_timeout_s(config)
+    return engine.Settings(
+        outputs=config.stash[_outputs_key],
+        timeout_s=timeout,
+        run_id=uuid.uuid4().hex[:12],  # namespaces this run's smoke data: smoke:<run-id>:...
+        check_deadline_s=check_deadline_s(config),
+        setup_deadline_s=client_deadline_s(config),
+        teardown_deadline_s=client_deadline_s(config),
+        read_only=bool(config.getoption("--read-only")),
+        serial=bool(config.getoption("--serial")),
+        max_failures=int(config.getoption("maxfail", 0) or 0),
+        redact=redactor_of(config),
+        log_level=logging.getLevelName(level.upper()) if isinstance(level, str) else level,
+    )
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Run the selected checks through the engine, then let pytest's loop report each item;
+    an interrupt (SIGINT, or SIGTERM, turned into one here) is raised again once every item
+    was reported, so JUnit and JSON list each check with its outcome."""
+    config = session.config
+    if (
+        config.option.collectonly
+        or not session.items
+        or (session.testsfailed and not config.option.continue_on_collection_errors)
+    ):
+        return (yield)
+    services = selected(session)
+    pending = [CheckResult(c.id, c.service, c.name, "interrupted", message="not finished")
+               for s in services for c in s.checks]  # fmt: skip
+    _write_json(config, pending, "running (a report left like this: the run died)")
+    terminal = config.pluginmanager.getplugin("terminalreporter")
     if terminal is not None:
-        modules = len({concurrency.module_of(item) for item in session.items})
-        terminal.write_line(
-            f"smoke: {modules} services checked at the same time (--serial: one by one)"
-        )
-    concurrency.run(session, check_deadline_s(session.config), redactor_of(session.config))
-    return True
+        how = "one after another" if config.getoption("--serial") else "at the same time"
+        terminal.write_line(f"smoke: {len(services)} services checked {how} (--serial: one by one)")
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        started = time.monotonic()
+        results = engine.run(services, settings_of(config))
+        config.stash[_wall_key] = time.monotonic() - started
+        session.stash[items.results_key] = {r.check: r for r in results.checks}
+        config.stash[_results_key] = results.checks
+        _write_json(config, results.checks, results.ended)
+        outcome = yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if results.interrupted:
+        raise KeyboardInterrupt(results.ended)
+    return outcome
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-    """A check's own code runs without the concurrency lock: its network waits overlap."""
-    with concurrency.unlocked():
-        return (yield)
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run stopped before its checks started (a signal during collection) still leaves a
+    report that says so, never a stale one or `passed` without checks."""
+    config = session.config
+    if _results_key not in config.stash and not config.option.collectonly:
+        _write_json(config, [], f"stopped before any check ran (pytest exit {int(exitstatus)})")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    """And a check's teardown: it finalizes only its own function's and module's fixtures (a
-    module's cleanup talks to its service); the session's are finalized after the run."""
-    with concurrency.unlocked():
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None, object, object]:
-    """So does a module's own fixture (opening its client); session fixtures are shared by the
-    threads and stay under the lock."""
-    if fixturedef.scope == "session":
-        return (yield)
-    with concurrency.unlocked():
-        return (yield)
+def _write_json(config: pytest.Config, checks: list[CheckResult], ended: str) -> None:
+    path = config.getoption("--json-report")
+    if path:
+        write_json(Path(path), checks, ended)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -214,12 +261,9 @@ def pytest_runtest_makereport(
     """Mask every secret in the report (terminal, --junitxml, any plugin) once all other
     hooks have shaped it (tryfirst: outermost wrapper, so its code after `yield` runs last)."""
     report = yield
-    if report.when == "setup" and not any(n == "service" for n, _ in item.user_properties):
-        item.user_properties.insert(0, ("service", service_of(item.nodeid)))
-    if report.failed and call.excinfo is not None:
-        # On the item too: junit writes the properties of the teardown report.
-        for props in (item.user_properties, report.user_properties):
-            props.append(("error_class", call.excinfo.typename))
+    if isinstance(item, items.CheckItem) and report.skipped and isinstance(report.longrepr, tuple):
+        path, line = item.spec.location  # the check's own line, not the line that reports it
+        report.longrepr = (path, line, report.longrepr[2])
     redact_report(report, redactor_of(item.config))
     return report
 
@@ -249,41 +293,28 @@ def pytest_warning_recorded(warning_message: warnings.WarningMessage) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    reports = [
-        r
-        for key in ("passed", "failed", "error", "skipped")
-        for r in terminalreporter.stats.get(key, [])
-        if isinstance(r, pytest.TestReport)
-    ]
-    checks = outcomes(reports)
-    json_path = terminalreporter.config.getoption("--json-report")
-    if json_path:
-        write_json(Path(json_path), checks)
+    checks = terminalreporter.config.stash.get(_results_key, [])
     if not checks:
         return
     terminalreporter.section("smoke summary")
     # What the outcome checks saw (a job run's id, an error's id): proof, not just a pass.
-    for report in reports:
-        for name, value in report.user_properties:
-            if name == "seen" and report.when == "call":
-                terminalreporter.write_line(str(value))
+    for check in checks:
+        for name, value in check.properties:
+            if name == "seen":
+                terminalreporter.write_line(value)
     for line in render(tally(checks)):
         terminalreporter.write_line(line, red=line.startswith("SMOKE: FAILED"), bold=True)
+    wall = terminalreporter.config.stash.get(_wall_key, None)
+    if wall is not None:
+        ran = [c.duration_s for c in checks if c.outcome != "skipped"]
+        slowest = max(ran, default=0.0)
+        terminalreporter.write_line(
+            f"smoke: checks took {wall:.2f} s (slowest check {slowest:.2f} s)"
+        )
 
 
 @pytest.fixture(scope="session")
 def outputs(pytestconfig: pytest.Config) -> StackOutputs:
-    """The stack's outputs contract (secrets in clear: never print them)."""
+    """The stack's outputs contract, for ad-hoc pytest tests run with this plugin (checks get
+    theirs from the engine); secrets in clear: never print them."""
     return pytestconfig.stash[_outputs_key]
-
-
-@pytest.fixture(scope="session")
-def timeout_s(pytestconfig: pytest.Config) -> float:
-    """Seconds allowed to each network call (`check_timeout_s`)."""
-    return check_timeout_s(pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def run_id() -> str:
-    """Namespaces this run's smoke data (`smoke:<run-id>:...`) so concurrent runs never collide."""
-    return uuid.uuid4().hex[:12]

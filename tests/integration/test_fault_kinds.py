@@ -79,7 +79,7 @@ def test_open_postgres_connection_through_a_blackhole_ends_at_the_deadline(
     # by the server, which never receives it (docs/faults.md, "reused connections").
     import psycopg
 
-    from smoke.deadline import socket_deadline
+    from smoke.clients.deadline import socket_deadline
 
     servers, toxiproxy = stack
     conn = psycopg.connect(

@@ -26,8 +26,8 @@ import pytest
 
 from components.local.ownership import pid_alive
 from devtools.project import SERVERS, CommandResult, LocalProject, port_open
+from smoke.clients.s3 import BLOCK_FLAGS
 from smoke.plugin import LOCAL_CHECK_TIMEOUT_S
-from smoke.s3 import BLOCK_FLAGS
 
 # A dead service is refused at once: no check of it may last one call timeout (smoke's default
 # --check-timeout on the local stack). The 5 s for the whole run is measured (printed

@@ -32,14 +32,14 @@ CHECK_TIMEOUT_S = "1"
 HANG_S = 25.0  # a run past this hung (a healthy one takes 2-5 s here)
 # service -> (its port setting, the outputs and env entries that point at it, what to run)
 SERVICES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "database": ("postgresPort", ("database_url", "env.DATABASE_URL"), ("test_database.py",)),
-    "cache": ("redisPort", ("redis_url", "env.REDIS_URL"), ("test_cache.py",)),
+    "database": ("postgresPort", ("database_url", "env.DATABASE_URL"), ("database.py",)),
+    "cache": ("redisPort", ("redis_url", "env.REDIS_URL"), ("cache.py",)),
     "storage": (
         "storagePort",
         ("storage_endpoint", "env.AWS_ENDPOINT_URL_S3"),
-        ("test_storage.py",),
+        ("storage.py",),
     ),
-    "app": ("appPort", ("app_url",), ("test_app.py", "-k", "health or configuration")),
+    "app": ("appPort", ("app_url",), ("app.py", "-k", "health or configuration")),
 }
 # fault -> (toxics, what smoke says: None = it passes)
 FAULTS: dict[str, tuple[list[tp.Toxic], str | None]] = {
@@ -98,7 +98,7 @@ def test_smoke_through_a_faulty_link(
         saved.write_text(json.dumps(outputs_through(running, fields, proxy.port)))
         for toxic in toxics:
             toxiproxy.add_toxic(name, toxic)
-        args = [f"smoke/{selection[0]}", *selection[1:], "--check-timeout", CHECK_TIMEOUT_S]
+        args = [f"smoke/checks/{selection[0]}", *selection[1:], "--check-timeout", CHECK_TIMEOUT_S]
         result = running.smoke_file(saved, *args, "-rA", timeout=HANG_S + 30)
         saved.unlink()
     print(f"\nsmoke of {service} through {fault}: {result.seconds:.2f}s, exit {result.returncode}")

@@ -28,7 +28,7 @@ pytest_plugins = ["tests.integration.pg_fixture", "tests.integration.redis_fixtu
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "components" / "local" / "sql" / "supabase_shim.sql"
-SECURITY = ROOT / "smoke" / "test_security.py"
+SECURITY = ROOT / "smoke" / "checks" / "security.py"
 APP_PASSWORD = secrets.token_urlsafe(18)
 
 

@@ -117,3 +117,13 @@ def test_cloud_previews_install_the_pinned_plugins_first(
     else:
         assert result.exit_code == cli.OK
         assert names == ["preflight", "pulumi"]
+
+
+def test_help_prints_the_exit_codes_as_a_table() -> None:
+    from gate.exitcodes import Exit
+
+    result = runner.invoke(cli.app, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    for code in Exit:  # one line per code, starting with it (click rewrapped them into one)
+        assert any(line.strip().startswith(f"{int(code)}  ") for line in lines), result.output

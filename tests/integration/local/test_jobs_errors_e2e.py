@@ -102,7 +102,7 @@ def smoke(outputs: Path, *targets: str) -> tuple[subprocess.CompletedProcess[str
 def test_smoke_sees_the_job_run_and_the_error_arrive(stack: dict[str, Any], tmp_path: Path) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(stack))
-    targets = ("smoke/test_jobs.py", "smoke/test_errors.py", "smoke/test_app.py::"
+    targets = ("smoke/checks/jobs.py", "smoke/checks/errors.py", "smoke/checks/app.py::"
                "test_inngest_serves_the_guide_functions")  # fmt: skip
     proc, took = smoke(outputs, *targets)
     print(proc.stdout[-2500:])
@@ -143,17 +143,17 @@ def test_smoke_sees_the_job_run_and_the_error_arrive(stack: dict[str, Any], tmp_
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
-        proc, took = smoke(outputs, "smoke/test_jobs.py")
+        proc, took = smoke(outputs, "smoke/checks/jobs.py")
     finally:
         os.kill(pid, signal.SIGCONT)
     print(f"jobs with the Dev Server hung: {took:.2f}s")
     assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]
     os.kill(pid, signal.SIGKILL)  # dead, as a crash leaves it
-    proc, took = smoke(outputs, "smoke/test_jobs.py")
+    proc, took = smoke(outputs, "smoke/checks/jobs.py")
     print(f"jobs with the Dev Server dead: {took:.2f}s")
     assert proc.returncode == 1 and "jobs: the Dev Server at" in proc.stdout, proc.stdout[-1500:]
     tracker_pid = processes.read_pid(Path(stack["tracker_data_dir"]) / "gunicorn.pid")
     os.killpg(tracker_pid or 0, signal.SIGKILL)
-    proc, took = smoke(outputs, "smoke/test_errors.py")
+    proc, took = smoke(outputs, "smoke/checks/errors.py")
     print(f"errors with the tracker dead: {took:.2f}s")
     assert proc.returncode == 1 and "errors: Bugsink's API at" in proc.stdout, proc.stdout[-1500:]

@@ -1,4 +1,4 @@
-"""Reading smoke's `--json-report` (written by smoke's own writer) and its terminal output."""
+"""The bench reads smoke's `--json-report` with smoke's own record type (no copy of it)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,34 @@ from pathlib import Path
 import pytest
 
 from bench.smoke_report import (
-    CheckTime,
     failed_services,
+    label,
     load_checks,
     per_check,
     session_seconds,
-    short_name,
     slowest,
 )
-from smoke.report import CheckOutcome, write_json
+from smoke.report import CheckResult, write_json
 
 
-def written_by_smoke(tmp_path: Path, checks: list[CheckOutcome]) -> dict[str, object]:
-    path = tmp_path / "smoke.json"
-    write_json(path, checks)
-    return dict(json.loads(path.read_text()))
+def check(service: str, name: str, outcome: str = "passed", seconds: float = 0.0) -> CheckResult:
+    nodeid = f"smoke/checks/{service}.py::{name}"
+    return CheckResult(nodeid, service, name, outcome, duration_s=seconds)
 
 
 def test_load_checks_reads_what_smoke_writes(tmp_path: Path) -> None:
-    document = written_by_smoke(
-        tmp_path,
-        [
-            CheckOutcome("smoke/test_cache.py::test_ping", "cache", duration_s=0.0123456),
-            CheckOutcome("smoke/test_app.py::test_health", "app", outcome="failed", duration_s=1.5),
-            CheckOutcome("smoke/test_app.py::test_event", "app", outcome="skipped"),
-        ],
-    )
-    assert load_checks(document) == [
-        CheckTime("cache::test_ping", "passed", 0.0123),
-        CheckTime("app::test_health", "failed", 1.5),
-        CheckTime("app::test_event", "skipped", 0.0),
+    written = [
+        check("cache", "test_ping", seconds=0.0123),
+        check("app", "test_health", "failed", 1.5),
+        check("app", "test_event", "skipped"),
+    ]
+    path = tmp_path / "smoke.json"
+    write_json(path, written)
+    assert load_checks(json.loads(path.read_text())) == written
+    assert [label(c) for c in written] == [
+        "cache::test_ping",
+        "app::test_health",
+        "app::test_event",
     ]
 
 
@@ -48,27 +46,34 @@ def test_load_checks_names_an_unexpected_shape() -> None:
         load_checks({})
 
 
-def test_short_name_keeps_parameters() -> None:
-    assert short_name("smoke/test_database.py::test_rls[videos]") == "database::test_rls[videos]"
-
-
 def test_slowest_ignores_skipped_checks() -> None:
     checks = [
-        CheckTime("a::x", "passed", 0.2),
-        CheckTime("a::y", "skipped", 9.0),
-        CheckTime("b::z", "failed", 0.5),
+        check("a", "x", seconds=0.2),
+        check("a", "y", "skipped", 9.0),
+        check("b", "z", "failed", 0.5),
     ]
-    assert slowest(checks) == CheckTime("b::z", "failed", 0.5)
-    assert slowest([CheckTime("a::y", "skipped", 1.0)]) is None
+    assert slowest(checks) == checks[2]
+    assert slowest([check("a", "y", "skipped", 1.0)]) is None
 
 
 def test_per_check_collects_each_run_in_first_run_order() -> None:
     runs = [
-        [CheckTime("a::x", "passed", 0.1), CheckTime("a::y", "passed", 0.3)],
-        [CheckTime("a::y", "passed", 0.2), CheckTime("a::x", "skipped", 0.0)],
-        [CheckTime("a::x", "passed", 0.4)],
+        [check("a", "x", seconds=0.1), check("a", "y", seconds=0.3)],
+        [check("a", "y", seconds=0.2), check("a", "x", "skipped")],
+        [check("a", "x", seconds=0.4)],
     ]
     assert per_check(runs) == {"a::x": [0.1, 0.4], "a::y": [0.3, 0.2]}
+
+
+def test_failed_services_come_from_the_records_interrupted_included() -> None:
+    checks = [
+        check("database", "c"),
+        check("cache", "p", "failed"),
+        check("app", "h", "interrupted"),
+        check("cache", "q", "failed"),
+    ]
+    assert failed_services(checks) == ["cache", "app"]
+    assert failed_services([check("database", "c")]) == []
 
 
 @pytest.mark.parametrize(
@@ -80,11 +85,5 @@ def test_per_check_collects_each_run_in_first_run_order() -> None:
         ("no summary line", None),
     ],
 )
-def test_session_seconds_from_the_last_summary(output: str, seconds: float | None) -> None:
+def test_session_seconds(output: str, seconds: float | None) -> None:
     assert session_seconds(output) == seconds
-
-
-def test_failed_services_from_the_verdict_line() -> None:
-    output = "cache 0 6 0 3.1 FAIL\nSMOKE: FAILED (services: cache, app, security)\n"
-    assert failed_services(output) == ["cache", "app", "security"]
-    assert failed_services("SMOKE: all 19 checks passed") == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smoke import data_api
+from smoke.clients import data_api
 
 URL = "https://abcdefghijklmnopqrst.supabase.co"
 LEGACY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl"

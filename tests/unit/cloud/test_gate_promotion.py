@@ -19,7 +19,7 @@ from gate.exitcodes import Exit
 from gate.gatekeeper import Gate, OnFail
 from gate.ledger import LastKnownGood
 from gate.runner import Checkout
-from smoke import jobs_api
+from smoke.clients import jobs_api
 from tests.unit.cloud.test_promote import DOMAINS, FakeVercel, api_for
 
 

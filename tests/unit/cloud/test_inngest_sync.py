@@ -15,7 +15,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smoke import jobs_api
+from smoke.clients import jobs_api
 
 APP = "https://mentora-abc123.vercel.app"
 

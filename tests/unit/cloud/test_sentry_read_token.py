@@ -18,7 +18,7 @@ import httpx
 import pulumi
 import pytest
 
-from smoke import errors_api
+from smoke.clients import errors_api
 from tests.unit.cloud_program import FAKE_SECRETS, CloudMocks, unwrap
 from tests.unit.test_program_cloud import ENV_VAR, run_program
 

@@ -83,11 +83,15 @@ def smoke_checks() -> dict[str, dict[str, bool]]:
     the source, so the counts follow checks other engineers add."""
     import ast
 
+    from smoke.checks import SERVICES
+
     found: dict[str, dict[str, bool]] = {}
-    for path in sorted(SMOKE_DIR.glob("test_*.py")):
-        checks = found.setdefault(path.stem.removeprefix("test_"), {})
+    for path in sorted(SMOKE_DIR.glob("checks/*.py")):
+        if path.stem not in SERVICES:
+            continue
+        checks = found.setdefault(path.stem, {})
         for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                marks = [ast.unparse(d) for d in node.decorator_list]
-                checks[node.name] = "pytest.mark.writes" in marks
+            marks = [ast.unparse(d) for d in getattr(node, "decorator_list", [])]
+            if isinstance(node, ast.FunctionDef) and any(m.startswith("check(") for m in marks):
+                checks[node.name] = "check(writes=True)" in marks
     return found

@@ -43,7 +43,7 @@ def run_check(tmp_path: Path, **overrides: Any) -> tuple[int, str]:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(dead_outputs(free_port(), free_port(), free_port(), **overrides)))
     args = ("--outputs-file", path, "-k", "this_updates_configuration", "-rA")
-    result = run_smoke(tmp_path, SMOKE_DIR / "test_app.py", *args)
+    result = run_smoke(tmp_path, SMOKE_DIR / "checks" / "app.py", *args)
     return result.ret, result.output
 
 

@@ -55,7 +55,7 @@ def run_cache_checks(tmp_path: Path, redis_url: str, *args: str) -> tuple[int, s
     outputs = dead_outputs(free_port(), free_port(), free_port(), redis_url=redis_url)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    result = run_smoke(tmp_path, SMOKE_DIR / "test_cache.py", "--outputs-file", path, *args)
+    result = run_smoke(tmp_path, SMOKE_DIR / "checks" / "cache.py", "--outputs-file", path, *args)
     return result.ret, result.output
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from smoke import data_api
+from smoke.clients import data_api
 from tests.unit.smoke.helpers import SMOKE_DIR, dead_outputs, free_port, run_smoke
 
 URL = "https://abcdefghijklmnopqrst.supabase.co"
@@ -155,7 +155,9 @@ def test_applicability_comes_from_the_env_output() -> None:
 def test_the_local_stack_skips_with_the_reason_never_passes(tmp_path: Path) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(dead_outputs(free_port(), free_port(), free_port())))
-    result = run_smoke(tmp_path, SMOKE_DIR / "test_data_api.py", "--outputs-file", outputs, "-rs")
+    result = run_smoke(
+        tmp_path, SMOKE_DIR / "checks" / "data_api.py", "--outputs-file", outputs, "-rs"
+    )
     # The summary row: 0 passed, 0 failed, 4 skipped; each skip prints the reason.
     assert re.search(r"^data_api\s+0\s+0\s+4\s", result.output, re.M), result.output
     assert result.output.count(data_api.NO_DATA_API) == 4

@@ -111,7 +111,7 @@ def test_junit_parses_and_carries_no_secret(dead: DeadRun) -> None:
         if c.get("name") == "test_ping"
         for p in c.iter("property")
     }
-    assert props["error_class"] == "Failed"
+    assert props["error_class"] == "CheckFailed"
     assert not leaked(text), f"secret in junit: {leaked(text)}"
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from smoke.deadline import socket_deadline
+from smoke.clients.deadline import socket_deadline
 from smoke.faults import FaultKind, classify
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smoke import errors_api
-from smoke.errors_api import ErrorsConfigError, ErrorsError, TrackerTarget
+from smoke.clients import errors_api
+from smoke.clients.errors_api import ErrorsConfigError, ErrorsError, TrackerTarget
 
 EVENT_ID = "ce51f60fb0714b75853ffa18cde09922"
 DASHED = "ce51f60f-b071-4b75-853f-fa18cde09922"

@@ -46,7 +46,7 @@ def run_inngest_check(tmp_path: Path, app_url: str, env_extra: dict[str, str]) -
     outputs["env"].update(env_extra)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
-    target = str(Path(__file__).resolve().parents[3] / "smoke" / "test_app.py")
+    target = str(Path(__file__).resolve().parents[3] / "smoke" / "checks" / "app.py")
     return run_smoke(tmp_path, target, "--outputs-file", path, "-k", "inngest_serves", "-rA")
 
 

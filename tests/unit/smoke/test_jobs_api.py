@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from smoke import jobs_api
-from smoke.jobs_api import InngestTarget, JobsConfigError, JobsError
+from smoke.clients import jobs_api
+from smoke.clients.jobs_api import InngestTarget, JobsConfigError, JobsError
 
 SIGNING_KEY = "signkey-prod-" + "ab" * 32
 CLOUD = InngestTarget.from_env({"INNGEST_EVENT_KEY": "evtkey", "INNGEST_SIGNING_KEY": SIGNING_KEY})

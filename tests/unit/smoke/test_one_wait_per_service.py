@@ -1,7 +1,7 @@
 """A hung Redis (accepts connections, never answers) costs one timeout, not one per check: the
 first check that times out is named by every later check of the same endpoint. (Run serially:
 concurrently, the cache's and the security module's checks wait out that timeout at the same
-time, tests/unit/smoke/test_concurrency.py.)"""
+time, smoke/engine.py.)"""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def test_later_checks_of_a_hung_endpoint_fail_at_once_naming_the_first(tmp_path:
         report = tmp_path / "report.json"
         result = run_smoke(
             tmp_path,
-            SMOKE_DIR / "test_cache.py",
-            SMOKE_DIR / "test_security.py",
+            SMOKE_DIR / "checks" / "cache.py",
+            SMOKE_DIR / "checks" / "security.py",
             "--outputs-file",
             path,
             "-k",
@@ -40,7 +40,7 @@ def test_later_checks_of_a_hung_endpoint_fail_at_once_naming_the_first(tmp_path:
         )
     assert result.ret == 1, result.output
     assert f"cache: redis at 127.0.0.1:{port} timed out" in result.output
-    assert "found by smoke/test_cache.py::test_ping; not waited for again" in result.output
+    assert "found by smoke/checks/cache.py::test_ping; not waited for again" in result.output
     checks = {c["check"]: c["duration_s"] for c in json.loads(report.read_text())["checks"]}
     redis_check = next(
         k for k in checks if k.endswith("test_redis_refuses_unauthenticated_commands")
@@ -61,16 +61,17 @@ def test_only_waits_worth_remembering_are_kept() -> None:
 def test_a_check_whose_dependency_is_down_fails_at_once_naming_it() -> None:
     import pytest
 
-    from smoke.checks import fail_if_dependency_down
+    from smoke.checks.common import fail_if_dependency_down
+    from smoke.failures import CheckFailed
 
     outages.forget_all()
-    outages.record("127.0.0.1:6390", "timed out", "smoke/test_cache.py::test_ping")
+    outages.record("127.0.0.1:6390", "timed out", "smoke/checks/cache.py::test_ping")
     needs = {"the cache": "redis://default:pw@127.0.0.1:6390/0", "the database": ""}
-    with pytest.raises(pytest.fail.Exception) as failure:
+    with pytest.raises(CheckFailed) as failure:
         fail_if_dependency_down("app", "POST /api/chat x25", needs)
     assert str(failure.value) == (
         "app: POST /api/chat x25 needs the cache at 127.0.0.1:6390, which timed out (found by "
-        "smoke/test_cache.py::test_ping; not waited for again) (is the local stack up? run: "
+        "smoke/checks/cache.py::test_ping; not waited for again) (is the local stack up? run: "
         "make up)"
     )
     outages.forget_all()
@@ -81,8 +82,9 @@ def test_a_polling_check_stops_waiting_once_its_dependency_is_found_down() -> No
     """A job run polled while the app's own check (in another thread) finds the app hung."""
     import pytest
 
-    from smoke import jobs_api
-    from smoke.checks import watching
+    from smoke.checks.common import watching
+    from smoke.clients import jobs_api
+    from smoke.failures import CheckFailed
 
     outages.forget_all()
     needs = {"the app": "http://127.0.0.1:3100"}
@@ -93,17 +95,17 @@ def test_a_polling_check_stops_waiting_once_its_dependency_is_found_down() -> No
     def fetch(*_: object) -> list[jobs_api.Run]:
         polls.append(1)
         if len(polls) == 3:  # meanwhile, the app's check times out
-            outages.record("127.0.0.1:3100", "timed out", "smoke/test_app.py::test_health")
+            outages.record("127.0.0.1:3100", "timed out", "smoke/checks/app.py::test_health")
         return []
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jobs_api, "fetch_runs", fetch)
-        with pytest.raises(pytest.fail.Exception) as failure:
+        with pytest.raises(CheckFailed) as failure:
             jobs_api.wait_for_run(None, None, "ev", "process-video", 60, 0.0, sleep=sleep)  # type: ignore[arg-type]
     assert len(polls) == 3
     assert str(failure.value).startswith(
         "jobs: a process-video run needs the app at 127.0.0.1:3100, which timed out (found by "
-        "smoke/test_app.py::test_health; not waited for again)"
+        "smoke/checks/app.py::test_health; not waited for again)"
     )
     outages.forget_all()
 
@@ -113,7 +115,8 @@ def test_a_check_through_the_app_fails_at_once_when_the_app_reports_its_dependen
     cache is unhealthy, the burst is not sent to wait for the app's Redis timeouts 25 times."""
     import pytest
 
-    from smoke.checks import fail_if_the_app_reports_down
+    from smoke.checks.common import fail_if_the_app_reports_down
+    from smoke.failures import CheckFailed
 
     class Answer:
         def __init__(self, body: object) -> None:
@@ -123,7 +126,7 @@ def test_a_check_through_the_app_fails_at_once_when_the_app_reports_its_dependen
             return self.body
 
     down = Answer({"services": {"cache": {"healthy": False, "error": "timed out after 2s"}}})
-    with pytest.raises(pytest.fail.Exception) as failure:
+    with pytest.raises(CheckFailed) as failure:
         fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: down)
     assert str(failure.value) == (
         "app: POST /api/chat x25 needs the cache, which the app's /api/health reports unhealthy "

@@ -4,6 +4,7 @@ pooler docs; shared/notes/facts.md, "Cloud facts"), so a prod read-only run must
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from smoke import checks
+from smoke.checks import common
 from smoke.outputs import StackOutputs
 from tests.unit.smoke.helpers import dead_outputs
 
@@ -20,6 +21,10 @@ class FakeConnection:
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.autocommit = True
+        self.socket, self.peer = socket.socketpair()  # what the client-side deadline watches
+
+    def fileno(self) -> int:
+        return self.socket.fileno()
 
     @contextmanager
     def pipeline(self) -> Iterator[None]:  # the SETs go out in one round trip
@@ -47,7 +52,7 @@ def test_settings_are_set_after_connecting_not_passed_as_options(
     monkeypatch.setattr(psycopg, "connect", connect)
     outputs = StackOutputs.from_json(dead_outputs(1, 2, 3), "test")
     settings = {"statement_timeout": "3000", "default_transaction_read_only": "on"}
-    conn = checks.connect_postgres(outputs, 3.0, settings, autocommit=False)
+    conn = common.connect_postgres(outputs, 3.0, settings, autocommit=False)
     assert "options" not in seen and seen["autocommit"] is True
     assert fake.statements == [
         "<pipeline>",

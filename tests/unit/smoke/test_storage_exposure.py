@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from smoke.s3 import BLOCK_FLAGS, bucket_exposure, public_statements
+from smoke.clients.s3 import BLOCK_FLAGS, bucket_exposure, public_statements
 
 OWNER = {"Grantee": {"Type": "CanonicalUser", "ID": "abc"}, "Permission": "FULL_CONTROL"}
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"

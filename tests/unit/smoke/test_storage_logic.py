@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from smoke.s3 import DENIED, anonymous_answer, verdict
+from smoke.clients.s3 import DENIED, anonymous_answer, verdict
 
 
 def denied(status: int) -> None:

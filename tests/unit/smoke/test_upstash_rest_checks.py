@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from smoke import upstash_rest
+from smoke.clients import upstash_rest
 from tests.unit.smoke.helpers import SMOKE_DIR, dead_outputs, free_port, run_smoke
 
 URL, TOKEN = "https://eu1-fake-12345.upstash.io", "AXfakeRestToken0123456789"
@@ -141,7 +141,7 @@ def test_the_local_stack_skips_with_the_reason_and_writes_stay_out_of_read_only(
 ) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(dead_outputs(free_port(), free_port(), free_port())))
-    target = SMOKE_DIR / "test_upstash_rest.py"
+    target = SMOKE_DIR / "checks" / "upstash_rest.py"
     result = run_smoke(tmp_path, target, "--outputs-file", outputs, "-rs")
     assert re.search(r"^upstash_rest\s+0\s+0\s+4\s", result.output, re.M), result.output
     assert result.output.count(upstash_rest.NO_REST) == 4

@@ -11,12 +11,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from smoke.checks import CheckRecorder, call_failed, fail_if_down, unreachable
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import Recorder, call_failed, fail_if_down, unreachable
+from smoke.clients.s3 import (
+    DENIED,
+    anonymous_answer,
+    bucket_exposure,
+    endpoint_url,
+    s3_client,
+    verdict,
+)
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
-from smoke.s3 import DENIED, anonymous_answer, bucket_exposure, endpoint_url, s3_client, verdict
 
 
 @dataclass(frozen=True)
@@ -29,13 +35,13 @@ class Storage:
     target: str
 
 
-@pytest.fixture(scope="module")
+@client
 def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage]:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     missing = [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not outputs.env.get(k)]
     if missing:
-        pytest.fail(f"storage: the stack's env output has no {', '.join(missing)}", pytrace=False)
+        raise CheckFailed(f"storage: the stack's env output has no {', '.join(missing)}")
     url, bucket = endpoint_url(outputs), outputs.bucket_name
     fail_if_down("storage", f"bucket {bucket}", url, outputs)
     try:
@@ -44,7 +50,7 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404:
-            pytest.fail(f"storage: bucket {bucket} does not exist at {url}", pytrace=False)
+            raise CheckFailed(f"storage: bucket {bucket} does not exist at {url}") from None
         raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
     except BotoCoreError as exc:
         raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
@@ -58,8 +64,8 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
         raise call_failed("storage", f"cleanup of {prefix}", url, exc) from None
 
 
-@pytest.mark.writes
-def test_put_get_delete(s3: Storage, check: CheckRecorder) -> None:
+@check(writes=True)
+def test_put_get_delete(s3: Storage, check: Recorder) -> None:
     key, body = f"{s3.prefix}object.txt", b"mentora smoke"
     with check.timed(s3.target):
         s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body)
@@ -81,9 +87,9 @@ def anonymous(outputs: StackOutputs, timeout_s: float, s3: Storage, call: str, *
         raise call_failed("storage", f"anonymous {call}", endpoint_url(outputs), exc) from None
 
 
-@pytest.mark.writes
+@check(writes=True)
 def test_anonymous_get_denied(
-    s3: Storage, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+    s3: Storage, check: Recorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
     key = f"{s3.prefix}private.txt"
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"private")
@@ -92,15 +98,17 @@ def test_anonymous_get_denied(
     assert status in DENIED, f"storage: anonymous GET of {key} {verdict(status)}"
 
 
+@check()
 def test_anonymous_list_denied(
-    s3: Storage, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+    s3: Storage, check: Recorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
     with check.timed(s3.target):
         status = anonymous(outputs, timeout_s, s3, "list_objects_v2")
     assert status in DENIED, f"storage: anonymous LIST of {s3.bucket} {verdict(status)}"
 
 
-def test_bucket_settings_grant_the_public_nothing(s3: Storage, check: CheckRecorder) -> None:
+@check()
+def test_bucket_settings_grant_the_public_nothing(s3: Storage, check: Recorder) -> None:
     # A filter in front of a store (the local one answers 403 to every unsigned request) can
     # hide a public bucket from the anonymous checks: the settings themselves must be private.
     from botocore.exceptions import BotoCoreError, ClientError
@@ -117,7 +125,7 @@ def test_bucket_settings_grant_the_public_nothing(s3: Storage, check: CheckRecor
         "block settings on)"
     )
     if found.unread:
-        pytest.skip(
+        raise CheckSkipped(
             f"storage: the stack's key cannot read {', '.join(found.unread)} of {s3.bucket}: "
             "grant it those read permissions to check the bucket's settings"
         )

@@ -1,6 +1,7 @@
-"""What each check records (service, redacted target, latency, attempts) and how it fails.
+"""What each check records (redacted target, latency, attempts) and how it fails: the helpers
+every check module shares.
 
-Checks request the `check` fixture (a `CheckRecorder`) and wrap each network call:
+Checks take `check` (a `Recorder`) and wrap each network call:
 
 >>> def test_ping(cache, check, outputs):  # doctest: +SKIP
 ...     with check.timed(redact_url(outputs.redis_url)):
@@ -15,14 +16,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from smoke import outages
+from smoke.clients.deadline import socket_deadline
+from smoke.failures import CheckFailed
 from smoke.faults import FaultKind, classify
 from smoke.redact import redact_url
 from stacks.contract import Target, deploy_command
@@ -30,47 +30,18 @@ from stacks.contract import Target, deploy_command
 if TYPE_CHECKING:
     from smoke.outputs import StackOutputs
 
-SERVICES = ("database", "cache", "storage", "app")
 
+class Recorder:
+    """What one check records: its redacted target, latency and attempts (`timed`), and facts
+    (`record`: JSON/JUnit properties; a `seen` fact is printed above the smoke summary)."""
 
-def service_of(nodeid: str) -> str:
-    """The service a check belongs to, from its module: `smoke/test_cache.py::test_ping` -> cache.
-
-    >>> service_of("smoke/test_cache.py::test_ping")
-    'cache'
-    """
-    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    return module.removeprefix("test_").removesuffix(".py")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's record, as `--junitxml` properties and the summary see it."""
-
-    service: str
-    target: str
-    latency_ms: float
-    attempts: int
-
-    def properties(self) -> list[tuple[str, str]]:
-        """`(name, value)` pairs for `item.user_properties` (junit `<property>`)."""
-        return [
-            ("service", self.service),
-            ("target", self.target),
-            ("latency_ms", f"{self.latency_ms:.1f}"),
-            ("attempts", str(self.attempts)),
-        ]
-
-
-class CheckRecorder:
-    """Times a check's network calls and stores its `CheckResult` on the test item."""
-
-    def __init__(self, item: pytest.Item) -> None:
-        self.item = item
-        self.service = service_of(item.nodeid)
+    def __init__(self, service: str, name: str) -> None:
+        self.service = service
+        self.name = name
         self.target = ""
         self.attempts = 0
         self.latency_ms = 0.0
+        self.facts: list[tuple[str, object]] = []
 
     @contextmanager
     def timed(self, target: str) -> Iterator[None]:
@@ -82,30 +53,10 @@ class CheckRecorder:
             yield
         finally:
             self.latency_ms += (time.perf_counter() - start) * 1000
-            props: list[tuple[str, object]] = list(self.result.properties())
-            names = {name for name, _ in props}
-            kept = [p for p in self.item.user_properties if p[0] not in names]
-            self.item.user_properties[:] = kept + props
 
     def record(self, name: str, value: object) -> None:
-        """Keep `name=value` with the check's report (junit `<property>`, `--json-report`); a
-        `seen` value is printed above the smoke summary. pytest's `record_property` does the
-        same, but as a shared fixture it would make smoke run its checks serially."""
-        self.item.user_properties.append((name, value))
-
-    @property
-    def result(self) -> CheckResult:
-        """What has been recorded so far."""
-        return CheckResult(self.service, self.target, round(self.latency_ms, 1), self.attempts)
-
-
-@pytest.fixture
-def check(request: pytest.FixtureRequest) -> CheckRecorder:
-    """Records the current check's service, redacted target, latency and attempts. Each check
-    module imports it (`from smoke.checks import check as check`) so it is that module's own
-    fixture: smoke/concurrency.py runs modules at once, and pytest caches a fixture's value on
-    its definition."""
-    return CheckRecorder(request.node)
+        """Keep `name=value` with the check's result."""
+        self.facts.append((name, value))
 
 
 def endpoint(url: str) -> str:
@@ -172,9 +123,8 @@ def unreachable(
     """
     happened = what_happened(exc)
     outages.record(endpoint(url), happened)
-    return pytest.fail.Exception(
-        f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(outputs, happened)})",
-        pytrace=False,
+    return CheckFailed(
+        f"{service}: {what} at {endpoint(url)} {happened} ({fix_hint(outputs, happened)})"
     )
 
 
@@ -189,11 +139,10 @@ def fail_if_dependency_down(
     for name, url in dependencies.items():
         outage = outages.known(endpoint(url)) if url else None
         if outage is not None:
-            raise pytest.fail.Exception(
+            raise CheckFailed(
                 f"{service}: {what} needs {name} at {outage.target}, which {outage.happened} "
                 f"(found by {outage.seen_by}; not waited for again) "
-                f"({fix_hint(outputs, outage.happened)})",
-                pytrace=False,
+                f"({fix_hint(outputs, outage.happened)})"
             )
 
 
@@ -216,15 +165,14 @@ def fail_if_the_app_reports_down(what: str, service: str, health: Callable[[], A
     unhealthy: a check that needs it through the app would only wait for the app's timeouts."""
     try:
         body = health().json()
-    except (pytest.fail.Exception, ValueError):
+    except (CheckFailed, ValueError):
         return  # the health check reports that itself
     reported = body.get("services", {}).get(service, {}) if isinstance(body, dict) else {}
     if isinstance(reported, dict) and reported.get("healthy") is False:
         detail = reported.get("error") or "unhealthy"
-        pytest.fail(
+        raise CheckFailed(
             f"app: {what} needs the {service}, which the app's /api/health reports unhealthy "
-            f"({detail}; not waited for again)",
-            pytrace=False,
+            f"({detail}; not waited for again)"
         )
 
 
@@ -233,10 +181,9 @@ def fail_if_down(service: str, what: str, url: str, outputs: StackOutputs | None
     per dead service, and every check of it names the same cause."""
     outage = outages.known(endpoint(url))
     if outage is not None:
-        raise pytest.fail.Exception(
+        raise CheckFailed(
             f"{service}: {what} at {outage.target} {outage.happened} (found by "
-            f"{outage.seen_by}; not waited for again) ({fix_hint(outputs, outage.happened)})",
-            pytrace=False,
+            f"{outage.seen_by}; not waited for again) ({fix_hint(outputs, outage.happened)})"
         )
 
 
@@ -244,9 +191,8 @@ def call_failed(service: str, action: str, target: str, exc: BaseException) -> B
     """The failure of one call after the service answered, e.g. a query error; `target` is
     shown redacted and the driver's own message is kept (the report hook masks it anyway)."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return pytest.fail.Exception(
-        f"{service}: {action} on {redact_url(target)} failed ({type(exc).__name__}: {detail})",
-        pytrace=False,
+    return CheckFailed(
+        f"{service}: {action} on {redact_url(target)} failed ({type(exc).__name__}: {detail})"
     )
 
 
@@ -256,7 +202,12 @@ def connect_postgres(
     """A psycopg connection to the stack's database within the check timeout, with `settings`
     applied by `SET` once connected (Supavisor's transaction mode ignores `options=-c ...`, so
     a pooled cloud session would silently run without them); a failure to connect is raised as
-    `unreachable` (named service, no password, the fix)."""
+    `unreachable` (named service, no password, the fix).
+
+    Every session is bounded: `statement_timeout` (the check timeout, unless `settings` gives
+    one) on the server, and a client-side deadline on the SETs, because a backend that
+    authenticated and then froze answers nothing, and psycopg has no read timeout
+    (smoke/clients/deadline.py). Queries are bounded the same way with `bounded(conn, ...)`."""
     import psycopg
     from psycopg import sql
 
@@ -269,13 +220,27 @@ def connect_postgres(
         )
     except psycopg.Error as exc:
         raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
+    settings = {"statement_timeout": str(int(timeout_s * 1000)), **settings}
     try:
-        with conn.pipeline():  # one round trip for all of them
-            for name, value in settings.items():
+        with bounded(conn, timeout_s, "database: session settings"), conn.pipeline():
+            for name, value in settings.items():  # one round trip for all of them
                 setting = sql.SQL("set {} = {}").format(sql.Identifier(name), sql.Literal(value))
                 conn.execute(setting)
+    except TimeoutError as exc:
+        conn.close()
+        raise unreachable("database", "postgres", outputs.database_url, exc, outputs) from None
     except psycopg.Error as exc:
         conn.close()
         raise call_failed("database", "session settings", outputs.database_url, exc) from None
     conn.autocommit = autocommit
     return conn
+
+
+def bounded(conn: Any, seconds: float, what: str) -> AbstractContextManager[None]:
+    """A client-side deadline on every round trip of the block on `conn`'s socket: a frozen
+    backend makes the block raise `TimeoutError` naming `what` (the connection is then dead).
+
+    >>> with bounded(conn, 2.0, "database: query"):  # doctest: +SKIP
+    ...     conn.execute("select 1")
+    """
+    return socket_deadline(conn.fileno(), seconds, what)

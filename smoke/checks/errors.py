@@ -9,11 +9,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
-from smoke import errors_api
-from smoke.checks import CheckRecorder, fail_if_dependency_down, unreachable, watching
-from smoke.checks import check as check
+from smoke.checks import check
+from smoke.checks.common import Recorder, fail_if_dependency_down, unreachable, watching
+from smoke.clients import errors_api
+from smoke.failures import CheckFailed
 from smoke.outputs import StackOutputs
 
 ARRIVAL_DEADLINE_S = 10.0
@@ -68,10 +67,10 @@ def send_with_sdk(dsn: str, tag: str, timeout_s: float) -> str:
     return event_id
 
 
-@pytest.mark.writes
+@check(writes=True)
 def test_test_error_arrives_in_the_tracker(
     outputs: StackOutputs,
-    check: CheckRecorder,
+    check: Recorder,
     timeout_s: float,
     run_id: str,
 ) -> None:
@@ -81,7 +80,7 @@ def test_test_error_arrives_in_the_tracker(
     try:
         target = errors_api.TrackerTarget.from_env(env)
     except errors_api.ErrorsConfigError as exc:
-        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+        raise CheckFailed(str(exc)) from None
     needs = {"the app": outputs.app_url or ""}
     fail_if_dependency_down("errors", "a test error", needs, outputs)
     sleep = watching("errors", "a test error", needs, outputs)
@@ -97,12 +96,12 @@ def test_test_error_arrives_in_the_tracker(
             elif env.get("SENTRY_DSN"):
                 event_id = send_with_sdk(env["SENTRY_DSN"], tag, timeout_s)
             else:
-                pytest.fail("errors: the stack has no app and no SENTRY_DSN to send with", False)
+                raise CheckFailed("errors: the stack has no app and no SENTRY_DSN to send with")
             event, polls = errors_api.wait_for_event(
                 client, target, event_id, ARRIVAL_DEADLINE_S, sleep=sleep
             )
         except errors_api.ErrorsError as exc:
-            raise pytest.fail.Exception(str(exc), pytrace=False) from None
+            raise CheckFailed(str(exc)) from None
     check.attempts = polls
     check.record("event_id", event_id)  # junit and --json-report consumers see it too
     seen = f"errors: event {event_id} arrived in {target.kind} ({polls} reads)"

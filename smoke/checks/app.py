@@ -1,5 +1,5 @@
 """App checks against the deployed app's contract (docs/app-contract.md): health, rate limit,
-Inngest functions (job runs and error arrival: test_jobs.py, test_errors.py). Skipped, with
+Inngest functions (job runs and error arrival: jobs.py, errors.py). Skipped, with
 the reason printed, when the stack has no `app_url` output."""
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import pytest
-
-from smoke import jobs_api
-from smoke.checks import (
-    CheckRecorder,
+from smoke.checks import check, client
+from smoke.checks.common import (
+    Recorder,
     fail_if_dependency_down,
     fail_if_down,
     fail_if_the_app_reports_down,
     unreachable,
 )
-from smoke.checks import check as check
+from smoke.clients import jobs_api
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.guide import GUIDE_FUNCTIONS
 from smoke.outputs import StackOutputs
 
@@ -30,14 +29,14 @@ HEALTH_PROBE_S = 2  # the contract lets /api/health take up to its probes' 2 s d
 NO_APP = "stack has no app_url output (it deploys no app; the contract is docs/app-contract.md)"
 
 
-@pytest.fixture(scope="module")
+@client
 def app_url(outputs: StackOutputs) -> str:
     if not outputs.app_url:
-        pytest.skip(NO_APP)
+        raise CheckSkipped(NO_APP)
     return outputs.app_url
 
 
-@pytest.fixture(scope="module")
+@client
 def health(app_url: str, outputs: StackOutputs, timeout_s: float) -> Callable[[], Any]:
     """`GET /api/health` once per run, on first use: the health check and the configuration
     check read the same answer (the app's probes may take their deadline each time)."""
@@ -80,7 +79,7 @@ def json_of(response: Any, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        pytest.fail(f"app: {path} answered {response.status_code} without JSON", pytrace=False)
+        raise CheckFailed(f"app: {path} answered {response.status_code} without JSON") from None
 
 
 def signed_headers(signing_key: str) -> dict[str, str]:
@@ -94,8 +93,9 @@ def signed_headers(signing_key: str) -> dict[str, str]:
     return {"X-Inngest-Signature": signature}
 
 
+@check()
 def test_inngest_serves_the_guide_functions(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+    app_url: str, check: Recorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
     """The SDK's introspection of `/api/inngest` counts the guide's functions; on Inngest Cloud
     it is signed with the stack's signing key (which the app must share), and on the Dev Server
@@ -107,11 +107,10 @@ def test_inngest_serves_the_guide_functions(
     dev = env.get("INNGEST_DEV", "").lower() not in ("", "0", "false")
     signing_key = env.get("INNGEST_SIGNING_KEY")
     if not dev and not signing_key:
-        pytest.fail(
+        raise CheckFailed(
             "app: the stack's env has neither INNGEST_DEV=1 with INNGEST_BASE_URL (the local Dev "
             "Server) nor INNGEST_SIGNING_KEY (Inngest Cloud) to check /api/inngest with; set it: "
-            f"pulumi config set --secret mentora:inngestSigningKey <key> -s {outputs.stack}",
-            pytrace=False,
+            f"pulumi config set --secret mentora:inngestSigningKey <key> -s {outputs.stack}"
         )
     with check.timed(url):
         headers = signed_headers(signing_key) if signing_key and not dev else {}
@@ -144,13 +143,14 @@ def dev_server_lists_the_guide_functions(outputs: StackOutputs, timeout_s: float
             slugs = jobs_api.dev_server_functions(client, target)
     except jobs_api.JobsError as exc:
         # The app's check depends on the job queue: it names the job queue, not the app.
-        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+        raise CheckFailed(str(exc)) from None
     missing = [f for f in GUIDE_FUNCTIONS if not any(s.endswith(f"-{f}") for s in slugs)]
     assert not missing, f"app: the Dev Server has not synced: {', '.join(missing)}"
 
 
+@check()
 def test_health_reports_every_service_healthy(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, health: Callable[[], Any]
+    app_url: str, check: Recorder, outputs: StackOutputs, health: Callable[[], Any]
 ) -> None:
     url = f"{app_url}/api/health"
     needs = {"the database": outputs.database_url, "the cache": outputs.redis_url}
@@ -168,11 +168,14 @@ def test_health_reports_every_service_healthy(
     assert all(isinstance(s.get("latency"), int | float) for s in services.values())
 
 
+@check()
 def test_the_app_runs_with_this_updates_configuration(
-    app_url: str, check: CheckRecorder, outputs: StackOutputs, health: Callable[[], Any]
+    app_url: str, check: Recorder, outputs: StackOutputs, health: Callable[[], Any]
 ) -> None:
     if not outputs.config_fingerprint:
-        pytest.skip("stack exports no config_fingerprint (deployed before fingerprints existed)")
+        raise CheckSkipped(
+            "stack exports no config_fingerprint (deployed before fingerprints existed)"
+        )
     url = f"{app_url}/api/health"
     with check.timed(url):
         response = health()
@@ -189,10 +192,10 @@ def test_the_app_runs_with_this_updates_configuration(
     )
 
 
-@pytest.mark.writes
+@check(writes=True)
 def test_rate_limit_refuses_exactly_the_excess(
     app_url: str,
-    check: CheckRecorder,
+    check: Recorder,
     outputs: StackOutputs,
     timeout_s: float,
     run_id: str,

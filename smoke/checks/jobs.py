@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 
-import pytest
-
-from smoke import jobs_api
-from smoke.checks import CheckRecorder, connect_postgres, fail_if_dependency_down, watching
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import (
+    Recorder,
+    bounded,
+    connect_postgres,
+    fail_if_dependency_down,
+    watching,
+)
+from smoke.clients import jobs_api
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
 FUNCTION = "process-video"
@@ -32,21 +37,24 @@ def settings(outputs: StackOutputs) -> Mapping[str, str]:
     return {**{k: os.environ[k] for k in NAMES if os.environ.get(k)}, **outputs.env}
 
 
-@pytest.fixture
+@client
 def app_url(outputs: StackOutputs) -> str:
     if not outputs.app_url:
-        pytest.skip(NO_APP)
+        raise CheckSkipped(NO_APP)
     return outputs.app_url
 
 
-@pytest.fixture
+@client
 def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[str]:
     """This check's namespace; its rows are deleted afterwards, whatever the outcome."""
     marker = f"smoke:{run_id}:jobs"
     yield marker
     if not outputs.database_url:
         return
-    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
+    with (
+        connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn,
+        bounded(conn, 2 * timeout_s, "database: cleanup of the jobs check's rows"),
+    ):
         # The app names its rows by the marker (contract); cascades remove creator/video/chunks.
         conn.execute(
             "delete from auth.users where email = %s", (f"smoke-{run_id}-jobs@smoke.invalid",)
@@ -56,17 +64,20 @@ def marker(app_url: str, outputs: StackOutputs, timeout_s: float, run_id: str) -
 
 def leftovers(outputs: StackOutputs, timeout_s: float, marker: str) -> int:
     """Rows of this run the function's cleanup step should have deleted."""
-    with connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn:
+    with (
+        connect_postgres(outputs, timeout_s, {}, autocommit=True) as conn,
+        bounded(conn, timeout_s, "database: count of leftover rows"),
+    ):
         row = conn.execute(
             "select count(*) from public.videos where storage_key like %s", (f"{marker}%",)
         ).fetchone()
     return int(row[0]) if row else 0
 
 
-@pytest.mark.writes
+@check(writes=True)
 def test_process_video_run_completes(
     outputs: StackOutputs,
-    check: CheckRecorder,
+    check: Recorder,
     timeout_s: float,
     marker: str,
 ) -> None:
@@ -75,7 +86,7 @@ def test_process_video_run_completes(
     try:
         target = jobs_api.InngestTarget.from_env(settings(outputs))
     except jobs_api.JobsConfigError as exc:
-        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+        raise CheckFailed(str(exc)) from None
     # The run needs the app (it serves the function) and the database (its steps write there).
     needs = {"the app": outputs.app_url or "", "the database": outputs.database_url}
     fail_if_dependency_down("jobs", f"a {FUNCTION} run", needs, outputs)
@@ -90,7 +101,7 @@ def test_process_video_run_completes(
                 client, target, event_id, FUNCTION, RUN_DEADLINE_S[target.dev], sleep=sleep
             )
         except jobs_api.JobsError as exc:
-            raise pytest.fail.Exception(str(exc), pytrace=False) from None
+            raise CheckFailed(str(exc)) from None
     check.attempts = polls
     check.record("run_id", run.run_id)  # junit and --json-report consumers see it too
     seen = f"jobs: {FUNCTION} run {run.run_id} Completed (event {event_id}, {polls} reads)"

@@ -15,20 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-from smoke import rls
-from smoke.checks import (
-    CheckRecorder,
+from smoke.checks import check, client
+from smoke.checks.common import (
+    Recorder,
+    bounded,
     call_failed,
     connect_postgres,
     endpoint,
     fail_if_down,
     unreachable,
 )
-from smoke.checks import (
-    check as check,
-)
+from smoke.clients import rls
+from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 
@@ -37,13 +35,14 @@ TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 REDIS_REFUSALS = ("NOAUTH", "NOPERM", "WRONGPASS", "DENIED")
 # How long the server itself keeps an abandoned RLS transaction open before rolling it back.
 IDLE_IN_TRANSACTION_MS = 20_000
+RLS_ROUND_TRIPS = 4  # preflight, seed, and each role switch with its read
 RLS_FIX = "fix the policies or grants with a new file in supabase/migrations/"
 
 
 def cloud_only(outputs: StackOutputs) -> None:
     """Skip, with the reason, on the local stack (its `target` output says where it runs)."""
     if outputs.is_local:
-        pytest.skip(
+        raise CheckSkipped(
             "local stack (its services listen on this machine only): "
             "TLS is required of cloud stacks only"
         )
@@ -56,9 +55,11 @@ class RlsDatabase:
     conn: Any
     target: str
     fix: str
+    url: str = ""
+    timeout_s: float = 3.0
 
 
-@pytest.fixture(scope="module")
+@client
 def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
 
     # Not opened read-only even with --read-only: the rows exist only inside a transaction
@@ -71,13 +72,28 @@ def rls_db(outputs: StackOutputs, timeout_s: float) -> Iterator[RlsDatabase]:
     }
     conn = connect_postgres(outputs, timeout_s, settings, autocommit=False)
     try:  # no `with conn:`, which would commit on a clean exit
-        yield RlsDatabase(conn, redact_url(outputs.database_url), outputs.fix)
+        yield RlsDatabase(
+            conn, redact_url(outputs.database_url), outputs.fix, outputs.database_url, timeout_s
+        )
     finally:
         conn.close()
 
 
 @contextmanager
 def synthetic_people(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
+    """`seeded`, within a client-side deadline: a few pipelined round trips, each within the
+    statement timeout, so a backend that froze is cut and named instead of waited for."""
+    try:
+        deadline = RLS_ROUND_TRIPS * db.timeout_s
+        with bounded(db.conn, deadline, "database: RLS check"), seeded(db, run_id) as people:
+            yield people
+    except TimeoutError as exc:
+        db.conn.close()
+        raise unreachable("database", "postgres", db.url, exc) from None
+
+
+@contextmanager
+def seeded(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
     """Two students of a creator, inserted in a transaction that is ALWAYS rolled back."""
     import psycopg
 
@@ -85,18 +101,17 @@ def synthetic_people(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
     try:
         missing, reason = rls.preflight(db.conn)
         if missing:
-            pytest.fail(
+            raise CheckFailed(
                 f"database: cannot check RLS, missing table(s): {', '.join(missing)} "
-                f"(run: {db.fix})",
-                pytrace=False,
+                f"(run: {db.fix})"
             )
         if reason:
-            pytest.skip(f"database: RLS behaviour not checked: {reason}")
+            raise CheckSkipped(f"database: RLS behaviour not checked: {reason}")
         rls.seed(db.conn, people, run_id)
         yield people
     except psycopg.errors.InsufficientPrivilege as exc:
         if "set role" in str(exc).lower():  # PG16+: membership without the SET option
-            pytest.skip(f"database: RLS behaviour not checked: {exc}")
+            raise CheckSkipped(f"database: RLS behaviour not checked: {exc}") from None
         raise call_failed("database", "RLS check", db.target, exc) from None
     except psycopg.Error as exc:
         raise call_failed("database", "RLS check", db.target, exc) from None
@@ -107,8 +122,9 @@ def synthetic_people(db: RlsDatabase, run_id: str) -> Iterator[rls.People]:
             db.conn.close()  # the server rolls back a transaction whose connection is gone
 
 
+@check()
 def test_rls_students_read_only_their_own_rows(
-    rls_db: RlsDatabase, check: CheckRecorder, run_id: str
+    rls_db: RlsDatabase, check: Recorder, run_id: str
 ) -> None:
     findings: list[str] = []
     tables = (*rls.STUDENT_TABLES, *rls.DRAFT_TABLES)
@@ -123,9 +139,8 @@ def test_rls_students_read_only_their_own_rows(
     )
 
 
-def test_rls_anon_reads_no_private_rows(
-    rls_db: RlsDatabase, check: CheckRecorder, run_id: str
-) -> None:
+@check()
+def test_rls_anon_reads_no_private_rows(rls_db: RlsDatabase, check: Recorder, run_id: str) -> None:
     tables = ("creators", *rls.DRAFT_TABLES, *rls.STUDENT_TABLES)
     with check.timed(rls_db.target), synthetic_people(rls_db, run_id) as people:
         with rls_db.conn.pipeline():
@@ -165,8 +180,9 @@ def redis_replies(url: str, timeout_s: float, commands: list[list[str]]) -> list
     return replies
 
 
+@check()
 def test_redis_refuses_unauthenticated_commands(
-    check: CheckRecorder, outputs: StackOutputs, timeout_s: float, run_id: str
+    check: Recorder, outputs: StackOutputs, timeout_s: float, run_id: str
 ) -> None:
     url = outputs.redis_url
     commands = [["PING"], ["GET", f"smoke:{run_id}:noauth"]]
@@ -197,7 +213,8 @@ def sslmode(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("sslmode", [""])[-1]
 
 
-def test_postgres_url_requires_tls(check: CheckRecorder, outputs: StackOutputs) -> None:
+@check()
+def test_postgres_url_requires_tls(check: Recorder, outputs: StackOutputs) -> None:
     cloud_only(outputs)
     url = outputs.database_url
     with check.timed(url):
@@ -209,8 +226,9 @@ def test_postgres_url_requires_tls(check: CheckRecorder, outputs: StackOutputs) 
     )
 
 
+@check()
 def test_postgres_refuses_plain_connections(
-    check: CheckRecorder, outputs: StackOutputs, timeout_s: float
+    check: Recorder, outputs: StackOutputs, timeout_s: float
 ) -> None:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -234,14 +252,14 @@ def test_postgres_refuses_plain_connections(
                 return  # refused before authentication: TLS is required
             else:
                 raise unreachable("database", "postgres", url, exc, outputs) from None
-    pytest.fail(
+    raise CheckFailed(
         f"database: postgres at {endpoint(url)} {outcome}: TLS is not enforced; enable SSL "
-        f"enforcement (Supabase: the project's ssl_enforced), then: {outputs.fix}",
-        pytrace=False,
+        f"enforcement (Supabase: the project's ssl_enforced), then: {outputs.fix}"
     )
 
 
-def test_redis_url_requires_tls(check: CheckRecorder, outputs: StackOutputs) -> None:
+@check()
+def test_redis_url_requires_tls(check: Recorder, outputs: StackOutputs) -> None:
     cloud_only(outputs)
     url = outputs.redis_url
     with check.timed(url):

@@ -1,6 +1,6 @@
 """Cache checks on `smoke:<run-id>:` keys: ping, set/get, setex + ttl, incr, del, cache-aside.
 
-Every key gets a TTL, and the module's finalizer deletes all of this run's keys even when a
+Every key gets a TTL, and the cache client's teardown deletes all of this run's keys even when a
 check fails, so a smoke run leaves nothing behind.
 """
 
@@ -11,10 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from smoke.checks import CheckRecorder, call_failed, fail_if_down, unreachable
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import Recorder, call_failed, fail_if_down, unreachable
 from smoke.outputs import StackOutputs
 from smoke.redact import redact_url
 
@@ -30,7 +28,7 @@ class Cache:
     prefix: str
 
 
-@pytest.fixture(scope="module")
+@client
 def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cache]:
     import redis
     from redis.backoff import NoBackoff
@@ -52,28 +50,29 @@ def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cach
     prefix = f"smoke:{run_id}:"
     yield Cache(client, redact_url(outputs.redis_url), prefix)
     try:  # cleanup runs whatever the checks did
-        keys = list(client.scan_iter(match=f"{prefix}*", count=100))
-        if keys:
-            client.delete(*keys)
+        found = list(client.scan_iter(match=f"{prefix}*", count=100))
+        if found:
+            client.delete(*found)
     except redis.RedisError as exc:
         raise call_failed("cache", f"cleanup of {prefix}* keys", outputs.redis_url, exc) from None
     finally:
         client.close()
 
 
-@pytest.fixture
-def key(cache: Cache, request: pytest.FixtureRequest) -> Callable[[str], str]:
-    """`key("k")` -> `smoke:<run-id>:<check>:k`."""
-    return lambda name: f"{cache.prefix}{request.node.name}:{name}"
+def keys(cache: Cache, check: Recorder) -> Callable[[str], str]:
+    """`keys(cache, check)("k")` -> `smoke:<run-id>:<check>:k`."""
+    return lambda name: f"{cache.prefix}{check.name}:{name}"
 
 
-def test_ping(cache: Cache, check: CheckRecorder) -> None:
+@check()
+def test_ping(cache: Cache, check: Recorder) -> None:
     with check.timed(cache.target):
         assert cache.client.ping() is True
 
 
-@pytest.mark.writes
-def test_set_get(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+@check(writes=True)
+def test_set_get(cache: Cache, check: Recorder) -> None:
+    key = keys(cache, check)
     with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         pipe.set(key("k"), "Hello Redis!", ex=KEY_TTL_S)
         pipe.get(key("k"))
@@ -81,8 +80,9 @@ def test_set_get(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) 
     assert value == b"Hello Redis!", f"cache: GET after SET returned {value!r}"
 
 
-@pytest.mark.writes
-def test_setex_ttl(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+@check(writes=True)
+def test_setex_ttl(cache: Cache, check: Recorder) -> None:
+    key = keys(cache, check)
     with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         # The guide's SETEX itself (redis-py 8 deprecates its `setex` wrapper).
         pipe.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
@@ -91,8 +91,9 @@ def test_setex_ttl(cache: Cache, check: CheckRecorder, key: Callable[[str], str]
     assert 0 < ttl <= 5, f"cache: TTL after SETEX 5 is {ttl}"
 
 
-@pytest.mark.writes
-def test_incr(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+@check(writes=True)
+def test_incr(cache: Cache, check: Recorder) -> None:
+    key = keys(cache, check)
     with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         # INCR itself, as the guide's rate limiter uses it (redis-py's `incr` sends INCRBY).
         pipe.execute_command("INCR", key("counter"))
@@ -102,8 +103,9 @@ def test_incr(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> 
     assert (first, second) == (1, 2), f"cache: INCR counted {first}, {second}"
 
 
-@pytest.mark.writes
-def test_del(cache: Cache, check: CheckRecorder, key: Callable[[str], str]) -> None:
+@check(writes=True)
+def test_del(cache: Cache, check: Recorder) -> None:
+    key = keys(cache, check)
     with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
         pipe.set(key("gone"), "x", ex=KEY_TTL_S)
         pipe.delete(key("gone"))
@@ -129,10 +131,9 @@ def get_or_compute(client: Any, name: str, compute: Callable[[], Any], ttl_s: in
     return value
 
 
-@pytest.mark.writes
-def test_cache_aside_miss_then_hit(
-    cache: Cache, check: CheckRecorder, key: Callable[[str], str]
-) -> None:
+@check(writes=True)
+def test_cache_aside_miss_then_hit(cache: Cache, check: Recorder) -> None:
+    key = keys(cache, check)
     computed: list[int] = []
     data = {"id": "123", "name": "Test Video"}
 

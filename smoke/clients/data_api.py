@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from smoke.checks import endpoint, fix_hint, what_happened
+from smoke.checks.common import endpoint, fix_hint, what_happened
 
 SERVICE = "data_api"
 NO_DATA_API = "the local stack has no Data API (PostgREST cannot be had on this machine; see docs)"

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from smoke.checks import CheckRecorder, call_failed, connect_postgres
-from smoke.checks import check as check
+from smoke.checks import check, client
+from smoke.checks.common import Recorder, bounded, call_failed, connect_postgres, unreachable
+from smoke.failures import CheckFailed
 from smoke.guide import EMBEDDING_COLUMN, EMBEDDING_DIMENSIONS, EMBEDDING_TABLE, GUIDE_TABLES
 from smoke.outputs import PROJECT_ROOT, StackOutputs, schema_fix_for
 from smoke.redact import redact_url
@@ -27,31 +26,39 @@ class Database:
     target: str
     fix: str
     schema_fix: str
+    url: str
+    timeout_s: float
 
-    def rows(self, check: CheckRecorder, query: Any, *args: Any) -> list[Any]:
-        """Run one query within the statement timeout, timed; a driver error fails the check."""
+    def rows(self, check: Recorder, query: Any, *args: Any) -> list[Any]:
+        """Run one query within the statement timeout and a client-side deadline (a frozen
+        backend), timed; a driver error fails the check."""
         import psycopg
 
         with check.timed(self.target):
             try:
-                return list(self.conn.execute(query, args or None).fetchall())
+                with bounded(self.conn, self.timeout_s, "database: query"):
+                    return list(self.conn.execute(query, args or None).fetchall())
+            except TimeoutError as exc:
+                raise unreachable("database", "postgres", self.url, exc) from None
             except psycopg.Error as exc:
                 raise call_failed("database", "query", self.target, exc) from None
 
 
-@pytest.fixture(scope="module")
-def db(outputs: StackOutputs, timeout_s: float, pytestconfig: pytest.Config) -> Iterator[Database]:
+@client
+def db(outputs: StackOutputs, timeout_s: float, read_only: bool) -> Iterator[Database]:
 
     settings = {"statement_timeout": str(int(timeout_s * 1000))}
-    if pytestconfig.getoption("--read-only"):
+    if read_only:
         settings["default_transaction_read_only"] = "on"  # the server itself refuses writes
     conn = connect_postgres(outputs, timeout_s, settings, autocommit=True)
     with conn:
         target = redact_url(outputs.database_url)
-        yield Database(conn, target, outputs.fix, schema_fix_for(outputs))
+        yield Database(
+            conn, target, outputs.fix, schema_fix_for(outputs), outputs.database_url, timeout_s
+        )
 
 
-def vector_schema(db: Database, check: CheckRecorder) -> str:
+def vector_schema(db: Database, check: Recorder) -> str:
     """The schema pgvector lives in (Supabase: `extensions`); fails when it is not installed."""
     rows = db.rows(
         check,
@@ -59,17 +66,17 @@ def vector_schema(db: Database, check: CheckRecorder) -> str:
         "where e.extname = 'vector'",
     )
     if not rows:
-        pytest.fail(
-            f"database: the pgvector extension is not installed ({db.schema_fix})", pytrace=False
-        )
+        raise CheckFailed(f"database: the pgvector extension is not installed ({db.schema_fix})")
     return str(rows[0][0])
 
 
-def test_connect(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_connect(db: Database, check: Recorder) -> None:
     assert db.rows(check, "select 1") == [(1,)]
 
 
-def test_pgvector_distance(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_pgvector_distance(db: Database, check: Recorder) -> None:
     from psycopg import sql
 
     # The type and its operators are schema-qualified: no search_path is assumed.
@@ -80,7 +87,8 @@ def test_pgvector_distance(db: Database, check: CheckRecorder) -> None:
     assert abs(float(distance) - 1.0) < 1e-9, f"database: pgvector L2 distance is {distance}, not 1"
 
 
-def test_embedding_column_is_vector_1536(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_embedding_column_is_vector_1536(db: Database, check: Recorder) -> None:
     schema = vector_schema(db, check)
     rows = db.rows(
         check,
@@ -99,7 +107,8 @@ def test_embedding_column_is_vector_1536(db: Database, check: CheckRecorder) -> 
     )
 
 
-def test_all_tables_present(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_all_tables_present(db: Database, check: Recorder) -> None:
     rows = db.rows(check, "select tablename from pg_tables where schemaname = 'public'")
     missing = [t for t in GUIDE_TABLES if t not in {r[0] for r in rows}]
     assert not missing, (
@@ -107,7 +116,8 @@ def test_all_tables_present(db: Database, check: CheckRecorder) -> None:
     )
 
 
-def test_rls_enabled_everywhere(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_rls_enabled_everywhere(db: Database, check: Recorder) -> None:
     rows = db.rows(
         check,
         "select c.relname, c.relrowsecurity from pg_class c join pg_namespace n "
@@ -122,7 +132,8 @@ def test_rls_enabled_everywhere(db: Database, check: CheckRecorder) -> None:
     assert not absent, f"database: cannot check RLS of missing table(s): {', '.join(absent)}"
 
 
-def test_achievements_seeded(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_achievements_seeded(db: Database, check: Recorder) -> None:
     ((count,),) = db.rows(
         check,
         "select case when to_regclass('public.achievements') is null then null "
@@ -132,7 +143,8 @@ def test_achievements_seeded(db: Database, check: CheckRecorder) -> None:
     assert count > 0, f"database: achievements is empty (seed migration not applied? {db.fix})"
 
 
-def test_migration_ledger_complete(db: Database, check: CheckRecorder) -> None:
+@check()
+def test_migration_ledger_complete(db: Database, check: Recorder) -> None:
     files = {
         m.group(1): path.name
         for path in sorted(MIGRATIONS.glob("*.sql"))

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from smoke.checks import endpoint, fix_hint, what_happened
+from smoke.checks.common import endpoint, fix_hint, what_happened
 
 SERVICE = "upstash_rest"
 NO_REST = (
