@@ -210,7 +210,8 @@ class Owner:
 
 def find(data_dir: Path, port: int | None = None) -> Owner | None:
     """`data_dir`'s server if it runs and is provably ours: its record matches, or (no valid
-    record) the process listening on `port` works in `data_dir` (then a record is made)."""
+    record) the process listening on `port` works in `data_dir` (its identity is captured; the
+    next start records it)."""
     owner = Owner.load(data_dir)
     if owner is not None and owner.processes():
         return owner
