@@ -11,6 +11,7 @@ ledger: `supabase db push` agrees) and `.mentora_checksums` (edited history; CLI
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ FIRST_CONNECT_DEADLINE_S = 120.0
 # Reasons no retry can fix: fail at once.
 _FINAL_REASONS = ("password authentication failed", "does not exist", "no pg_hba.conf entry")
 LOCK_DEADLINE_S = 60.0
+PROGRESS_EVERY_S = 5.0
 # Serialises concurrent runs against one database (session-level advisory lock).
 _LOCK_SQL = "select pg_try_advisory_lock(hashtextextended('mentora-migrations', 0))"
 _RECORD_SQL = """
@@ -257,11 +259,32 @@ def _failure(migration: Migration, stmt: Statement | None, exc: Exception) -> Mi
     return MigrationFailedError(" ".join(parts))
 
 
-def apply(url: str, folder: Path) -> ApplyResult:
+class _Progress:
+    """Prints `<file>: N of M statements (T s)` to stderr at most every `every_s` seconds."""
+
+    def __init__(self, name: str, total: int, every_s: float) -> None:
+        self.name, self.total, self.every_s = name, total, every_s
+        self.start = self.last = time.monotonic()
+
+    def tick(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every_s and done < self.total:
+            self.last = now
+            print(
+                f"migrations: {self.name}: {done:,} of {self.total:,} statements "
+                f"({now - self.start:.0f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def apply(url: str, folder: Path, progress_every_s: float = PROGRESS_EVERY_S) -> ApplyResult:
     """Apply every pending migration in version order, each file in its own transaction.
 
     A file's statements run one by one (as `supabase db push` does) so a failure names its
-    line; the statements and both ledger rows commit together or not at all.
+    line; the statements and both ledger rows commit together or not at all. A file still
+    running after `progress_every_s` says how far it got, on stderr (shown by `pulumi up`),
+    every `progress_every_s`: a 100,000-statement file took 86 s with nothing shown.
     """
     import psycopg
 
@@ -275,10 +298,12 @@ def apply(url: str, folder: Path) -> ApplyResult:
         for migration in current.pending:
             statements = split_statements(migration.sql)
             running: Statement | None = None
+            progress = _Progress(migration.path.name, len(statements), progress_every_s)
             try:
                 with conn.transaction():
-                    for running in statements:
+                    for done_count, running in enumerate(statements, 1):
                         conn.execute(running.sql)
+                        progress.tick(done_count)
                     running = None
                     version, sqls = migration.version, [s.sql for s in statements]
                     conn.execute(

@@ -297,3 +297,19 @@ def test_anon_and_claimless_users_get_nothing_private(schema: tuple[str, dict[st
         as_user(conn, "service_role")
         assert count(conn, "students") == 2
         conn.rollback()
+
+
+def test_a_long_migration_says_how_far_it_got(
+    pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19: a 100,000-statement migration took 86 s with no progress shown. Every
+    `progress_every_s` the runner says how far the running file got (on stderr, which `pulumi
+    up` shows for its dynamic providers); here every statement is past the interval."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20261204000000_many.sql").write_text("select 1;\n" * 50)
+    url = pg_server.create_database("mentora_progress_it")
+    runner.apply(url, folder, progress_every_s=0)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "20261204000000" in line]
+    assert lines[0] == "migrations: 20261204000000_many.sql: 1 of 50 statements (0s)", lines
+    assert lines[-1].startswith("migrations: 20261204000000_many.sql: 49 of 50 statements")
