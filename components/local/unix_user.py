@@ -19,6 +19,7 @@ import os
 import pwd
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,21 @@ def run_as(data_root: Path) -> dict[str, Any]:
 
 
 def _allow_traverse(folder: Path) -> None:
-    """Add the others-execute bit on `folder` and its ancestors where missing (no read access)."""
+    """Add the others-execute bit on `folder` and its ancestors where missing (no read access),
+    saying so on stderr (shown by `pulumi up`): a checkout in a 0700 folder (`mktemp -d`, a home
+    directory) would otherwise stop the database's OS user on its way to its data dir."""
     for part in [folder, *folder.parents]:
         mode = part.stat().st_mode
         if not mode & stat.S_IXOTH:
             part.chmod(mode | stat.S_IXOTH)
+            print(
+                f"postgres: {part} was mode {stat.S_IMODE(mode):o}: added the others-execute "
+                "(traverse) bit so the database's OS user can reach its data dir and binaries "
+                f"through it (it cannot list or read it); undo with `chmod o-x {part}` after "
+                "moving mentora:stateDir and the checkout elsewhere",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def prepare_for_service_user(data_root: Path, used_paths: list[Path]) -> None:

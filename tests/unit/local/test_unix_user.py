@@ -48,3 +48,23 @@ def test_as_root_a_command_gets_the_users_own_group_and_no_other() -> None:
         root.rmdir()
     with pytest.raises(KeyError):
         pwd.getpwnam(service_user_name(root))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the service user exists only as root")
+def test_a_folder_the_database_user_cannot_traverse_is_opened_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19: a checkout in a 0700 folder (`mktemp -d`, a home directory) failed `make up`
+    with a PermissionError from initdb naming neither the folder nor a fix."""
+    private = tmp_path / "private"
+    data_root = private / "servers" / "postgres"
+    data_root.mkdir(parents=True)
+    private.chmod(0o700)
+    try:
+        unix_user.prepare_for_service_user(data_root, [])
+        assert private.stat().st_mode & 0o777 == 0o701  # traverse only: no list, no read
+        said = capsys.readouterr().err
+        assert f"postgres: {private} was mode 700: added the others-execute" in said
+        assert f"chmod o-x {private}" in said
+    finally:
+        unix_user.remove_service_user(data_root)
