@@ -18,6 +18,7 @@ from bench.bootstrap import bootstrap
 from bench.cleanup import Cleanup
 from bench.floor import floor
 from bench.floor_servers import FloorServers
+from bench.health_burst import health_burst
 from bench.memory import idle_memory
 from bench.migrations import migrations
 from bench.model import Report
@@ -119,6 +120,7 @@ class Run:
         report, samples = self.report, self.samples
         step(report, "no-op up", lambda: stack.noop_ups(report, project, samples))
         step(report, "smoke", lambda: stack.smoke(report, project, samples, self.base))
+        step(report, "health burst", lambda: health_burst(report, project))
         if "network" in self.only:
             step(
                 report,
