@@ -43,9 +43,23 @@ def source_digest(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-# Longer than the app's own probes of its dependencies (2 s): an app whose database hangs answers
-# 503 after 2 s, which means the app is up; the same 2 s here read it as hung and restarted it.
+# A start waits for the health path, longer than the app's own probes of its dependencies (2 s):
+# an app whose database hangs answers 503 after 2 s, which still means the app is up.
 PROBE_TIMEOUT_S = 3.0
+
+
+LIVENESS_PATH = "/.mentora-liveness"  # no app serves it: any answer proves the server runs
+
+
+def _answers(port: int, timeout_s: float = 2.0) -> bool:
+    """Whether the HTTP server on `port` answers a request at all (any status)."""
+    import httpx
+
+    try:
+        httpx.get(f"http://{processes.HOST}:{port}{LIVENESS_PATH}", timeout=timeout_s)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 def _healthy(port: int, path: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
@@ -123,7 +137,11 @@ class AppProcessProvider(LocalServerProvider[AppSettings]):
         return keys
 
     def probe(self, s: AppSettings, keys: Secrets) -> bool:
-        return processes.port_open(s.port) and _healthy(s.port, s.health_path)
+        """Whether the app's HTTP server answers at all (refresh: is it dead or hung?). Asked on a
+        path no app serves, so the answer (a 404) never waits on the app's own dependencies: its
+        health path answers 503 only after its 2 s database or cache timeout, which held up the
+        heal of every hung dependency by as long. Readiness at start still waits for health."""
+        return processes.port_open(s.port) and _answers(s.port)
 
     def outputs(self, s: AppSettings, keys: Secrets) -> dict[str, Any]:
         return {"url": f"http://{processes.HOST}:{s.port}"}
