@@ -142,3 +142,15 @@ def test_allow_data_loss_reaches_the_forward_deploy_only_never_a_rollback(
     # The forward deploy keeps its preview: a refusal comes before anything is touched.
     args = [line for line in project.log() if line.startswith("up args")]
     assert "--skip-preview" not in args[1], args
+
+
+def test_the_preview_is_skipped_only_when_the_last_green_deployment_is_deployed_again(
+    project: Project,
+) -> None:
+    project.commit("pass")
+    assert project.gate("up", "local")[0] == Exit.GREEN  # no last-known-good yet: previewed
+    assert project.gate("up", "local")[0] == Exit.GREEN  # the same commit and settings again
+    project.commit("pass")
+    assert project.gate("up", "local")[0] == Exit.GREEN  # a new commit: previewed
+    args = [line for line in project.log() if line.startswith("up args")]
+    assert ["--skip-preview" in line for line in args] == [False, True, False], args
