@@ -14,6 +14,8 @@ checks not marked `writes` (as `smoke --read-only` does), so it is safe against 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import re
@@ -47,6 +49,7 @@ ROUND_MIN_DEADLINE_S = 10.0  # a round may take longer than a short --every to n
 STOP_GRACE_S = 1.0  # a stopped round's checks get this long to end and clean up
 ENVIRON_MIN_SECRET_LEN = 8
 CAUSE_MAX = 300
+DRIVERS = ("psycopg", "redis", "httpx", "boto3", "botocore.session")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -234,6 +237,16 @@ def loop(watcher: Watcher, once: bool, sleep: Callable[[float], None] = time.sle
         sleep(max(0.0, watcher.every_s - (time.monotonic() - started)))
 
 
+def preload() -> None:
+    """Import the checks and their drivers before the first round's threads start: first
+    imports of one package from several threads at once can fail (CPython gh-106905; smoke's
+    plugin does the same)."""
+    engine.load()
+    for module in DRIVERS:
+        with contextlib.suppress(Exception):  # a broken driver is reported by its own check
+            importlib.import_module(module)
+
+
 def redact_logs(redactor: Redactor) -> Callable[[], None]:
     """Mask secrets in every log record as it is made (a driver's warning reaching stderr);
     returns the undo."""
@@ -294,6 +307,7 @@ def main(
     watcher = Watcher(stack, outputs, every_s, redactor, target, lambda s: print(s, flush=True))
     server = serve(watcher.metrics.registry, metrics_port) if metrics_port is not None else None
     undo = redact_logs(redactor)
+    preload()
     where = f", metrics on 127.0.0.1:{metrics_port}" if server is not None else ""
     print(f"watch {stack}: read-only checks every {every_s:g} s{where}", flush=True)
     try:
