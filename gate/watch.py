@@ -14,9 +14,6 @@ checks not marked `writes` (as `smoke --read-only` does), so it is safe against 
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import importlib
 import logging
 import os
 import re
@@ -36,6 +33,7 @@ from prometheus_client import (
     write_to_textfile,
 )
 
+from gate.watch_process import lean_malloc, preload, redact_logs, trim_malloc
 from smoke import engine, outages
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor, url_secrets
@@ -50,8 +48,6 @@ ROUND_MIN_DEADLINE_S = 10.0  # a round may take longer than a short --every to n
 STOP_GRACE_S = 1.0  # a stopped round's checks get this long to end and clean up
 ENVIRON_MIN_SECRET_LEN = 8
 CAUSE_MAX = 300
-M_ARENA_MAX = -8  # glibc malloc.h
-DRIVERS = ("psycopg", "redis", "httpx", "boto3", "botocore.session")
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -240,48 +236,6 @@ def loop(watcher: Watcher, once: bool, sleep: Callable[[float], None] = time.sle
         if once:
             return 0 if watcher.healthy else 1
         sleep(max(0.0, watcher.every_s - (time.monotonic() - started)))
-
-
-def lean_malloc() -> None:
-    """One malloc arena for the whole process (glibc's `mallopt(M_ARENA_MAX, 1)`): each round
-    starts new check threads, and glibc gave them new arenas whose freed pages stayed resident
-    (measured on the local stack, 60 rounds in one process: RSS 91 -> 120 MB with the default,
-    89 -> 93 MB with one arena; Python's own heap grew 0.2 MB). Elsewhere than glibc: nothing."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1)
-
-
-def trim_malloc() -> None:
-    """Give the pages a round freed back to the system (glibc's `malloc_trim`): ~2 MB less."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def preload() -> None:
-    """Import the checks and their drivers before the first round's threads start: first
-    imports of one package from several threads at once can fail (CPython gh-106905; smoke's
-    plugin does the same)."""
-    engine.load()
-    for module in DRIVERS:
-        with contextlib.suppress(Exception):  # a broken driver is reported by its own check
-            importlib.import_module(module)
-
-
-def redact_logs(redactor: Redactor) -> Callable[[], None]:
-    """Mask secrets in every log record as it is made (a driver's warning reaching stderr);
-    returns the undo."""
-    previous = logging.getLogRecordFactory()
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        try:
-            record.msg, record.args = redactor.redact(record.getMessage()), None
-        except Exception:  # a record that cannot format is left for logging to report
-            return record
-        return record
-
-    logging.setLogRecordFactory(factory)
-    return lambda: logging.setLogRecordFactory(previous)
 
 
 def textfile_target(path: Path) -> Path:
