@@ -225,3 +225,26 @@ def test_sigterm_mid_round_exits_130_within_the_grace(
     assert "stopped (SIGINT/SIGTERM)" in rest
     assert took < 1.6, took  # STOP_GRACE_S (1 s) plus the exit, not the check's 1.8 s left
     assert leaked(rest) == []
+
+
+def test_sigint_between_rounds_exits_130_at_once(dead: dict[str, Any], tmp_path: Path) -> None:
+    path = outputs_file(dead, tmp_path)
+    command = [sys.executable, "-c", "from gate.cli import main; main()",
+               "watch", "local", "--every", "30s", "--outputs-file", str(path)]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        while "new -> down" not in (line := proc.stdout.readline()):
+            assert line, "watch ended before its first round"
+        time.sleep(1.0)  # the round (dead ports: well under a second) is over: it sleeps
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert proc.returncode == 130 and "stopped (SIGINT/SIGTERM)" in rest, rest
+    assert took < 1.0, took  # not the 30 s left of the wait
