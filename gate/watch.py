@@ -196,7 +196,12 @@ class Watcher:
         self.metrics.healthy.labels(self.stack).set(1 if self.healthy else 0)
         self.metrics.rounds.labels(self.stack).inc()
         if self.textfile is not None:
-            write_to_textfile(str(self.textfile), self.metrics.registry)
+            try:
+                write_to_textfile(str(self.textfile), self.metrics.registry)
+            except OSError as exc:  # a full disk or a removed folder must not stop the watch
+                why = exc.strerror or exc
+                lines.append(f"watch {self.stack}: cannot write --textfile {self.textfile} "
+                             f"({why}); tried again after the next round")  # fmt: skip
         for line in lines:
             self.out(line)
         return lines

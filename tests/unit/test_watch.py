@@ -248,3 +248,15 @@ def test_sigint_between_rounds_exits_130_at_once(dead: dict[str, Any], tmp_path:
             proc.wait(5)
     assert proc.returncode == 130 and "stopped (SIGINT/SIGTERM)" in rest, rest
     assert took < 1.0, took  # not the 30 s left of the wait
+
+
+def test_a_textfile_that_cannot_be_written_is_reported_and_the_watch_goes_on(
+    dead: dict[str, Any], tmp_path: Path
+) -> None:
+    lines: list[str] = []
+    w = watcher(dead, tmp_path, lines)
+    w.textfile = tmp_path / "gone" / "m.prom"  # its folder removed after the start
+    w.record([result("test_ping", "passed")])
+    assert "cannot write --textfile" in lines[-1] and "No such file or directory" in lines[-1]
+    w.record([result("test_ping", "failed", "refused")])
+    assert any("up -> down" in line for line in lines)
