@@ -34,6 +34,9 @@ SLOW_NET_LATENCY_MS = 100
 SLOW_NET_BASE_S = 2.5
 # Issue 19: a local S3 write costs the same whatever the store holds.
 S3_PUT_MAX_RATIO = 1.2
+# Issue 24: one `watch` round on the local stack, and the idle memory of a running watch.
+WATCH_ROUND_MAX_S = 1.5
+WATCH_RSS_MAX_MB = 80.0
 
 # Measurement keys shared by the runners and the target rules.
 BOOTSTRAP = "bootstrap_cached"
@@ -51,6 +54,8 @@ MEMORY_TOTAL = "memory_total"
 BUGSINK_MIGRATE = "floor_bugsink_migrate"
 S3_PUT_EMPTY = "s3_put_1kb_empty"
 S3_PUT_FULL = "s3_put_1kb_1gb_stored"
+WATCH_ROUND = "watch_round"
+WATCH_RSS = "watch_rss_idle"
 # Smoke through Toxiproxy: `smoke_net_<ms>` wall, `smoke_net_<ms>_slowest` its slowest check.
 NET_PREFIX = "smoke_net_"
 NET_LATENCIES_MS = (0, 50, SLOW_NET_LATENCY_MS)
@@ -79,6 +84,8 @@ REQUIRED: dict[str, str] = {
     S3_PUT_EMPTY: "S3: 1 KB PUT, empty store",
     S3_PUT_FULL: "S3: 1 KB PUT, 1024 MB stored",
     MEMORY_TOTAL: "RSS of the whole idle local stack (6 servers)",
+    WATCH_ROUND: "watch: one round of the read-only checks (healthy)",
+    WATCH_RSS: "watch: RSS of the running watch between rounds",
     **{
         f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
         for name in DETECTED_SERVICES
@@ -275,6 +282,11 @@ def attach_targets(report: Report) -> None:
             m.targets = [_at_most(MIGRATE_MAX_S, m.seconds)]
         elif m.key == MIGRATE_RERUN:
             m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]
+        elif m.key == WATCH_ROUND:
+            m.targets = [_at_most(WATCH_ROUND_MAX_S, m.seconds)]
+        elif m.key == WATCH_RSS:
+            label = f"<= {WATCH_RSS_MAX_MB:g} MB"
+            m.targets = [Target(label, WATCH_RSS_MAX_MB, m.seconds, unit="MB")]
         elif m.key == S3_PUT_FULL:
             full_ratio = ratio(m.seconds, report.seconds(S3_PUT_EMPTY))
             m.targets = [_at_most(S3_PUT_MAX_RATIO, full_ratio, "the empty store's PUT")]

@@ -25,6 +25,7 @@ from bench.model import Report
 from bench.project import BenchProject
 from bench.providers import providers_direct, wait_lag
 from bench.s3_put import s3_put_cost
+from bench.watch import watch
 
 # Each step and the required measurements it produces (`--only` picks among them).
 STEPS: dict[str, tuple[str, ...]] = {
@@ -41,6 +42,7 @@ STEPS: dict[str, tuple[str, ...]] = {
         model.SMOKE_SLOWEST,
     ),
     "network": tuple(f"{model.NET_PREFIX}{ms}" for ms in model.NET_LATENCIES_MS),
+    "watch": (model.WATCH_ROUND, model.WATCH_RSS),
     "detection": tuple(
         f"{prefix}{name}"
         for prefix in (model.DETECT_PREFIX, model.HUNG_PREFIX)
@@ -48,7 +50,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Steps that run on the warm stack, so need the `stack` step.
-NEED_STACK = ("network", "detection")
+NEED_STACK = ("network", "detection", "watch")
 
 
 def say(message: str) -> None:
@@ -127,6 +129,10 @@ class Run:
                 "smoke through Toxiproxy",
                 lambda: network.slow_network(report, project, self.cleanup, self.base, samples),
             )
+        if "watch" in self.only:
+            base = self.base
+            rounds = max(samples, 5)  # cheap: a second each
+            step(report, "watch", lambda: watch(report, project, rounds, base))
         if "detection" in self.only:
             base = self.base
             dead = step(report, "dead services", lambda: faults.detection(report, project, base))

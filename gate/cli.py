@@ -244,6 +244,36 @@ def env(
     console.print(f"wrote {len(outputs.env)} variables of '{stack}' to {path} (mode 0600)")
 
 
+@app.command()
+def watch(
+    stack: Stack,
+    every: Annotated[str, typer.Option("--every", help="time between rounds: 60s, 5m, 2")] = "60s",
+    once: Annotated[bool, typer.Option("--once", help="one round: exit 0 healthy, 1 not")] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="serve Prometheus metrics on 127.0.0.1")
+    ] = None,
+    textfile: Annotated[
+        Path | None, typer.Option("--textfile", help="write the metrics here (atomically)")
+    ] = None,
+    outputs_file: Annotated[
+        Path | None,
+        typer.Option("--outputs-file", help="read the outputs from this file, not from pulumi"),
+    ] = None,
+) -> None:
+    """Run smoke's read-only checks every --every; print each check's up/down transitions."""
+    from gate import watch as watching
+
+    try:
+        code = watching.main(stack, every, once, metrics_port, textfile, outputs_file)
+    except watching.WatchUsage as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(USAGE) from None
+    except KeyboardInterrupt:
+        typer.echo(f"watch {stack}: stopped (SIGINT/SIGTERM)")
+        raise typer.Exit(Exit.INTERRUPTED) from None
+    raise typer.Exit(code)
+
+
 @app.callback()
 def _checkout(
     repo: Annotated[

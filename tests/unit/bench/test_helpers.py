@@ -37,9 +37,12 @@ def test_did_work(output: str, worked: bool) -> None:
 def test_parse_defaults_and_detection_implies_the_stack() -> None:
     args = parse([])
     assert args.samples == 3 and args.json.name == "bench.json"
-    assert args.only == {"bootstrap", "floor", "providers", "s3", "stack", "network", "detection"}
+    assert args.only == {
+        "bootstrap", "floor", "providers", "s3", "stack", "network", "detection", "watch",
+    }  # fmt: skip
     assert parse(["--only", "detection"]).only == {"detection", "stack"}
     assert parse(["--only", "network"]).only == {"network", "stack"}
+    assert parse(["--only", "watch"]).only == {"watch", "stack"}
     assert parse(["--only", "floor, bootstrap"]).only == {"floor", "bootstrap"}
 
 

@@ -83,6 +83,8 @@ def test_smoke_is_held_to_4_s_and_one_and_a_half_times_its_slowest_check() -> No
         ("hung_errors", 5.0),
         (model.MIGRATE, 2.0),
         (model.MIGRATE_RERUN, 0.3),
+        (model.WATCH_ROUND, 1.5),
+        (model.WATCH_RSS, 80.0),  # MB
     ],
 )
 def test_single_limits(key: str, limit: float) -> None:
