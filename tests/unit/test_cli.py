@@ -75,14 +75,15 @@ def test_smoke_exit_codes(monkeypatch: pytest.MonkeyPatch, pytest_code: int, our
     assert Checkout().smoke("local", deadline=5) == ours
 
 
-def test_deadline_interrupts_the_suite_and_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deadline_interrupts_the_suite_and_exits_3(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     child = FakeChild(None)
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: child)
-    assert (
-        Checkout().smoke("local", junit=Path("j.xml"), read_only=True, deadline=0.01)
-        == cli.DEADLINE
-    )
+    junit = tmp_path / "j.xml"
+    assert Checkout().smoke("local", junit=junit, read_only=True, deadline=0.01) == cli.DEADLINE
     assert child.signals and child.signals[0] == 2  # SIGINT: pytest still runs its cleanup
+    assert 'errors="1"' in junit.read_text()  # the suite wrote none: the gate's says why
 
 
 @pytest.mark.parametrize(("stack", "installs"), [("dev", True), ("prod", True), ("local", False)])
