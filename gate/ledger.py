@@ -69,7 +69,7 @@ class Ledger:
     def __init__(self, stack: str, root: Path) -> None:
         self.stack, self.root = stack, root
 
-    def _pulumi(self, *args: str) -> str:
+    def pulumi(self, *args: str) -> str:
         """`pulumi <args> --stack <stack>`'s stdout; LedgerError naming the command otherwise."""
         what = f"`pulumi {' '.join(args[:3])}` on {self.stack}"
         try:
@@ -98,7 +98,7 @@ class Ledger:
 
     def tags(self) -> dict[str, str]:
         """Every tag of the stack."""
-        raw = json.loads(self._pulumi("stack", "tag", "ls", "--json") or "{}")
+        raw = json.loads(self.pulumi("stack", "tag", "ls", "--json") or "{}")
         return {str(k): str(v) for k, v in raw.items()}
 
     def _get(self, tag: str, kind: type[Any]) -> Any:
@@ -107,7 +107,7 @@ class Ledger:
     def _set(self, tag: str, record: Any) -> None:
         value = json.dumps(asdict(record), separators=(",", ":"))
         with interrupts.deferred():
-            self._pulumi("stack", "tag", "set", tag, value)
+            self.pulumi("stack", "tag", "set", tag, value)
 
     def last_known_good(self) -> LastKnownGood | None:
         return self._get(LKG_TAG, LastKnownGood)  # type: ignore[no-any-return]
@@ -153,7 +153,7 @@ class Ledger:
         if HOLD_TAG not in self.tags():
             return False
         with interrupts.deferred():
-            self._pulumi("stack", "tag", "rm", HOLD_TAG)
+            self.pulumi("stack", "tag", "rm", HOLD_TAG)
         return True
 
     def release_own(self, hold: Hold) -> bool:
@@ -162,13 +162,13 @@ class Ledger:
         if _parse(self.tags().get(HOLD_TAG), Hold) != self._fitted(hold):
             return False
         with interrupts.deferred():
-            self._pulumi("stack", "tag", "rm", HOLD_TAG)
+            self.pulumi("stack", "tag", "rm", HOLD_TAG)
         return True
 
     def update_count(self) -> int:
         """The stack's update number: the backend's version, else the number of updates."""
         try:
-            history = json.loads(self._pulumi("stack", "history", "--json") or "[]")
+            history = json.loads(self.pulumi("stack", "history", "--json") or "[]")
         except (LedgerError, ValueError):
             return 0
         versions = [int(e.get("version") or 0) for e in history if isinstance(e, dict)]

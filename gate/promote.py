@@ -25,7 +25,6 @@ Vercel's REST API, as published:
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 import httpx
 import yaml  # type: ignore[import-untyped]
 
+from gate.ledger import Ledger, LedgerError
 from gate.runner import console, stack_target
 from smoke.clients import jobs_api
 
@@ -43,7 +43,6 @@ LKG_DEPLOYMENT_TAG = "mentora:lkg-deployment"
 PROMOTE_WAIT_S = 180.0  # Vercel moves the domains asynchronously; bounded
 POLL_S = 2.0
 HTTP_TIMEOUT_S = 30.0
-PULUMI_TIMEOUT_S = 60
 SYNC_TIMEOUT_S = 60.0  # the app registers with Inngest while we wait
 
 
@@ -171,23 +170,11 @@ def promote(
 
 
 def _pulumi(root: Path, stack: str, *args: str) -> str:
-    what = f"pulumi {' '.join(args[:3])} --stack {stack}"
+    """The ledger's one way of running the CLI on a stack, its errors as PromoteError."""
     try:
-        done = subprocess.run(
-            ["pulumi", *args, "--stack", stack],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PromoteError(f"{what}: {type(exc).__name__}") from None
-    if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["failed"]
-        raise PromoteError(f"{what}: {last[0]}")
-    return done.stdout.strip()
+        return Ledger(stack, root).pulumi(*args).strip()
+    except LedgerError as exc:
+        raise PromoteError(str(exc)) from None
 
 
 def load(stack: str, root: Path) -> tuple[VercelApi, Release] | None:

@@ -62,15 +62,15 @@ def test_a_hold_fits_one_tag_value_and_release_lifts_it(ledger: Ledger) -> None:
 
 
 def test_a_tag_written_by_hand_is_not_trusted(ledger: Ledger) -> None:
-    ledger._pulumi("stack", "tag", "set", "mentora:lkg", "deploy me")
+    ledger.pulumi("stack", "tag", "set", "mentora:lkg", "deploy me")
     assert ledger.last_known_good() is None
-    ledger._pulumi("stack", "tag", "set", "mentora:lkg", json.dumps({"commit": "x"}))
+    ledger.pulumi("stack", "tag", "set", "mentora:lkg", json.dumps({"commit": "x"}))
     assert ledger.last_known_good() is None
 
 
 def test_any_value_of_the_hold_tag_is_a_hold(ledger: Ledger) -> None:
     for value in ("HOLD: incident 123", "true", '{"why": "x"}', "[]"):
-        ledger._pulumi("stack", "tag", "set", HOLD_TAG, value)
+        ledger.pulumi("stack", "tag", "set", HOLD_TAG, value)
         hold = ledger.hold()
         assert hold is not None and value[:20] in hold.reason
 
