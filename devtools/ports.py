@@ -3,15 +3,44 @@ devtools (`port_open` is the providers' own)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
+import time
+from pathlib import Path
 
 from components.local.processes import HOST, port_open
 
 __all__ = ["free_port", "port_open"]
 
+# A port handed out is claimed for this long: the throwaway stack that asked binds it within
+# seconds, and until then no other test process (`make test` runs two workers) may get it too.
+CLAIM_S = 900.0
+CLAIMS = Path(tempfile.gettempdir()) / "mentora-port-claims"
+ATTEMPTS = 50
+
 
 def free_port(host: str = HOST) -> int:
-    """A TCP port on `host` that nothing was bound to a moment ago (the kernel's choice)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on `host` that nothing was bound to a moment ago (the kernel's choice) and that
+    no other process using devtools was handed in the last CLAIM_S seconds."""
+    CLAIMS.mkdir(exist_ok=True)
+    for _ in range(ATTEMPTS):
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if _claim(CLAIMS / str(port)):
+            return port
+    raise RuntimeError(f"no unclaimed free port after {ATTEMPTS} tries (claims in {CLAIMS})")
+
+
+def _claim(path: Path) -> bool:
+    try:
+        if time.time() - path.stat().st_mtime > CLAIM_S:
+            path.unlink(missing_ok=True)  # an old claim: its stack is long gone or bound
+    except FileNotFoundError:
+        pass
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
