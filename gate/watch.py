@@ -14,6 +14,7 @@ checks not marked `writes` (as `smoke --read-only` does), so it is safe against 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -33,7 +34,7 @@ from prometheus_client import (
     write_to_textfile,
 )
 
-from gate.watch_process import lean_malloc, preload, redact_logs, trim_malloc
+from gate.watch_process import LOST, in_child, lean_malloc, preload, redact_logs, trim_malloc
 from smoke import engine, outages
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor, url_secrets
@@ -135,6 +136,8 @@ class Watcher:
     out: Callable[[str], None] = print
     clock: Callable[[], float] = time.time
     states: dict[str, CheckState] = field(default_factory=dict)
+    runner: Callable[[engine.Settings], engine.Results] = engine.run_stack
+    """How a round's checks run: in this process, or (`main`) in a forked child (`in_child`)."""
     metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,8 +170,11 @@ class Watcher:
         the round ends it within `STOP_GRACE_S` and is raised again, nothing recorded."""
         outages.forget_all()  # each round finds its own outages: a healed server is seen again
         started = time.monotonic()
-        results = engine.run_stack(self.settings())
-        if results.interrupted and "deadline" not in results.ended:
+        results = self.runner(self.settings())
+        if results.ended.startswith(LOST):  # no results: the states stay, the line says why
+            self.out(self.redactor.redact(f"watch {self.stack}: a round gave no results: "
+                                          f"{results.ended}"))  # fmt: skip
+        elif results.interrupted and "deadline" not in results.ended:
             raise KeyboardInterrupt(results.ended)
         self.metrics.round_s.labels(self.stack).set(time.monotonic() - started)
         self.record(results.checks)
@@ -284,6 +290,7 @@ def main(
         raise WatchUsage(f"watch: {environ.redact(str(exc))}") from None
     redactor = redactor_for(outputs)
     watcher = Watcher(stack, outputs, every_s, redactor, target, lambda s: print(s, flush=True))
+    watcher.runner = functools.partial(in_child, engine.run_stack)
     server = serve(watcher.metrics.registry, metrics_port) if metrics_port is not None else None
     undo = redact_logs(redactor)
     lean_malloc()

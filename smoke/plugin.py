@@ -73,7 +73,7 @@ def load_outputs(config: pytest.Config, redactor: Redactor) -> StackOutputs:
 def _preload_drivers() -> None:
     """Import the service drivers while the main thread waits on `pulumi stack output` (~0.5 s
     of a subprocess): the checks then start with them loaded."""
-    for module in ("psycopg", "redis", "httpx", "boto3", "botocore.session"):
+    for module in ("psycopg", "redis", "httpx", "httpcore", "botocore.session"):
         with contextlib.suppress(Exception):  # a broken driver is reported by its own check
             importlib.import_module(module)
 

@@ -53,6 +53,26 @@ class LocalSettings(Model):
         "errorTrackerPort",
         "Local Sentry-compatible error tracker (Bugsink) TCP port on 127.0.0.1.",
     )
+    watch: bool = setting(
+        False,
+        key="watch",
+        hint="true to run `mentora-infra watch` as one of the local servers, false otherwise",
+        description="Local: run `mentora-infra watch` as one of the stack's servers (its log: "
+        "the watch_log output).",
+    )
+    watch_port: int = _port(
+        9464,
+        "watchPort",
+        "Local watch's Prometheus metrics port on 127.0.0.1 (with mentora:watch).",
+    )
+    watch_every: int = setting(
+        10,
+        key="watchEvery",
+        hint="seconds between two watch rounds, 1-3600",
+        description="Local: seconds between two rounds of the local watch (with mentora:watch).",
+        ge=1,
+        le=3600,
+    )
     app_command: str = setting(
         "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
         key="appCommand",

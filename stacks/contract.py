@@ -53,6 +53,10 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec(
         "database_server_urn", False, "URN of the local Postgres server (to rebuild it)", _LOCAL
     ),
+    OutputSpec(
+        "watch_log", False, "the local watch's transition log (with mentora:watch)", _LOCAL, False
+    ),
+    OutputSpec("watch_metrics_url", False, "the local watch's Prometheus metrics", _LOCAL, False),
     OutputSpec("supabase_url", False, "the Supabase API URL", _CLOUD),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
     OutputSpec(

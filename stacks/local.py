@@ -17,11 +17,12 @@ from components.local.errors import HOST
 from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
+from components.local.watch import LocalWatch, LocalWatchArgs
 from stacks.app_env import app_secrets
 from stacks.config import PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
-from stacks.outputs import export_contract
+from stacks.outputs import export_contract, export_more
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # The settings that make a server's identity (a change replaces it), by their config key.
@@ -39,14 +40,17 @@ SERVERS: dict[str, tuple[str, str]] = {
     "app": ("appPort", "app"),
     "jobs": ("inngestPort", "inngest"),
     "errors": ("errorTrackerPort", "bugsink"),
+    "watch": ("watchPort", "watch"),  # only with mentora:watch
 }
 
 
 def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
-    """Each local server's port and data dir: service -> (port, folder)."""
+    """Each local server's port and data dir: service -> (port, folder); the watch only when
+    the stack runs one."""
     return {
         service: (local.ports[key], local.state_dir / folder)
         for service, (key, folder) in SERVERS.items()
+        if service != "watch" or local.watch
     }
 
 
@@ -141,7 +145,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             hints=hints("app"),
         ),
     )
-    return export_contract(
+    outputs = export_contract(
         Target.LOCAL,
         database=database,
         cache=cache,
@@ -150,6 +154,24 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         deploy=deploy,
         extra={"env_file": deploy.env_file, "database_server_urn": database.server_urn},
     )
+    if local.watch:
+        # Last: it watches every other server, through the outputs just exported.
+        watch = LocalWatch(
+            "watch",
+            LocalWatchArgs(
+                port=local.watch_port,
+                data_dir=data_dir("watch"),
+                stack=stack,
+                every_s=local.watch_every,
+                repo=str(PROJECT_ROOT),
+                outputs=pulumi.Output.all(**outputs),
+                hints=hints("watch"),
+            ),
+        )
+        more = {"watch_log": watch.log_file, "watch_metrics_url": watch.metrics_url}
+        export_more(Target.LOCAL, more)
+        outputs = {**outputs, **more}
+    return outputs
 
 
 def _port_problem(stack: str, service: str, port: int, holder: str = "") -> str:

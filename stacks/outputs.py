@@ -63,3 +63,13 @@ def export_contract(
         exported[name] = pulumi.Output.secret(output) if BY_NAME[name].secret else output
         pulumi.export(name, exported[name])
     return exported
+
+
+def export_more(target: Target, outputs: Mapping[str, pulumi.Input[Any]]) -> None:
+    """Export outputs of the contract made from the exported ones (the local watch, which
+    reads the others): named in the contract for `target`, never secret."""
+    for name, value in outputs.items():
+        spec = BY_NAME.get(name)
+        if spec is None or target not in spec.targets or spec.secret:
+            raise pulumi.RunError(f"outputs contract: {name} is not a plain output of {target}")
+        pulumi.export(name, value)

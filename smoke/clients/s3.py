@@ -42,8 +42,9 @@ def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = Fals
         # AWS_ENDPOINT_URL_S3 in the caller's shell (from .env.local) must not redirect a check.
         ignore_configured_endpoint_urls=True,
     )
-    return _session(outputs.storage_region).client(
+    return _session(outputs.storage_region).create_client(
         "s3",
+        region_name=outputs.storage_region,
         endpoint_url=outputs.storage_endpoint or None,
         aws_access_key_id=None if anonymous else outputs.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=None if anonymous else outputs.env["AWS_SECRET_ACCESS_KEY"],
@@ -53,10 +54,14 @@ def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = Fals
 
 @functools.cache
 def _session(region: str) -> Any:
-    """One boto3 session per run: a new one reloads botocore's models (~0.1 s per client)."""
-    import boto3  # type: ignore[import-untyped]
+    """One botocore session per process: a new one reloads botocore's models (~0.1 s per
+    client). botocore's own session, not boto3's wrapper: the checks call the client's API
+    only, and boto3 adds ~45 modules (s3transfer, its resources) to every smoke and watch round."""
+    import botocore.session  # type: ignore[import-untyped]
 
-    return boto3.session.Session(region_name=region)
+    session = botocore.session.get_session()
+    session.set_config_variable("region", region)
+    return session
 
 
 def endpoint_url(outputs: StackOutputs) -> str:

@@ -1,80 +1,29 @@
 """`mentora-infra watch` against a live local stack (a throwaway copy on free ports): `--once`
-exits 0 when healthy; a running `watch --every 2` reports a killed Redis down (transition line
-and metric 0) and up again after `pulumi up --refresh` (what `make up` runs) heals it."""
+exits 0 when healthy; with `mentora:watch` the stack runs `watch --every 2` as one of its
+servers, which reports a killed Redis down (transition line in its log, metric 0) and up again
+after `pulumi up --refresh` (what `make up` runs) heals it; `destroy` leaves no watch."""
 
 from __future__ import annotations
 
-import queue
-import signal
+import json
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.project import LocalProject
 
 GATE = ("-c", "from gate.cli import main; main()")
-EVERY_S = 2.0
 
 
 @pytest.fixture(scope="module")
 def running(local_project: LocalProject) -> LocalProject:
     local_project.up()
     return local_project
-
-
-class Watch:
-    """A `watch` process of the copy, its output lines read into a queue as they come."""
-
-    def __init__(self, project: LocalProject, *args: str) -> None:
-        command = [sys.executable, *GATE, "watch", "local", *args]
-        self.proc = subprocess.Popen(command, cwd=project.root, env=project.env(),
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, within_s: float) -> tuple[str, float]:
-        """The first line containing `text`, and how long it took to come."""
-        started = time.monotonic()
-        end = started + within_s
-        while time.monotonic() < end:
-            try:
-                line = self.lines.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if text in line:
-                return line, time.monotonic() - started
-        raise AssertionError(f"no line with {text!r} within {within_s}s:\n" + "\n".join(self.seen))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(5)
-
-
-@pytest.fixture
-def watch(running: LocalProject, tmp_path: Path) -> Iterator[tuple[Watch, Path]]:
-    textfile = tmp_path / "watch.prom"
-    process = Watch(running, "--every", f"{EVERY_S:g}", "--textfile", str(textfile))
-    yield process, textfile
-    process.stop()
 
 
 def up_metric(textfile: Path, key: str) -> float:
@@ -97,18 +46,58 @@ def test_once_exits_0_on_a_healthy_stack(running: LocalProject) -> None:
     assert "new -> up" in output and "down" not in output, output[-3000:]
 
 
-def test_watch_sees_a_killed_server_and_its_heal(
-    running: LocalProject, watch: tuple[Watch, Path]
-) -> None:
-    process, textfile = watch
-    process.wait_for("cache::test_ping new -> up", within_s=15)
+def log_line(path: Path, text: str, within_s: float, after: int = 0) -> tuple[str, float]:
+    """The first line of the watch's log (from byte `after`) containing `text`, and how long
+    it took to appear."""
+    started = time.monotonic()
+    while True:
+        lines = path.read_text()[after:].splitlines() if path.exists() else []
+        found = [line for line in lines if text in line]
+        if found:
+            return found[0], time.monotonic() - started
+        if time.monotonic() - started > within_s:
+            raise AssertionError(f"no {text!r} in {path} within {within_s}s:\n" + "\n".join(lines))
+        time.sleep(0.1)
+
+
+def test_the_stack_runs_the_watch_as_a_server(running: LocalProject) -> None:
+    """Last in this module: it ends by destroying the shared stack."""
+    every = 2
+    running.run("config", "set-all", "--plaintext", "mentora:watch=true",
+                "--plaintext", f"mentora:watchEvery={every}")  # fmt: skip
+    started = time.monotonic()
+    running.up()
+    print(f"\nup adding the watch: {time.monotonic() - started:.1f}s")
+    outputs = json.loads(running.outputs(show_secrets=False).output)
+    log = Path(outputs["watch_log"])
+    textfile = running.state_dir / "watch" / "metrics.prom"
+    assert log == running.state_dir / "watch" / "watch.log"
+    assert outputs["watch_metrics_url"] == f"http://127.0.0.1:{running.ports['watchPort']}/metrics"
+    log_line(log, "cache::test_ping new -> up", within_s=1)  # `up` waited for its first round
+    # Its outputs file holds the secrets; the state keeps them encrypted, its argv has none.
+    redis_url = next(line for line in running.env_file.read_text().splitlines()
+                     if line.startswith("REDIS_URL="))  # fmt: skip
+    password = redis_url.split("default:", 1)[1].split("@", 1)[0]
+    assert password and password not in running.run("stack", "export").output
+    pid = int((running.state_dir / "watch" / "watch.pid").read_text())
+    assert password not in " ".join(psutil.Process(pid).cmdline())
+
+    size = log.stat().st_size
     running.kill_server("redis")
-    line, took = process.wait_for("cache::test_ping up -> down", within_s=3 * EVERY_S + 2)
-    print(f"\ndown after {took:.1f}s: {line}")
+    line, took = log_line(log, "cache::test_ping up -> down", within_s=2 * every + 2, after=size)
+    print(f"down after {took:.1f}s: {line}")
     assert "refused connection" in line and "Z watch local:" in line
     assert up_metric(textfile, "cache::test_ping") == 0.0
-    running.up("--refresh")
-    line, took = process.wait_for("cache::test_ping down -> up", within_s=3 * EVERY_S + 2)
+    size = log.stat().st_size
+    running.up("--refresh")  # what `make up` runs: heals redis, leaves the watch running
+    line, took = log_line(log, "cache::test_ping down -> up", within_s=2 * every + 2, after=size)
     print(f"up {took:.1f}s after the heal: {line}")
     assert up_metric(textfile, "cache::test_ping") == 1.0
-    assert process.stop() == 130
+    assert int((running.state_dir / "watch" / "watch.pid").read_text()) == pid  # not restarted
+
+    running.run("destroy", "--yes", "--skip-preview")
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not (running.state_dir / "watch").exists()
+    port = running.ports["watchPort"]
+    listening = [c for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert not [c for c in listening if c.laddr and c.laddr.port == port]

@@ -33,6 +33,11 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "project_id": "1",
         "running": True,
     },
+    "watch-server": {
+        "log_file": "/srv/state/watch/watch.log",
+        "metrics_url": "http://127.0.0.1:9464/metrics",
+        "running": True,
+    },
 }
 
 

@@ -24,8 +24,13 @@ def _resolved(contract: dict[str, pulumi.Output[Any]], done: pulumi.Output[Any])
     )
 
 
-def _check(target: Target, names: list[str], values: list[Any], flags: list[bool]) -> None:
-    assert set(names) == {s.name for s in OUTPUTS if target in s.targets}
+WATCH_OUTPUTS = {"watch_log", "watch_metrics_url"}  # only with mentora:watch
+
+
+def _check(
+    target: Target, names: list[str], values: list[Any], flags: list[bool], absent: set[str]
+) -> None:
+    assert set(names) == {s.name for s in OUTPUTS if target in s.targets} - absent
     assert set(exported_by(target)) <= set(names)
     assert dict(zip(names, flags, strict=True)) == {n: BY_NAME[n].secret for n in names}
     # The consumer side: smoke's loader accepts exactly what the program exports.
@@ -33,14 +38,16 @@ def _check(target: Target, names: list[str], values: list[Any], flags: list[bool
     assert parsed.target is target
 
 
+@pytest.mark.parametrize("watch", ["false", "true"])
 @pulumi.runtime.test
-def test_the_local_program_exports_exactly_the_contract(mocks: RecordingMocks) -> Any:
+def test_the_local_program_exports_exactly_the_contract(mocks: RecordingMocks, watch: str) -> Any:
     from stacks.config import parse_stack_config
     from stacks.local import build_local
 
-    contract = build_local(parse_stack_config("local", {"target": "local"}))
+    contract = build_local(parse_stack_config("local", {"target": "local", "watch": watch}))
+    absent = set() if watch == "true" else WATCH_OUTPUTS
     return _resolved(contract, pulumi.Output.from_input(None)).apply(
-        lambda r: _check(Target.LOCAL, *r)
+        lambda r: _check(Target.LOCAL, *r, absent=absent)
     )
 
 
@@ -52,7 +59,9 @@ def test_the_cloud_program_exports_exactly_the_contract(stack: str) -> Any:
     from stacks.cloud import build_cloud
 
     contract = build_cloud(cloud_config(stack))
-    return _resolved(contract, all_registered(mocks)).apply(lambda r: _check(Target.CLOUD, *r))
+    return _resolved(contract, all_registered(mocks)).apply(
+        lambda r: _check(Target.CLOUD, *r, absent=set())
+    )
 
 
 def test_the_docs_list_every_output() -> None:

@@ -12,6 +12,8 @@ from components.app_secrets import APP_ENV_NAMES, EXTRA_ENV_NAMES
 from stacks.config import parse_stack_config
 from tests.unit.local_program import RecordingMocks
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value
+
 
 def build() -> pulumi.Output[Any]:
     """Run the local program; the returned output resolves once every resource is registered."""
@@ -162,3 +164,45 @@ print("CLOUD-MODULES", loaded)
         timeout=60,
     )
     assert "CLOUD-MODULES []" in done.stdout, done.stdout + done.stderr[-2000:]
+
+
+def build_watched(**raw: str) -> tuple[pulumi.Output[Any], dict[str, pulumi.Output[Any]]]:
+    from stacks.local import build_local
+
+    contract = build_local(parse_stack_config("local", {"target": "local", **raw}))
+    return pulumi.Output.all(*contract.values()), contract
+
+
+@pulumi.runtime.test
+def test_no_watch_server_unless_configured(mocks: RecordingMocks) -> None:
+    done, contract = build_watched()
+
+    def check(_: Any) -> None:
+        assert not [r for r in mocks.resources if "watch" in r.name]
+        assert "watch_log" not in contract
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_watch_server_gets_every_other_output_as_a_secret(mocks: RecordingMocks) -> None:
+    done, contract = build_watched(watch="true", watchPort="9470", watchEvery="5")
+    flag = contract["watch_log"].is_secret()
+
+    def check(args: list[Any]) -> None:
+        watch = next(r for r in mocks.resources if r.name == "watch-server")
+        parent = next(r for r in mocks.resources if r.name == "watch")
+        assert parent.typ == "mentora:infra:LocalWatch"
+        inputs = watch.inputs
+        assert inputs["port"] == 9470 and inputs["every_s"] == 5 and inputs["stack"] == "local"
+        assert inputs["data_dir"].endswith(".pulumi-local/servers/watch")
+        assert inputs["repo"] == str(Path(inputs["repo"]).resolve())
+        wrapped = inputs["outputs"]  # how the engine receives a secret value
+        assert wrapped[SECRET_SIG] == "1b47061264138c4ac30d75fd1eb44270"
+        outputs = wrapped["value"]
+        assert outputs["redis_url"] == "redis://default:redispw@127.0.0.1:6390/0"
+        assert outputs["target"] == "local" and "watch_log" not in outputs
+        assert inputs["hints"]["port"] == "mentora:watchPort in Pulumi.local.yaml"
+        assert args[-1] is False  # the log path is no secret: `make up` prints it
+
+    return pulumi.Output.all(done, flag).apply(check)

@@ -20,6 +20,7 @@ from components.local.inngest_server import InngestDevServerProvider
 from components.local.postgres_server import PostgresProvider
 from components.local.redis_server import RedisProvider
 from components.local.s3_server import S3Provider
+from components.local.watch_server import WatchServerProvider
 
 PROVIDERS: dict[str, tuple[type[ResourceProvider], str, dict[str, Any]]] = {
     "postgres": (PostgresProvider, "postgresPort", {"database": "mentora", "app_user": "app"}),
@@ -31,9 +32,14 @@ PROVIDERS: dict[str, tuple[type[ResourceProvider], str, dict[str, Any]]] = {
         {"app_url": "http://127.0.0.1:3000/api/inngest"},
     ),
     "errors": (ErrorTrackerProvider, "errorTrackerPort", {"team": "mentora", "project": "app"}),
+    "watch": (
+        WatchServerProvider,
+        "watchPort",
+        {"stack": "local", "every_s": 10, "repo": "/srv/mentora", "outputs": {"target": "local"}},
+    ),
 }
 # Settings a change of which restarts the server in place instead of replacing it.
-RESTART_SETTINGS = {"app_url"}
+RESTART_SETTINGS = {"app_url", "stack", "every_s", "repo", "outputs"}
 
 
 @pytest.fixture(params=sorted(PROVIDERS))
@@ -150,6 +156,7 @@ def test_a_stale_pid_file_never_gets_another_process_killed(
         postgres_server,
         redis_server,
         s3_server,
+        watch_server,
     )
 
     service, provider, _key, extra = case
@@ -160,6 +167,7 @@ def test_a_stale_pid_file_never_gets_another_process_killed(
         "app": app_process.PID_FILE,
         "jobs": inngest_server.PID_FILE,
         "errors": error_tracker.PID_FILE,
+        "watch": watch_server.PID_FILE,
     }
     data_dir = state_dir / service
     (data_dir / pid_files[service]).parent.mkdir(parents=True)
