@@ -3,7 +3,7 @@
 Local stacks: each credential is replaced by a second one, the env and the app switched to it,
 smoke run, then the old one revoked and shown refused (rotation/engine.py), under the stack's
 gate lock (exit 6 while another gate or rotation holds it). Cloud stacks: rotation/cloud.py says
-what each provider's API allows.
+what each provider's API allows (not wired yet).
 """
 
 from __future__ import annotations
@@ -32,14 +32,6 @@ class What(StrEnum):
 def rotate(
     stack: Annotated[str, typer.Argument(help="stack name: local, dev or prod")],
     what: Annotated[What, typer.Argument(help="which credentials to rotate")] = What.ALL,
-    accept_window: Annotated[
-        bool,
-        typer.Option(
-            "--accept-window",
-            help="cloud: allow a rotation that has a window in which the app's credential "
-            "does not work (Upstash: only a password reset exists)",
-        ),
-    ] = False,
     lock_wait: Annotated[
         float,
         typer.Option("--lock-wait", help="seconds to wait for another gate of this stack", min=0),
@@ -64,7 +56,7 @@ def rotate(
     if target != "local":
         from rotation import cloud
 
-        raise typer.Exit(cloud.main(stack, what.value, accept_window, console.print))
+        raise typer.Exit(cloud.main(stack, what.value, console.print))
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]
@@ -120,4 +112,5 @@ def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:
         f"rotated {', '.join(outcome.kinds)} of {stack} in {outcome.seconds:.1f}s; "
         f"old credentials refused: {len(outcome.refused)}/{len(outcome.kinds)}"
     )
+    console.print("steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in outcome.steps.items()))
     return Exit.GREEN

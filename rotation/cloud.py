@@ -1,5 +1,11 @@
-"""`rotate` on a cloud stack: what each provider's published API allows (rotation/cloud_*.py
-hold the API requests, contract-tested in tests/unit/rotation/)."""
+"""`rotate` on a cloud stack: what each provider's published API allows, and what is wired.
+
+The provider requests are written and contract-tested (tests/unit/rotation/test_cloud_*.py):
+AWS IAM's two access keys (cloud_aws.py, boto3), Supabase's secret API keys
+(cloud_supabase.py, Management API) and Upstash's ACL users (cloud_upstash.py). None of them is
+yet wired to a cloud stack's state, its Vercel env and redeploy, so `rotate <cloud stack>`
+changes nothing and says so (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +13,24 @@ from collections.abc import Callable
 
 from gate.exitcodes import Exit
 
-WINDOWS = {
-    "cache": (
-        "Upstash: the database's `default` user cannot be changed through ACL (ACL SETUSER "
-        "refuses it); its password only changes by a reset (POST /v2/redis/reset-password/{id}), "
-        "which invalidates the TCP password and the REST token at once: the app holds a dead "
-        "credential until its redeploy carries the new one."
-    ),
+FINDINGS = {
+    "database": "Supabase database role: alternating login roles as on the local stack "
+    "(rotation/kinds/database.py's SQL, run over the pooler in session mode) - not wired",
+    "cache": "Upstash: two credentials at once through ACL users (ACL GENTOKEN / SETUSER / "
+    "RESTTOKEN, then DELUSER of the old user): no window; only the `default` user cannot be "
+    "changed by ACL (a password reset, which would be a window while the app still uses it) - "
+    "requests in rotation/cloud_upstash.py, not wired",
+    "storage": "AWS IAM: a second access key (CreateAccessKey), the old one made Inactive then "
+    "deleted after the switch - requests in rotation/cloud_aws.py, not wired",
+    "errors": "Sentry: the DSN and auth token are config secrets issued by Sentry "
+    "(pulumi config set --secret) - no rotation API used",
 }
 
 
-def main(stack: str, what: str, accept_window: bool, say: Callable[[str], None]) -> int:
-    """Exit code of `rotate <cloud stack> <what>`."""
-    names = ["database", "cache", "storage", "errors"] if what == "all" else [what]
-    windowed = [name for name in names if name in WINDOWS]
-    if windowed and not accept_window:
-        for name in windowed:
-            say(f"rotate {stack} {name}: cannot be done without a window. {WINDOWS[name]}")
-        say("pass --accept-window to rotate it anyway (the app fails until it is redeployed)")
-        return int(Exit.USAGE)
-    say(
-        f"rotate {stack}: cloud rotation is not wired to the cloud stacks' state yet; the "
-        "provider requests exist (rotation/cloud_*.py) and are contract-tested, nothing was "
-        "changed"
-    )
+def main(stack: str, what: str, say: Callable[[str], None]) -> int:
+    """Exit code of `rotate <cloud stack> <what>`: nothing is changed yet."""
+    names = list(FINDINGS) if what == "all" else [what]
+    for name in names:
+        say(f"rotate {stack} {name}: {FINDINGS[name]}")
+    say(f"rotate {stack}: cloud rotation is not wired to the cloud stacks yet; nothing changed")
     return int(Exit.FAILED)

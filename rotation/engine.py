@@ -46,6 +46,8 @@ class Outcome:
     seconds: float = 0.0
     ok: bool = True
     message: str = ""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds since the start at which each step was reached."""
 
 
 def reconcile(stack: str, root: Path, say: Say) -> str:
@@ -90,6 +92,7 @@ def rotate(
     state = StackState(stack, root).load()
     entry = Entry(kinds=names, before=state.env().get(FINGERPRINT_NAME, ""))
     journal.record(entry, "begun")
+    outcome.steps["begun"] = time.monotonic() - started
     for kind in chosen:
         outcome.revoked += kind.revoke_others(state)
     created: list[Created] = []
@@ -104,11 +107,14 @@ def rotate(
             state.set_output(resource, key, value)
     entry.after = fingerprint(state.env())
     journal.record(entry, "created")
+    outcome.steps["created"] = time.monotonic() - started
     state.save()
     journal.record(entry, "saved")
+    outcome.steps["saved"] = time.monotonic() - started
     say("state: the new credentials saved as secrets")
     switch(state)
     journal.record(entry, "switched")
+    outcome.steps["switched"] = time.monotonic() - started
     say(f"app: switched to config {entry.after}")
     if not smoke():
         say("smoke failed with the new credentials: back to the old ones")
@@ -122,6 +128,7 @@ def rotate(
         outcome.seconds = time.monotonic() - started
         return outcome
     journal.record(entry, "smoked")
+    outcome.steps["smoked"] = time.monotonic() - started
     time.sleep(DRAIN_S)
     for kind, new in zip(chosen, created, strict=True):
         outcome.revoked += kind.revoke_others(state)
@@ -130,6 +137,7 @@ def rotate(
         say(f"{kind.name}: old credential revoked; server says: {answer}")
     journal.record(entry, "revoked")
     journal.clear()
+    outcome.steps["revoked"] = time.monotonic() - started
     outcome.seconds = time.monotonic() - started
     return outcome
 

@@ -64,8 +64,10 @@ def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> N
     assert "another gate is running" in result.output and no_subprocess == []
 
 
-def test_cloud_cache_asks_for_accept_window(checkout: Path, no_subprocess: list[Any]) -> None:
+def test_cloud_rotation_changes_nothing_and_says_so(
+    checkout: Path, no_subprocess: list[Any]
+) -> None:
     result = runner.invoke(cli.app, ["rotate", "dev", "cache"])
-    assert result.exit_code == Exit.USAGE
-    assert "cannot be done without a window" in result.output
-    assert "--accept-window" in result.output and no_subprocess == []
+    assert result.exit_code == Exit.FAILED
+    assert "ACL users" in result.output and "not wired" in result.output
+    assert no_subprocess == []
