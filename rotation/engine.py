@@ -2,14 +2,16 @@
 
 rotate(kinds):
   1. reconcile a rotation left in the journal (below);
-  2. `begun`: revoke leftovers of the kinds (credentials the state does not name);
-  3. `created`: a second credential of each kind on its server (the old ones still work);
+  2. `begun`: recorded before anything is made;
+  3. `created`: a second credential of each kind on its server, all kinds at once (the old
+     ones still work);
   4. `saved`: the state names the new ones (secrets, `pulumi stack import`): the next `up` keeps
      them;
   5. `switched`: the env file is written and the app reports the new env's fingerprint;
   6. `smoked`: the smoke suite passes against the new outputs (on failure: everything back to
      the old credentials, the new ones revoked, exit 1);
-  7. `revoked`: after a drain, every old credential is revoked and shown refused by its server.
+  7. `revoked`: after a drain, every old credential is revoked and shown refused by its server
+     (all kinds at once).
 
 reconcile: whatever step a rotation stopped at, the state names credentials that work (the old
 ones until `saved`, the new ones from then on: new ones exist before the state names them, old
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from components.app_secrets import FINGERPRINT_NAME, fingerprint
 from rotation.journal import Entry, Journal
@@ -32,6 +35,8 @@ from rotation.state import StackState
 from rotation.switch import DRAIN_S, switch
 
 Say = Callable[[str], None]
+T = TypeVar("T")
+R = TypeVar("R")
 ORDER = ("database", "cache", "storage", "errors")
 
 
@@ -61,10 +66,9 @@ def reconcile(stack: str, root: Path, say: Say) -> str:
     now_fp = env.get(FINGERPRINT_NAME, "")
     switch(state)
     time.sleep(DRAIN_S)
-    revoked: list[str] = []
     table = kinds()
-    for name in entry.kinds:
-        revoked += table[name].revoke_others(state)
+    found = _each([table[name] for name in entry.kinds], lambda kind: kind.revoke_others(state))
+    revoked = [item for items in found for item in items]
     journal.clear()
     verdict = "finished" if entry.after and now_fp == entry.after else "undone"
     done = (
@@ -93,11 +97,9 @@ def rotate(
     entry = Entry(kinds=names, before=state.env().get(FINGERPRINT_NAME, ""))
     journal.record(entry, "begun")
     outcome.steps["begun"] = time.monotonic() - started
+    # No leftovers to clear first: a rotation that made one left its journal, reconciled above.
+    created: list[Created] = _each(chosen, lambda kind: kind.create(state))
     for kind in chosen:
-        outcome.revoked += kind.revoke_others(state)
-    created: list[Created] = []
-    for kind in chosen:
-        created.append(kind.create(state))
         say(f"{kind.name}: second credential created")
     original = StackState(stack, root)
     original.document = _copy(state.document)
@@ -130,9 +132,15 @@ def rotate(
     journal.record(entry, "smoked")
     outcome.steps["smoked"] = time.monotonic() - started
     time.sleep(DRAIN_S)
-    for kind, new in zip(chosen, created, strict=True):
-        outcome.revoked += kind.revoke_others(state)
-        answer = kind.refused(state, new.old)
+
+    def retire(pair: tuple[Kind, Created]) -> tuple[list[str], str]:
+        kind, new = pair
+        return kind.revoke_others(state), kind.refused(state, new.old)
+
+    for kind, (revoked, answer) in zip(
+        chosen, _each(list(zip(chosen, created, strict=True)), retire), strict=True
+    ):
+        outcome.revoked += revoked
         outcome.refused.append(answer)
         say(f"{kind.name}: old credential revoked; server says: {answer}")
     journal.record(entry, "revoked")
@@ -140,6 +148,16 @@ def rotate(
     outcome.steps["revoked"] = time.monotonic() - started
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _each(items: list[T], work: Callable[[T], R]) -> list[R]:
+    """`work` on every item at once (one kind's server does not wait for another's), results in
+    order; the first error is raised after all have ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, len(items))) as pool:
+        futures = [pool.submit(work, item) for item in items]
+    return [future.result() for future in futures]
 
 
 def _copy(document: dict[str, object]) -> dict[str, object]:
