@@ -37,6 +37,8 @@ S3_PUT_MAX_RATIO = 1.2
 # Issue 24: one `watch` round on the local stack, and the idle memory of a running watch.
 WATCH_ROUND_MAX_S = 1.5
 WATCH_RSS_MAX_MB = 80.0
+# Issue 23: each credential rotated under load without a failed request; `rotate all` <= 30 s.
+ROTATE_ALL_MAX_S = 30.0
 
 # Measurement keys shared by the runners and the target rules.
 BOOTSTRAP = "bootstrap_cached"
@@ -56,6 +58,9 @@ S3_PUT_EMPTY = "s3_put_1kb_empty"
 S3_PUT_FULL = "s3_put_1kb_1gb_stored"
 WATCH_ROUND = "watch_round"
 WATCH_RSS = "watch_rss_idle"
+ROTATE_FAILED_PREFIX = "rotate_failed_"
+ROTATE_ALL = "rotate_all"
+ROTATED_KINDS = ("database", "cache", "storage", "errors")
 # Smoke through Toxiproxy: `smoke_net_<ms>` wall, `smoke_net_<ms>_slowest` its slowest check.
 NET_PREFIX = "smoke_net_"
 NET_LATENCIES_MS = (0, 50, SLOW_NET_LATENCY_MS)
@@ -284,6 +289,10 @@ def attach_targets(report: Report) -> None:
             m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]
         elif m.key == WATCH_ROUND:
             m.targets = [_at_most(WATCH_ROUND_MAX_S, m.seconds)]
+        elif m.key.startswith(ROTATE_FAILED_PREFIX):
+            m.targets = [Target("= 0 failed", 0.0, m.seconds, unit="failed")]
+        elif m.key == ROTATE_ALL:
+            m.targets = [_at_most(ROTATE_ALL_MAX_S, m.seconds)]
         elif m.key == WATCH_RSS:
             label = f"<= {WATCH_RSS_MAX_MB:g} MB"
             m.targets = [Target(label, WATCH_RSS_MAX_MB, m.seconds, unit="MB")]

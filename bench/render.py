@@ -48,6 +48,8 @@ def format_value(value: float | None, unit: str = "s") -> str:
         return f"{value:.2f}x"
     if unit == "MB":
         return f"{value:.1f} MB"
+    if unit == "failed":
+        return f"{value:g} failed"
     return f"{value:.3f} s" if value < 10 else f"{value:.2f} s"
 
 

@@ -24,6 +24,7 @@ from bench.migrations import migrations
 from bench.model import Report
 from bench.project import BenchProject
 from bench.providers import providers_direct, wait_lag
+from bench.rotation import rotation
 from bench.s3_put import s3_put_cost
 from bench.watch import watch
 
@@ -43,6 +44,10 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
     "network": tuple(f"{model.NET_PREFIX}{ms}" for ms in model.NET_LATENCIES_MS),
     "watch": (model.WATCH_ROUND, model.WATCH_RSS),
+    "rotation": (
+        *(f"{model.ROTATE_FAILED_PREFIX}{kind}" for kind in model.ROTATED_KINDS),
+        model.ROTATE_ALL,
+    ),
     "detection": tuple(
         f"{prefix}{name}"
         for prefix in (model.DETECT_PREFIX, model.HUNG_PREFIX)
@@ -50,7 +55,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Steps that run on the warm stack, so need the `stack` step.
-NEED_STACK = ("network", "detection", "watch")
+NEED_STACK = ("network", "detection", "watch", "rotation")
 
 
 def say(message: str) -> None:
@@ -133,6 +138,8 @@ class Run:
             base = self.base
             rounds = max(samples, 5)  # cheap: a second each
             step(report, "watch", lambda: watch(report, project, rounds, base))
+        if "rotation" in self.only:
+            step(report, "rotation", lambda: rotation(report, project))
         if "detection" in self.only:
             base = self.base
             dead = step(report, "dead services", lambda: faults.detection(report, project, base))

@@ -31,6 +31,7 @@ COPIED = (
     "supabase",
     "gate",
     "reference_app",
+    "rotation",
     "tools",
 )
 __all__ = ["REPO", "CommandResult", "LocalProject", "free_port", "port_open"]

@@ -21,6 +21,7 @@ from gate.ledger import Ledger, LedgerError
 from gate.lock import GateBusy
 from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
 from gate.workdir import checkout_root
+from rotation.cli import rotate
 
 ROOT = REPO
 OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
@@ -272,6 +273,9 @@ def watch(
         typer.echo(f"watch {stack}: stopped (SIGINT/SIGTERM)")
         raise typer.Exit(Exit.INTERRUPTED) from None
     raise typer.Exit(code)
+
+
+app.command()(rotate)
 
 
 @app.callback()

@@ -39,6 +39,7 @@ from gate.runner import (
     require_pulumi,
     stack_target,
 )
+from rotation.resume import finish_interrupted
 
 # Stacks a stack is promoted from: a hold on dev also stops prod.
 PROMOTED_FROM: dict[str, tuple[str, ...]] = {"prod": ("dev",)}
@@ -151,6 +152,9 @@ class Gate:
         )
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
+        interrupted = finish_interrupted(self.stack, self.root, console.print)  # a rotation
+        if interrupted:
+            return self.failed(commit, interrupted)
         problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync
         if problem:
             return self.failed(commit, problem)

@@ -17,24 +17,18 @@ from datetime import UTC, datetime
 
 import inngest.fast_api
 from fastapi import FastAPI
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reference_app import jobs
-from reference_app.client_identity import client_key, signing_key
-from reference_app.db_probe import DatabaseProbe
+from reference_app.client_identity import client_key
+from reference_app.credentials import Credentials
 from reference_app.errors import init_sentry, test_sentry
 from reference_app.health import SharedProbe, overall
-from reference_app.ratelimit import SlidingWindowLimiter
 
 PROBE_TIMEOUT_S = 2.0
-REDIS_POOL_SIZE = 64  # connections to Redis at most; more requests wait for one
 
 
 def _settings() -> dict[str, str]:
@@ -55,31 +49,17 @@ def _settings() -> dict[str, str]:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = _settings()
     init_sentry()
-    # A bounded pool that makes a request wait (within the probe's deadline) for a connection
-    # instead of failing: the default pool raised MaxConnectionsError past 100 at once, so a
-    # burst of 300 health requests answered 174 x 503 with Redis healthy.
-    pool = BlockingConnectionPool.from_url(
-        settings["redis_url"],
-        max_connections=REDIS_POOL_SIZE,
-        timeout=PROBE_TIMEOUT_S,
-        socket_timeout=PROBE_TIMEOUT_S,
-        socket_connect_timeout=PROBE_TIMEOUT_S,
-        # After a Redis restart pooled connections are dead: retry once on a fresh one.
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
+    env = {**os.environ, "DATABASE_URL": settings["database_url"]}
+    credentials = Credentials(env, int(settings["chat_limit"]))
+    app.state.credentials = credentials
+    app.state.database_probe = SharedProbe(
+        lambda: credentials.current.database.ping(), PROBE_TIMEOUT_S
     )
-    redis = Redis.from_pool(pool)
-    app.state.redis = redis
-    app.state.database = DatabaseProbe(settings["database_url"])
-    app.state.database_probe = SharedProbe(app.state.database.ping, PROBE_TIMEOUT_S)
-    app.state.cache_probe = SharedProbe(redis.ping, PROBE_TIMEOUT_S)
-    app.state.client_signing_key = signing_key(settings["redis_url"])
-    app.state.chat_limiter = SlidingWindowLimiter(
-        redis, route="chat", limit=int(settings["chat_limit"])
-    )
+    app.state.cache_probe = SharedProbe(lambda: credentials.current.redis.ping(), PROBE_TIMEOUT_S)
+    watch = asyncio.create_task(credentials.watch())
     yield
-    await app.state.database.close()
-    await redis.aclose()
+    watch.cancel()
+    await credentials.close()
 
 
 async def health(request: Request) -> JSONResponse:
@@ -92,16 +72,17 @@ async def health(request: Request) -> JSONResponse:
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "services": {name: s.as_json() for name, s in services.items()},
         # Which configuration this process was started with (docs/app-contract.md).
-        "config": os.environ.get("MENTORA_CONFIG_FINGERPRINT"),
+        "config": state.credentials.current.fingerprint,
     }
     return JSONResponse(body, status_code=code)
 
 
 async def chat(request: Request) -> JSONResponse:
     peer = request.client.host if request.client else "?"
-    client = client_key(request.headers, peer, request.app.state.client_signing_key)
+    clients = request.app.state.credentials.current
+    client = client_key(request.headers, peer, clients.signing_key)
     try:
-        decision = await request.app.state.chat_limiter.hit(client)
+        decision = await clients.chat_limiter.hit(client)
     except RedisError as exc:
         # Fail closed, and say why: no limiter means no protection for the AI backends.
         return JSONResponse(
@@ -116,10 +97,27 @@ async def chat(request: Request) -> JSONResponse:
     return JSONResponse({"message": "Chat response"}, headers=decision.headers())
 
 
+async def storage(request: Request) -> JSONResponse:
+    """`HEAD` of the app's bucket with the app's current key: 200, or 503 naming the error."""
+    credentials = request.app.state.credentials
+    bucket = credentials.current.env.get("AWS_S3_BUCKET")
+    client = credentials.s3()
+    if client is None or not bucket:
+        return JSONResponse({"error": "no bucket in the env"}, status_code=503)
+    try:
+        await asyncio.wait_for(
+            asyncio.to_thread(client.head_bucket, Bucket=bucket), PROBE_TIMEOUT_S + 1
+        )
+    except Exception as exc:  # noqa: BLE001 - the class only: messages can carry keys
+        return JSONResponse({"error": type(exc).__name__}, status_code=503)
+    return JSONResponse({"bucket": "ok"})
+
+
 app = FastAPI(
     routes=[
         Route("/api/health", health, methods=["GET"]),
         Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/storage", storage, methods=["GET"]),
         Route("/api/test-sentry", test_sentry, methods=["GET"]),
     ],
     lifespan=lifespan,

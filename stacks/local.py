@@ -141,7 +141,11 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             source_digest=source_digest(local.app_source_dir)
             if local.app_source_dir.is_dir()
             else "",
-            extra_env={"RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min)},
+            extra_env={
+                "RATE_LIMIT_CHAT_PER_MIN": str(config.rate_limit_chat_per_min),
+                # The app re-reads its credentials from this file (`mentora-infra rotate`).
+                "MENTORA_ENV_FILE": str(Path(local.env_file).resolve()),
+            },
             hints=hints("app"),
         ),
     )

@@ -104,7 +104,9 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
     ID_PREFIX = "postgres"
     REPLACE_KEYS = ("data_dir", "database", "app_user")
     HOLDS = "its databases (every table, row and role)"
-    SECRET_KEYS = ("admin_password", "app_password")
+    SECRET_KEYS = ("admin_password", "app_password", "app_login")
+    """`app_login`: the login role the app uses once `mentora-infra rotate` alternated it
+    (`<app_user>_a`/`_b`, members of `app_user`); absent until the first rotation."""
 
     def exists(self, s: PostgresSettings) -> bool:
         return _Layout(s).pgdata.is_dir()
@@ -207,7 +209,9 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             "app_user": s.app_user,
             "admin_user": ADMIN_USER,
             "admin_url": _url(ADMIN_USER, keys["admin_password"], s.port, s.database),
-            "app_url": _url(s.app_user, keys["app_password"], s.port, s.database),
+            "app_url": _url(
+                keys.get("app_login") or s.app_user, keys["app_password"], s.port, s.database
+            ),
         }
 
     def _initdb(self, layout: _Layout, admin_pw: str) -> None:

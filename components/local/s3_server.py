@@ -39,7 +39,14 @@ from components.local.server_provider import (
 SERVICE = "storage"
 PID_FILE = "moto.pid"  # inside the data dir
 APP_USER = "mentora-app"
-SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
+ROTATOR_USER = "mentora-rotator"
+"""May only manage the app user's access keys: `mentora-infra rotate storage` uses it."""
+SECRET_OUTPUTS = (
+    "access_key_id",
+    "secret_access_key",
+    "rotator_access_key_id",
+    "rotator_secret_access_key",
+)
 _XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>'
 )
@@ -48,8 +55,9 @@ _PRESIGNED = (
     "501 Not Implemented",
     _XML % (b"NotImplemented", b"The local store (moto with IAM auth) cannot check presigned URLs"),
 )
-# IAM calls that run before auth is enforced: create user, create access key, put user policy.
-UNAUTHENTICATED_BOOTSTRAP_CALLS = 3
+# IAM calls that run before auth is enforced: create user, create access key, put user policy,
+# for the app's user and for the rotator.
+UNAUTHENTICATED_BOOTSTRAP_CALLS = 6
 
 
 def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = False) -> Any:
@@ -89,6 +97,15 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
             return False
         raise
     return True
+
+
+def _rotator_policy() -> str:
+    """The rotator's IAM policy: the app user's access keys, nothing else."""
+    actions = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
+    actions.append("iam:UpdateAccessKey")
+    # moto matches IAM actions against the resource "*" only; it has no other user to reach.
+    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def _bucket_policy(bucket: str) -> str:
@@ -187,6 +204,11 @@ class S3Provider(LocalServerProvider[S3Settings]):
         iam.put_user_policy(
             UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(s.bucket)
         )
+        iam.create_user(UserName=ROTATOR_USER)
+        rotator = iam.create_access_key(UserName=ROTATOR_USER)["AccessKey"]
+        iam.put_user_policy(
+            UserName=ROTATOR_USER, PolicyName="rotate-app-keys", PolicyDocument=_rotator_policy()
+        )
         s3 = _client("s3", s, key["AccessKeyId"], key["SecretAccessKey"])
         if not _bucket_exists(s3, s.bucket):  # it comes back from the snapshot after a restart
             location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
@@ -202,7 +224,12 @@ class S3Provider(LocalServerProvider[S3Settings]):
                 "RestrictPublicBuckets": True,
             },
         )
-        return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+        return {
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+            "rotator_access_key_id": rotator["AccessKeyId"],
+            "rotator_secret_access_key": rotator["SecretAccessKey"],
+        }
 
     def probe(self, s: S3Settings, keys: Secrets) -> bool:
         if not keys.get("access_key_id") or not processes.port_open(s.port):

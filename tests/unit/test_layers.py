@@ -54,6 +54,7 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
         ("smoke", ("pulumi", "components", "gate", *CLOUD_SDKS)),
         ("stacks/contract.py", ("pulumi", "components")),
         ("gate", ("pulumi", *CLOUD_SDKS, "components.cloud")),
+        ("rotation", ("pulumi", *CLOUD_SDKS, "stacks", "smoke")),
         ("bench", ("tests",)),
         ("devtools", ("tests", "bench")),
     ],

@@ -1,0 +1,116 @@
+"""`mentora-infra rotate <stack> [database|cache|storage|errors|all]`.
+
+Local stacks: each credential is replaced by a second one, the env and the app switched to it,
+smoke run, then the old one revoked and shown refused (rotation/engine.py), under the stack's
+gate lock (exit 6 while another gate or rotation holds it). Cloud stacks: rotation/cloud.py says
+what each provider's API allows (not wired yet).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from gate import interrupts
+from gate.exitcodes import Exit
+from gate.lock import GateBusy, gate_lock
+from gate.runner import GateUsageError, console, read_stack_file, require_pulumi, stack_target
+
+
+class What(StrEnum):
+    """Which credentials to rotate."""
+
+    DATABASE = "database"
+    CACHE = "cache"
+    STORAGE = "storage"
+    ERRORS = "errors"
+    ALL = "all"
+
+
+def rotate(
+    stack: Annotated[str, typer.Argument(help="stack name: local, dev or prod")],
+    what: Annotated[What, typer.Argument(help="which credentials to rotate")] = What.ALL,
+    lock_wait: Annotated[
+        float,
+        typer.Option("--lock-wait", help="seconds to wait for another gate of this stack", min=0),
+    ] = 0.0,
+) -> None:
+    """Rotate the stack's credentials without dropping a request; the old ones end refused."""
+    from gate import cli as gate_cli
+
+    root = gate_cli.ROOT
+    try:
+        require_pulumi()
+        if not (root / f"Pulumi.{stack}.yaml").is_file():
+            raise GateUsageError(
+                f"no stack file Pulumi.{stack}.yaml in {root}; name a stack of this checkout "
+                "(local, dev or prod)"
+            )
+        read_stack_file(stack, root)
+        target = stack_target(stack, root)
+    except GateUsageError as exc:
+        console.print(f"[red]rotate:[/] {exc}")
+        raise typer.Exit(Exit.USAGE) from None
+    if target != "local":
+        from rotation import cloud
+
+        raise typer.Exit(cloud.main(stack, what.value, console.print))
+    from rotation.engine import ORDER
+
+    names = list(ORDER) if what is What.ALL else [what.value]
+    with interrupts.handled():
+        try:
+            with gate_lock(stack, root, lock_wait):
+                code = _rotate_locked(stack, root, names)
+        except GateBusy as exc:
+            console.print(f"[red]rotate busy[/]: {exc} (exit {int(Exit.BUSY)})")
+            raise typer.Exit(Exit.BUSY) from None
+        except KeyboardInterrupt:
+            console.print(
+                f"[red]rotate: interrupted[/]; the next `mentora-infra rotate {stack}` or "
+                f"`mentora-infra up {stack}` finishes or undoes it (the app keeps working "
+                "credentials meanwhile)"
+            )
+            raise typer.Exit(Exit.INTERRUPTED) from None
+    raise typer.Exit(code)
+
+
+def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:
+    from pathlib import Path
+
+    from gate.runner import Checkout
+    from rotation.engine import rotate as run
+    from rotation.journal import JournalDamaged
+    from rotation.kinds import NotRefused
+    from rotation.state import StateError
+    from rotation.switch import SwitchFailed
+
+    assert isinstance(root, Path)
+
+    def smoke() -> bool:
+        code = Checkout(root).smoke(stack, read_only=True, deadline=60.0)
+        return int(code) == 0
+
+    try:
+        outcome = run(stack, root, names, smoke, console.print)
+    except (StateError, SwitchFailed, NotRefused, JournalDamaged) as exc:
+        console.print(f"[red]rotate failed:[/] {exc}")
+        return Exit.FAILED
+    except Exception as exc:  # noqa: BLE001 - a server's error, shown without a traceback
+        # No traceback: typer's would print the locals, and those hold credentials.
+        console.print(
+            f"[red]rotate failed:[/] {type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            f"the next `mentora-infra rotate {stack}` finishes or undoes what was started"
+        )
+        return Exit.FAILED
+    if not outcome.ok:
+        console.print(f"[red]rotate failed:[/] {outcome.message}")
+        return Exit.FAILED
+    console.print(
+        f"rotated {', '.join(outcome.kinds)} of {stack} in {outcome.seconds:.1f}s; "
+        f"old credentials refused: {len(outcome.refused)}/{len(outcome.kinds)}"
+    )
+    console.print("steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in outcome.steps.items()))
+    return Exit.GREEN

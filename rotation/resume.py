@@ -1,0 +1,26 @@
+"""`mentora-infra up` finishes or undoes a rotation that was interrupted (rotation/engine.py's
+reconcile), right after its deploy: the app then runs and the state is what it keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rotation.journal import Journal
+
+
+def finish_interrupted(stack: str, root: Path, say: Callable[[str], None]) -> str:
+    """Reconcile a rotation the journal names; a problem to report ("" when fine or none)."""
+    if not Journal(stack, root).path.exists():
+        return ""
+    from rotation.engine import reconcile
+
+    try:
+        reconcile(stack, root, say)
+    except Exception as exc:  # noqa: BLE001 - reported as the gate's failure, without locals
+        return (
+            f"an interrupted rotation could not be reconciled ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}); its journal is kept: "
+            f"run `mentora-infra rotate {stack}` again"
+        )
+    return ""

@@ -1,0 +1,73 @@
+"""`mentora-infra rotate`'s argument handling: bad input exits 2 before anything is touched, a
+held gate lock exits 6, a cloud cache rotation asks for --accept-window."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gate import cli
+from gate.exitcodes import Exit
+from gate.lock import gate_lock
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: mentora\n")
+    (tmp_path / "Pulumi.local.yaml").write_text("config:\n  mentora:target: local\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  mentora:target: cloud\n")
+    monkeypatch.setenv("MENTORA_REPO", str(tmp_path))
+    # The CLI's callback moves its ROOT and the working directory: both come back after.
+    monkeypatch.setattr(cli, "ROOT", cli.ROOT)
+    monkeypatch.chdir(Path.cwd())
+    monkeypatch.setattr(shutil, "which", lambda _name: "/usr/bin/pulumi")
+    return tmp_path
+
+
+@pytest.fixture
+def no_subprocess(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        raise AssertionError("no command may run")
+
+    monkeypatch.setattr(subprocess, "run", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    return calls
+
+
+def test_an_unknown_kind_is_refused(checkout: Path, no_subprocess: list[Any]) -> None:
+    result = runner.invoke(cli.app, ["rotate", "local", "passwords"])
+    assert result.exit_code == Exit.USAGE
+    assert "passwords" in result.output and no_subprocess == []
+
+
+def test_an_unknown_stack_is_named(checkout: Path, no_subprocess: list[Any]) -> None:
+    result = runner.invoke(cli.app, ["rotate", "staging", "cache"])
+    assert result.exit_code == Exit.USAGE
+    assert "Pulumi.staging.yaml" in result.output and no_subprocess == []
+
+
+def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> None:
+    with gate_lock("local", checkout):
+        result = runner.invoke(cli.app, ["rotate", "local", "cache"])
+    assert result.exit_code == Exit.BUSY
+    assert "another gate is running" in result.output and no_subprocess == []
+
+
+def test_cloud_rotation_changes_nothing_and_says_so(
+    checkout: Path, no_subprocess: list[Any]
+) -> None:
+    result = runner.invoke(cli.app, ["rotate", "dev", "cache"])
+    assert result.exit_code == Exit.FAILED
+    assert "ACL users" in result.output and "not wired" in result.output
+    assert no_subprocess == []
