@@ -47,6 +47,9 @@ def test_defaults_fill_unset_keys() -> None:
         ("logLevel", "verbose", "debug"),
         ("nodeEnv", "staging", "development"),
         ("target", "aws", "local"),
+        ("watch", "maybe", "boolean"),
+        ("watchEvery", "0", "greater than or equal to 1"),
+        ("watchPort", "70000", "less than or equal to 65535"),
     ],
 )
 def test_bad_value_names_key_value_and_fix(key: str, value: str, fragment: str) -> None:
@@ -67,6 +70,8 @@ def test_missing_target_is_named() -> None:
 def test_clashing_ports_are_rejected() -> None:
     with pytest.raises(ConfigError, match="must differ"):
         parse_stack_config("local", {"target": "local", "redisPort": "54322"})
+    with pytest.raises(ConfigError, match="mentora:watchPort=.*must differ"):
+        parse_stack_config("local", {"target": "local", "watchPort": "6390"})
 
 
 def test_every_problem_is_reported_at_once() -> None:
