@@ -1,0 +1,160 @@
+"""A real scratch Postgres 18 + pgvector (recovery/scratch.py) and the drill proofs on it: the
+proofs pass on a faithful copy and name what differs on a damaged one; the scratch server and its
+folder are gone after a normal end, an exception and SIGINT. About 10 s in all (three servers)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from components.migrations import runner
+from recovery import facts, proofs
+from recovery.scratch import Scratch, scratch_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIM = ROOT / "components" / "local" / "sql" / "supabase_shim.sql"
+MIGRATIONS = ROOT / "supabase" / "migrations"
+MARKERS = proofs.Markers(table="drill.markers", column="label", before="before-T", after="after-T")
+VECTOR = "[" + ",".join("0.5" for _ in range(1536)) + "]"
+
+
+def seed(pg: Scratch) -> None:
+    """The schema as the stack has it (shim + every migration), a little data and a marker."""
+    pg.create_database("mentora")
+    with pg.connect("mentora") as conn:
+        conn.execute(SHIM.read_text())
+    runner.apply(pg.url("mentora"), MIGRATIONS)
+    user = str(uuid.uuid4())
+    with pg.connect("mentora") as conn:
+        conn.execute("insert into auth.users (id, email) values (%s, 'c@t.io')", (user,))
+        creator = conn.execute(
+            "insert into creators (user_id, display_name) values (%s, 'C') returning id", (user,)
+        ).fetchone()[0]
+        video = conn.execute(
+            "insert into videos (creator_id, title, storage_key) values (%s, 'V', 'k') "
+            "returning id",
+            (creator,),
+        ).fetchone()[0]
+        conn.execute(
+            "insert into video_chunks (video_id, chunk_index, content, start_seconds, "
+            "end_seconds, embedding) values (%s, 0, 'hello', 0, 1, %s::extensions.vector)",
+            (video, VECTOR),
+        )
+        conn.execute("create schema drill; create table drill.markers (label text primary key)")
+        conn.execute("insert into drill.markers values (%s)", (MARKERS.before,))
+
+
+def proofs_of(pg: Scratch, expected: proofs.Expected) -> dict[str, proofs.Proof]:
+    with pg.connect("mentora") as conn:
+        found = proofs.run_all(
+            conn, expected, pg_bin=pg.bin("pg_amcheck").parent, env=pg.libpq_env("mentora")
+        )
+    return {p.name: p for p in found}
+
+
+@pytest.fixture(scope="module")
+def source() -> Iterator[tuple[Scratch, proofs.Expected]]:
+    with scratch_postgres() as pg:
+        seed(pg)
+        with pg.connect("mentora") as conn:
+            expected = facts.read_expected(conn, markers=MARKERS)
+        yield pg, expected
+
+
+def test_every_proof_passes_on_the_source_itself(source: tuple[Scratch, proofs.Expected]) -> None:
+    pg, expected = source
+    found = proofs_of(pg, expected)
+    assert {n: p.ok for n, p in found.items()} == dict.fromkeys(found, True), found
+    assert expected.row_counts["video_chunks"] == 1 and len(expected.ledger) == 6
+    assert "returned 1 rows" in found["pgvector"].detail
+
+
+def test_a_base_backup_restored_into_a_scratch_passes_the_same_proofs(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    pg, expected = source
+
+    def restore(pgdata: Path) -> None:  # what a local drill does with its base backup
+        command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
+        subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
+
+    with scratch_postgres(populate=restore, superuser=pg.superuser) as copy:
+        found = proofs_of(copy, expected)
+        assert copy.port != pg.port and copy.base != pg.base
+    assert all(p.ok for p in found.values()), found
+
+
+# Damages the module's source for good (its rows): keep it the last test that uses `source`.
+def test_a_damaged_copy_fails_the_proofs_naming_what_differs(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    pg, expected = source
+    with pg.connect("mentora") as conn:
+        conn.execute("alter table public.quizzes disable row level security")
+        conn.execute("insert into drill.markers values (%s)", (MARKERS.after,))
+        conn.execute("delete from public.video_chunks")
+        try:
+            found = proofs_of(pg, expected)
+        finally:
+            conn.execute("alter table public.quizzes enable row level security")
+            conn.execute("delete from drill.markers where label = %s", (MARKERS.after,))
+    assert found["rls"].failed and "RLS off on: ['quizzes']" in found["rls"].detail
+    assert found["markers"].failed and "'after-T': PRESENT" in found["markers"].detail
+    assert found["row_counts"].failed
+    assert "video_chunks 0 (expected 1)" in found["row_counts"].detail
+    assert found["ledger"].ok and found["pgvector"].ok
+
+
+def server_of(base: Path) -> list[psutil.Process]:
+    """Processes that work in `base` (the scratch's postmaster and backends)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.cwd().startswith(str(base)):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_the_server_and_its_folder_are_gone_after_an_exception() -> None:
+    seen: list[Path] = []
+    with pytest.raises(RuntimeError, match="drill failed"), scratch_postgres() as pg:
+        seen.append(pg.base)
+        assert server_of(pg.base)
+        raise RuntimeError("drill failed")
+    assert not seen[0].exists() and server_of(seen[0]) == []
+
+
+CHILD = """
+import sys, time
+from recovery.scratch import scratch_postgres
+with scratch_postgres() as pg:
+    print(pg.base, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_sigint_stops_the_server_and_removes_its_folder() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        base = Path(child.stdout.readline().strip())
+        assert base.is_dir() and server_of(base)
+        child.send_signal(signal.SIGINT)  # Ctrl-C: KeyboardInterrupt in the block
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode != 0
+    assert not base.exists() and server_of(base) == []
