@@ -79,6 +79,15 @@ def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
     assert users == ["stacks/__main__.py", "stacks/cloud.py"]
 
 
+def test_only_the_cloud_restore_calls_the_management_api_in_recovery() -> None:
+    users = [
+        file
+        for file, names in imports("recovery").items()
+        if any(n.startswith("components.cloud") for n in names)
+    ]
+    assert users == ["recovery/cloud_restore.py"]
+
+
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     # The rules above would pass on an empty scan: prove the scanner finds real imports.
     assert "components/local/database.py imports components.former" in offenders(
