@@ -16,7 +16,8 @@ import psutil
 import pytest
 
 from components.migrations import runner
-from recovery import facts, proofs
+from recovery import cloud_drill, facts, proofs
+from recovery.report import render
 from recovery.scratch import Scratch, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,58 @@ def test_a_base_backup_restored_into_a_scratch_passes_the_same_proofs(
         found = proofs_of(copy, expected)
         assert copy.port != pg.port and copy.base != pg.base
     assert all(p.ok for p in found.values()), found
+
+
+APP_PASSWORD = "s3cr/et pw"
+
+
+def app_url(pg: Scratch) -> str:
+    """The source as the stack's `database_url` reaches it: the app role, over TCP, a password
+    (made here like the local stack's provisioning makes it)."""
+    from psycopg import sql
+
+    from components.local.postgres_server import APP_ROLE_CREATE_SQL, APP_ROLE_SQL
+
+    with pg.connect("mentora") as conn:
+        if not conn.execute("select 1 from pg_roles where rolname = 'mentora_app'").fetchall():
+            app = sql.Identifier("mentora_app")
+            conn.execute(
+                sql.SQL(APP_ROLE_CREATE_SQL).format(app=app, password=sql.Literal(APP_PASSWORD))
+            )
+            names = {"db": sql.Identifier("mentora"), "admin": sql.Identifier(pg.superuser)}
+            conn.execute(sql.SQL(APP_ROLE_SQL).format(app=app, **names))
+            conn.execute("grant select on all tables in schema supabase_migrations to mentora_app")
+    return f"postgresql://mentora_app:s3cr%2Fet%20pw@127.0.0.1:{pg.port}/mentora"
+
+
+def test_the_cloud_drill_copies_the_source_read_only_and_proves_the_copy(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    pg, expected = source
+    report = cloud_drill.run("local", app_url(pg))
+    assert report.ended == "finished", report.ended
+    assert {p.name: p.ok or p.skipped for p in report.proofs} == {
+        "integrity": True,
+        "ledger": True,
+        "rls": True,
+        "pgvector": True,
+        "row_counts": True,
+        "markers": True,
+    }, render(report)
+    assert report.exit_code() == 0 and report.restore_s > 0 and report.recovery_point
+    assert APP_PASSWORD not in render(report) and "s3cr%2Fet" not in render(report)
+    with pg.connect("mentora") as conn:  # the source is as it was
+        assert facts.read_expected(conn, markers=MARKERS) == expected
+
+
+def test_a_cloud_drill_that_cannot_reach_its_source_fails_without_the_password(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    pg, _ = source
+    report = cloud_drill.run("local", app_url(pg).replace("s3cr%2Fet%20pw", "wrong%20pw"))
+    assert report.exit_code() == 1 and report.proofs == []
+    assert report.ended.startswith("failed: connect to the source:"), report.ended
+    assert "wrong pw" not in render(report) and "wrong%20pw" not in render(report)
 
 
 # Damages the module's source for good (its rows): keep it the last test that uses `source`.

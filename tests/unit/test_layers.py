@@ -79,13 +79,14 @@ def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
     assert users == ["stacks/__main__.py", "stacks/cloud.py"]
 
 
-def test_only_the_cloud_restore_calls_the_management_api_in_recovery() -> None:
+def test_only_the_cloud_paths_of_recovery_use_the_cloud_components() -> None:
     users = [
         file
         for file, names in imports("recovery").items()
         if any(n.startswith("components.cloud") for n in names)
     ]
-    assert users == ["recovery/cloud_restore.py"]
+    # The restore calls the Management API client; the drill reads Supavisor's two ports.
+    assert users == ["recovery/cloud_drill.py", "recovery/cloud_restore.py"]
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
