@@ -70,6 +70,16 @@ def project_ref(outputs: StackOutputs, supabase_url: str | None) -> str:
     return match.group(1)
 
 
+def guard(stack: str, to: datetime, *, really_restore_prod: bool) -> str | None:
+    """Why the restore is refused before anything is read (prod without the flag), or None."""
+    if stack == PROTECTED_STACK and not really_restore_prod:
+        return (
+            f"restore {stack}: this rewinds production and loses every write after "
+            f"{to.isoformat()}; run again with --really-restore-prod to do it"
+        )
+    return None
+
+
 def _window_text(window: tuple[int, int]) -> str:
     start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in window)
     return f"{start} .. {end}"
@@ -89,12 +99,9 @@ def run(
     env = os.environ if env is None else env
     if outputs.is_local:
         return RestoreOutcome(EXIT_USAGE, f"{stack} is a local stack: use the local restore")
-    if stack == PROTECTED_STACK and not really_restore_prod:
-        return RestoreOutcome(
-            EXIT_USAGE,
-            f"restore {stack}: this rewinds production and loses every write after "
-            f"{to.isoformat()}; run again with --really-restore-prod to do it",
-        )
+    refusal = guard(stack, to, really_restore_prod=really_restore_prod)
+    if refusal:
+        return RestoreOutcome(EXIT_USAGE, refusal)
     try:
         ref = project_ref(outputs, supabase_url)
     except ValueError as exc:

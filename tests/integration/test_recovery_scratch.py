@@ -4,6 +4,7 @@ folder are gone after a normal end, an exception and SIGINT. About 10 s in all (
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -116,21 +117,36 @@ def app_url(pg: Scratch) -> str:
 
 
 def test_the_cloud_drill_copies_the_source_read_only_and_proves_the_copy(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], tmp_path: Path
 ) -> None:
+    # Through the CLI, as the nightly workflow runs it, with the source URL in a variable.
+    from typer.testing import CliRunner
+
+    from gate.cli import app
+
     pg, expected = source
-    report = cloud_drill.run("local", app_url(pg))
-    assert report.ended == "finished", report.ended
-    assert {p.name: p.ok or p.skipped for p in report.proofs} == {
+    report, summary = tmp_path / "drill.json", tmp_path / "summary.md"
+    args = ["cloud", "drill", "local", "--source-url-env", "SOURCE_URL"]
+    result = CliRunner().invoke(
+        app,
+        [*args, "--json", str(report), "--summary", str(summary)],
+        env={"SOURCE_URL": app_url(pg)},
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(report.read_text())
+    assert document["passed"] and document["ended"] == "finished"
+    assert {p["name"]: p["ok"] or p["skipped"] for p in document["proofs"]} == {
         "integrity": True,
         "ledger": True,
         "rls": True,
         "pgvector": True,
         "row_counts": True,
         "markers": True,
-    }, render(report)
-    assert report.exit_code() == 0 and report.restore_s > 0 and report.recovery_point
-    assert APP_PASSWORD not in render(report) and "s3cr%2Fet" not in render(report)
+    }
+    assert document["restore_s"] > 0 and document["recovery_point"]
+    assert "DRILL: all 5 proofs passed (1 skipped)" in summary.read_text()
+    for text in (result.output, report.read_text(), summary.read_text()):
+        assert "s3cr" not in text
     with pg.connect("mentora") as conn:  # the source is as it was
         assert facts.read_expected(conn, markers=MARKERS) == expected
 
