@@ -55,3 +55,58 @@ def test_the_restore_list_drops_only_the_public_schema_entry() -> None:
     )
     kept = restore_list(toc).splitlines()
     assert kept == [";", toc.splitlines()[2], toc.splitlines()[3]]
+
+
+def test_no_command_the_drill_runs_carries_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every step that runs a program, spied: the password may be in pg_dump's environment
+    # (PGPASSWORD) and nowhere else, neither in any argument nor in pg_restore's environment.
+    import contextlib
+    from datetime import UTC, datetime
+
+    from recovery import cloud_drill
+    from recovery.proofs import Expected
+    from recovery.report import DrillReport
+
+    ran: list[tuple[list[str], dict[str, str]]] = []
+
+    class Conn:
+        def execute(self, *_: object) -> Conn:
+            return self
+
+        def fetchall(self) -> list[tuple[str]]:
+            return [("3f0c8f4e-0000-4000-8000-000000000001",)]
+
+        def __enter__(self) -> Conn:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+    @contextlib.contextmanager
+    def snapshot(params: dict[str, str]):  # type: ignore[no-untyped-def]
+        yield cloud_drill.Snapshot(Conn(), "00000003-00000002-1", datetime.now(UTC))
+
+    monkeypatch.setattr(cloud_drill, "source_snapshot", snapshot)
+    monkeypatch.setattr(cloud_drill, "prepare_scratch", lambda scratch, ids: None)
+    monkeypatch.setattr(
+        cloud_drill.facts, "read_expected", lambda conn: Expected(ledger=(), row_counts={})
+    )
+    monkeypatch.setattr(cloud_drill.proofs, "run_all", lambda *a, **k: [])
+    monkeypatch.setattr(cloud_drill.Scratch, "connect", lambda self, *a, **k: Conn())
+
+    def spy(step: str, command: list[str], env: dict[str, str], secrets: list[str]) -> str:
+        ran.append((command, env))
+        return ""
+
+    monkeypatch.setattr(cloud_drill, "_run", spy)
+    scratch = Scratch(base=tmp_path, port=5999, superuser="postgres", password=None)
+    report = DrillReport(stack="prod", method=cloud_drill.METHOD)
+    cloud_drill.copy_and_prove(report, POOLED, scratch, started=0.0)
+
+    assert [Path(c[0]).name for c, _ in ran] == ["pg_dump", "pg_restore", "pg_restore"]
+    for command, _env in ran:
+        assert not any("p@ss" in arg or "p%40ss" in arg for arg in command), command
+    assert ran[0][1]["PGPASSWORD"] == "p@ss/w0rd" and ran[0][1]["PGPORT"] == "5432"
+    assert all("PGPASSWORD" not in env for _, env in ran[1:])
