@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -254,6 +255,26 @@ def _stop(
 
 
 @contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt for the block (so the cleanup below runs), unless the
+    program handles SIGTERM itself (`mentora-infra` does: the same) or this is not the main
+    thread (only it may set handlers)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def scratch_postgres(
     *,
     source_data_dir: Path | None = None,
@@ -271,6 +292,33 @@ def scratch_postgres(
     own roles are used: pass its bootstrap superuser (`mentora_admin` for a local stack). With
     `until_recovered`, ready means recovery finished (`recovery.signal` + a recovery target).
     """
+    with (
+        _sigterm_as_interrupt(),
+        _scratch(
+            source_data_dir=source_data_dir,
+            populate=populate,
+            superuser=superuser,
+            settings=settings,
+            deadline_s=deadline_s,
+            until_recovered=until_recovered,
+            parent_dir=parent_dir,
+        ) as scratch,
+    ):
+        yield scratch
+
+
+@contextlib.contextmanager
+def _scratch(
+    *,
+    source_data_dir: Path | None = None,
+    populate: Callable[[Path], None] | None = None,
+    superuser: str = DEFAULT_SUPERUSER,
+    settings: Mapping[str, str] | None = None,
+    deadline_s: float = START_DEADLINE_S,
+    until_recovered: bool = False,
+    parent_dir: Path | None = None,
+) -> Iterator[Scratch]:
+    """The server's lifecycle (`scratch_postgres` documents it)."""
     if source_data_dir is not None and populate is not None:
         raise ValueError("scratch_postgres: give source_data_dir or populate, not both")
     base = Path(tempfile.mkdtemp(prefix="mentora-scratch-", dir=parent_dir))
