@@ -31,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+TOKEN_KEY = "mentora:supabaseAccessToken"
 Stack = Annotated[str, typer.Argument(help="a cloud stack: dev or prod")]
 
 
@@ -48,7 +49,15 @@ def _outputs(stack: str) -> StackOutputs:
 
 def stack_output(stack: str, name: str) -> str | None:
     """One non-secret output of `stack` (None when the stack does not export it)."""
-    command = ["pulumi", "stack", "output", name, "--stack", stack]
+    return _pulumi_value(["pulumi", "stack", "output", name, "--stack", stack])
+
+
+def config_secret(stack: str, key: str) -> str | None:
+    """A config secret of `stack`, read from pulumi's stdout (never echoed or logged)."""
+    return _pulumi_value(["pulumi", "config", "get", key, "--show-secrets", "--stack", stack])
+
+
+def _pulumi_value(command: list[str]) -> str | None:
     try:
         done = subprocess.run(
             command,
@@ -116,7 +125,7 @@ def restore(
     ] = False,
 ) -> None:
     """Start Supabase point-in-time recovery of the stack's project to --to (PITR window only;
-    the token comes from SUPABASE_ACCESS_TOKEN)."""
+    the token: SUPABASE_ACCESS_TOKEN, else the stack's mentora:supabaseAccessToken secret)."""
     try:
         at = cloud_restore.parse_time(to)
     except ValueError as exc:
@@ -126,12 +135,17 @@ def restore(
     refusal = cloud_restore.guard(stack, at, really_restore_prod=really_restore_prod)
     if refusal:  # before the outputs are even read
         raise _fail(refusal)
+    outputs = _outputs(stack)
+    env = dict(os.environ)
+    if not env.get(cloud_restore.TOKEN_ENV):
+        env[cloud_restore.TOKEN_ENV] = config_secret(stack, TOKEN_KEY) or ""
     outcome = cloud_restore.run(
         stack,
         at,
-        _outputs(stack),
+        outputs,
         stack_output(stack, "supabase_url"),
         really_restore_prod=really_restore_prod,
+        env=env,
     )
     typer.echo(outcome.message, err=outcome.code != 0)
     raise typer.Exit(outcome.code)

@@ -4,7 +4,8 @@ stack's own project, through the Management API (components.cloud.supabase_backu
 Order, each step before anything is touched: TIME parsed (ISO 8601 with a zone, or unix
 seconds); prod refused without `really_restore_prod`; the project ref read from the stack's
 `supabase_url` output; the access token from `SUPABASE_ACCESS_TOKEN` (the Supabase CLI's
-variable; never a command-line argument); the backups listed, and a TIME outside the PITR window
+variable; the CLI fills it from the stack's `mentora:supabaseAccessToken` secret when unset;
+never a command-line argument); the backups listed, and a TIME outside the PITR window
 refused naming the window (exit 2). Only then `POST .../restore-pitr`, which starts the restore
 (201) and returns: the project restores asynchronously, so the outcome says "started", never
 "restored" (the status the project shows meanwhile is not in the published contract).
@@ -110,8 +111,8 @@ def run(
     if not token:
         return RestoreOutcome(
             EXIT_USAGE,
-            f"restore {stack}: set {TOKEN_ENV} to a Supabase access token "
-            "(https://supabase.com/dashboard/account/tokens); it is read from the environment only",
+            f"restore {stack}: no Supabase access token: set {TOKEN_ENV}, or the stack's "
+            "mentora:supabaseAccessToken secret (https://supabase.com/dashboard/account/tokens)",
         )
     target = int(to.timestamp())
     try:
