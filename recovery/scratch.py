@@ -290,7 +290,10 @@ def scratch_postgres(
     Empty cluster by default (superuser `superuser` with a random TCP password). With
     `source_data_dir` (copied) or `populate(pgdata)` (fills an empty 0700 folder), the cluster's
     own roles are used: pass its bootstrap superuser (`mentora_admin` for a local stack). With
-    `until_recovered`, ready means recovery finished (`recovery.signal` + a recovery target).
+    `until_recovered`, ready means recovery finished (`recovery.signal` + a recovery target
+    with `recovery_target_action=promote` in `settings`; `pause`, the default, never ends); a
+    recovery that stops short of its target exits the server and raises `ScratchError` with the
+    log's last lines at once.
     """
     with (
         _sigterm_as_interrupt(),

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from components.migrations import runner
 from recovery import cloud_drill, facts, proofs
 from recovery.report import render
-from recovery.scratch import Scratch, scratch_postgres
+from recovery.scratch import Scratch, ScratchError, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "components" / "local" / "sql" / "supabase_shim.sql"
@@ -95,6 +96,63 @@ def test_a_base_backup_restored_into_a_scratch_passes_the_same_proofs(
     assert all(p.ok for p in found.values()), found
 
 
+def basebackup_into(pg: Scratch, pgdata: Path) -> None:
+    command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
+    subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
+
+
+def test_a_recovering_copy_is_ready_only_once_promoted(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    # What a PITR drill starts: recovery.signal and a target; `until_recovered` waits for the
+    # end of recovery (recovery_target_action=promote), not for the first connection.
+    pg, expected = source
+
+    def restore(pgdata: Path) -> None:
+        basebackup_into(pg, pgdata)
+        (pgdata / "recovery.signal").touch()
+
+    settings = {
+        "restore_command": "false",  # no archive: recover what the backup itself holds
+        "recovery_target": "immediate",
+        "recovery_target_action": "promote",
+    }
+    with scratch_postgres(
+        populate=restore, superuser=pg.superuser, settings=settings, until_recovered=True
+    ) as copy:
+        with copy.connect() as conn:
+            assert conn.execute("select pg_is_in_recovery()").fetchone() == (False,)
+        assert all(p.ok for p in proofs_of(copy, expected).values())
+
+
+def test_a_recovery_that_cannot_reach_its_target_fails_at_once_with_the_log(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    # facts.md: a target past the last archived WAL ends recovery with a FATAL; the start must
+    # report it (the server exited), not wait for its deadline.
+    pg, _ = source
+
+    def restore(pgdata: Path) -> None:
+        basebackup_into(pg, pgdata)
+        (pgdata / "recovery.signal").touch()
+
+    settings = {
+        "restore_command": "false",
+        "recovery_target_time": "2999-01-01 00:00:00+00",
+        "recovery_target_action": "promote",
+    }
+    started = time.monotonic()
+    with (
+        pytest.raises(ScratchError, match="exited") as caught,
+        scratch_postgres(
+            populate=restore, superuser=pg.superuser, settings=settings, until_recovered=True
+        ),
+    ):
+        pass
+    assert time.monotonic() - started < 30
+    assert "recovery ended before configured recovery target was reached" in str(caught.value)
+
+
 def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
     source: tuple[Scratch, proofs.Expected],
 ) -> None:
@@ -105,8 +163,7 @@ def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
         (relpath,) = conn.execute("select pg_relation_filepath('public.video_chunks')").fetchone()
 
     def restore_then_damage(pgdata: Path) -> None:
-        command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
-        subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
+        basebackup_into(pg, pgdata)
         with (pgdata / relpath).open("r+b") as heap:
             heap.seek(4096)
             heap.write(b"\xff" * 512)
