@@ -6,11 +6,12 @@
 it, with `recovery.signal` and a `restore_command`). The server is the exact child this process
 spawned (`postgres`, no `pg_ctl` daemon): it is stopped through `components.local.ownership`
 (pid + start time + argv, SIGINT = fast shutdown, SIGKILL after the grace) and its folder removed
-when the block ends: normally, on an exception, on Ctrl-C (KeyboardInterrupt). Every wait has a
-deadline. Clients connect over its Unix socket, in the 0700 temp folder, with `trust` (a
-`hba_file` of its own, so a restored cluster's passwords are not needed); TCP is on 127.0.0.1 with
-scram-sha-256 only. Archiving is forced off: a restored copy never archives into the source's
-backup store.
+when the block ends: normally, on an exception, on Ctrl-C or SIGTERM (KeyboardInterrupt); one
+left by a drill killed outright (SIGKILL) is removed by the next start (`scratch_orphans`).
+Every wait has a deadline. Clients connect over its Unix socket, in the 0700 temp folder, with
+`trust` (a `hba_file` of its own, so a restored cluster's passwords are not needed); TCP is on
+127.0.0.1 with scram-sha-256 only. Archiving is forced off: a restored copy never archives into
+the source's backup store.
 
 >>> with scratch_postgres() as pg:  # doctest: +SKIP
 ...     pg.create_database("mentora")
@@ -39,6 +40,7 @@ from urllib.parse import quote
 
 from components.local import ownership
 from components.local.unix_user import prepare_for_service_user, remove_service_user, run_as
+from recovery import scratch_orphans
 
 SERVICE = "scratch postgres"
 HOST = "127.0.0.1"
@@ -324,7 +326,10 @@ def _scratch(
     """The server's lifecycle (`scratch_postgres` documents it)."""
     if source_data_dir is not None and populate is not None:
         raise ValueError("scratch_postgres: give source_data_dir or populate, not both")
-    base = Path(tempfile.mkdtemp(prefix="mentora-scratch-", dir=parent_dir))
+    parent = parent_dir or Path(tempfile.gettempdir())
+    scratch_orphans.sweep(parent)  # servers of drills that were killed (SIGKILL)
+    base = Path(tempfile.mkdtemp(prefix=scratch_orphans.PREFIX, dir=parent))
+    scratch_orphans.mark_holder(base)
     password = secrets.token_urlsafe(24) if source_data_dir is None and populate is None else None
     scratch = Scratch(base=base, port=free_port(), superuser=superuser, password=password)
     child: subprocess.Popen[bytes] | None = None
@@ -345,6 +350,7 @@ def _scratch(
         prepare_for_service_user(base, [pg_bin_dir().parent])
         child = _spawn(scratch, settings or {}, as_user)
         owner = _identify(scratch, child)
+        owner.save()  # beside pgdata: what lets a later sweep prove an orphan is this server
         _wait_ready(scratch, child, deadline_s, until_recovered)
         yield scratch
     finally:

@@ -314,3 +314,24 @@ def test_a_signal_stops_the_server_and_removes_its_folder(sig: signal.Signals) -
         for proc in server_of(base):
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_scratch_left_by_a_killed_drill_is_removed_by_the_next_sweep() -> None:
+    from recovery import scratch_orphans
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    base = Path(child.stdout.readline().strip())
+    try:
+        assert server_of(base)
+        child.kill()  # SIGKILL: no cleanup can run in the drill itself
+        child.wait(timeout=10)
+        assert base.is_dir() and server_of(base)  # left running
+        assert str(base) in scratch_orphans.sweep(base.parent)  # what the next start runs
+        assert not base.exists() and server_of(base) == []
+    finally:
+        for proc in server_of(base):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
