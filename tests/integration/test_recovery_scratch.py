@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,21 @@ def source() -> Iterator[tuple[Scratch, proofs.Expected]]:
         yield pg, expected
 
 
+@pytest.fixture(scope="module")
+def backup(source: tuple[Scratch, proofs.Expected]) -> Iterator[Path]:
+    """One base backup of the source (pg_basebackup), shared: each test restores a copy."""
+    folder = Path(tempfile.mkdtemp(prefix="mentora-drilltest-"))
+    try:
+        basebackup_into(source[0], folder / "pgdata")
+        yield folder / "pgdata"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def restore_copy(backup: Path, pgdata: Path) -> None:
+    shutil.copytree(backup, pgdata, symlinks=True, dirs_exist_ok=True)
+
+
 def test_every_proof_passes_on_the_source_itself(source: tuple[Scratch, proofs.Expected]) -> None:
     pg, expected = source
     found = proofs_of(pg, expected)
@@ -82,18 +98,15 @@ def test_every_proof_passes_on_the_source_itself(source: tuple[Scratch, proofs.E
 
 
 def test_a_base_backup_restored_into_a_scratch_passes_the_same_proofs(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     pg, expected = source
-
-    def restore(pgdata: Path) -> None:  # what a local drill does with its base backup
-        command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
-        subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
-
-    with scratch_postgres(populate=restore, superuser=pg.superuser) as copy:
+    # What a local drill does with its base backup: a copy of it becomes the scratch's data.
+    with scratch_postgres(source_data_dir=backup, superuser=pg.superuser) as copy:
         found = proofs_of(copy, expected)
         assert copy.port != pg.port and copy.base != pg.base
     assert all(p.ok for p in found.values()), found
+    assert (backup / "backup_label").is_file()  # the backup itself is untouched
 
 
 def basebackup_into(pg: Scratch, pgdata: Path) -> None:
@@ -102,14 +115,14 @@ def basebackup_into(pg: Scratch, pgdata: Path) -> None:
 
 
 def test_a_recovering_copy_is_ready_only_once_promoted(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     # What a PITR drill starts: recovery.signal and a target; `until_recovered` waits for the
     # end of recovery (recovery_target_action=promote), not for the first connection.
     pg, expected = source
 
     def restore(pgdata: Path) -> None:
-        basebackup_into(pg, pgdata)
+        restore_copy(backup, pgdata)
         (pgdata / "recovery.signal").touch()
 
     settings = {
@@ -126,14 +139,14 @@ def test_a_recovering_copy_is_ready_only_once_promoted(
 
 
 def test_a_recovery_that_cannot_reach_its_target_fails_at_once_with_the_log(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     # facts.md: a target past the last archived WAL ends recovery with a FATAL; the start must
     # report it (the server exited), not wait for its deadline.
     pg, _ = source
 
     def restore(pgdata: Path) -> None:
-        basebackup_into(pg, pgdata)
+        restore_copy(backup, pgdata)
         (pgdata / "recovery.signal").touch()
 
     settings = {
@@ -154,7 +167,7 @@ def test_a_recovery_that_cannot_reach_its_target_fails_at_once_with_the_log(
 
 
 def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     # A restored copy whose video_chunks heap page was overwritten (a bad disk, a torn copy):
     # data checksums (on by default since PostgreSQL 18) catch it on the first read.
@@ -163,7 +176,7 @@ def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
         (relpath,) = conn.execute("select pg_relation_filepath('public.video_chunks')").fetchone()
 
     def restore_then_damage(pgdata: Path) -> None:
-        basebackup_into(pg, pgdata)
+        restore_copy(backup, pgdata)
         with (pgdata / relpath).open("r+b") as heap:
             heap.seek(4096)
             heap.write(b"\xff" * 512)
@@ -335,3 +348,21 @@ def test_a_scratch_left_by_a_killed_drill_is_removed_by_the_next_sweep() -> None
         for proc in server_of(base):
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_an_empty_scratch_copied_from_the_template_gets_its_own_password(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    import psycopg
+
+    from recovery import scratch_template
+    from recovery.scratch import pg_bin_dir, scram_url
+
+    pg, _ = source  # an empty scratch was made: the template exists from now on
+    assert scratch_template.find(pg_bin_dir(), pg.superuser) is not None
+    with scratch_postgres() as copy:
+        assert copy.password != pg.password
+        with psycopg.connect(scram_url(copy), connect_timeout=5) as conn:  # TCP, scram-sha-256
+            assert conn.execute("select current_user").fetchone() == (copy.superuser,)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(scram_url(pg).replace(str(pg.port), str(copy.port)), connect_timeout=5)
