@@ -22,6 +22,7 @@ from gate.lock import GateBusy
 from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
 from gate.workdir import checkout_root
 from rotation.cli import rotate
+from recovery import cli as recovery_cli
 
 ROOT = REPO
 OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
@@ -297,6 +298,10 @@ def _checkout(
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(USAGE) from None
     os.chdir(ROOT)
+
+
+# Cloud restore drills and PITR restores (recovery/cli.py): `mentora-infra cloud drill prod`.
+app.add_typer(recovery_cli.app, name="cloud")
 
 
 def main() -> None:
