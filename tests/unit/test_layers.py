@@ -69,8 +69,9 @@ def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
         for file, names in imports(folder).items()
         if any(n.startswith("components.cloud") for n in names)
     ]
-    # The entry point (which picks the backend and checks the cloud plugins) and the wiring.
-    assert users == ["stacks/__main__.py", "stacks/cloud.py"]
+    # The entry point (which picks the backend and checks the cloud plugins) and the wiring of
+    # the cloud stacks and of the cloud review stacks.
+    assert users == ["stacks/__main__.py", "stacks/cloud.py", "stacks/review_cloud.py"]
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
