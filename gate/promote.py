@@ -36,6 +36,7 @@ import yaml  # type: ignore[import-untyped]
 
 from gate.ledger import Ledger, LedgerError
 from gate.runner import console, stack_target
+from review.naming import is_review_stack
 from smoke.clients import jobs_api
 
 VERCEL_API = "https://api.vercel.com"
@@ -231,6 +232,8 @@ def before_smoke(stack: str, root: Path) -> str | None:
 def after_failed_gate(stack: str, root: Path) -> None:
     """Cloud: point Inngest back at the production URL (what production still serves); a
     failure is printed, the gate's outcome stays the failure it was."""
+    if is_review_stack(stack):  # its preview is all it has: nothing to point back at
+        return
     try:
         loaded = load(stack, root)
         if loaded is not None:
@@ -241,7 +244,13 @@ def after_failed_gate(stack: str, root: Path) -> None:
 
 def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | None:
     """Promote the smoked deployment of a cloud stack; None when done (or nothing to do), else
-    why the promotion failed (the gate then fails: production stays where it was)."""
+    why the promotion failed (the gate then fails: production stays where it was).
+
+    A review stack (pr-<N>) is never promoted: its deployment is a preview of dev's project,
+    and promoting it would put a pull request on dev's production domains."""
+    if is_review_stack(stack):
+        console.print(f"{stack}: a review stack's preview is not promoted")
+        return None
     try:
         loaded = load(stack, root)
         if loaded is None:
@@ -265,6 +274,8 @@ def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | No
 
 def repromote_lkg(stack: str, root: Path, facts: dict[str, str]) -> str:
     """Point the production domains back at the last-known-good deployment; its id."""
+    if is_review_stack(stack):
+        raise PromoteError(f"{stack} is a review stack: it has no production to re-promote")
     loaded = load(stack, root)
     if loaded is None:
         raise PromoteError(f"{stack} is not a cloud stack")
