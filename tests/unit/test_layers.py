@@ -56,6 +56,9 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
         ("gate", ("pulumi", *CLOUD_SDKS, "components.cloud")),
         ("bench", ("tests",)),
         ("devtools", ("tests", "bench")),
+        # Review stacks drive the gate and the Pulumi CLI as processes, like gate/.
+        ("review", ("pulumi", *CLOUD_SDKS, "components.cloud", "smoke", "tests", "bench")),
+        ("review/naming.py", ("pulumi", "components", "gate", "stacks", "smoke")),
     ],
 )
 def test_layer_imports_only_what_it_may(folder: str, forbidden: tuple[str, ...]) -> None:
@@ -65,7 +68,14 @@ def test_layer_imports_only_what_it_may(folder: str, forbidden: tuple[str, ...])
 def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
     users = [
         file
-        for folder in ("stacks", "components/local", "components/app_secrets.py", "smoke", "gate")
+        for folder in (
+            "stacks",
+            "components/local",
+            "components/app_secrets.py",
+            "smoke",
+            "gate",
+            "review",
+        )
         for file, names in imports(folder).items()
         if any(n.startswith("components.cloud") for n in names)
     ]
