@@ -99,8 +99,15 @@ def up(
     pulumi_cli.ensure_stack(root, stack)
     for args in config_commands(stack, branch, head):
         _pulumi(root, *args, ok="configuration key not found" if args[1] == "rm" else "")
-    gate = Gate(stack, OnFail.REPORT, deadline=deadline, root=root)
+    # The smoke report the pull request comment's table is made from (review/comment.py).
+    report = report_path(root, stack)
+    gate = Gate(stack, OnFail.REPORT, deadline=deadline, root=root, json_path=report)
     return gate.run()
+
+
+def report_path(root: Path, stack: str) -> Path:
+    """Where `up` has the gate write smoke's JSON report."""
+    return root / "reports" / f"{stack}.json"
 
 
 def down(root: Path, pr: int, environ: Mapping[str, str], say: Callable[[str], None]) -> Exit:
