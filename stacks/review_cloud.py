@@ -168,6 +168,9 @@ def build_review_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             "production_url": deploy.production_url,
             "vercel_project_id": deploy.project_id,
             "vercel_deployment_id": deploy.deployment_id,
-            "smoke_env": {env: secret[key] for key, env in SMOKE_SECRETS.items()},
+            "smoke_env": {
+                **{env: secret[key] for key, env in SMOKE_SECRETS.items()},
+                "VERCEL_AUTOMATION_BYPASS_SECRET": deploy.bypass_secret,
+            },
         },
     )

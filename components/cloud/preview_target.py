@@ -48,6 +48,9 @@ class VercelPreviewTarget(pulumi.ComponentResource):
     """Vercel's id of the preview deployment."""
     project_id: pulumi.Output[str]
     """Dev's Vercel project id."""
+    bypass_secret: pulumi.Output[str]
+    """Secret for `x-vercel-protection-bypass`: previews sit behind Vercel Authentication (dev's
+    project setting), and smoke must reach this one (secret)."""
 
     def __init__(
         self, name: str, args: VercelPreviewTargetArgs, opts: pulumi.ResourceOptions | None = None
@@ -83,6 +86,14 @@ class VercelPreviewTarget(pulumi.ComponentResource):
             meta={"mentora_config_fingerprint": args.fingerprint, "mentora_app_commit": args.head},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=variables)),
         )
+        # Its own bypass (not dev's): removed with the stack, so no secret outlives the review.
+        bypass = vercel.ProjectProtectionBypass(
+            f"{name}-bypass",
+            project_id=args.project_id,
+            note=f"mentora-infra review stack of {args.git_branch}"[:100],
+            opts=child,
+        )
+        self.bypass_secret = pulumi.Output.secret(bypass.secret)
         self.deployment_url = deployment.url
         self.deployment_id = deployment.id
         self.project_id = pulumi.Output.from_input(args.project_id)
@@ -95,5 +106,6 @@ class VercelPreviewTarget(pulumi.ComponentResource):
                 "deployment_url": self.deployment_url,
                 "deployment_id": self.deployment_id,
                 "project_id": self.project_id,
+                "bypass_secret": self.bypass_secret,
             }
         )

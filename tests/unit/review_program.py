@@ -27,6 +27,8 @@ DEV_OUTPUTS = {
     "bucket_name": "mentora-videos-dev",
 }
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+BYPASS = "vercel:index/projectProtectionBypass:ProjectProtectionBypass"
+BYPASS_SECRET = "abcdefghijklmnopqrstuvwxyz012345"
 
 
 class ReviewMocks(CloudMocks):
@@ -36,6 +38,9 @@ class ReviewMocks(CloudMocks):
         if args.typ == STACK_REFERENCE:
             self.declared.append(_declared(args))
             return args.inputs["name"], {**args.inputs, "outputs": dict(DEV_OUTPUTS)}
+        if args.typ == BYPASS:  # Vercel generates the secret when none is given
+            resource_id, outputs = super().new_resource(args)
+            return resource_id, {**outputs, "secret": BYPASS_SECRET}
         return super().new_resource(args)
 
 

@@ -38,6 +38,8 @@ from tests.unit.cloud_program import (
 )
 from tests.unit.review_program import (
     BRANCH,
+    BYPASS,
+    BYPASS_SECRET,
     DEV_OUTPUTS,
     DEV_REF,
     HEAD,
@@ -196,6 +198,13 @@ def test_the_app_url_is_a_preview_deployment_of_the_prs_branch() -> Any:
         assert outputs["app_url"] == f"https://{deployment.name}.vercel.app"
         assert outputs["production_url"] == outputs["app_url"]
         assert outputs["vercel_project_id"] == DEV_OUTPUTS["vercel_project_id"]
+        # Its own protection bypass on dev's project, whose secret only smoke reads.
+        (bypass,) = [d for d in mocks.declared if d.typ == BYPASS]
+        assert {camel(p) for p in sdk_params(vercel.ProjectProtectionBypass)} >= set(bypass.inputs)
+        assert bypass.inputs["projectId"] == DEV_OUTPUTS["vercel_project_id"]
+        assert "secret" not in bypass.inputs  # Vercel generates it
+        assert outputs["smoke_env"]["VERCEL_AUTOMATION_BYPASS_SECRET"] == BYPASS_SECRET
+        assert BYPASS_SECRET not in json.dumps(outputs["env"])  # never the app's
 
     return run_review(check)
 
