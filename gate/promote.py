@@ -208,11 +208,21 @@ def record_lkg_deployment(stack: str, deployment: str, root: Path) -> None:
     _pulumi(root, stack, "stack", "tag", "set", LKG_DEPLOYMENT_TAG, deployment)
 
 
-def sync_inngest(url: str) -> None:
+def bypass_headers(stack: str, root: Path) -> dict[str, str]:
+    """For a review stack, whose preview sits behind Vercel Authentication, the header that lets
+    a request through (its own bypass secret, exported for smoke only); {} for other stacks."""
+    if not is_review_stack(stack):
+        return {}
+    raw = _pulumi(root, stack, "stack", "output", "smoke_env", "--show-secrets", "--json")
+    secret = (json.loads(raw or "{}") or {}).get("VERCEL_AUTOMATION_BYPASS_SECRET")
+    return {"x-vercel-protection-bypass": str(secret)} if secret else {}
+
+
+def sync_inngest(url: str, headers: dict[str, str] | None = None) -> None:
     """Sync the app at `url` with Inngest Cloud; JobsError naming the app when refused."""
     if not url:
         raise jobs_api.JobsError("jobs: the stack has no app URL to sync with Inngest")
-    with httpx.Client() as client:
+    with httpx.Client(headers=headers or {}) as client:
         jobs_api.sync_app(client, url, SYNC_TIMEOUT_S)
     console.print(f"inngest: synced {url}/api/inngest")
 
@@ -223,7 +233,7 @@ def before_smoke(stack: str, root: Path) -> str | None:
     try:
         loaded = load(stack, root)
         if loaded is not None:
-            sync_inngest(loaded[1].app_url)
+            sync_inngest(loaded[1].app_url, bypass_headers(stack, root))
     except (PromoteError, jobs_api.JobsError) as exc:
         return f"Inngest sync of the staged deployment failed: {exc}"
     return None
