@@ -50,6 +50,9 @@ EXTRA_ENV_NAMES: tuple[str, ...] = (
     "SENTRY_API_URL",
     "SENTRY_ORG",
     "SENTRY_PROJECT",
+    "INNGEST_ENV",
+    "SENTRY_ENVIRONMENT",
+    "AWS_S3_PREFIX",
 )
 """Provided beside `APP_ENV_NAMES`: `DATABASE_URL` where the app talks to Postgres directly,
 `AWS_ENDPOINT_URL_S3` for an S3 store other than AWS (the AWS SDKs read it themselves), and the
@@ -59,6 +62,9 @@ TCP URL (`redis://`/`rediss://`) for TCP clients such as ioredis or redis-py.
 `INNGEST_DEV`/`INNGEST_BASE_URL` point the Inngest SDKs at a Dev Server (the local stack);
 `SENTRY_API_URL`, `SENTRY_ORG` and `SENTRY_PROJECT` say where a test error can be looked up
 (Bugsink locally, Sentry's API in the cloud; docs/app-contract.md).
+Cloud review stacks (pr-<N>) add `INNGEST_ENV` (the pull request's branch: the Inngest SDKs send
+to and sync with that branch environment), `SENTRY_ENVIRONMENT` (`pr-<N>`, read by the Sentry
+SDKs) and `AWS_S3_PREFIX` (the only key prefix of the shared bucket their key may use).
 `MENTORA_CONFIG_FINGERPRINT` is a digest of every other variable: the app reports it on its
 health endpoint, so smoke can tell that the deployment it checks carries this update's env."""
 # Names whose values are configuration, not secrets: plain (non-sensitive) where deployed.
@@ -71,6 +77,9 @@ PLAIN_ENV_NAMES: frozenset[str] = frozenset(
         "MENTORA_CONFIG_FINGERPRINT",
         "SENTRY_ORG",
         "SENTRY_PROJECT",
+        "INNGEST_ENV",
+        "SENTRY_ENVIRONMENT",
+        "AWS_S3_PREFIX",
     }
 )
 FINGERPRINT_NAME = "MENTORA_CONFIG_FINGERPRINT"

@@ -30,6 +30,7 @@ COPIED = (
     "smoke",
     "supabase",
     "gate",
+    "review",
     "reference_app",
     "rotation",
     "tools",

@@ -21,8 +21,9 @@ from gate.ledger import Ledger, LedgerError
 from gate.lock import GateBusy
 from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
 from gate.workdir import checkout_root
-from rotation.cli import rotate
 from recovery import cli as recovery_cli
+from review.cli import app as review_app
+from rotation.cli import rotate
 
 ROOT = REPO
 OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
@@ -35,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+app.add_typer(review_app, name="review")
 Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
 Junit = Annotated[Path | None, typer.Option("--junit", help="write a JUnit XML report here")]
 Json = Annotated[Path | None, typer.Option("--json", help="write a JSON report here")]

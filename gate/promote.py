@@ -36,6 +36,7 @@ import yaml  # type: ignore[import-untyped]
 
 from gate.ledger import Ledger, LedgerError
 from gate.runner import console, stack_target
+from review.naming import is_review_stack
 from smoke.clients import jobs_api
 
 VERCEL_API = "https://api.vercel.com"
@@ -207,11 +208,21 @@ def record_lkg_deployment(stack: str, deployment: str, root: Path) -> None:
     _pulumi(root, stack, "stack", "tag", "set", LKG_DEPLOYMENT_TAG, deployment)
 
 
-def sync_inngest(url: str) -> None:
+def bypass_headers(stack: str, root: Path) -> dict[str, str]:
+    """For a review stack, whose preview sits behind Vercel Authentication, the header that lets
+    a request through (its own bypass secret, exported for smoke only); {} for other stacks."""
+    if not is_review_stack(stack):
+        return {}
+    raw = _pulumi(root, stack, "stack", "output", "smoke_env", "--show-secrets", "--json")
+    secret = (json.loads(raw or "{}") or {}).get("VERCEL_AUTOMATION_BYPASS_SECRET")
+    return {"x-vercel-protection-bypass": str(secret)} if secret else {}
+
+
+def sync_inngest(url: str, headers: dict[str, str] | None = None) -> None:
     """Sync the app at `url` with Inngest Cloud; JobsError naming the app when refused."""
     if not url:
         raise jobs_api.JobsError("jobs: the stack has no app URL to sync with Inngest")
-    with httpx.Client() as client:
+    with httpx.Client(headers=headers or {}) as client:
         jobs_api.sync_app(client, url, SYNC_TIMEOUT_S)
     console.print(f"inngest: synced {url}/api/inngest")
 
@@ -222,7 +233,7 @@ def before_smoke(stack: str, root: Path) -> str | None:
     try:
         loaded = load(stack, root)
         if loaded is not None:
-            sync_inngest(loaded[1].app_url)
+            sync_inngest(loaded[1].app_url, bypass_headers(stack, root))
     except (PromoteError, jobs_api.JobsError) as exc:
         return f"Inngest sync of the staged deployment failed: {exc}"
     return None
@@ -231,6 +242,8 @@ def before_smoke(stack: str, root: Path) -> str | None:
 def after_failed_gate(stack: str, root: Path) -> None:
     """Cloud: point Inngest back at the production URL (what production still serves); a
     failure is printed, the gate's outcome stays the failure it was."""
+    if is_review_stack(stack):  # its preview is all it has: nothing to point back at
+        return
     try:
         loaded = load(stack, root)
         if loaded is not None:
@@ -241,7 +254,13 @@ def after_failed_gate(stack: str, root: Path) -> None:
 
 def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | None:
     """Promote the smoked deployment of a cloud stack; None when done (or nothing to do), else
-    why the promotion failed (the gate then fails: production stays where it was)."""
+    why the promotion failed (the gate then fails: production stays where it was).
+
+    A review stack (pr-<N>) is never promoted: its deployment is a preview of dev's project,
+    and promoting it would put a pull request on dev's production domains."""
+    if is_review_stack(stack):
+        console.print(f"{stack}: a review stack's preview is not promoted")
+        return None
     try:
         loaded = load(stack, root)
         if loaded is None:
@@ -265,6 +284,8 @@ def after_green_smoke(stack: str, root: Path, facts: dict[str, str]) -> str | No
 
 def repromote_lkg(stack: str, root: Path, facts: dict[str, str]) -> str:
     """Point the production domains back at the last-known-good deployment; its id."""
+    if is_review_stack(stack):
+        raise PromoteError(f"{stack} is a review stack: it has no production to re-promote")
     loaded = load(stack, root)
     if loaded is None:
         raise PromoteError(f"{stack} is not a cloud stack")

@@ -19,8 +19,11 @@ if config.target is Target.LOCAL:
 else:
     # Imported only here: the local stack never loads a cloud provider SDK.
     from components.cloud.providers import PLUGIN_SERVERS, PLUGIN_VERSIONS
+    from review.naming import is_review_stack
     from stacks.cloud import build_cloud
     from stacks.plugins import require_plugins
+    from stacks.review_cloud import build_review_cloud
 
     require_plugins(PLUGIN_VERSIONS, config.stack, PLUGIN_SERVERS)
-    build_cloud(config)
+    # A cloud review stack (pr-<N>) builds on dev instead of owning every service.
+    (build_review_cloud if is_review_stack(config.stack) else build_cloud)(config)

@@ -43,6 +43,20 @@ PROVIDER_SECRETS: dict[str, str] = {
 # Secrets that may stay unset (checked for encryption and shape when set): key -> what it is.
 OPTIONAL_SECRETS: dict[str, str] = {
     "alertWebhookUrl": "an https:// webhook URL the health check's alerts are POSTed to",
+    **{
+        key: f"the {what} key of Inngest's branch environments, which every branch environment "
+        "shares and production does not (inngest.com/docs/platform/environments); required on "
+        "dev for cloud review stacks (pr-<N>)"
+        for key, what in (
+            ("inngestBranchEventKey", "event"),
+            ("inngestBranchSigningKey", "signing"),
+        )
+    },
+}
+# Secrets a cloud review stack (pr-<N>) needs besides its base's: config key -> app env name.
+REVIEW_SECRETS: dict[str, str] = {
+    "inngestBranchEventKey": "INNGEST_EVENT_KEY",
+    "inngestBranchSigningKey": "INNGEST_SIGNING_KEY",
 }
 CLOUD_SECRETS: tuple[str, ...] = (
     *PROVIDER_SECRETS,

@@ -18,6 +18,7 @@ from stacks.cloud_secrets import (  # re-exported: the secret keys are part of t
     ISSUED_SECRETS,
     OPTIONAL_SECRETS,
     PROVIDER_SECRETS,
+    REVIEW_SECRETS,
     SMOKE_SECRETS,
     secret_problems,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ISSUED_SECRETS",
     "OPTIONAL_SECRETS",
     "PROVIDER_SECRETS",
+    "REVIEW_SECRETS",
     "SMOKE_SECRETS",
     "CloudSettings",
     "secret_problems",
@@ -133,6 +135,14 @@ class CloudSettings(Model):
         hint="a full 40-character commit sha of the app repository (empty: the branch head)",
         description="Cloud: app commit the deployment builds (empty = head of "
         "gitProductionBranch); the deploy workflow sets the one dev's gate passed.",
+    )
+    review_branch: str = setting(
+        "",
+        key="reviewBranch",
+        hint="the pull request's head branch, e.g. feat/login (set by `mentora-infra review up`)",
+        description="Cloud review stacks (pr-<N>) only: the pull request's git branch; its "
+        "Vercel variables and Inngest branch environment are scoped to it.",
+        pattern=r"^$|^[A-Za-z0-9._/-]{1,200}$",
     )
     domains: list[str] = setting(
         [],

@@ -8,7 +8,8 @@ from __future__ import annotations
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from stacks.cloud_settings import CLOUD_REGIONS, CloudSettings
+from review.naming import parse_review_stack
+from stacks.cloud_settings import CLOUD_REGIONS, REVIEW_SECRETS, CloudSettings
 from stacks.contract import Target
 from stacks.settings import Problem, hint_of
 
@@ -83,6 +84,8 @@ def _cloud_problems(config: StackConfig) -> list[Problem]:
                     hint_of((CloudSettings,), key),
                 )
             )
+    if parse_review_stack(config.stack) is not None:
+        problems += _review_problems(config, cloud)
     if config.stack == "prod" and not cloud.hardened:
         problems.append(
             Problem(
@@ -92,4 +95,35 @@ def _cloud_problems(config: StackConfig) -> list[Problem]:
                 fix="pulumi config set mentora:hardened true -s prod",
             )
         )
+    return problems
+
+
+def _review_problems(config: StackConfig, cloud: CloudSettings) -> list[Problem]:
+    """A cloud review stack (pr-<N>) names its pull request's branch and head, and has the keys
+    of Inngest's branch environments (copied from dev with the rest of its config)."""
+    problems = [
+        Problem(
+            key,
+            "",
+            f"is required for a cloud review stack ({what})",
+            hint_of((CloudSettings,), key),
+        )
+        for key, value, what in (
+            ("reviewBranch", cloud.review_branch, "the pull request's git branch"),
+            ("appCommit", cloud.app_commit, "the pull request's head commit"),
+        )
+        if not value
+    ]
+    problems += [
+        Problem(
+            key,
+            None,
+            "is required for cloud review stacks (Inngest branch environments have their own keys)",
+            fix=f"pulumi config set --secret mentora:{key} <value> -s dev, then run "
+            "`mentora-infra review up` again (it copies dev's config)",
+            show_value=False,
+        )
+        for key in REVIEW_SECRETS
+        if key not in config.secrets
+    ]
     return problems

@@ -10,8 +10,11 @@ Exception tree::
     ├── SupabaseSizeError       an instance size the compute add-on cannot be resized to (nano)
     ├── SupabasePoolerError     the pooler API reports no usable PRIMARY Supavisor entry
     ├── SupabaseRestrictionsPendingError  network restrictions not `applied` by their deadline
-    └── SupabaseDatabaseUnreachableError  the database accepts no connection on the session
-                                pooler by its deadline (e.g. after the SSL-enforcement restart)
+    ├── SupabaseDatabaseUnreachableError  the database accepts no connection on the session
+    │                           pooler by its deadline (e.g. after the SSL-enforcement restart)
+    └── SupabaseBranchError     a preview branch did not get its migrations applied: its status
+                                became MIGRATIONS_FAILED (names the failed migration) or it was
+                                not MIGRATIONS_PASSED by its deadline
     SentryApiError              Sentry's API (alert rules) unreachable or answered non-2xx
 
 Messages name the method, the path (project ref), the HTTP status and the API's own message,
@@ -179,6 +182,15 @@ _SENTRY_HINTS = {
     403: "; the token lacks scope alerts:write on this organization",
     404: "; check mentora:sentryOrg and mentora:sentryProject",
 }
+
+
+class SupabaseBranchError(SupabaseError):
+    """Raised when a preview branch's migrations failed (`migration` is the failed file's name
+    when the run's logs say it, else None) or did not pass by the deadline."""
+
+    def __init__(self, branch: str, status: str, reason: str, migration: str | None = None) -> None:
+        self.branch, self.status, self.migration = branch, status, migration
+        super().__init__(f"supabase: branch {branch} is {status}: {reason}")
 
 
 class SentryApiError(Exception):

@@ -101,8 +101,10 @@ class SupabaseHttp:
         params: dict[str, str] | None = None,
         missing_ok: bool = False,
         idempotent: bool = True,
+        text: bool = False,
     ) -> Any:
-        """The decoded JSON answer ({} if empty; None for a 404 when `missing_ok`)."""
+        """The decoded JSON answer ({} if empty; None for a 404 when `missing_ok`); with `text`,
+        the body as text (endpoints answering `text/plain`, e.g. action-run logs)."""
         start = self._clock()
         retrying = Retrying(
             retry=retry_if_exception(partial(_retryable, idempotent=idempotent)),
@@ -112,10 +114,16 @@ class SupabaseHttp:
             before_sleep=partial(self._log_retry, f"{method} {path}"),
             retry_error_callback=self._give_up,
         )
-        return retrying(self._send, method, path, body, params, missing_ok)
+        return retrying(self._send, method, path, body, params, missing_ok, text)
 
     def _send(
-        self, method: str, path: str, body: Any, params: dict[str, str] | None, missing_ok: bool
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        params: dict[str, str] | None,
+        missing_ok: bool,
+        text: bool = False,
     ) -> Any:
         try:
             response = self._http.request(method, path, json=body, params=params)
@@ -134,6 +142,8 @@ class SupabaseHttp:
                 self._api_message(response),
                 retry_after=_retry_after(response),
             )
+        if text:
+            return scrub(response.text, self._secrets)
         try:
             return response.json() if response.content else {}
         except ValueError:

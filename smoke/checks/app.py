@@ -52,11 +52,28 @@ def health(app_url: str, outputs: StackOutputs, timeout_s: float) -> Callable[[]
     return get
 
 
+BYPASS_ENV = "VERCEL_AUTOMATION_BYPASS_SECRET"
+"""In `smoke_env` of a cloud review stack: its preview sits behind Vercel Authentication, and
+Vercel lets a request with this secret in `x-vercel-protection-bypass` through (pulumiverse_vercel
+ProjectProtectionBypass: "the value of the `x-vercel-protection-bypass` header")."""
+
+
+def app_headers(outputs: StackOutputs, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """`headers` plus, for a stack whose deployment is protected, the bypass header.
+
+    >>> app_headers(StackOutputs.from_json(raw, "x"), {"a": "b"})  # doctest: +SKIP
+    {'x-vercel-protection-bypass': '...', 'a': 'b'}
+    """
+    secret = outputs.smoke_env.get(BYPASS_ENV)
+    return {**({"x-vercel-protection-bypass": secret} if secret else {}), **(headers or {})}
+
+
 def http(outputs: StackOutputs, method: str, url: str, timeout_s: float, **kw: Any) -> Any:
     """One HTTP call with a timeout; no answer fails the check naming the app and the fix."""
     import httpx
 
     fail_if_down("app", f"{method} {urlsplit(url).path or '/'}", url, outputs)
+    kw["headers"] = app_headers(outputs, kw.get("headers"))
     try:
         return httpx.request(method, url, timeout=timeout_s, **kw)
     except httpx.HTTPError as exc:
@@ -204,7 +221,7 @@ def test_rate_limit_refuses_exactly_the_excess(
     import httpx
 
     async def burst() -> list[httpx.Response]:
-        headers = signed_client(f"smoke-{run_id}", outputs.redis_url)
+        headers = app_headers(outputs, signed_client(f"smoke-{run_id}", outputs.redis_url))
         async with httpx.AsyncClient(timeout=timeout_s + HEALTH_PROBE_S) as client:
             calls = (
                 client.post(f"{app_url}/api/chat", json={"message": "Test"}, headers=headers)

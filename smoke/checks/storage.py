@@ -24,6 +24,27 @@ from smoke.clients.s3 import (
 from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
+PREFIX_ENV = "AWS_S3_PREFIX"
+"""Set on cloud review stacks (pr-<N>): their key may use only this prefix of the shared bucket."""
+
+
+def run_prefix(outputs: StackOutputs, run_id: str) -> str:
+    """Where this run's objects go: `smoke/<run>/`, under the stack's own prefix when it has one.
+
+    >>> run_prefix(StackOutputs.from_json(raw, "x"), "r1")  # doctest: +SKIP
+    'pr-42/smoke/r1/'
+    """
+    return f"{outputs.env.get(PREFIX_ENV, '')}smoke/{run_id}/"
+
+
+def probe_bucket(client: Any, bucket: str, stack_prefix: str) -> None:
+    """Prove the bucket exists and the key works: HeadBucket, or for a key confined to a prefix
+    (HeadBucket needs s3:ListBucket without a prefix) a one-key list under that prefix."""
+    if stack_prefix:
+        client.list_objects_v2(Bucket=bucket, Prefix=stack_prefix, MaxKeys=1)
+    else:
+        client.head_bucket(Bucket=bucket)
+
 
 @dataclass(frozen=True)
 class Storage:
@@ -44,9 +65,10 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
         raise CheckFailed(f"storage: the stack's env output has no {', '.join(missing)}")
     url, bucket = endpoint_url(outputs), outputs.bucket_name
     fail_if_down("storage", f"bucket {bucket}", url, outputs)
+    prefix = run_prefix(outputs, run_id)
     try:
         client = s3_client(outputs, timeout_s)
-        client.head_bucket(Bucket=bucket)
+        probe_bucket(client, bucket, outputs.env.get(PREFIX_ENV, ""))
     except ClientError as exc:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404:
@@ -54,7 +76,6 @@ def s3(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Storage
         raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
     except BotoCoreError as exc:
         raise unreachable("storage", f"bucket {bucket}", url, exc, outputs) from None
-    prefix = f"smoke/{run_id}/"
     yield Storage(client, bucket, prefix, f"s3://{bucket} via {url}")
     try:  # cleanup runs whatever the checks did
         listed = client.list_objects_v2(Bucket=bucket, Prefix=prefix)

@@ -63,6 +63,9 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
         ("rotation", ("pulumi", *CLOUD_SDKS, "stacks", "smoke")),
         ("bench", ("tests",)),
         ("devtools", ("tests", "bench")),
+        # Review stacks drive the gate and the Pulumi CLI as processes, like gate/.
+        ("review", ("pulumi", *CLOUD_SDKS, "components.cloud", "smoke", "tests", "bench")),
+        ("review/naming.py", ("pulumi", "components", "gate", "stacks", "smoke")),
     ],
 )
 def test_layer_imports_only_what_it_may(folder: str, forbidden: tuple[str, ...]) -> None:
@@ -72,12 +75,20 @@ def test_layer_imports_only_what_it_may(folder: str, forbidden: tuple[str, ...])
 def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
     users = [
         file
-        for folder in ("stacks", "components/local", "components/app_secrets.py", "smoke", "gate")
+        for folder in (
+            "stacks",
+            "components/local",
+            "components/app_secrets.py",
+            "smoke",
+            "gate",
+            "review",
+        )
         for file, names in imports(folder).items()
         if any(n.startswith("components.cloud") for n in names)
     ]
-    # The entry point (which picks the backend and checks the cloud plugins) and the wiring.
-    assert users == ["stacks/__main__.py", "stacks/cloud.py"]
+    # The entry point (which picks the backend and checks the cloud plugins) and the wiring of
+    # the cloud stacks and of the cloud review stacks.
+    assert users == ["stacks/__main__.py", "stacks/cloud.py", "stacks/review_cloud.py"]
 
 
 def test_only_the_cloud_paths_of_recovery_use_the_cloud_components() -> None:

@@ -64,6 +64,18 @@ def test_the_cloud_program_exports_exactly_the_contract(stack: str) -> Any:
     )
 
 
+@pulumi.runtime.test
+def test_the_cloud_review_program_exports_exactly_the_contract() -> Any:
+    # A review stack (pr-<N>, base dev) is smoked like any other stack: same shape as dev's.
+    from stacks.review_cloud import build_review_cloud
+    from tests.unit.review_program import review_config, start_review_mocks
+
+    mocks = start_review_mocks()
+    record_options(mocks)
+    contract = build_review_cloud(review_config())
+    return _resolved(contract, all_registered(mocks)).apply(lambda r: _check(Target.CLOUD, *r))
+
+
 def test_the_docs_list_every_output() -> None:
     text = (PROJECT_ROOT / "docs" / "architecture.md").read_text()
     missing = [s.name for s in OUTPUTS if f"`{s.name}`" not in text]

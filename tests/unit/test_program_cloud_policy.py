@@ -86,6 +86,25 @@ def test_committed_stacks_pass_every_policy(stack: str) -> Any:
 
 
 @pulumi.runtime.test
+def test_a_cloud_review_stack_passes_every_policy() -> Any:
+    # pr-<N> is not prod (its branch, cache and deployment are disposable: no protect), is cloud
+    # (rediss:// only), declares no Vercel project (dev's is monitored; the review stack's gate is
+    # smoke) and no bucket (its prefix of dev's bucket is private by dev's settings).
+    from stacks.review_cloud import build_review_cloud
+    from tests.unit.review_program import STACK, review_config, start_review_mocks
+
+    mocks = start_review_mocks()
+    record_options(mocks)
+    build_review_cloud(review_config())
+
+    def check(_: Any) -> None:
+        assert len(policy_resources(mocks)) > 30
+        assert violations(mocks, STACK) == []
+
+    return all_registered(mocks).apply(check)
+
+
+@pulumi.runtime.test
 def test_a_graph_whose_health_check_is_dropped_or_weakened_is_rejected() -> Any:
     mocks, done = run("prod", {"monitorLocations": "us-east-1,eu-west-1"})
 

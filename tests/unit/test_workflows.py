@@ -35,7 +35,7 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_pass_actionlint() -> None:
-    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "drill.yml", "preview.yml"]
+    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "drill.yml", "preview.yml", "review.yml"]
     result = actionlint(*WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -72,12 +72,12 @@ def test_every_pulumi_action_pins_the_project_cli_version() -> None:
     assert pinned
     steps = [
         step
-        for name in ("deploy.yml", "drill.yml", "preview.yml")
+        for name in ("deploy.yml", "drill.yml", "preview.yml", "review.yml")
         for job in load(name)["jobs"].values()
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("pulumi/actions@")
     ]
-    assert len(steps) == 4
+    assert len(steps) == 7
     assert {str(step["with"]["pulumi-version"]) for step in steps} == {pinned.group(1)}
 
 
@@ -233,3 +233,76 @@ def test_the_nightly_drill_reports_to_the_summary_and_an_artifact_and_skips_fork
     assert '--summary "$GITHUB_STEP_SUMMARY"' in run and "source scripts/env.sh" in run
     upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+
+
+def review_triggers() -> dict[str, Any]:
+    # PyYAML reads the bare key `on` as True (YAML 1.1).
+    workflow = load("review.yml")
+    return dict(workflow.get("on") or workflow[True])
+
+
+def run_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job["steps"])
+
+
+def test_review_runs_up_on_push_down_on_close_and_a_nightly_sweep() -> None:
+    on = review_triggers()
+    assert on["pull_request"]["types"] == ["opened", "synchronize", "reopened", "closed"]
+    assert on["schedule"] and "pull_request_target" not in on
+    jobs = load("review.yml")["jobs"]
+    assert 'mentora-infra review up "$PR"' in run_text(jobs["up"])
+    assert "github.event.action != 'closed'" in jobs["up"]["if"]
+    assert 'mentora-infra review down "$PR"' in run_text(jobs["down"])
+    assert "github.event.action == 'closed'" in jobs["down"]["if"]
+    assert 'mentora-infra review sweep --base dev --open "$open"' in run_text(jobs["sweep"])
+    assert "gh pr list" in run_text(jobs["sweep"]) and "--state open" in run_text(jobs["sweep"])
+
+
+def test_review_never_gives_a_fork_secrets_and_asks_for_little() -> None:
+    text = (ROOT / ".github/workflows/review.yml").read_text()
+    assert "pull_request_target" not in text.split("\nname:", 1)[1]  # not as a trigger
+    workflow = load("review.yml")
+    assert workflow["permissions"] == {"contents": "read"}
+    assert "env" not in workflow  # no secret at the workflow level
+    guard = "github.event.pull_request.head.repo.full_name == github.repository"
+    for name, job in workflow["jobs"].items():
+        has_secrets = "secrets." in yaml.safe_dump(job)
+        if has_secrets and name != "sweep":  # sweep never runs on a pull request
+            assert guard in " ".join(job["if"].split()), name
+        assert set(job.get("permissions", {}).values()) <= {"read", "write"}
+    assert workflow["jobs"]["sweep"]["if"] == (
+        "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
+    )
+    writers = [
+        n for n, j in workflow["jobs"].items() if "write" in j.get("permissions", {}).values()
+    ]
+    assert writers == ["up"]  # only the job that comments may write, and only pull requests
+    assert workflow["jobs"]["up"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_review_has_one_concurrency_group_per_pull_request() -> None:
+    concurrency = load("review.yml")["concurrency"]
+    assert concurrency["group"] == "review-${{ github.event.pull_request.number || 'sweep' }}"
+    # A push cancels the running `up`; `closed` waits for it instead of killing it midway.
+    assert concurrency["cancel-in-progress"] == (
+        "${{ github.event_name == 'pull_request' && github.event.action != 'closed' }}"
+    )
+
+
+def test_review_upserts_one_comment_by_the_marker_review_comment_writes() -> None:
+    from review.comment import marker
+
+    up = load("review.yml")["jobs"]["up"]
+    names = [step.get("name", "") for step in up["steps"]]
+    write = up["steps"][names.index("Write the comment")]
+    assert "python -m review.comment" in write["run"]
+    assert 'cat review-comment.md >> "$GITHUB_STEP_SUMMARY"' in write["run"]
+    assert write["if"] == "always()"
+    step = next(s for s in up["steps"] if "github-script" in s.get("uses", ""))
+    script = step["with"]["script"]
+    # The script's marker is review/comment.py's, for the PR's stack pr-<number>.
+    assert marker("pr-${context.issue.number}") in script
+    assert (
+        script.index("listComments") < script.index("updateComment") < script.index("createComment")
+    )
+    assert "if (mine)" in script and step["if"] == "always()"

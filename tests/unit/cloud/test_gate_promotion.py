@@ -79,6 +79,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
 
     def sync(client: Any, url: str, timeout_s: float) -> dict[str, Any]:
         log.append(f"sync {url}")
+        state["sync_headers"] = dict(client.headers)
         if state.get("sync_fails") == url:
             raise jobs_api.JobsError(f"jobs: syncing {url}/api/inngest with Inngest answered 500")
         return {"ok": True}
@@ -198,3 +199,22 @@ def test_a_failed_sync_of_the_staged_deployment_fails_the_gate_before_smoke(
     assert g.run() is Exit.FAILED
     assert world["log"] == ["up", "sync https://dpl_new.vercel.app", "sync https://mentora.app"]
     assert "Inngest" in g.outcome
+
+
+def test_a_review_stack_syncs_its_preview_through_the_bypass_and_is_never_promoted(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its preview sits behind Vercel Authentication: the sync carries the stack's own bypass
+    # secret (read from its smoke_env output); after a green smoke nothing is promoted.
+    asked: list[tuple[str, ...]] = []
+
+    def stack_output(root: Path, stack: str, *args: str) -> str:
+        asked.append((stack, *args))
+        return '{"VERCEL_AUTOMATION_BYPASS_SECRET": "bypass-0123"}'
+
+    monkeypatch.setattr(promote, "_pulumi", stack_output)
+    assert gate(stack="pr-42").run() is Exit.GREEN
+    assert world["log"] == ["up", "sync https://dpl_new.vercel.app", "smoke"]
+    assert world["sync_headers"]["x-vercel-protection-bypass"] == "bypass-0123"
+    assert asked == [("pr-42", "stack", "output", "smoke_env", "--show-secrets", "--json")]
+    assert "tag lkg-deployment=dpl_new" not in world["log"]

@@ -181,3 +181,16 @@ def test_the_commit_a_deployment_built_is_read_from_its_git_source() -> None:
     (request,) = fake.requests
     assert request.url.path == "/v13/deployments/dpl_new"
     assert dict(request.url.params) == {"withGitRepoInfo": "true", "teamId": "team_abc"}
+
+
+def test_a_cloud_review_stack_is_never_promoted_to_devs_domains(tmp_path: Path) -> None:
+    # A cloud review stack (pr-<N>) deploys a preview of dev's Vercel project, with dev's
+    # settings copied: promoting it would serve the pull request on dev's production domains.
+    (tmp_path / "Pulumi.pr-42.yaml").write_text(
+        "config:\n  mentora:target: cloud\n  mentora:domains: dev.mentora.app\n"
+    )
+    facts: dict[str, str] = {}
+    assert promote.after_green_smoke("pr-42", tmp_path, facts) is None
+    assert facts == {}  # nothing promoted, no last-known-good recorded
+    with pytest.raises(promote.PromoteError, match="review stack"):
+        promote.repromote_lkg("pr-42", tmp_path, facts)
