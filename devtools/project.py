@@ -30,6 +30,7 @@ COPIED = (
     "smoke",
     "supabase",
     "gate",
+    "drift",
     "reference_app",
     "tools",
 )
