@@ -35,7 +35,7 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_pass_actionlint() -> None:
-    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "preview.yml"]
+    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "drift.yml", "preview.yml"]
     result = actionlint(*WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -72,12 +72,12 @@ def test_every_pulumi_action_pins_the_project_cli_version() -> None:
     assert pinned
     steps = [
         step
-        for name in ("deploy.yml", "preview.yml")
+        for name in ("deploy.yml", "preview.yml", "drift.yml")
         for job in load(name)["jobs"].values()
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("pulumi/actions@")
     ]
-    assert len(steps) == 3
+    assert len(steps) == 4
     assert {str(step["with"]["pulumi-version"]) for step in steps} == {pinned.group(1)}
 
 
