@@ -218,8 +218,13 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = processes.changed_keys(olds, news, self.REPLACE_KEYS)
         restarts = processes.changed_keys(olds, news, (*self.MOVE_KEYS, *self.RESTART_KEYS))
-        # Not ready, or a managed setting changed out of band: update puts it back.
-        not_ready = olds.get("running") is False or bool(self.drifted(olds, self.settings(news)))
+        # Not ready, or a managed setting changed out of band: update puts it back. A state
+        # recorded before settings were managed gets one update (no restart) that records them.
+        not_ready = (
+            olds.get("running") is False
+            or "managed" not in olds
+            or bool(self.drifted(olds, self.settings(news)))
+        )
         if replaces and self.HOLDS and os.environ.get(ALLOW_DATA_LOSS_ENV) != "1":
             s = self.settings(news)
             changes = {key: (olds.get(key), news.get(key)) for key in replaces}
