@@ -37,6 +37,8 @@ S3_PUT_MAX_RATIO = 1.2
 # Issue 24: one `watch` round on the local stack, and the idle memory of a running watch.
 WATCH_ROUND_MAX_S = 1.5
 WATCH_RSS_MAX_MB = 80.0
+# Issue 23: `drift` on the local stack (its state byte-identical after).
+DRIFT_MAX_S = 5.0
 
 # Measurement keys shared by the runners and the target rules.
 BOOTSTRAP = "bootstrap_cached"
@@ -56,6 +58,7 @@ S3_PUT_EMPTY = "s3_put_1kb_empty"
 S3_PUT_FULL = "s3_put_1kb_1gb_stored"
 WATCH_ROUND = "watch_round"
 WATCH_RSS = "watch_rss_idle"
+DRIFT = "drift_local"
 # Smoke through Toxiproxy: `smoke_net_<ms>` wall, `smoke_net_<ms>_slowest` its slowest check.
 NET_PREFIX = "smoke_net_"
 NET_LATENCIES_MS = (0, 50, SLOW_NET_LATENCY_MS)
@@ -86,6 +89,7 @@ REQUIRED: dict[str, str] = {
     MEMORY_TOTAL: "RSS of the whole idle local stack (6 servers)",
     WATCH_ROUND: "watch: one round of the read-only checks (healthy)",
     WATCH_RSS: "watch: RSS of the running watch between rounds",
+    DRIFT: "drift: `mentora-infra drift local`, clean stack, state unchanged",
     **{
         f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
         for name in DETECTED_SERVICES
@@ -284,6 +288,8 @@ def attach_targets(report: Report) -> None:
             m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]
         elif m.key == WATCH_ROUND:
             m.targets = [_at_most(WATCH_ROUND_MAX_S, m.seconds)]
+        elif m.key == DRIFT:
+            m.targets = [_at_most(DRIFT_MAX_S, m.seconds)]
         elif m.key == WATCH_RSS:
             label = f"<= {WATCH_RSS_MAX_MB:g} MB"
             m.targets = [Target(label, WATCH_RSS_MAX_MB, m.seconds, unit="MB")]

@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import faults, model, network, stack
 from bench.bootstrap import bootstrap
 from bench.cleanup import Cleanup
+from bench.drift import drift
 from bench.floor import floor
 from bench.floor_servers import FloorServers
 from bench.health_burst import health_burst
@@ -43,6 +44,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
     "network": tuple(f"{model.NET_PREFIX}{ms}" for ms in model.NET_LATENCIES_MS),
     "watch": (model.WATCH_ROUND, model.WATCH_RSS),
+    "drift": (model.DRIFT,),
     "detection": tuple(
         f"{prefix}{name}"
         for prefix in (model.DETECT_PREFIX, model.HUNG_PREFIX)
@@ -50,7 +52,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Steps that run on the warm stack, so need the `stack` step.
-NEED_STACK = ("network", "detection", "watch")
+NEED_STACK = ("network", "detection", "watch", "drift")
 
 
 def say(message: str) -> None:
@@ -133,6 +135,8 @@ class Run:
             base = self.base
             rounds = max(samples, 5)  # cheap: a second each
             step(report, "watch", lambda: watch(report, project, rounds, base))
+        if "drift" in self.only:  # before detection: the stack is clean here
+            step(report, "drift", lambda: drift(report, project, samples))
         if "detection" in self.only:
             base = self.base
             dead = step(report, "dead services", lambda: faults.detection(report, project, base))
