@@ -105,10 +105,12 @@ def test_drift_names_the_public_bucket_the_raised_maxmemory_and_the_superuser_ap
         ],
     }
     s3.put_bucket_policy(Bucket=storage["bucket"], Policy=json.dumps(public))
+    s3.put_bucket_acl(Bucket=storage["bucket"], ACL="public-read")
     before = checkpoint(stack)
 
     result, document = drift(stack, tmp_path, "first")
 
+    print(result.output)  # README's example table is this output (pytest -s shows it)
     assert result.returncode == Exit.DRIFT, result.output
     assert checkpoint(stack) == before  # a preview: nothing of the state was written
     found = rows(document)
@@ -116,6 +118,7 @@ def test_drift_names_the_public_bucket_the_raised_maxmemory_and_the_superuser_ap
     assert found[("database-server", "app role superuser")] == ("no", "yes")
     assert found[("storage-server", "public access block")] == ("all four on", "none")
     assert found[("storage-server", "bucket policy")][1].endswith("1 public (Principal *)")
+    assert found[("storage-server", "acl")] == ("no public grant", "READ to everyone")
     table = [line.split() for line in result.output.splitlines()]
     for resource, prop in found:  # the table names each too
         assert any(row[:1] == [resource] and " ".join(row[1:]).startswith(prop) for row in table)
@@ -198,3 +201,7 @@ def test_up_repairs_every_setting_in_place_then_drift_is_clean(
     assert s3.get_object(Bucket=storage["bucket"], Key=MARKER)["Body"].read() == b"1"
     block = s3.get_public_access_block(Bucket=storage["bucket"])
     assert all(block["PublicAccessBlockConfiguration"].values())
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=storage["bucket"])
+    grants = s3.get_bucket_acl(Bucket=storage["bucket"])["Grants"]
+    assert not [g for g in grants if "URI" in g.get("Grantee", {})]
