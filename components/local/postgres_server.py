@@ -202,8 +202,8 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
                 )
             )
 
-    def expected(self, s: PostgresSettings) -> Managed:
-        return {**super().expected(s), **postgres_role.EXPECTED, "port": str(s.port)}
+    def expected(self, s: PostgresSettings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), **postgres_role.EXPECTED, "port": str(s.port)}
 
     def observe(self, s: PostgresSettings, keys: Secrets) -> Managed:
         """Listening address, and the app role's attributes, memberships and grants as its

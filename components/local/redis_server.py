@@ -42,7 +42,6 @@ MANAGED_CONFIG = {
 }
 DEFAULT_USER_RULES = "on ~* &* +@all"
 PASSWORD_OURS = "the stack's password only"
-ACL_USERS = "default"
 
 
 def _quoted(path: Path) -> str:
@@ -154,13 +153,18 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
         finally:
             client.close()
 
-    def expected(self, s: ServerSettings) -> Managed:
+    def acl_users(self, keys: Secrets) -> list[str]:
+        """The ACL users the stack makes (from its secrets); any other user is drift, which
+        `repair` deletes."""
+        return ["default"]
+
+    def expected(self, s: ServerSettings, keys: Secrets) -> Managed:
         return {
-            **super().expected(s),
+            **super().expected(s, keys),
             **MANAGED_CONFIG,
             "port": str(s.port),
             "auth": PASSWORD_OURS,
-            "acl users": ACL_USERS,
+            "acl users": ",".join(sorted(self.acl_users(keys))),
         }
 
     def observe(self, s: ServerSettings, keys: Secrets) -> Managed:
@@ -216,7 +220,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
                     commands=["+@all"],
                 )
             if "acl users" in drifted:
-                extra = [u for u in client.acl_users() if u not in ACL_USERS.split(",")]
+                extra = [u for u in client.acl_users() if u not in self.acl_users(keys)]
                 if extra:
                     client.acl_deluser(*extra)
         except redis.RedisError:

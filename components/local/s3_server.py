@@ -210,8 +210,8 @@ class S3Provider(LocalServerProvider[S3Settings]):
             return False
         return True
 
-    def expected(self, s: S3Settings) -> Managed:
-        return {**super().expected(s), **BUCKET_MANAGED}
+    def expected(self, s: S3Settings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), **BUCKET_MANAGED}
 
     def observe(self, s: S3Settings, keys: Secrets) -> Managed:
         """Listening address and the bucket's public access block, policy and default

@@ -134,8 +134,9 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         """Whether the server's data still exists (else it is gone and must be created)."""
         return s.data_dir.is_dir()
 
-    def expected(self, s: S) -> Managed:
-        """The settings this server manages, as `observe` reports them when none drifted."""
+    def expected(self, s: S, secrets: Secrets) -> Managed:
+        """The settings this server manages, as `observe` reports them when none drifted
+        (`secrets`: what it was given, e.g. the credentials it must accept and no other)."""
         return {"listen": f"{processes.HOST}:{s.port}"}
 
     def observe(self, s: S, secrets: Secrets) -> Managed:
@@ -171,8 +172,8 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             **secrets,
             **self.outputs(s, secrets),
             "running": True,
-            "managed": self.expected(s),
-            "observed": {**self.expected(s), **self.observe(s, secrets)},
+            "managed": self.expected(s, secrets),
+            "observed": {**self.expected(s, secrets), **self.observe(s, secrets)},
         }
 
     def drifted(self, olds: Mapping[str, Any], s: S) -> Managed:
@@ -180,7 +181,8 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         observed = olds.get("observed")
         if not isinstance(observed, Mapping):
             return {}  # recorded before settings were observed
-        return {k: v for k, v in self.expected(s).items() if observed.get(k, v) != v}
+        expected = self.expected(s, self.kept_secrets(olds))
+        return {k: v for k, v in expected.items() if observed.get(k, v) != v}
 
     def kept_secrets(self, props: Mapping[str, Any]) -> Secrets:
         """The SECRET_KEYS values a previous create or update recorded in `props`."""

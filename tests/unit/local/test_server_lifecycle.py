@@ -68,8 +68,8 @@ class FakeServer(LocalServerProvider[FakeSettings]):
         running = (s.data_dir / "running").exists()
         return {"listen": f"127.0.0.1:{s.port}" if running else "nothing listens", **self.knobs(s)}
 
-    def expected(self, s: FakeSettings) -> Managed:
-        return {**super().expected(s), "limit": "10"}
+    def expected(self, s: FakeSettings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), "limit": "10"}
 
     @staticmethod
     def knobs(s: FakeSettings) -> Managed:
