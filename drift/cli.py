@@ -25,6 +25,8 @@ from gate.lock import GateBusy, gate_lock
 from gate.runner import PULUMI_LOCKED, GateUsageError, console, read_stack_file, require_pulumi
 
 REFRESH_PREVIEW = ("refresh", "--preview-only", "--json", "--non-interactive")
+# A cloud stack's refresh reads every resource from its provider's API: longer than a tag call.
+REFRESH_TIMEOUT_S = 600.0
 # One engine event per line: only these carry each resource's outputs as read now (drift/diff.py).
 # PULUMI_SKIP_CONFIRMATIONS (scripts/env.sh) counts as --yes, which --preview-only refuses.
 CLI_ENV = {"PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "1", "PULUMI_SKIP_CONFIRMATIONS": None}
@@ -61,7 +63,7 @@ def find(stack: str, root: Path, lock_wait: float = 0.0) -> list[Drift]:
     with gate_lock(stack, root, lock_wait):
         try:
             with _cli_env():
-                output = Ledger(stack, root).pulumi(*REFRESH_PREVIEW)
+                output = Ledger(stack, root).pulumi(*REFRESH_PREVIEW, timeout_s=REFRESH_TIMEOUT_S)
         except LedgerError as exc:
             if any(mark in str(exc) for mark in PULUMI_LOCKED):
                 raise GateBusy(

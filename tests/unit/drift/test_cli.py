@@ -29,6 +29,9 @@ mode = (state / "mode").read_text().strip()
 if mode == "locked":
     sys.exit("error: the stack is currently locked by 1 lock(s). Either wait for the other "
              "process(es) to end or delete the lock file with `pulumi cancel`.")
+if mode == "slow":
+    import time
+    time.sleep(30)
 if mode == "broken":
     sys.exit("error: failed to decrypt: incorrect passphrase")
 if os.environ.get("PULUMI_ENABLE_STREAMING_JSON_PREVIEW") != "1":
@@ -105,3 +108,15 @@ def test_a_bad_stack_file_is_bad_input_before_pulumi_runs(project: Project) -> N
     code, output = run(project, "clean")
     assert code == Exit.USAGE, output
     assert "Pulumi.local.yaml" in output and project.log() == []
+
+
+def test_the_refresh_preview_is_bounded(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drift import cli as drift_cli
+    from gate.ledger import LedgerError
+
+    (project.state / "mode").write_text("slow")
+    monkeypatch.setenv("PATH", f"{project.bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_PULUMI_STATE", str(project.state))
+    monkeypatch.setattr(drift_cli, "REFRESH_TIMEOUT_S", 0.5)
+    with pytest.raises(LedgerError, match=r"did not answer within 0.5s"):
+        drift_cli.find("local", project.root)
