@@ -5,6 +5,11 @@ Runs `pulumi refresh --preview-only --json` through the gate's one Pulumi call
 lock, so no gate deploys under it; prints the drift table and, with `--json PATH`, writes the
 JSON report. Exit 0 no drift, 7 drift found, 6 busy (another gate holds the lock, or
 Pulumi's lock on the stack), 2 bad input, 1 error (pulumi failed; its last line is shown).
+
+Why the state cannot be written: in the pinned CLI (pkg/backend/diy/backend.go, v3.274.1)
+`Refresh` with `PreviewOnly` runs `apply` with `DryRun: true` and takes no stack lock, and
+`apply` gives a dry run a `DiscardPersister` ("nothing is written to disk"); the integration
+test compares every backend file byte for byte, before and after.
 """
 
 from __future__ import annotations
