@@ -70,6 +70,10 @@ def find(stack: str, root: Path, lock_wait: float = 0.0) -> list[Drift]:
             with _cli_env():
                 output = Ledger(stack, root).pulumi(*REFRESH_PREVIEW, timeout_s=REFRESH_TIMEOUT_S)
         except LedgerError as exc:
+            if f"no stack named '{stack}'" in str(exc):  # the CLI's words for an unknown stack
+                raise GateUsageError(
+                    f"drift: {exc}; pick an existing stack (pulumi stack ls) or create it first"
+                ) from None
             if any(mark in str(exc) for mark in PULUMI_LOCKED):
                 raise GateBusy(
                     f"{stack}: Pulumi's lock on the stack is held by another update; nothing was "

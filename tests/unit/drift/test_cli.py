@@ -32,6 +32,8 @@ if mode == "locked":
 if mode == "slow":
     import time
     time.sleep(30)
+if mode == "nostack":
+    sys.exit("error: no stack named 'local' found")
 if mode == "broken":
     sys.exit("error: failed to decrypt: incorrect passphrase")
 if os.environ.get("PULUMI_ENABLE_STREAMING_JSON_PREVIEW") != "1":
@@ -120,3 +122,9 @@ def test_the_refresh_preview_is_bounded(project: Project, monkeypatch: pytest.Mo
     monkeypatch.setattr(drift_cli, "REFRESH_TIMEOUT_S", 0.5)
     with pytest.raises(LedgerError, match=r"did not answer within 0.5s"):
         drift_cli.find("local", project.root)
+
+
+def test_an_unknown_stack_is_bad_input_naming_the_fix(project: Project) -> None:
+    code, output = run(project, "nostack")
+    assert code == Exit.USAGE, output
+    assert "no stack named 'local' found" in output and "pulumi stack ls" in output
