@@ -176,6 +176,13 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             "observed": {**self.expected(s, secrets), **self.observe(s, secrets)},
         }
 
+    def _observed(self, olds: Mapping[str, Any], s: S, secrets: Secrets) -> Mapping[str, Any]:
+        """`olds`, with what the server reports now when the state recorded nothing yet (a
+        stack deployed before settings were managed is repaired by its first update too)."""
+        if isinstance(olds.get("observed"), Mapping):
+            return olds
+        return {**olds, "observed": self.observe(s, secrets)}
+
     def drifted(self, olds: Mapping[str, Any], s: S) -> Managed:
         """Managed settings the last read found different from `s`'s: name -> expected."""
         observed = olds.get("observed")
@@ -255,7 +262,9 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         elif moved or processes.changed_keys(olds, news, self.RESTART_KEYS):
             self.stop(old)
             secrets = self._start(s, secrets)
-        elif (drifted := self.drifted(olds, s)) and not self.repair(s, secrets, drifted):
+        elif (drifted := self.drifted(self._observed(olds, s, secrets), s)) and not self.repair(
+            s, secrets, drifted
+        ):
             self.stop(old)  # a graceful stop: the start applies every managed setting again
             secrets = self._start(s, secrets)
         if moved:

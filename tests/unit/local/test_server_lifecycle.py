@@ -242,18 +242,19 @@ def test_a_drift_repair_cannot_fix_in_place_restarts_the_server_gracefully(state
     assert updated["observed"]["limit"] == "10" and updated["password"] == "generated-once"
 
 
-def test_a_state_recorded_before_settings_were_managed_gets_them_recorded_without_a_restart(
+def test_a_state_recorded_before_settings_were_managed_is_recorded_and_repaired_at_once(
     state_dir: Path,
 ) -> None:
     server = FakeServer()
     outs = server.create(props(state_dir)).outs
     older = {k: v for k, v in outs.items() if k not in ("managed", "observed")}
+    (state_dir / "fake" / "limit").write_text("99")  # as an older program left it
     read = server.read("fake-6001", older).outs
     assert "observed" not in read  # nothing recorded to compare with yet
     assert server.diff("fake-6001", read, props(state_dir)).changes is True
     server.calls.clear()
     updated = server.update("fake-6001", read, props(state_dir)).outs
-    assert server.calls == []  # recorded, not restarted
+    assert server.calls == ["repair"]  # recorded and repaired in the same update, no restart
     assert updated["managed"] == updated["observed"] == {"listen": "127.0.0.1:6001", "limit": "10"}
     again = server.read("fake-6001", updated).outs
     assert server.diff("fake-6001", again, props(state_dir)).changes is False
