@@ -39,6 +39,8 @@ WATCH_ROUND_MAX_S = 1.5
 WATCH_RSS_MAX_MB = 80.0
 # Issue 23: each credential rotated under load without a failed request; `rotate all` <= 30 s.
 ROTATE_ALL_MAX_S = 30.0
+# Issue 23: `drift` on the local stack (its state byte-identical after).
+DRIFT_MAX_S = 5.0
 
 # Measurement keys shared by the runners and the target rules.
 BOOTSTRAP = "bootstrap_cached"
@@ -61,6 +63,7 @@ WATCH_RSS = "watch_rss_idle"
 ROTATE_FAILED_PREFIX = "rotate_failed_"
 ROTATE_ALL = "rotate_all"
 ROTATED_KINDS = ("database", "cache", "storage", "errors")
+DRIFT = "drift_local"
 # Smoke through Toxiproxy: `smoke_net_<ms>` wall, `smoke_net_<ms>_slowest` its slowest check.
 NET_PREFIX = "smoke_net_"
 NET_LATENCIES_MS = (0, 50, SLOW_NET_LATENCY_MS)
@@ -91,6 +94,7 @@ REQUIRED: dict[str, str] = {
     MEMORY_TOTAL: "RSS of the whole idle local stack (6 servers)",
     WATCH_ROUND: "watch: one round of the read-only checks (healthy)",
     WATCH_RSS: "watch: RSS of the running watch between rounds",
+    DRIFT: "drift: `mentora-infra drift local`, clean stack, state unchanged",
     **{
         f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
         for name in DETECTED_SERVICES
@@ -293,6 +297,8 @@ def attach_targets(report: Report) -> None:
             m.targets = [Target("= 0 failed", 0.0, m.seconds, unit="failed")]
         elif m.key == ROTATE_ALL:
             m.targets = [_at_most(ROTATE_ALL_MAX_S, m.seconds)]
+        elif m.key == DRIFT:
+            m.targets = [_at_most(DRIFT_MAX_S, m.seconds)]
         elif m.key == WATCH_RSS:
             label = f"<= {WATCH_RSS_MAX_MB:g} MB"
             m.targets = [Target(label, WATCH_RSS_MAX_MB, m.seconds, unit="MB")]

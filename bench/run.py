@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import faults, model, network, stack
 from bench.bootstrap import bootstrap
 from bench.cleanup import Cleanup
+from bench.drift import drift
 from bench.floor import floor
 from bench.floor_servers import FloorServers
 from bench.health_burst import health_burst
@@ -48,6 +49,7 @@ STEPS: dict[str, tuple[str, ...]] = {
         *(f"{model.ROTATE_FAILED_PREFIX}{kind}" for kind in model.ROTATED_KINDS),
         model.ROTATE_ALL,
     ),
+    "drift": (model.DRIFT,),
     "detection": tuple(
         f"{prefix}{name}"
         for prefix in (model.DETECT_PREFIX, model.HUNG_PREFIX)
@@ -55,7 +57,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     ),
 }
 # Steps that run on the warm stack, so need the `stack` step.
-NEED_STACK = ("network", "detection", "watch", "rotation")
+NEED_STACK = ("network", "detection", "watch", "rotation", "drift")
 
 
 def say(message: str) -> None:
@@ -138,6 +140,8 @@ class Run:
             base = self.base
             rounds = max(samples, 5)  # cheap: a second each
             step(report, "watch", lambda: watch(report, project, rounds, base))
+        if "drift" in self.only:  # before detection: the stack is clean here
+            step(report, "drift", lambda: drift(report, project, samples))
         if "rotation" in self.only:
             step(report, "rotation", lambda: rotation(report, project))
         if "detection" in self.only:

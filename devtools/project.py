@@ -31,6 +31,8 @@ COPIED = (
     "supabase",
     "gate",
     "review",
+    "recovery",
+    "drift",
     "reference_app",
     "rotation",
     "tools",

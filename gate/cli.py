@@ -2,7 +2,8 @@
 
 Exit codes (gate/exitcodes.py):
   0 green; 1 failed; 2 bad input; 3 the smoke deadline; 4 failed and rolled back; 5 held;
-  6 busy (another gate or update holds the stack); 130 interrupted (SIGINT/SIGTERM).
+  6 busy (another gate or update holds the stack); 7 drift found (`drift`); 130 interrupted
+  (SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from drift.cli import drift
 from gate import interrupts
 from gate.exitcodes import Exit, table
 from gate.gatekeeper import Gate, OnFail, default_on_fail
@@ -279,6 +281,7 @@ def watch(
 
 
 app.command()(rotate)
+app.command()(drift)
 
 
 @app.callback()

@@ -20,6 +20,7 @@ class Exit(IntEnum):
     ROLLED_BACK = 4
     HELD = 5
     BUSY = 6
+    DRIFT = 7
     INTERRUPTED = 130
 
 
@@ -38,6 +39,8 @@ MEANINGS: dict[Exit, str] = {
     "(lift it: mentora-infra release <stack>)",
     Exit.BUSY: "busy: another gate (named) holds the stack's gate lock, or Pulumi's own lock on "
     "the stack; nothing was deployed, rolled back or recorded",
+    Exit.DRIFT: "drift: `drift` found a resource or setting changed out of band (the table "
+    "names each; the state was not written; `up` puts it back)",
     Exit.INTERRUPTED: "interrupted by SIGINT (Ctrl-C) or SIGTERM: pulumi was cancelled "
     "gracefully, nothing was rolled back; an interrupted rollback leaves the stack held",
 }

@@ -69,8 +69,9 @@ class Ledger:
     def __init__(self, stack: str, root: Path) -> None:
         self.stack, self.root = stack, root
 
-    def pulumi(self, *args: str) -> str:
-        """`pulumi <args> --stack <stack>`'s stdout; LedgerError naming the command otherwise."""
+    def pulumi(self, *args: str, timeout_s: float = PULUMI_TIMEOUT_S) -> str:
+        """`pulumi <args> --stack <stack>`'s stdout; LedgerError naming the command otherwise
+        (also when it does not end within `timeout_s`)."""
         what = f"`pulumi {' '.join(args[:3])}` on {self.stack}"
         try:
             # Its own session: a Ctrl-C in the terminal reaches the gate, which lets a tag
@@ -80,14 +81,14 @@ class Ledger:
                 cwd=self.root,
                 capture_output=True,
                 text=True,
-                timeout=PULUMI_TIMEOUT_S,
+                timeout=timeout_s,
                 stdin=subprocess.DEVNULL,
                 check=False,
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             raise LedgerError(
-                f"{what} did not answer within {PULUMI_TIMEOUT_S}s (is the backend reachable?)"
+                f"{what} did not answer within {timeout_s:g}s (is the backend reachable?)"
             ) from None
         except OSError as exc:
             raise LedgerError(f"{what}: cannot run pulumi ({exc.strerror or exc})") from None

@@ -98,6 +98,20 @@ def listener(port: int) -> int | None:
     return min(pids) if pids else None
 
 
+def listening(port: int) -> list[str]:
+    """Every local `address:port` a process listens on at TCP `port` (IPv4 and IPv6), sorted.
+
+    >>> listening(1)  # nothing listens on port 1 here  # doctest: +SKIP
+    []
+    """
+    found = {
+        f"[{c.laddr.ip}]:{port}" if ":" in c.laddr.ip else f"{c.laddr.ip}:{port}"
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+    }
+    return sorted(found)
+
+
 def describe(pid: int) -> str:
     """`pid N: <command>` for messages ('pid N' when its command cannot be read)."""
     with contextlib.suppress(psutil.Error):

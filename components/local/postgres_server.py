@@ -13,11 +13,12 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.local import ownership, processes
+from components.local import ownership, postgres_role, processes
 from components.local.errors import LocalServerError, where_to_set
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
+    Managed,
     Secrets,
     ServerSettings,
 )
@@ -202,6 +203,51 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
                     admin=sql.Identifier(ADMIN_USER),
                 )
             )
+
+    def expected(self, s: PostgresSettings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), **postgres_role.EXPECTED, "port": str(s.port)}
+
+    def observe(self, s: PostgresSettings, keys: Secrets) -> Managed:
+        """Listening address, and the app role's attributes, memberships and grants as its
+        catalog says (read as the admin; a server it cannot read now reports the address)."""
+        import psycopg
+
+        seen = super().observe(s, keys)
+        if not processes.port_open(s.port):
+            return seen
+        try:
+            with self._admin(s, keys, s.database) as conn:
+                return {**seen, **postgres_role.observe(conn, s.app_user, s.database)}
+        except psycopg.Error:
+            return seen
+
+    def repair(self, s: PostgresSettings, keys: Secrets, drifted: Managed) -> bool:
+        """ALTER ROLE / GRANT / REVOKE back to the stack's app role, in one transaction; no
+        restart, no data touched. A listener moves only with a restart."""
+        import psycopg
+
+        if {"listen", "port"} & drifted.keys():
+            return False
+        try:
+            with self._admin(s, keys, s.database) as conn:
+                postgres_role.repair(conn, s.app_user, s.database, drifted)
+        except psycopg.Error:
+            return False
+        return True
+
+    @staticmethod
+    def _admin(s: PostgresSettings, keys: Secrets, dbname: str) -> Any:
+        import psycopg
+
+        return psycopg.connect(
+            host=processes.HOST,
+            port=s.port,
+            user=ADMIN_USER,
+            password=keys.get("admin_password", ""),
+            dbname=dbname,
+            connect_timeout=PROBE_TIMEOUT_S,
+            options=f"-c statement_timeout={PROBE_TIMEOUT_S * 1000}",
+        )
 
     def outputs(self, s: PostgresSettings, keys: Secrets) -> dict[str, Any]:
         return {

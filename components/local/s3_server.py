@@ -28,10 +28,12 @@ import pulumi
 
 from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
+from components.local.s3_bucket_settings import BUCKET_MANAGED, bucket_facts, restore_bucket
 from components.local.s3_journal import LEGACY_SNAPSHOT, ObjectJournal, StoreDamaged
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
+    Managed,
     Secrets,
     ServerSettings,
 )
@@ -215,15 +217,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
             s3.create_bucket(
                 Bucket=s.bucket, **({"CreateBucketConfiguration": location} if location else {})
             )
-        s3.put_public_access_block(
-            Bucket=s.bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
+        restore_bucket(s3, s.bucket, BUCKET_MANAGED.keys())
         return {
             "access_key_id": key["AccessKeyId"],
             "secret_access_key": key["SecretAccessKey"],
@@ -241,6 +235,35 @@ class S3Provider(LocalServerProvider[S3Settings]):
             client.head_bucket(Bucket=s.bucket)  # signed: the app's own key must still work
         except (BotoCoreError, ClientError):
             return False
+        return True
+
+    def expected(self, s: S3Settings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), **BUCKET_MANAGED}
+
+    def observe(self, s: S3Settings, keys: Secrets) -> Managed:
+        """Listening address and the bucket's public access block, policy and default
+        encryption, read with the app's key."""
+        seen = super().observe(s, keys)
+        if not keys.get("access_key_id") or not processes.port_open(s.port):
+            return seen
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        s3 = _client("s3", s, keys["access_key_id"], keys["secret_access_key"], probe=True)
+        try:
+            return {**seen, **bucket_facts(s3, s.bucket)}
+        except (BotoCoreError, ClientError):
+            return seen  # cannot tell now; `running` says whether it answers
+
+    def repair(self, s: S3Settings, keys: Secrets, drifted: Managed) -> bool:
+        if "listen" in drifted:
+            return False
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        s3 = _client("s3", s, keys["access_key_id"], keys["secret_access_key"])
+        try:
+            restore_bucket(s3, s.bucket, drifted.keys())
+        except (BotoCoreError, ClientError):
+            return False  # a restart provisions the bucket's settings again
         return True
 
     def outputs(self, s: S3Settings, keys: Secrets) -> dict[str, Any]:

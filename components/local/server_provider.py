@@ -6,14 +6,18 @@ first-time setup). The base owns everything else:
 - create: refuse a taken port or a foreign data dir, claim the dir, generate secrets, set up,
   start, provision; on any failure stop what was started (the dir stays for its log).
 - read (`pulumi refresh`, `up --refresh`): gone when the data dir is; else `running` is what the
-  readiness probe says, the way a client would see it (a hung server is not running).
+  readiness probe says, the way a client would see it (a hung server is not running), and
+  `observed` what the server reports of the settings it manages (`managed`: its listening
+  address, and each server's own: passwords accepted, limits, grants...; never a secret value).
+  `mentora-infra drift` compares the two.
 - diff: a new port moves the server (same data, restarted there); settings keys restart; a
   server that was not ready updates; identity keys (its data dir, database, bucket...) replace,
   which loses the server's data: refused (`DataLossError`, naming what would be lost and the
   safe way) unless the operator allows it (`ALLOW_DATA_LOSS_ENV`).
 - update: restart when settings changed (a graceful stop) or the server is not ready (killed at
   once with its processes: a stopped or hung server cannot honour a graceful stop), keeping its
-  data and secrets.
+  data and secrets; a managed setting changed out of band is put back in place (`repair`), or by
+  a graceful restart when it cannot be.
 - delete: stop the server, remove its data dir.
 
 Every stop goes through `ownership`: only a process proven to be the server started here (its
@@ -60,6 +64,8 @@ S = TypeVar("S", bound=ServerSettings)
 T = TypeVar("T")
 
 Secrets = dict[str, str]
+Managed = dict[str, str]
+"""A managed setting's name -> its value as the server reports it (`maxmemory` -> `268435456`)."""
 
 
 def _coerce(kind: Any, value: Any) -> Any:
@@ -128,6 +134,21 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         """Whether the server's data still exists (else it is gone and must be created)."""
         return s.data_dir.is_dir()
 
+    def expected(self, s: S, secrets: Secrets) -> Managed:
+        """The settings this server manages, as `observe` reports them when none drifted
+        (`secrets`: what it was given, e.g. the credentials it must accept and no other)."""
+        return {"listen": f"{processes.HOST}:{s.port}"}
+
+    def observe(self, s: S, secrets: Secrets) -> Managed:
+        """The managed settings as the server reports them now (strings, never a secret value);
+        a setting it cannot read now is left out. Each read is bounded by a short timeout."""
+        return {"listen": ",".join(ownership.listening(s.port)) or "nothing listens"}
+
+    def repair(self, s: S, secrets: Secrets, drifted: Managed) -> bool:
+        """Put drifted managed settings back without a restart (data kept); False when only a
+        restart can (the start applies every setting again)."""
+        return False
+
     # --- the shared lifecycle ------------------------------------------------------------
 
     def settings(self, props: Mapping[str, Any]) -> S:
@@ -151,7 +172,24 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             **secrets,
             **self.outputs(s, secrets),
             "running": True,
+            "managed": self.expected(s, secrets),
+            "observed": {**self.expected(s, secrets), **self.observe(s, secrets)},
         }
+
+    def _observed(self, olds: Mapping[str, Any], s: S, secrets: Secrets) -> Mapping[str, Any]:
+        """`olds`, with what the server reports now when the state recorded nothing yet (a
+        stack deployed before settings were managed is repaired by its first update too)."""
+        if isinstance(olds.get("observed"), Mapping):
+            return olds
+        return {**olds, "observed": self.observe(s, secrets)}
+
+    def drifted(self, olds: Mapping[str, Any], s: S) -> Managed:
+        """Managed settings the last read found different from `s`'s: name -> expected."""
+        observed = olds.get("observed")
+        if not isinstance(observed, Mapping):
+            return {}  # recorded before settings were observed
+        expected = self.expected(s, self.kept_secrets(olds))
+        return {k: v for k, v in expected.items() if observed.get(k, v) != v}
 
     def kept_secrets(self, props: Mapping[str, Any]) -> Secrets:
         """The SECRET_KEYS values a previous create or update recorded in `props`."""
@@ -189,7 +227,13 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = processes.changed_keys(olds, news, self.REPLACE_KEYS)
         restarts = processes.changed_keys(olds, news, (*self.MOVE_KEYS, *self.RESTART_KEYS))
-        not_ready = olds.get("running") is False
+        # Not ready, or a managed setting changed out of band: update puts it back. A state
+        # recorded before settings were managed gets one update (no restart) that records them.
+        not_ready = (
+            olds.get("running") is False
+            or "managed" not in olds
+            or bool(self.drifted(olds, self.settings(news)))
+        )
         if replaces and self.HOLDS and os.environ.get(ALLOW_DATA_LOSS_ENV) != "1":
             s = self.settings(news)
             changes = {key: (olds.get(key), news.get(key)) for key in replaces}
@@ -218,6 +262,11 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         elif moved or processes.changed_keys(olds, news, self.RESTART_KEYS):
             self.stop(old)
             secrets = self._start(s, secrets)
+        elif (drifted := self.drifted(self._observed(olds, s, secrets), s)) and not self.repair(
+            s, secrets, drifted
+        ):
+            self.stop(old)  # a graceful stop: the start applies every managed setting again
+            secrets = self._start(s, secrets)
         if moved:
             secrets = self.moved(s, secrets)
         return UpdateResult(outs=self._outs(news, s, secrets))
@@ -232,10 +281,13 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             return ReadResult(id_="", outs={})
         secrets = self.kept_secrets(props)
         # A stopped (SIGSTOPped) server cannot answer: no need to wait out the probe's timeout.
-        running = not ownership.frozen(ownership.find(s.data_dir, s.port)) and self.probe(
-            s, secrets
-        )
-        return ReadResult(id_=id_, outs={**props, "running": running})
+        frozen = ownership.frozen(ownership.find(s.data_dir, s.port))
+        running = not frozen and self.probe(s, secrets)
+        outs = {**props, "running": running}
+        if isinstance(props.get("managed"), Mapping):
+            seen = {"listen": "frozen (SIGSTOP)"} if frozen else self.observe(s, secrets)
+            outs["observed"] = {**props["managed"], **seen}
+        return ReadResult(id_=id_, outs=outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         s = self.settings(props)

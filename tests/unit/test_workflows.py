@@ -35,7 +35,13 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_pass_actionlint() -> None:
-    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "drill.yml", "preview.yml", "review.yml"]
+    assert [w.name for w in WORKFLOWS] == [
+        "deploy.yml",
+        "drift.yml",
+        "drill.yml",
+        "preview.yml",
+        "review.yml",
+    ]
     result = actionlint(*WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -72,12 +78,12 @@ def test_every_pulumi_action_pins_the_project_cli_version() -> None:
     assert pinned
     steps = [
         step
-        for name in ("deploy.yml", "drill.yml", "preview.yml", "review.yml")
+        for name in ("deploy.yml", "drift.yml", "drill.yml", "preview.yml", "review.yml")
         for job in load(name)["jobs"].values()
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("pulumi/actions@")
     ]
-    assert len(steps) == 7
+    assert len(steps) == 8
     assert {str(step["with"]["pulumi-version"]) for step in steps} == {pinned.group(1)}
 
 

@@ -85,9 +85,13 @@ def test_diff_replaces_on_identity_and_updates_a_dead_server(
 ) -> None:
     _service, provider, _key, extra = case
     news = {"port": 6001, "data_dir": str(state_dir / "x"), **extra}
-    olds = {**news, "port": 6001.0, "running": True, "__provider": "pickled"}
+    managed = provider.expected(provider.settings(news), {})  # type: ignore[attr-defined]
+    recorded = {**news, "port": 6001.0, "running": True, "__provider": "pickled"}
+    olds = {**recorded, "managed": managed, "observed": managed}
     same = provider.diff("id", olds, news)
     assert (same.changes, same.replaces) == (False, [])
+    # A state recorded before settings were managed: one update records them.
+    assert provider.diff("id", recorded, news).changes is True
     dead = provider.diff("id", {**olds, "running": False}, news)
     assert (dead.changes, dead.replaces) == (True, [])
     moved = provider.diff("id", olds, {**news, "port": 6002})  # a move, keeping the data

@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from components.local.errors import ALLOW_DATA_LOSS_ENV, DataLossError, PortInUseError
-from components.local.server_provider import LocalServerProvider, Secrets, ServerSettings
+from components.local.server_provider import (
+    LocalServerProvider,
+    Managed,
+    Secrets,
+    ServerSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class FakeServer(LocalServerProvider[FakeSettings]):
     def __init__(self, fail_start: bool = False) -> None:
         super().__init__()
         self.fail_start = fail_start
+        self.unrepairable = False
         self.calls: list[str] = []
 
     def new_secrets(self, s: FakeSettings) -> Secrets:
@@ -39,6 +45,7 @@ class FakeServer(LocalServerProvider[FakeSettings]):
         if self.fail_start:
             raise RuntimeError("cannot start")
         (s.data_dir / "running").write_text(keys["password"])
+        (s.data_dir / "limit").unlink(missing_ok=True)  # a start applies every setting
         return keys
 
     def record_started(self, s: FakeSettings) -> None:
@@ -55,6 +62,26 @@ class FakeServer(LocalServerProvider[FakeSettings]):
 
     def outputs(self, s: FakeSettings, keys: Secrets) -> dict[str, Any]:
         return {"url": f"fake://{s.port}"}
+
+    def observe(self, s: FakeSettings, keys: Secrets) -> Managed:
+        # The fake listens nowhere: its managed settings live in files of its data dir.
+        running = (s.data_dir / "running").exists()
+        return {"listen": f"127.0.0.1:{s.port}" if running else "nothing listens", **self.knobs(s)}
+
+    def expected(self, s: FakeSettings, keys: Secrets) -> Managed:
+        return {**super().expected(s, keys), "limit": "10"}
+
+    @staticmethod
+    def knobs(s: FakeSettings) -> Managed:
+        path = s.data_dir / "limit"
+        return {"limit": path.read_text() if path.exists() else "10"}
+
+    def repair(self, s: FakeSettings, keys: Secrets, drifted: Managed) -> bool:
+        self.calls.append("repair")
+        if "listen" in drifted or self.unrepairable:
+            return False
+        (s.data_dir / "limit").unlink(missing_ok=True)
+        return True
 
 
 def props(state_dir: Path, **extra: Any) -> dict[str, Any]:
@@ -179,3 +206,55 @@ def test_a_change_that_would_lose_data_is_refused_naming_it_unless_allowed(
     # A server that holds nothing worth keeping (its log) is replaced without asking.
     monkeypatch.delenv(ALLOW_DATA_LOSS_ENV)
     assert FakeServer().diff("fake-6001", outs, news).replaces == ["data_dir"]
+
+
+def test_read_reports_a_managed_setting_changed_out_of_band_and_update_repairs_it_in_place(
+    state_dir: Path,
+) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    assert outs["managed"] == outs["observed"] == {"listen": "127.0.0.1:6001", "limit": "10"}
+    (state_dir / "fake" / "limit").write_text("99")  # changed out of band
+    read = server.read("fake-6001", outs).outs
+    assert read["observed"]["limit"] == "99" and read["managed"]["limit"] == "10"
+    assert read["running"] is True
+    assert server.drifted(read, server.settings(props(state_dir))) == {"limit": "10"}
+    assert server.diff("fake-6001", read, props(state_dir)).changes is True
+    server.calls.clear()
+    updated = server.update("fake-6001", read, props(state_dir)).outs
+    assert server.calls == ["repair"]  # in place: no stop, no start
+    assert updated["observed"] == updated["managed"]
+    assert (
+        server.diff("fake-6001", server.read("fake-6001", updated).outs, props(state_dir)).changes
+        is False
+    )
+
+
+def test_a_drift_repair_cannot_fix_in_place_restarts_the_server_gracefully(state_dir: Path) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    (state_dir / "fake" / "limit").write_text("99")
+    read = server.read("fake-6001", outs).outs
+    server.unrepairable = True
+    server.calls.clear()
+    updated = server.update("fake-6001", read, props(state_dir)).outs
+    assert server.calls == ["repair", "stop", "start"]  # graceful: its data is flushed
+    assert updated["observed"]["limit"] == "10" and updated["password"] == "generated-once"
+
+
+def test_a_state_recorded_before_settings_were_managed_is_recorded_and_repaired_at_once(
+    state_dir: Path,
+) -> None:
+    server = FakeServer()
+    outs = server.create(props(state_dir)).outs
+    older = {k: v for k, v in outs.items() if k not in ("managed", "observed")}
+    (state_dir / "fake" / "limit").write_text("99")  # as an older program left it
+    read = server.read("fake-6001", older).outs
+    assert "observed" not in read  # nothing recorded to compare with yet
+    assert server.diff("fake-6001", read, props(state_dir)).changes is True
+    server.calls.clear()
+    updated = server.update("fake-6001", read, props(state_dir)).outs
+    assert server.calls == ["repair"]  # recorded and repaired in the same update, no restart
+    assert updated["managed"] == updated["observed"] == {"listen": "127.0.0.1:6001", "limit": "10"}
+    again = server.read("fake-6001", updated).outs
+    assert server.diff("fake-6001", again, props(state_dir)).changes is False

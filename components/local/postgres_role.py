@@ -1,0 +1,82 @@
+"""The local app role's managed settings: its attributes, memberships and grants.
+
+`PostgresServer` creates the role (`APP_ROLE_CREATE_SQL`, `APP_ROLE_SQL`); `observe` reads it
+back from the catalog in words (`superuser` -> `no`) so `mentora-infra drift` can name a change
+made out of band (a `GRANT`, an `ALTER ROLE ... SUPERUSER`), and `repair` puts it back with
+ALTER ROLE / GRANT / REVOKE in one transaction: no restart, no row touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Managed = dict[str, str]
+
+# Attribute -> (pg_roles column, the stack's value). BYPASSRLS like Supabase's service role.
+ATTRIBUTES = {
+    "superuser": ("rolsuper", False),
+    "bypassrls": ("rolbypassrls", True),
+    "createrole": ("rolcreaterole", False),
+    "createdb": ("rolcreatedb", False),
+    "replication": ("rolreplication", False),
+}
+MEMBER_OF = ("anon", "authenticated", "service_role")
+DATABASE_PRIVILEGES = ("CONNECT", "TEMPORARY")
+EXPECTED: Managed = {
+    **{f"app role {name}": "yes" if value else "no" for name, (_, value) in ATTRIBUTES.items()},
+    "app role member of": ",".join(MEMBER_OF),
+    "app role database privileges": ",".join(DATABASE_PRIVILEGES),
+    "app role creates in schema public": "no",
+}
+
+
+def observe(conn: Any, app: str, database: str) -> Managed:
+    """The app role as the catalog says, in `EXPECTED`'s words."""
+    columns = ", ".join(column for column, _ in ATTRIBUTES.values())
+    row = conn.execute(f"select {columns} from pg_roles where rolname = %s", (app,)).fetchone()
+    if row is None:
+        return {"app role superuser": "role missing"}
+    member_of = conn.execute(
+        "select coalesce(string_agg(r.rolname, ',' order by r.rolname), '') from pg_auth_members m"
+        " join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member"
+        " where u.rolname = %s",
+        (app,),
+    ).fetchone()[0]
+    privileges = [
+        p
+        for p in ("CREATE", "CONNECT", "TEMPORARY")
+        if conn.execute("select has_database_privilege(%s, %s, %s)", (app, database, p)).fetchone()[
+            0
+        ]
+    ]
+    creates = conn.execute("select has_schema_privilege(%s, 'public', 'CREATE')", (app,)).fetchone()
+    return {
+        **{
+            f"app role {name}": "yes" if value else "no"
+            for (name, _), value in zip(ATTRIBUTES.items(), row, strict=True)
+        },
+        "app role member of": member_of,
+        "app role database privileges": ",".join(privileges),
+        "app role creates in schema public": "yes" if creates[0] else "no",
+    }
+
+
+def repair(conn: Any, app: str, database: str, drifted: Managed) -> None:
+    """Put the app role back as `EXPECTED` says, in one transaction (all or nothing)."""
+    from psycopg import sql
+
+    role, db = sql.Identifier(app), sql.Identifier(database)
+    with conn.transaction():
+        words = [("" if value else "NO") + name.upper() for name, (_, value) in ATTRIBUTES.items()]
+        conn.execute(sql.SQL("alter role {} " + " ".join(words)).format(role))
+        current = observe(conn, app, database)["app role member of"]
+        for extra in sorted(set(filter(None, current.split(","))) - set(MEMBER_OF)):
+            conn.execute(sql.SQL("revoke {} from {}").format(sql.Identifier(extra), role))
+        conn.execute(
+            sql.SQL("grant {} to {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, MEMBER_OF)), role
+            )
+        )
+        conn.execute(sql.SQL("revoke create on database {} from {}").format(db, role))
+        conn.execute(sql.SQL("grant connect, temporary on database {} to {}").format(db, role))
+        conn.execute(sql.SQL("revoke create on schema public from {}").format(role))

@@ -1,0 +1,92 @@
+"""What the local providers report and repair of the settings they manage, against real
+servers without Pulumi (issue 23, item 2): each setting is changed out of band first, `read`
+must name it in `observed`, `diff` must see a change, `update` must put it back in place (the
+same server process, its data kept). The stack-level path (`drift`, `up`) is
+tests/integration/test_drift.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.local import processes
+from components.local.postgres_server import PostgresProvider
+from components.local.redis_server import RedisProvider
+from devtools.ports import free_port
+
+
+def test_redis_extra_acl_user_second_password_and_persistence_off_are_named_and_repaired(
+    state_dir: Path,
+) -> None:
+    import redis
+
+    provider, port = RedisProvider(), free_port()
+    props = {"port": port, "data_dir": str(state_dir / "redis")}
+    outs = provider.create(props).outs
+    assert outs["observed"] == outs["managed"]
+    pid = processes.read_pid(state_dir / "redis" / "redis.pid")
+    client = redis.Redis.from_url(outs["url"], socket_timeout=5)
+    client.set("kept", "1")
+    client.acl_setuser("intruder", enabled=True, passwords=["+intruder-pw-123"], commands=["+@all"])
+    client.acl_setuser("default", enabled=True, passwords=["+a-second-password-456"])
+    client.config_set("appendonly", "no")
+    client.config_set("save", "")
+    client.config_set("maxmemory-policy", "noeviction")
+    try:
+        read = provider.read(f"redis-{port}", outs).outs
+        changed = {k: v for k, v in read["observed"].items() if v != read["managed"][k]}
+        assert changed == {
+            "acl users": "default,intruder",
+            "auth": "the stack's + 1 other password(s)",
+            "appendonly": "no",
+            "save": "",
+            "maxmemory-policy": "noeviction",
+        }
+        assert "intruder-pw-123" not in str(read) and "a-second-password-456" not in str(read)
+        assert provider.diff(f"redis-{port}", read, props).changes is True
+        updated = provider.update(f"redis-{port}", read, props).outs
+        assert updated["observed"] == updated["managed"]
+        assert processes.read_pid(state_dir / "redis" / "redis.pid") == pid  # not restarted
+        assert client.get("kept") == b"1"
+        assert client.acl_users() == ["default"]
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        again = provider.read(f"redis-{port}", updated).outs
+        assert provider.diff(f"redis-{port}", again, props).changes is False
+    finally:
+        client.close()
+        provider.delete(f"redis-{port}", outs)
+
+
+def test_the_app_roles_extra_grants_and_attributes_are_named_and_revoked_in_place(
+    state_dir: Path,
+) -> None:
+    import psycopg
+
+    provider, port = PostgresProvider(), free_port()
+    props = {"port": port, "data_dir": str(state_dir / "pg")}
+    outs = provider.create(props).outs
+    assert outs["observed"] == outs["managed"]
+    postmaster = processes.read_pid(state_dir / "pg" / "pgdata" / "postmaster.pid")
+    try:
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            conn.execute("create table kept (v int); insert into kept values (1)")
+            conn.execute("alter role mentora_app createrole createdb nobypassrls")
+            conn.execute("grant mentora_admin to mentora_app")
+            conn.execute("grant create on schema public to mentora_app")
+        read = provider.read(f"postgres-{port}", outs).outs
+        changed = {k: v for k, v in read["observed"].items() if v != read["managed"][k]}
+        assert changed == {
+            "app role createrole": "yes",
+            "app role createdb": "yes",
+            "app role bypassrls": "no",
+            "app role member of": "anon,authenticated,mentora_admin,service_role",
+            "app role creates in schema public": "yes",
+            # inherited from the superuser role it was made a member of
+            "app role database privileges": "CREATE,CONNECT,TEMPORARY",
+        }
+        updated = provider.update(f"postgres-{port}", read, props).outs
+        assert updated["observed"] == updated["managed"]
+        assert processes.read_pid(state_dir / "pg" / "pgdata" / "postmaster.pid") == postmaster
+        with psycopg.connect(outs["admin_url"]) as conn:
+            assert conn.execute("select v from kept").fetchall() == [(1,)]
+    finally:
+        provider.delete(f"postgres-{port}", outs)
