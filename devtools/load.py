@@ -35,12 +35,16 @@ class LoadResult:
 
     def summary(self) -> str:
         parts = [
-            f"{path}: " + ", ".join(f"{n} x {code or 'no answer'}" for code, n in sorted(c.items()))
+            f"{path}: " + ", ".join(f"{n} x {_name(code)}" for code, n in sorted(c.items()) if n)
             for path, c in self.statuses.items()
         ]
         return f"{self.total} requests in {self.seconds:.1f}s ({self.rate:.0f}/s); " + "; ".join(
             parts
         )
+
+
+def _name(code: int) -> str:
+    return {0: "no answer", -1: "timeout"}.get(code, str(code))
 
 
 class Load:
@@ -117,6 +121,8 @@ async def _run(
         async def one(path: str) -> None:
             try:
                 code = (await client.get(path)).status_code
+            except httpx.TimeoutException:
+                code = -1
             except httpx.HTTPError:
                 code = 0
             statuses[path][code] += 1
