@@ -92,7 +92,7 @@ def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:
     def smoke() -> bool:
         # The services whose credentials changed, and the app that uses them.
         services = ("app", *names)
-        code = Checkout(root).smoke(stack, read_only=True, deadline=60.0, services=services)
+        code = Checkout(root).smoke(stack, read_only=True, deadline=120.0, services=services)
         return int(code) == 0
 
     try:
