@@ -1,5 +1,5 @@
 """Credential rotation under load (issue 23): each local kind rotated by `mentora-infra rotate`
-while a paced load (60 requests/s over /api/health and /api/storage, devtools/load.py) runs;
+while a paced load (75 requests/s offered over /api/health and /api/storage, devtools/load.py) runs;
 the row is the number of failed requests (target 0). Then `rotate all`, timed (target 30 s)."""
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 
 PATHS = ("/api/health", "/api/storage")
 TIMEOUT_S = 10.0
+KEEPALIVE_S = 2.0
 
 
 @dataclass
@@ -35,12 +36,16 @@ class LoadResult:
 
     def summary(self) -> str:
         parts = [
-            f"{path}: " + ", ".join(f"{n} x {code or 'no answer'}" for code, n in sorted(c.items()))
+            f"{path}: " + ", ".join(f"{n} x {_name(code)}" for code, n in sorted(c.items()) if n)
             for path, c in self.statuses.items()
         ]
         return f"{self.total} requests in {self.seconds:.1f}s ({self.rate:.0f}/s); " + "; ".join(
             parts
         )
+
+
+def _name(code: int) -> str:
+    return {0: "no answer", -1: "timeout", -2: "unfinished at the end"}.get(code, str(code))
 
 
 class Load:
@@ -112,13 +117,20 @@ async def _run(
     started = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
     seconds = 0.0
-    async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S) as client:
+    # A kept-alive connection idle as long as the server's keep-alive (uvicorn: 5 s, httpx's
+    # default expiry too) can be closed by the server just as a request is sent on it: a
+    # ReadError no rotation caused. Expire idle connections well before the server does.
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+    async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT_S, limits=limits) as client:
 
         async def one(path: str) -> None:
             try:
                 code = (await client.get(path)).status_code
-            except httpx.HTTPError:
+            except httpx.TimeoutException:
+                code = -1
+            except httpx.HTTPError as exc:
                 code = 0
+                print(f"load: {path}: {type(exc).__name__}: {exc}", flush=True)
             statuses[path][code] += 1
 
         sent = 0
@@ -135,5 +147,5 @@ async def _run(
         for task in pending:  # no answer within the deadline: a failed request
             task.cancel()
         unanswered = sent - sum(sum(c.values()) for c in statuses.values())
-        statuses[paths[0]][0] += max(0, unanswered)
+        statuses[paths[0]][-2] += max(0, unanswered)
     return seconds

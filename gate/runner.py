@@ -193,10 +193,14 @@ class Checkout:
         read_only: bool = False,
         deadline: float = 120.0,
         html: Path | None = None,
+        services: tuple[str, ...] = (),
     ) -> Exit:
-        """Run this checkout's smoke suite; on deadline or SIGINT/SIGTERM let it clean up (the
-        suite then reports every check, unfinished ones as interrupted)."""
-        command = [sys.executable, "-m", "pytest", str(self.root / "smoke"), "--stack", stack]
+        """Run this checkout's smoke suite (only `services`' check modules when given); on
+        deadline or SIGINT/SIGTERM let it clean up (the suite then reports every check,
+        unfinished ones as interrupted)."""
+        targets = [str(self.root / "smoke" / "checks" / f"{name}.py") for name in services]
+        command = [sys.executable, "-m", "pytest", *(targets or [str(self.root / "smoke")])]
+        command += ["--stack", stack]
         command += ["-p", "no:cacheprovider", "-q"]
         if junit:  # each check's entry carries its own output and log records
             command += ["--junitxml", str(junit), "-o", "junit_logging=all"]

@@ -71,9 +71,11 @@ class Clients:
     database: DatabaseProbe
     signing_key: bytes
     chat_limiter: SlidingWindowLimiter
+    s3: Any
+    """A boto3 S3 client with this generation's key (None without a bucket in the env)."""
 
     @classmethod
-    def build(cls, env: dict[str, str], chat_limit: int) -> Clients:
+    def build(cls, env: dict[str, str], chat_limit: int, s3: Any) -> Clients:
         redis = _redis(env["REDIS_URL"])
         return cls(
             env=env,
@@ -81,36 +83,39 @@ class Clients:
             database=DatabaseProbe(env["DATABASE_URL"]),
             signing_key=signing_key(env["REDIS_URL"]),
             chat_limiter=SlidingWindowLimiter(redis, route="chat", limit=chat_limit),
+            s3=s3,
         )
 
     @property
     def fingerprint(self) -> str | None:
         return self.env.get(FINGERPRINT)
 
-    def s3(self) -> Any:
-        """A boto3 S3 client with this generation's key (None without a bucket in the env)."""
-        if not self.env.get("AWS_S3_BUCKET") or not self.env.get("AWS_ACCESS_KEY_ID"):
-            return None
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.env.get("AWS_ENDPOINT_URL_S3") or None,
-            region_name=self.env.get("AWS_REGION") or "us-east-1",
-            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-            config=Config(
-                connect_timeout=PROBE_TIMEOUT_S,
-                read_timeout=PROBE_TIMEOUT_S,
-                retries={"max_attempts": 1},
-                s3={"addressing_style": "path"},
-            ),
-        )
-
     async def close(self) -> None:
         await self.database.close()
         await self.redis.aclose()
+
+
+def s3_client(env: dict[str, str]) -> Any:
+    """A boto3 S3 client for `env`'s key (None without a bucket). Slow to build (botocore loads
+    its models): built off the event loop, before a switch, never inside a request."""
+    if not env.get("AWS_S3_BUCKET") or not env.get("AWS_ACCESS_KEY_ID"):
+        return None
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
+        region_name=env.get("AWS_REGION") or "us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(
+            connect_timeout=PROBE_TIMEOUT_S,
+            read_timeout=PROBE_TIMEOUT_S,
+            retries={"max_attempts": 1},
+            s3={"addressing_style": "path"},
+        ),
+    )
 
 
 def read_env_file(path: Path) -> dict[str, str] | None:
@@ -132,18 +137,10 @@ class Credentials:
 
     def __init__(self, env: dict[str, str], chat_limit: int) -> None:
         self._chat_limit = chat_limit
-        self.current = Clients.build(env, chat_limit)
-        self._s3: Any = None
-        self._s3_of: Clients | None = None
+        self.current = Clients.build(env, chat_limit, s3_client(env))
         self._file = Path(os.environ[ENV_FILE_NAME]) if os.environ.get(ENV_FILE_NAME) else None
         self._stamp: tuple[int, int] | None = None
         self._closing: set[asyncio.Task[None]] = set()
-
-    def s3(self) -> Any:
-        """The S3 client of the current generation (built once per generation)."""
-        if self._s3_of is not self.current:
-            self._s3, self._s3_of = self.current.s3(), self.current
-        return self._s3
 
     async def watch(self) -> None:
         """Check the env file every `WATCH_EVERY_S` until cancelled."""
@@ -172,7 +169,8 @@ class Credentials:
         if all(env.get(name) == self.current.env.get(name) for name in WATCHED):
             return False
         env = {**self.current.env, **env}
-        old, self.current = self.current, Clients.build(env, self._chat_limit)
+        s3 = await asyncio.to_thread(s3_client, env)  # seconds on a busy machine: not here
+        old, self.current = self.current, Clients.build(env, self._chat_limit, s3)
         task = asyncio.create_task(self._close_later(old))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)

@@ -101,7 +101,7 @@ async def storage(request: Request) -> JSONResponse:
     """`HEAD` of the app's bucket with the app's current key: 200, or 503 naming the error."""
     credentials = request.app.state.credentials
     bucket = credentials.current.env.get("AWS_S3_BUCKET")
-    client = credentials.s3()
+    client = credentials.current.s3
     if client is None or not bucket:
         return JSONResponse({"error": "no bucket in the env"}, status_code=503)
     try:

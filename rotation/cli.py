@@ -90,7 +90,9 @@ def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:
     assert isinstance(root, Path)
 
     def smoke() -> bool:
-        code = Checkout(root).smoke(stack, read_only=True, deadline=60.0)
+        # The services whose credentials changed, and the app that uses them.
+        services = ("app", *names)
+        code = Checkout(root).smoke(stack, read_only=True, deadline=120.0, services=services)
         return int(code) == 0
 
     try:

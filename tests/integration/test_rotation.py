@@ -20,7 +20,7 @@ from tests.integration.test_secret_leaks import scan_everything
 
 pytestmark = pytest.mark.integration
 OLD: dict[str, str] = {}  # label -> an old credential, for the leak scan at the end
-RATE = 75.0  # offered; the assertion is on what the app answered (>= 50/s)
+RATE = 90.0  # offered by 6 processes; asserted: >= 50/s answered (a busy machine starves some)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_rotate_all_under_load_drops_nothing_and_the_servers_refuse_the_old(
     stack: LocalProject,
 ) -> None:
     old = credentials(stack)
-    load = Load(app_url(stack), rate=RATE).start()
+    load = Load(app_url(stack), rate=RATE, workers=6).start()
     result = rotate(stack, "all")
     seen = load.stop()
     assert result.returncode == 0, result.output[-3000:]
@@ -133,7 +133,7 @@ def test_rotate_all_under_load_drops_nothing_and_the_servers_refuse_the_old(
 def test_sigint_at_every_step_then_rotate_again_ends_consistent(
     stack: LocalProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load = Load(app_url(stack), rate=RATE).start()
+    load = Load(app_url(stack), rate=RATE, workers=6).start()
     try:
         for step in STEPS:
             monkeypatch.setenv(INTERRUPT_ENV, step)

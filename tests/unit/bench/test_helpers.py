@@ -40,8 +40,10 @@ def test_parse_defaults_and_detection_implies_the_stack() -> None:
     assert args.only == {
         "bootstrap", "floor", "providers", "s3", "stack", "network", "detection", "watch",
         "drift",
+        "rotation",
     }  # fmt: skip
     assert parse(["--only", "detection"]).only == {"detection", "stack"}
+    assert parse(["--only", "rotation"]).only == {"rotation", "stack"}
     assert parse(["--only", "network"]).only == {"network", "stack"}
     assert parse(["--only", "watch"]).only == {"watch", "stack"}
     assert parse(["--only", "drift"]).only == {"drift", "stack"}
