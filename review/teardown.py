@@ -55,7 +55,7 @@ SERVERS: dict[str, tuple[str, str]] = {
 # timeout is 30 s, uvicorn waits for open connections).
 STOP_GRACE_S = {"postgres": 3.0}
 OTHERS_GRACE_S = 0.5
-PULUMI_CANCEL_S = 20.0
+PULUMI_CANCEL_S = 10.0
 
 
 def recorded_ports(paths: Paths) -> dict[str, int]:
@@ -95,21 +95,25 @@ def stray_pulumi(root: Path, stack: str) -> list[psutil.Process]:
 
 
 def stop_stray_pulumi(root: Path, stack: str) -> list[str]:
-    """Cancel a pulumi of `stack` whose `review up` was killed; what was done."""
+    """Cancel a pulumi of `stack` whose `review up` was killed, then kill what is left of it
+    and of everything it started (its plugins, servers still starting); what was done. It must
+    be gone before the stack is removed: an update that ends writes the stack's state again."""
     procs = stray_pulumi(root, stack)
     if not procs:
         return []
-    family = list(procs)
     for proc in procs:
         with contextlib.suppress(psutil.Error):
-            family += proc.children(recursive=True)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGINT)  # Pulumi's graceful cancel
     _, alive = psutil.wait_procs(procs, timeout=PULUMI_CANCEL_S)
-    for proc in [*alive, *family]:
+    family: list[psutil.Process] = []
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            family += [proc, *proc.children(recursive=True)]
+    for proc in family:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     psutil.wait_procs(family, timeout=5)
-    return [f"{stack}: cancelled pulumi pid {p.pid} left by a killed review up" for p in procs]
+    return [f"cancelled pulumi pid {p.pid} left by a killed review up" for p in procs]
 
 
 def _stop_server(service: str, port: int | None, data_dir: Path) -> str | None:
@@ -171,10 +175,10 @@ def teardown(root: Path, stack: str, review_lock_file: Path | None = None) -> li
     paths = Paths(root, stack)
     ports = recorded_ports(paths)
     clock = _Steps()
+    done = stop_stray_pulumi(root, stack)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The backend's copy goes meanwhile (--force: whatever its state still lists).
         removed = pool.submit(pulumi_cli.remove_stack, root, stack)
-        done = stop_stray_pulumi(root, stack)
         done += stop_servers(paths, ports)
         remove_service_user(paths.servers / "postgres")
         clock.lap("stop")
