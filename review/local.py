@@ -9,6 +9,7 @@ so its database, Redis, bucket, job server and error tracker are its own.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,13 +100,15 @@ def down(root: Path, pr: int, lock_wait: float, say: Callable[[str], None]) -> E
         if held(lock_path(stack, root)):
             raise GateBusy(f"{stack}: a gate of this stack is running; nothing was done")
         present = stack in known_stacks(root) or stack in pulumi_cli.review_stacks(root)
+        started = time.monotonic()
         if not present:
             lock_file.unlink(missing_ok=True)
             say(f"{stack}: no such review stack (already gone); nothing to do")
             return Exit.GREEN
         for line in teardown(root, stack, lock_file):
             say(f"  {line}")
-        say(f"{stack}: removed (no process, port, folder, file or stack left)")
+        took = time.monotonic() - started
+        say(f"{stack}: removed in {took:.1f}s (no process, port, folder, file or stack left)")
         return Exit.GREEN
 
 

@@ -13,6 +13,7 @@ from review.errors import ReviewError
 from review.naming import parse_review_stack
 
 TIMEOUT_S = 60.0
+NO_STACK = "no stack named"  # pkg/cmd/pulumi/stack: "no stack named 'pr-9' found"
 
 
 def _run(root: Path, *args: str, timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
@@ -54,12 +55,17 @@ def cancel(root: Path, stack: str) -> None:
     _run(root, "cancel", "--yes", "--stack", stack, timeout=30)
 
 
-def remove_stack(root: Path, stack: str) -> None:
-    """Remove `stack` and its state from the backend, whatever the state still lists (its
-    servers were stopped and their folders removed by the caller)."""
+def remove_stack(root: Path, stack: str) -> bool:
+    """Remove `stack` and its state from the backend, whatever the state still lists (the
+    caller stops its servers and removes their folders); False when there was no such stack.
+    A pulumi killed mid-update leaves its lock: it is dropped (`pulumi cancel`) and rm retried.
+    A stack the backend still has afterwards is the caller's check (`review_stacks`)."""
     done = _run(root, "stack", "rm", stack, "--force", "--yes")
-    if done.returncode != 0:  # a killed update's lock: drop it, then once more
+    if done.returncode != 0 and NO_STACK in done.stderr.lower():
+        return False
+    if done.returncode != 0:
         cancel(root, stack)
         done = _run(root, "stack", "rm", stack, "--force", "--yes")
-    if done.returncode != 0 and stack in review_stacks(root):
+    if done.returncode != 0 and NO_STACK not in done.stderr.lower():
         raise ReviewError(f"pulumi stack rm {stack} failed: {done.stderr.strip()[-500:]}")
+    return done.returncode == 0

@@ -50,8 +50,12 @@ SERVERS: dict[str, tuple[str, str]] = {
     "jobs": ("inngestPort", "inngest"),
     "errors": ("errorTrackerPort", "bugsink"),
 }
-STOP_GRACE_S = 3.0
-PULUMI_CANCEL_S = 20.0
+# The data goes with the stack, so only Postgres gets time for a clean (fast) shutdown, which
+# releases its shared memory; the others get a moment, then SIGKILL (gunicorn's own graceful
+# timeout is 30 s, uvicorn waits for open connections).
+STOP_GRACE_S = {"postgres": 3.0}
+OTHERS_GRACE_S = 0.5
+PULUMI_CANCEL_S = 10.0
 
 
 def recorded_ports(paths: Paths) -> dict[str, int]:
@@ -91,21 +95,25 @@ def stray_pulumi(root: Path, stack: str) -> list[psutil.Process]:
 
 
 def stop_stray_pulumi(root: Path, stack: str) -> list[str]:
-    """Cancel a pulumi of `stack` whose `review up` was killed; what was done."""
+    """Cancel a pulumi of `stack` whose `review up` was killed, then kill what is left of it
+    and of everything it started (its plugins, servers still starting); what was done. It must
+    be gone before the stack is removed: an update that ends writes the stack's state again."""
     procs = stray_pulumi(root, stack)
     if not procs:
         return []
-    family = list(procs)
     for proc in procs:
         with contextlib.suppress(psutil.Error):
-            family += proc.children(recursive=True)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGINT)  # Pulumi's graceful cancel
     _, alive = psutil.wait_procs(procs, timeout=PULUMI_CANCEL_S)
-    for proc in [*alive, *family]:
+    family: list[psutil.Process] = []
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            family += [proc, *proc.children(recursive=True)]
+    for proc in family:
         with contextlib.suppress(psutil.Error):
             proc.kill()
     psutil.wait_procs(family, timeout=5)
-    return [f"{stack}: cancelled pulumi pid {p.pid} left by a killed review up" for p in procs]
+    return [f"cancelled pulumi pid {p.pid} left by a killed review up" for p in procs]
 
 
 def _stop_server(service: str, port: int | None, data_dir: Path) -> str | None:
@@ -113,7 +121,8 @@ def _stop_server(service: str, port: int | None, data_dir: Path) -> str | None:
     if owner is None:
         return None
     sig = signal.SIGINT if service == "postgres" else signal.SIGTERM  # Postgres: fast shutdown
-    ownership.stop(owner, service, grace_s=STOP_GRACE_S, stop_signal=sig)
+    grace = STOP_GRACE_S.get(service, OTHERS_GRACE_S)
+    ownership.stop(owner, service, grace_s=grace, stop_signal=sig)
     return f"{service}: stopped pid {owner.pid}"
 
 
@@ -165,27 +174,49 @@ def teardown(root: Path, stack: str, review_lock_file: Path | None = None) -> li
     TeardownIncomplete naming what is left, with the record kept for the next sweep."""
     paths = Paths(root, stack)
     ports = recorded_ports(paths)
+    clock = _Steps()
     done = stop_stray_pulumi(root, stack)
-    done += stop_servers(paths, ports)
-    remove_service_user(paths.servers / "postgres")
-    if paths.folder.exists():
-        shutil.rmtree(paths.folder, ignore_errors=True)
-        done.append(f"removed {paths.folder.relative_to(root)}")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The backend's copy goes meanwhile (--force: whatever its state still lists).
+        removed = pool.submit(pulumi_cli.remove_stack, root, stack)
+        done += stop_servers(paths, ports)
+        remove_service_user(paths.servers / "postgres")
+        clock.lap("stop")
+        if paths.folder.exists():
+            shutil.rmtree(paths.folder, ignore_errors=True)
+            done.append(f"removed {paths.folder.relative_to(root)}")
+        if removed.result():
+            done.append(f"removed stack {stack} from the backend")
     stacks = pulumi_cli.review_stacks(root)
-    if stack in stacks:
-        pulumi_cli.remove_stack(root, stack)  # --force: with whatever its state still lists
-        done.append(f"removed stack {stack} from the backend")
-        stacks = pulumi_cli.review_stacks(root)
     paths.config_file.unlink(missing_ok=True)
+    clock.lap("remove")
     wait_ports_closed(ports)
     left = leftovers(paths, ports, stacks)
+    clock.lap("check")
     if left:
         raise TeardownIncomplete(f"{stack}: teardown left " + "; ".join(left))
     lock_path(stack, root).unlink(missing_ok=True)  # the gate's; no gate runs: we hold review's
     paths.record.unlink(missing_ok=True)
     if review_lock_file is not None:
         review_lock_file.unlink(missing_ok=True)  # held: a waiter re-locks the new file
+    done.append(f"took {clock}")
     return done
+
+
+class _Steps:
+    """Seconds per teardown step, for the last line of its report."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.steps: list[str] = []
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.steps.append(f"{name} {now - self.last:.1f}s")
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
 
 
 def wait_ports_closed(ports: dict[str, int], timeout_s: float = 2.0) -> None:

@@ -19,6 +19,14 @@ from tests.unit.review.conftest import FakeBackend
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_gates_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--repo` makes the CLI's callback set gate.cli.ROOT and chdir there: undo both after
+    each test, so the next module's CLI tests act on this checkout again."""
+    monkeypatch.setattr(cli, "ROOT", cli.ROOT)
+    monkeypatch.chdir(Path.cwd())
+
+
 def tree(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
