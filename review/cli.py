@@ -6,6 +6,7 @@ touched), 6 busy (another review command of the stack runs), 130 interrupted.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 Pr = Annotated[str, typer.Argument(help="the pull request number, e.g. 42 (stack pr-42)")]
+Base = Annotated[
+    str,
+    typer.Option("--base", help="local (this machine) or dev (cloud review stack, in CI)"),
+]
 LockWait = Annotated[
     float,
     typer.Option(
@@ -86,11 +91,18 @@ def up(
     ] = DEFAULT_TTL,
     deadline: Annotated[float, typer.Option("--deadline", help="smoke deadline, seconds")] = 120.0,
     lock_wait: LockWait = 0.0,
+    base: Base = "local",
+    branch: Annotated[str, typer.Option("--branch", help="cloud: the PR's git branch")] = "",
+    head: Annotated[str, typer.Option("--head", help="cloud: the PR's head commit sha")] = "",
 ) -> None:
     """Create or update stack pr-<PR> from the base stack `local`, then gate it on smoke."""
     from review import local
 
     number = _pr(pr)
+    if base == "dev":
+        from review import cloud
+
+        _finish("up", lambda: cloud.up(_root(), number, branch, head, deadline, os.environ))
     try:
         ttl_s = parse_ttl(ttl)
     except ReviewUsage as exc:
@@ -100,11 +112,15 @@ def up(
 
 
 @app.command()
-def down(pr: Pr, lock_wait: LockWait = 0.0) -> None:
+def down(pr: Pr, lock_wait: LockWait = 0.0, base: Base = "local") -> None:
     """Remove stack pr-<PR> whole (servers, data, state, files); exit 0 when already gone."""
     from review import local
 
     number = _pr(pr)
+    if base == "dev":
+        from review import cloud
+
+        _finish("down", lambda: cloud.down(_root(), number, os.environ, typer.echo))
     _finish("down", lambda: local.down(_root(), number, lock_wait, typer.echo))
 
 
@@ -141,6 +157,7 @@ def sweep(
         list[str] | None,
         typer.Option("--open", help="an open pull request (repeat); others' stacks are removed"),
     ] = None,
+    base: Base = "local",
 ) -> None:
     """Remove expired stacks, half-made ones (a killed up) and, with --open, closed PRs'."""
     from review import local
@@ -148,4 +165,11 @@ def sweep(
     # Repeated (--open 4 --open 7) or one list (--open "4,7"); --open "" means none is open.
     pieces = [p for value in open_prs or [] for p in value.replace(",", " ").split()]
     numbers = None if open_prs is None else [_pr(p) for p in pieces]
+    if base == "dev":
+        from review import cloud
+
+        if numbers is None:
+            console.print("[red]review sweep --base dev needs --open (the open pull requests)[/]")
+            raise typer.Exit(Exit.USAGE)
+        _finish("sweep", lambda: cloud.sweep(_root(), set(numbers), os.environ, typer.echo))
     _finish("sweep", lambda: local.sweep(_root(), numbers, typer.echo, None))
