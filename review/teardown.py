@@ -49,6 +49,7 @@ SERVERS: dict[str, tuple[str, str]] = {
     "app": ("appPort", "app"),
     "jobs": ("inngestPort", "inngest"),
     "errors": ("errorTrackerPort", "bugsink"),
+    "watch": ("watchPort", "watch"),  # only with mentora:watch
 }
 # The data goes with the stack, so only Postgres gets time for a clean (fast) shutdown, which
 # releases its shared memory; the others get a moment, then SIGKILL (gunicorn's own graceful
