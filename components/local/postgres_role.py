@@ -80,3 +80,57 @@ def repair(conn: Any, app: str, database: str, drifted: Managed) -> None:
         conn.execute(sql.SQL("revoke create on database {} from {}").format(db, role))
         conn.execute(sql.SQL("grant connect, temporary on database {} to {}").format(db, role))
         conn.execute(sql.SQL("revoke create on schema public from {}").format(role))
+
+
+# After `mentora-infra rotate`, the app logs in as a member of its role (`<app>_a`/`_b`) whose
+# sessions start as the app role: that login role must hold nothing of its own either.
+LOGIN_ATTRIBUTES = ("superuser", "createrole", "createdb", "replication", "bypassrls")
+
+
+def login_expected(login: str, app: str) -> Managed:
+    """What the stack's current login role (when it is not the app role itself) must be."""
+    if login == app:
+        return {}
+    return {
+        **{f"app login role {name}": "no" for name in LOGIN_ATTRIBUTES},
+        "app login role member of": app,
+    }
+
+
+def login_observe(conn: Any, login: str, app: str) -> Managed:
+    """The login role as the catalog says, in `login_expected`'s words."""
+    if login == app:
+        return {}
+    columns = ", ".join(ATTRIBUTES[name][0] for name in LOGIN_ATTRIBUTES)
+    row = conn.execute(f"select {columns} from pg_roles where rolname = %s", (login,)).fetchone()
+    if row is None:
+        return {"app login role superuser": "role missing"}
+    member_of = conn.execute(
+        "select coalesce(string_agg(r.rolname, ',' order by r.rolname), '') from pg_auth_members m"
+        " join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member"
+        " where u.rolname = %s",
+        (login,),
+    ).fetchone()[0]
+    return {
+        **{
+            f"app login role {name}": "yes" if value else "no"
+            for name, value in zip(LOGIN_ATTRIBUTES, row, strict=True)
+        },
+        "app login role member of": member_of,
+    }
+
+
+def login_repair(conn: Any, login: str, app: str) -> None:
+    """Strip the login role back to a plain member of the app role (one transaction)."""
+    from psycopg import sql
+
+    if login == app:
+        return
+    role = sql.Identifier(login)
+    with conn.transaction():
+        words = " ".join(f"NO{name.upper()}" for name in LOGIN_ATTRIBUTES)
+        conn.execute(sql.SQL("alter role {} " + words).format(role))
+        current = login_observe(conn, login, app)["app login role member of"]
+        for extra in sorted(set(filter(None, current.split(","))) - {app}):
+            conn.execute(sql.SQL("revoke {} from {}").format(sql.Identifier(extra), role))
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(app), role))

@@ -205,7 +205,13 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             )
 
     def expected(self, s: PostgresSettings, keys: Secrets) -> Managed:
-        return {**super().expected(s, keys), **postgres_role.EXPECTED, "port": str(s.port)}
+        login = keys.get("app_login") or s.app_user
+        return {
+            **super().expected(s, keys),
+            **postgres_role.EXPECTED,
+            **postgres_role.login_expected(login, s.app_user),
+            "port": str(s.port),
+        }
 
     def observe(self, s: PostgresSettings, keys: Secrets) -> Managed:
         """Listening address, and the app role's attributes, memberships and grants as its
@@ -217,7 +223,12 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             return seen
         try:
             with self._admin(s, keys, s.database) as conn:
-                return {**seen, **postgres_role.observe(conn, s.app_user, s.database)}
+                login = keys.get("app_login") or s.app_user
+                return {
+                    **seen,
+                    **postgres_role.observe(conn, s.app_user, s.database),
+                    **postgres_role.login_observe(conn, login, s.app_user),
+                }
         except psycopg.Error:
             return seen
 
@@ -231,6 +242,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         try:
             with self._admin(s, keys, s.database) as conn:
                 postgres_role.repair(conn, s.app_user, s.database, drifted)
+                postgres_role.login_repair(conn, keys.get("app_login") or s.app_user, s.app_user)
         except psycopg.Error:
             return False
         return True

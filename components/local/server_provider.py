@@ -286,7 +286,9 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         outs = {**props, "running": running}
         if isinstance(props.get("managed"), Mapping):
             seen = {"listen": "frozen (SIGSTOP)"} if frozen else self.observe(s, secrets)
-            outs["observed"] = {**props["managed"], **seen}
+            # What the stack manages follows its secrets (a rotated login is managed too).
+            outs["managed"] = {**props["managed"], **self.expected(s, secrets)}
+            outs["observed"] = {**outs["managed"], **seen}
         return ReadResult(id_=id_, outs=outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -90,3 +90,41 @@ def test_the_app_roles_extra_grants_and_attributes_are_named_and_revoked_in_plac
             assert conn.execute("select v from kept").fetchall() == [(1,)]
     finally:
         provider.delete(f"postgres-{port}", outs)
+
+
+def test_a_rotated_login_role_is_managed_too(state_dir: Path) -> None:
+    """After `mentora-infra rotate database` the app logs in as `mentora_app_a`, a member of
+    the app role: SUPERUSER or an extra membership given to that login is drift as well (it
+    was invisible when only the app role was read), and is stripped in place."""
+    import psycopg
+
+    provider, port = PostgresProvider(), free_port()
+    props = {"port": port, "data_dir": str(state_dir / "pg")}
+    outs = provider.create(props).outs
+    try:
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            conn.execute(
+                "create role mentora_app_a login password 'x-rotated-1' in role mentora_app"
+            )
+        rotated = {**outs, "app_login": "mentora_app_a"}  # what rotation saves in the state
+        read = provider.read(f"postgres-{port}", rotated).outs
+        assert read["managed"]["app login role member of"] == "mentora_app"
+        assert read["observed"] == read["managed"]
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            conn.execute("alter role mentora_app_a superuser")
+            conn.execute("grant mentora_admin to mentora_app_a")
+        read = provider.read(f"postgres-{port}", rotated).outs
+        changed = {k: v for k, v in read["observed"].items() if v != read["managed"][k]}
+        assert changed == {
+            "app login role superuser": "yes",
+            "app login role member of": "mentora_admin,mentora_app",
+        }
+        updated = provider.update(f"postgres-{port}", read, props).outs
+        assert updated["observed"] == updated["managed"]
+        with psycopg.connect(outs["admin_url"]) as conn:
+            row = conn.execute(
+                "select rolsuper from pg_roles where rolname = 'mentora_app_a'"
+            ).fetchone()
+            assert row == (False,)
+    finally:
+        provider.delete(f"postgres-{port}", outs)
