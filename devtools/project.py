@@ -52,6 +52,9 @@ SERVERS = {
     "errors": ("errorTrackerPort", "bugsink/gunicorn.pid"),
 }
 
+# port setting -> the setting that turns its server on (off by default)
+OPTIONAL_SERVERS = {"watchPort": "watch"}
+
 
 def unwrap_secrets(value: Any) -> Any:
     """An exported state value with every `{SECRET_SIG: ..., "plaintext": ...}` decoded."""
@@ -139,6 +142,18 @@ class LocalProject:
                 port = free_port()
                 self.ports[key.removeprefix("mentora:")] = port
                 self.run("config", "set", key, str(port))
+
+    @property
+    def server_ports(self) -> dict[str, int]:
+        """The ports of the servers the stack runs: `ports` without an optional server's port
+        while its setting is off (the watch runs only with mentora:watch)."""
+        config = yaml.safe_load((self.root / "Pulumi.local.yaml").read_text()).get("config") or {}
+        off = {
+            port_key
+            for port_key, flag in OPTIONAL_SERVERS.items()
+            if str(config.get(f"mentora:{flag}", "false")).lower() != "true"
+        }
+        return {key: port for key, port in self.ports.items() if key not in off}
 
     @property
     def state_dir(self) -> Path:

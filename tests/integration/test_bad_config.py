@@ -96,7 +96,7 @@ def up_with(running: LocalProject, key: str, value: str) -> str:
 
 def assert_untouched(running: Running) -> None:
     assert snapshot(running.project) == running.state
-    assert all(listening(port) for port in running.project.ports.values())
+    assert all(listening(port) for port in running.project.server_ports.values())
 
 
 @pytest.mark.parametrize(("key", "value", "fragment"), BAD_VALUES)

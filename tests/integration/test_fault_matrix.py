@@ -83,7 +83,7 @@ def assert_fails_fast(project: LocalProject, service: str, what: str) -> Command
 
 
 def assert_green(project: LocalProject) -> None:
-    for key, port in project.ports.items():
+    for key, port in project.server_ports.items():
         assert port_open(port), f"{key} {port} not listening after the heal"
     healed = project.smoke()
     assert healed.returncode == 0 and "SMOKE: all" in healed.output, healed.output[-4000:]
@@ -100,7 +100,7 @@ def app_url(project: LocalProject) -> str:
 
 def test_up(local_project: LocalProject) -> None:
     local_project.up()
-    assert all(port_open(port) for port in local_project.ports.values())
+    assert all(port_open(port) for port in local_project.server_ports.values())
 
 
 def test_dead_storage_fails_smoke_fast_and_refresh_heals(local_project: LocalProject) -> None:

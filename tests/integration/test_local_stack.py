@@ -41,7 +41,7 @@ def test_up_from_nothing_without_plugin_downloads(local_project: LocalProject) -
     # Every HTTP(S) request would hit a closed proxy port; the engine must not have tried any.
     for needle in ("downloading plugin", "Downloading plugin", "127.0.0.1:9", "failed to download"):
         assert needle not in result.output
-    for port in local_project.ports.values():
+    for port in local_project.server_ports.values():
         assert port_open(port)
     print(f"\ncold up: {result.seconds:.1f}s")
 
@@ -95,7 +95,7 @@ def test_servers_listen_on_loopback_only_and_postgres_is_unprivileged(
     local_project: LocalProject, host: Any
 ) -> None:
     # `host` is pytest-testinfra's view of this machine (ss, ps).
-    for key, port in local_project.ports.items():
+    for key, port in local_project.server_ports.items():
         assert host.socket(f"tcp://127.0.0.1:{port}").is_listening, key
         for wildcard in (f"tcp://0.0.0.0:{port}", f"tcp://:::{port}"):
             assert not host.socket(wildcard).is_listening, f"{key} is reachable from outside"

@@ -97,7 +97,9 @@ def test_diff_replaces_on_identity_and_updates_a_dead_server(
     moved = provider.diff("id", olds, {**news, "port": 6002})  # a move, keeping the data
     assert (moved.changes, moved.replaces) == (True, [])
     for key in extra:
-        news_key = {**news, key: "other"}
+        # Another value of the setting's own type (settings are parsed before they are compared).
+        other = news[key] + 1 if isinstance(news[key], int) else "other"
+        news_key = {**news, key: other}
         if key in RESTART_SETTINGS or not provider.HOLDS:
             changed = provider.diff("id", olds, news_key)
             assert changed.changes
