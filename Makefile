@@ -36,4 +36,4 @@ bench: bootstrap  ## benchmarks against the issue's targets: table + reports/ben
 
 lint:  ## ruff (also run by the tests) and mypy on the packages
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
-	@.venv/bin/mypy stacks components smoke gate
+	@.venv/bin/mypy stacks components smoke gate recovery

@@ -32,6 +32,7 @@ COPIED = (
     "gate",
     "reference_app",
     "tools",
+    "recovery",
 )
 __all__ = ["REPO", "CommandResult", "LocalProject", "free_port", "port_open"]
 # Any attempt to reach the internet goes to a closed port and fails loudly.
@@ -46,6 +47,7 @@ SERVERS = {
     "app": ("appPort", "app/app.pid"),
     "jobs": ("inngestPort", "inngest/inngest.pid"),
     "errors": ("errorTrackerPort", "bugsink/gunicorn.pid"),
+    "backups": ("backupArchiverPort", "backups/archiver.pid"),
 }
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,13 @@ from components.local.server_provider import (
 SERVICE = "storage"
 PID_FILE = "moto.pid"  # inside the data dir
 APP_USER = "mentora-app"
-SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
+BACKUP_USER = "mentora-backup"  # the archiver's principal: only the backup bucket
+SECRET_OUTPUTS = (
+    "access_key_id",
+    "secret_access_key",
+    "backup_access_key_id",
+    "backup_secret_access_key",
+)
 _XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>'
 )
@@ -112,6 +119,8 @@ class S3Settings(ServerSettings):
 
     bucket: str = "mentora-videos"
     region: str = "us-east-1"
+    backup_bucket: str = ""
+    """A second private bucket, for database backups, with a principal of its own; "" for none."""
 
 
 class S3Provider(LocalServerProvider[S3Settings]):
@@ -125,6 +134,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
     SETTINGS = S3Settings
     ID_PREFIX = "s3"
     REPLACE_KEYS = ("data_dir", "bucket", "region")
+    RESTART_KEYS = ("backup_bucket",)
     HOLDS = "every object of its bucket"
     SECRET_KEYS = SECRET_OUTPUTS
 
@@ -142,7 +152,10 @@ class S3Provider(LocalServerProvider[S3Settings]):
         env = {
             **os.environ,
             "PYTHONPATH": python_path,
-            "INITIAL_NO_AUTH_ACTION_COUNT": str(UNAUTHENTICATED_BOOTSTRAP_CALLS),
+            # Exactly the calls provisioning makes: every later request is checked.
+            "INITIAL_NO_AUTH_ACTION_COUNT": str(
+                UNAUTHENTICATED_BOOTSTRAP_CALLS * (2 if s.backup_bucket else 1)
+            ),
         }
         with open(data_dir / "moto.log", "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
@@ -181,20 +194,35 @@ class S3Provider(LocalServerProvider[S3Settings]):
             ) from None
 
     def _provision_store(self, s: S3Settings) -> Secrets:
+        # Every IAM call first: they are the unauthenticated bootstrap calls, counted by moto.
+        principals = [(APP_USER, s.bucket, "")]
+        if s.backup_bucket:  # its own principal: the app's key can neither read nor delete it
+            principals.append((BACKUP_USER, s.backup_bucket, "backup_"))
         iam = _client("iam", s, "bootstrap", "bootstrap")
-        iam.create_user(UserName=APP_USER)
-        key = iam.create_access_key(UserName=APP_USER)["AccessKey"]
-        iam.put_user_policy(
-            UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(s.bucket)
-        )
-        s3 = _client("s3", s, key["AccessKeyId"], key["SecretAccessKey"])
-        if not _bucket_exists(s3, s.bucket):  # it comes back from the snapshot after a restart
+        keys: Secrets = {}
+        for user, bucket, prefix in principals:
+            iam.create_user(UserName=user)
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            iam.put_user_policy(
+                UserName=user, PolicyName=f"{bucket}-bucket", PolicyDocument=_bucket_policy(bucket)
+            )
+            keys[f"{prefix}access_key_id"] = key["AccessKeyId"]
+            keys[f"{prefix}secret_access_key"] = key["SecretAccessKey"]
+        for _user, bucket, prefix in principals:
+            self._provision_bucket(
+                s, bucket, keys[f"{prefix}access_key_id"], keys[f"{prefix}secret_access_key"]
+            )
+        return keys
+
+    def _provision_bucket(self, s: S3Settings, bucket: str, key_id: str, secret: str) -> None:
+        s3 = _client("s3", s, key_id, secret)
+        if not _bucket_exists(s3, bucket):  # it comes back from the snapshot after a restart
             location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
             s3.create_bucket(
-                Bucket=s.bucket, **({"CreateBucketConfiguration": location} if location else {})
+                Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
             )
         s3.put_public_access_block(
-            Bucket=s.bucket,
+            Bucket=bucket,
             PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True,
                 "IgnorePublicAcls": True,
@@ -202,7 +230,6 @@ class S3Provider(LocalServerProvider[S3Settings]):
                 "RestrictPublicBuckets": True,
             },
         )
-        return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
     def probe(self, s: S3Settings, keys: Secrets) -> bool:
         if not keys.get("access_key_id") or not processes.port_open(s.port):
@@ -232,6 +259,8 @@ class S3Server(LocalServerResource):
     bucket: pulumi.Output[str]
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
+    backup_access_key_id: pulumi.Output[str]
+    backup_secret_access_key: pulumi.Output[str]
     running: pulumi.Output[bool]
 
     PROVIDER = S3Provider
@@ -239,12 +268,27 @@ class S3Server(LocalServerResource):
     SECRET_OUTPUTS = SECRET_OUTPUTS
 
 
-def _guard(app: Any) -> Any:
-    """WSGI middleware: 403 for unsigned requests and for moto's own control API."""
+def _guard(app: Any, bootstrap_calls: int = 0) -> Any:
+    """WSGI middleware: 403 for unsigned requests and for moto's own control API; until the
+    provider's `bootstrap_calls` unauthenticated IAM calls are made, 503 for any other request
+    (moto lets the first N requests through unchecked, whoever sends them: a client retrying
+    with an old key, such as the backup archiver, would use them up)."""
+    left = [bootstrap_calls]
+    lock = threading.Lock()
 
     def guarded(environ: dict[str, Any], start_response: Any) -> Any:
         control_api = environ.get("PATH_INFO", "").startswith("/moto-api")
-        if "HTTP_AUTHORIZATION" in environ and not control_api:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        with lock:
+            bootstrap = left[0] > 0
+            if bootstrap and "Credential=bootstrap/" in auth:
+                left[0] -= 1
+                return app(environ, start_response)
+        if bootstrap:
+            body = _XML % (b"SlowDown", b"The local store is starting")
+            start_response("503 Slow Down", [("Content-Type", "application/xml")])
+            return [body]
+        if auth and not control_api:
             return app(environ, start_response)
         presigned = "Signature=" in environ.get("QUERY_STRING", "")
         status, body = _PRESIGNED if presigned else _DENIED
@@ -286,7 +330,10 @@ def serve(port: int, data_dir: Path) -> None:
     except StoreDamaged as exc:
         sys.exit(str(exc))  # the last line of moto.log: the provider's start error quotes it
     print(f"storage: {buckets} bucket(s), {objects} object(s) from {journal.path}", flush=True)
-    app = _guard(journal.after_changes(DomainDispatcherApplication(create_backend_app)))
+    bootstrap_calls = int(os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT", "0"))
+    app = _guard(
+        journal.after_changes(DomainDispatcherApplication(create_backend_app)), bootstrap_calls
+    )
     run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
