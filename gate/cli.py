@@ -21,6 +21,7 @@ from gate.ledger import Ledger, LedgerError
 from gate.lock import GateBusy
 from gate.runner import REPO, Checkout, GateUsageError, console, require_pulumi
 from gate.workdir import checkout_root
+from recovery import cli as recovery_cli
 
 ROOT = REPO
 OK, FAILED, USAGE, DEADLINE = Exit.GREEN, Exit.FAILED, Exit.USAGE, Exit.DEADLINE
@@ -293,6 +294,10 @@ def _checkout(
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(USAGE) from None
     os.chdir(ROOT)
+
+
+app.command("drill")(recovery_cli.drill)
+app.command("restore")(recovery_cli.restore)
 
 
 def main() -> None:

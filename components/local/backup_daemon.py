@@ -206,7 +206,10 @@ class Archiver:
         self.ok("retention")
 
     def run(self) -> None:
-        shutil.rmtree(self.data_dir / PARTIAL, ignore_errors=True)
+        partial = self.data_dir / PARTIAL
+        if partial.is_dir() and any(partial.iterdir()):  # a run was killed midway: take it again
+            self.backup_now.set()
+        shutil.rmtree(partial, ignore_errors=True)
         while True:
             self.upload_spool()
             self.heartbeat()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pulumi
 
 from components.local.backup_archiver import ArchiverSettings, BackupArchiver
 from components.local.postgres_server import ADMIN_USER, WAL_SPOOL, PostgresServer
-from components.local.server_provider import resolved
 from components.local.storage import LocalStorage
 
 
@@ -43,6 +43,7 @@ class LocalBackups(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mentora:infra:LocalBackups", name, None, opts)
+        # Outputs of the server and the store: the engine resolves them before the provider.
         settings = ArchiverSettings(
             port=args.port,
             data_dir=Path(args.data_dir),
@@ -50,12 +51,12 @@ class LocalBackups(pulumi.ComponentResource):
             spool=str(Path(args.postgres_data_dir).absolute() / WAL_SPOOL),
             pg_port=args.postgres_port,
             admin_user=ADMIN_USER,
-            admin_password=resolved(server.admin_password),
-            endpoint=resolved(storage.endpoint),
-            region=resolved(storage.region),
+            admin_password=cast(str, server.admin_password),
+            endpoint=cast(str, storage.endpoint),
+            region=cast(str, storage.region),
             bucket=storage.backup_bucket,
-            access_key_id=resolved(storage.backup_access_key_id),
-            secret_access_key=resolved(storage.backup_secret_access_key),
+            access_key_id=cast(str, storage.backup_access_key_id),
+            secret_access_key=cast(str, storage.backup_secret_access_key),
             archive_timeout=args.archive_timeout,
             retention_days=args.retention_days,
             base_backups_kept=args.base_backups_kept,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,8 +31,14 @@ def backup_output(project: LocalProject) -> dict[str, Any]:
     return dict(json.loads(project.outputs(show_secrets=True).output)["backup"])
 
 
+_STATUS_URLS: dict[str, str] = {}
+
+
 def status(project: LocalProject) -> dict[str, Any]:
-    return dict(httpx.get(backup_output(project)["status_url"], timeout=5).json())
+    """The archiver's status (its URL read once: `pulumi stack output` takes seconds)."""
+    if str(project.root) not in _STATUS_URLS:
+        _STATUS_URLS[str(project.root)] = backup_output(project)["status_url"]
+    return dict(httpx.get(_STATUS_URLS[str(project.root)], timeout=5).json())
 
 
 def wait_for(what: str, ready: Callable[[], bool], deadline_s: float = 60) -> None:
@@ -53,8 +60,8 @@ def s3(backup: dict[str, Any]) -> Any:
     )
 
 
-def complete_backups(project: LocalProject) -> list[str]:
-    backup = backup_output(project)
+def complete_backups(project: LocalProject, backup: dict[str, Any] | None = None) -> list[str]:
+    backup = backup or backup_output(project)
     listed = s3(backup).list_objects_v2(Bucket=backup["bucket"], Prefix=layout.BASE_PREFIX)
     return sorted(
         item["Key"].split("/")[1]
@@ -64,7 +71,8 @@ def complete_backups(project: LocalProject) -> list[str]:
 
 
 def test_a_plain_up_archives_and_smoke_checks_freshness(stack: LocalProject) -> None:
-    wait_for("a base backup", lambda: bool(complete_backups(stack)))
+    backup = backup_output(stack)
+    wait_for("a base backup", lambda: bool(complete_backups(stack, backup)))
     wait_for("a WAL segment uploaded", lambda: bool(status(stack).get("last_wal")))
     result = stack.smoke("-k", "backups")
     assert result.returncode == 0, result.output[-3000:]
@@ -99,6 +107,7 @@ def processes_naming(text: str) -> list[int]:
 def test_a_base_backup_killed_midway_is_healed_by_up(stack: LocalProject) -> None:
     before = complete_backups(stack)
     url = backup_output(stack)["status_url"].replace("/status", "/base-backup")
+    status(stack)  # its URL read before the clock starts
     assert httpx.post(url, timeout=5).status_code == 202
     wait_for("the base backup to start", lambda: bool(status(stack)["base_backup_running"]), 30)
     killed = status(stack)["base_backup_running"]
@@ -106,7 +115,168 @@ def test_a_base_backup_killed_midway_is_healed_by_up(stack: LocalProject) -> Non
     stack.up("--refresh")
     # The killed run's pg_basebackup is gone with it (same session, working in its folder).
     assert processes_naming(f"{stack.root}/.pulumi-local/servers/backups/partial/{killed}") == []
-    wait_for("a new complete base backup", lambda: len(complete_backups(stack)) > len(before), 90)
-    assert killed not in complete_backups(stack)
+    backup = backup_output(stack)
+    wait_for(
+        "a new complete base backup",
+        lambda: len(complete_backups(stack, backup)) > len(before),
+        90,
+    )
+    assert killed not in complete_backups(stack, backup)
     assert not status(stack)["errors"]
+
+
+# --- the drill (recovery/local_drill.py) --------------------------------------------------
+
+
+def admin_url(project: LocalProject) -> str:
+    return str(backup_output(project)["admin_url"])
+
+
+def scratch_dirs() -> set[str]:
+    return {name for name in os.listdir("/tmp") if name.startswith("mentora-drill-")}
+
+
+def drill(project: LocalProject, *args: str, timeout: float = 300) -> tuple[Any, dict[str, Any]]:
+    report = project.root / "drill.json"
+    report.unlink(missing_ok=True)
+    result = project.gate("drill", "local", "--json", str(report), *args, timeout=timeout)
+    return result, (json.loads(report.read_text()) if report.exists() else {})
+
+
+def proofs(report: dict[str, Any]) -> dict[str, bool]:
+    return {p["name"]: p["ok"] for p in report["proofs"]}
+
+
+def test_a_drill_is_green_on_the_live_stack_and_leaves_it_alone(stack: LocalProject) -> None:
+    pid, before = stack.server_pid("postgres"), scratch_dirs()
+    result, report = drill(stack)
+    assert result.returncode == 0, result.output[-3000:]
+    assert report["ok"] and all(proofs(report).values()), report
+    assert proofs(report)["marker written before TIME present"]
+    assert proofs(report)["marker written after TIME absent"]
+    assert proofs(report)["row counts equal the source's at TIME"]
+    assert "DRILL: PASSED" in result.output
+    assert stack.server_pid("postgres") == pid  # the live server was never restarted
+    assert scratch_dirs() == before
+
+
+def write_marker(project: LocalProject, label: str) -> int:
+    import psycopg
+
+    with psycopg.connect(admin_url(project), autocommit=True) as conn:
+        row = conn.execute(
+            "insert into mentora_backup.drill_markers (label) values (%s) returning id", (label,)
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def switch_wal(project: LocalProject) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url(project), autocommit=True) as conn:
+        name = conn.execute("select pg_walfile_name(pg_switch_wal())").fetchone()[0]
+    backup = backup_output(project)
+    key = layout.wal_key(name)
+    wait_for(
+        f"{key} archived",
+        lambda: bool(
+            s3(backup).list_objects_v2(Bucket=backup["bucket"], Prefix=key).get("KeyCount")
+        ),
+    )
+
+
+def test_a_drill_to_a_time_between_two_writes(stack: LocalProject) -> None:
+    first = write_marker(stack, "between-first")
+    time.sleep(1.5)
+    target = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    time.sleep(1.5)
+    second = write_marker(stack, "between-second")
+    switch_wal(stack)
+    result, report = drill(stack, "--at", target)
+    assert result.returncode == 0, result.output[-3000:]
+    found = {p["name"]: p for p in report["proofs"]}
+    assert found["marker written before TIME present"] == {
+        "name": "marker written before TIME present",
+        "ok": True,
+        "detail": f"id {first}",
+    }
+    assert found["marker written after TIME absent"]["detail"] == f"id {second}"
+    assert found["marker written after TIME absent"]["ok"]
+
+
+def newest_backup_key(project: LocalProject, name: str) -> str:
+    return layout.base_key(complete_backups(project)[-1], name)
+
+
+def test_a_corrupted_base_backup_fails_the_drill_naming_the_file(stack: LocalProject) -> None:
+    backup, before = backup_output(stack), scratch_dirs()
+    client, key = s3(backup), newest_backup_key(stack, "base.tar.gz")
+    original = client.get_object(Bucket=backup["bucket"], Key=key)["Body"].read()
+    damaged = original[:1000] + bytes([original[1000] ^ 0xFF]) + original[1001:]
+    client.put_object(Bucket=backup["bucket"], Key=key, Body=damaged)
+    try:
+        result, report = drill(stack)
+    finally:
+        client.put_object(Bucket=backup["bucket"], Key=key, Body=original)
+    assert result.returncode == 1, result.output[-3000:]
+    assert f"s3://{backup['bucket']}/{key} is damaged" in report["error"], report
+    assert scratch_dirs() == before  # removed on failure
+
+
+def test_a_missing_wal_segment_fails_the_drill_naming_it(stack: LocalProject) -> None:
+    backup = backup_output(stack)
+    client = s3(backup)
+    info = layout.BackupInfo.from_json(
+        client.get_object(Bucket=backup["bucket"], Key=newest_backup_key(stack, layout.INFO))[
+            "Body"
+        ].read()
+    )
+    write_marker(stack, "gap")
+    switch_wal(stack)
+    start = layout.segment_number(info.start_segment)
+    listed = client.list_objects_v2(Bucket=backup["bucket"], Prefix=layout.WAL_PREFIX)
+    after_start = sorted(
+        name
+        for item in listed["Contents"]
+        if layout.SEGMENT.match(name := layout.segment_of(item["Key"]))
+        and layout.segment_number(name) > start
+    )
+    key = layout.wal_key(after_start[0])  # a gap between the backup and TIME
+    original = client.get_object(Bucket=backup["bucket"], Key=key)["Body"].read()
+    client.delete_object(Bucket=backup["bucket"], Key=key)
+    try:
+        result, report = drill(stack)
+    finally:
+        client.put_object(Bucket=backup["bucket"], Key=key, Body=original)
+    assert result.returncode == 1, result.output[-3000:]
+    assert f"WAL segment s3://{backup['bucket']}/{key} is missing" in report["error"], report
+
+
+def test_ctrl_c_during_a_drill_removes_the_scratch_server(stack: LocalProject) -> None:
+    import subprocess
+    import sys
+
+    before = scratch_dirs()
+    command = [sys.executable, "-c", "from gate.cli import main; main()", "drill", "local"]
+    proc = subprocess.Popen(
+        command,
+        cwd=stack.root,
+        env=stack.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # bounded: the drill ends by itself within its own deadlines
+        seen.append(line)
+        if "drill: replaying" in line:
+            time.sleep(0.5)  # the scratch postgres is starting or replaying
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(seen) + rest
+    assert scratch_dirs() == before
+    assert processes_naming("/tmp/mentora-drill-") == []
 
