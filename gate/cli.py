@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from gate import interrupts
+from gate import interrupts, local_recovery
 from gate.exitcodes import Exit, table
 from gate.gatekeeper import Gate, OnFail, default_on_fail
 from gate.ledger import Ledger, LedgerError
@@ -296,8 +296,11 @@ def _checkout(
     os.chdir(ROOT)
 
 
-app.command("drill")(recovery_cli.drill)
-app.command("restore")(recovery_cli.restore)
+# Cloud restore drills and PITR restores (recovery/cli.py): `mentora-infra cloud drill prod`.
+app.add_typer(recovery_cli.app, name="cloud")
+# Local ones (gate/local_recovery.py): `mentora-infra drill local`, `restore local --to TIME`.
+app.command("drill")(local_recovery.drill)
+app.command("restore")(local_recovery.restore)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from recovery import archive_layout as layout
+from components.local import backup_layout as layout
 from recovery.errors import DrillFailed
 
 WINDOW = 8  # decompressed segments waiting for the server at most (8 x 16 MB)

@@ -1,148 +1,151 @@
-"""`mentora-infra drill` and `mentora-infra restore` (registered in gate/cli.py).
+"""`mentora-infra cloud drill|restore <stack>`: the cloud paths of restore drills and restores.
 
-Exit codes: 0 the drill's proofs held / the restore and its gate were green; 1 a proof or the
-restore failed; 2 bad input (nothing touched); 6 the stack's gate lock is held; 130 interrupted
-(the scratch server is removed first).
+`drill` copies the stack's database read-only into a scratch Postgres and proves the copy
+(recovery.cloud_drill); `restore` starts Supabase point-in-time recovery of the stack's project
+(recovery.cloud_restore). Outputs come from `pulumi stack output` (source scripts/env.sh with
+MENTORA_STACK=<stack> first), or, for `drill`, from a URL in the variable `--source-url-env`
+names (never a URL on the command line: it holds the password).
+
+Exit codes: 0 green (drill: every proof passed; restore: started), 1 failed, 2 bad input
+(nothing touched), 130 interrupted (the scratch server is removed first).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from gate.exitcodes import Exit
-from recovery.errors import RecoveryError, RecoveryUsageError
+from recovery import cloud_drill, cloud_restore
+from recovery.report import EXIT_USAGE, markdown, render, write_json
+from smoke.outputs import PROJECT_ROOT, OutputsError, StackOutputs, load_from_stack
+from smoke.redact import redact_url
 
-CLOUD_NOTE = "the cloud drill and restore (Supabase PITR) are on branch drills-cloud"
-Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
-Json = Annotated[Path | None, typer.Option("--json", help="write the JSON report here")]
+app = typer.Typer(
+    help="Cloud restore drills and point-in-time restores (Supabase).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+TOKEN_KEY = "mentora:supabaseAccessToken"
+Stack = Annotated[str, typer.Argument(help="a cloud stack: dev or prod")]
 
 
-def parse_time(value: str, setting: str) -> datetime:
-    """An ISO 8601 time (UTC when it names no zone), not in the future.
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(EXIT_USAGE)
 
-    >>> parse_time("2026-12-04T23:15:00Z", "--to").isoformat()
-    '2026-12-04T23:15:00+00:00'
-    """
+
+def _outputs(stack: str) -> StackOutputs:
     try:
-        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise RecoveryUsageError(
-            f"{setting} {value!r} is not an ISO 8601 time; write e.g. "
-            f"{setting} 2026-12-04T23:15:00Z (UTC when no zone is given)"
-        ) from None
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    if at > datetime.now(UTC):
-        raise RecoveryUsageError(f"{setting} {value} is in the future; give a past time")
-    return at
+        return load_from_stack(stack)
+    except OutputsError as exc:
+        raise _fail(f"{stack}: {exc}") from None
 
 
-def backup_output(stack: str, root: Path) -> dict[str, Any]:
-    """The stack's `backup` output (secret: never printed)."""
-    from gate.runner import Checkout, stack_target
+def stack_output(stack: str, name: str) -> str | None:
+    """One non-secret output of `stack` (None when the stack does not export it)."""
+    return _pulumi_value(["pulumi", "stack", "output", name, "--stack", stack])
 
-    if stack_target(stack, root) != "local":
-        raise RecoveryUsageError(f"stack '{stack}' is a cloud stack: {CLOUD_NOTE}")
-    command = ["pulumi", "stack", "output", "backup", "--json", "--show-secrets"]
-    done = subprocess.run(
-        [*command, "--stack", stack],
-        cwd=root,
-        env=Checkout(root).env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    if done.returncode != 0 or not done.stdout.strip() or done.stdout.strip() == "null":
-        raise RecoveryUsageError(
-            f"stack '{stack}' has no `backup` output (not deployed with backups yet?); "
-            "run `make up` first"
+
+def config_secret(stack: str, key: str) -> str | None:
+    """A config secret of `stack`, read from pulumi's stdout (never echoed or logged)."""
+    return _pulumi_value(["pulumi", "config", "get", key, "--show-secrets", "--stack", stack])
+
+
+def _pulumi_value(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
-    return dict(json.loads(done.stdout))
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
-def _root() -> Path:
-    from gate import cli as gate_cli
-
-    return gate_cli.ROOT
-
-
+@app.command()
 def drill(
     stack: Stack,
-    at: Annotated[
+    source_url_env: Annotated[
         str | None,
-        typer.Option("--at", help="recover to this ISO 8601 time (default: now, with markers)"),
+        typer.Option(
+            "--source-url-env",
+            help="name of an environment variable holding the source database URL "
+            "(default: the stack's database_url output)",
+        ),
     ] = None,
-    json_path: Json = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the JSON report here")
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option("--summary", help="append the markdown report here ($GITHUB_STEP_SUMMARY)"),
+    ] = None,
 ) -> None:
-    """Restore the stack's backups into a scratch server and prove the data (never touches the
-    live server)."""
-    from gate.runner import console
-    from recovery.local_drill import drill as run_drill
-
-    try:
-        target = parse_time(at, "--at") if at else None
-        backup = backup_output(stack, _root())
-    except RecoveryUsageError as exc:
-        console.print(f"[red]drill[/]: {exc}")
-        raise typer.Exit(Exit.USAGE) from None
-    try:
-        report = run_drill(stack, backup, target, on_step=lambda s: console.print(f"drill: {s}"))
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]: the scratch server was stopped and removed")
-        raise typer.Exit(Exit.INTERRUPTED) from None
-    except Exception as exc:  # any other failure is still a report with exit 1
-        console.print(f"[red]drill failed[/]: {type(exc).__name__}: {exc}")
-        raise typer.Exit(Exit.FAILED) from None
-    print(report.table())
-    report.write(json_path)
-    raise typer.Exit(Exit.GREEN if report.ok else Exit.FAILED)
+    """Copy the database read-only (pg_dump) into a scratch Postgres and prove the copy."""
+    if source_url_env:
+        url = os.environ.get(source_url_env, "")
+        if "://" not in url:
+            raise _fail(f"drill {stack}: ${source_url_env} holds no database URL; export it first")
+    else:
+        outputs = _outputs(stack)
+        if outputs.is_local:
+            raise _fail(f"drill {stack}: a local stack; `mentora-infra drill {stack}` drills it")
+        url = outputs.database_url
+    typer.echo(f"drill {stack}: copying {redact_url(url)} into a scratch Postgres")
+    report = cloud_drill.run(stack, url)
+    typer.echo(render(report))
+    if json_path is not None:
+        write_json(json_path, report)
+    if summary is not None:
+        with summary.open("a") as handle:
+            handle.write(markdown(report))
+    raise typer.Exit(report.exit_code())
 
 
+@app.command()
 def restore(
     stack: Stack,
-    to: Annotated[str, typer.Option("--to", help="recover to this ISO 8601 time")] = "",
+    to: Annotated[
+        str, typer.Option("--to", help="the time to recover to: ISO 8601 with a zone, or unix s")
+    ],
     really_restore_prod: Annotated[
-        bool, typer.Option("--really-restore-prod", help="required to restore prod")
+        bool,
+        typer.Option("--really-restore-prod", help="required for prod: every later write is lost"),
     ] = False,
 ) -> None:
-    """Recover the stack's own database to TIME (previous data kept aside), then run the gate
-    (deploy + smoke)."""
-    from gate.gatekeeper import Gate, default_on_fail
-    from gate.lock import GateBusy, gate_lock
-    from gate.runner import console
-    from recovery.local_restore import restore as run_restore
-
-    root = _root()
+    """Start Supabase point-in-time recovery of the stack's project to --to (PITR window only;
+    the token: SUPABASE_ACCESS_TOKEN, else the stack's mentora:supabaseAccessToken secret)."""
     try:
-        if stack == "prod" and not really_restore_prod:
-            raise RecoveryUsageError(
-                "restoring prod loses every write after --to: add --really-restore-prod"
-            )
-        if not to:
-            raise RecoveryUsageError("--to TIME is required, e.g. --to 2026-12-04T23:15:00Z")
-        target = parse_time(to, "--to")
-        backup = backup_output(stack, root)
-    except RecoveryUsageError as exc:
-        console.print(f"[red]restore[/]: {exc}")
-        raise typer.Exit(Exit.USAGE) from None
-    try:
-        with gate_lock(stack, root):
-            done = run_restore(backup, target, on_step=lambda s: console.print(f"restore: {s}"))
-    except GateBusy as exc:
-        console.print(f"[red]busy[/]: {exc}")
-        raise typer.Exit(Exit.BUSY) from None
-    except (RecoveryError, OSError) as exc:
-        console.print(f"[red]restore failed[/]: {exc}")
-        raise typer.Exit(Exit.FAILED) from None
-    console.print(
-        f"restore: {stack} recovered to {target.isoformat()} from base backup {done.backup} "
-        f"+ {done.wal_segments} WAL segment(s); previous data kept in {done.aside}"
+        at = cloud_restore.parse_time(to)
+    except ValueError as exc:
+        raise _fail(f"restore {stack}: --to {to!r}: {exc}") from None
+    if at > datetime.now(UTC):
+        raise _fail(f"restore {stack}: --to {at.isoformat()} is in the future")
+    refusal = cloud_restore.guard(stack, at, really_restore_prod=really_restore_prod)
+    if refusal:  # before the outputs are even read
+        raise _fail(refusal)
+    outputs = _outputs(stack)
+    env = dict(os.environ)
+    if not env.get(cloud_restore.TOKEN_ENV):
+        env[cloud_restore.TOKEN_ENV] = config_secret(stack, TOKEN_KEY) or ""
+    outcome = cloud_restore.run(
+        stack,
+        at,
+        outputs,
+        stack_output(stack, "supabase_url"),
+        really_restore_prod=really_restore_prod,
+        env=env,
     )
-    gate = Gate(stack, default_on_fail(stack), root=root)
-    raise typer.Exit(int(gate.run()))
+    typer.echo(outcome.message, err=outcome.code != 0)
+    raise typer.Exit(outcome.code)

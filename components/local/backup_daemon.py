@@ -12,7 +12,7 @@ Its settings come in the environment variable `MENTORA_ARCHIVER` (JSON, with the
 and the backup key: never on the command line or in a file). `GET /status` on 127.0.0.1:<port>
 answers what it did last and the last error of each task (`wal`, `base_backup`, `heartbeat`,
 `retention`) with the fix; `POST /base-backup` takes a base backup now. Bucket layout:
-recovery/archive_layout.py.
+components/local/backup_layout.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from recovery import archive_layout as layout
+from components.local import backup_layout as layout
 
 ENV = "MENTORA_ARCHIVER"
 PID_FILE = "archiver.pid"

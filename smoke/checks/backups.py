@@ -4,7 +4,7 @@ nor delete backups. A failing archiver is named with its own error and fix (the 
 unreachable, its key refused). Cloud stacks keep Supabase's PITR: proven by
 `mentora-infra drill prod`, not here.
 
-The bucket layout is recovery/archive_layout.py's (the archiver writes it).
+The bucket layout is components/local/backup_layout.py's (the archiver writes it).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from recovery import archive_layout as layout
 from smoke.checks import check, client
 from smoke.checks.common import Recorder
 from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
+# The bucket layout of components/local/backup_layout.py (smoke imports no component: a unit
+# test, tests/unit/smoke/test_backups_layout.py, fails when the two drift).
+WAL_PREFIX, BASE_PREFIX, INFO = "wal/", "base/", "info.json"
 NO_BACKUPS = "backups: this stack declares no local backups (cloud: `mentora-infra drill prod`)"
 
 
@@ -105,11 +107,11 @@ def test_archiver_reports_no_error(backups: Backups) -> None:
 
 @check()
 def test_newest_wal_is_fresh(backups: Backups, check: Recorder) -> None:
-    wal = [i for i in _listed(backups, layout.WAL_PREFIX) if layout.segment_of(i["Key"])]
+    wal = [i for i in _listed(backups, WAL_PREFIX) if i["Key"].endswith(".gz")]
     limit = timedelta(seconds=2 * backups.archive_timeout)
     if not wal:
         raise CheckFailed(
-            f"backups: no WAL archived in s3://{backups.bucket}/{layout.WAL_PREFIX}; the archiver "
+            f"backups: no WAL archived in s3://{backups.bucket}/{WAL_PREFIX}; the archiver "
             f"says: {backups.archiver_says() or 'nothing'}; run: {backups.fix}"
         )
     newest = max(wal, key=lambda i: i["LastModified"])
@@ -125,10 +127,10 @@ def test_newest_wal_is_fresh(backups: Backups, check: Recorder) -> None:
 
 @check()
 def test_base_backup_within_retention(backups: Backups, check: Recorder) -> None:
-    infos = [i for i in _listed(backups, layout.BASE_PREFIX) if i["Key"].endswith(layout.INFO)]
+    infos = [i for i in _listed(backups, BASE_PREFIX) if i["Key"].endswith(INFO)]
     if not infos:
         raise CheckFailed(
-            f"backups: no complete base backup in s3://{backups.bucket}/{layout.BASE_PREFIX}; "
+            f"backups: no complete base backup in s3://{backups.bucket}/{BASE_PREFIX}; "
             f"the archiver says: {backups.archiver_says() or 'nothing'}; run: {backups.fix}"
         )
     newest = max(infos, key=lambda i: i["LastModified"])
@@ -153,8 +155,8 @@ def test_app_key_cannot_read_or_delete_backups(
     allowed = []
     for action, call in (
         ("list", lambda: app.list_objects_v2(Bucket=backups.bucket)),
-        ("read", lambda: app.get_object(Bucket=backups.bucket, Key=layout.wal_key("probe"))),
-        ("delete", lambda: app.delete_object(Bucket=backups.bucket, Key=layout.wal_key("probe"))),
+        ("read", lambda: app.get_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
+        ("delete", lambda: app.delete_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
     ):
         try:
             call()

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from components.local import backup_layout as layout
 from devtools.project import LocalProject
-from recovery import archive_layout as layout
 
 ARCHIVE_TIMEOUT_S = 5
 
@@ -143,24 +143,28 @@ def drill(project: LocalProject, *args: str, timeout: float = 300) -> tuple[Any,
     return result, (json.loads(report.read_text()) if report.exists() else {})
 
 
-def proofs(report: dict[str, Any]) -> dict[str, bool]:
-    return {p["name"]: p["ok"] for p in report["proofs"]}
+def proofs(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in report["proofs"]}
 
 
 def test_a_drill_is_green_on_the_live_stack_and_leaves_it_alone(stack: LocalProject) -> None:
     pid, before = stack.server_pid("postgres"), scratch_dirs()
     result, report = drill(stack)
     assert result.returncode == 0, result.output[-3000:]
-    assert report["ok"] and all(proofs(report).values()), report
-    assert proofs(report)["marker written before TIME present"]
-    assert proofs(report)["marker written after TIME absent"]
-    assert proofs(report)["row counts equal the source's at TIME"]
-    assert "DRILL: PASSED" in result.output
+    assert report["passed"] and report["ended"] == "finished", report
+    found = proofs(report)
+    assert all(p["ok"] and not p["skipped"] for p in found.values()), found
+    assert {"manifest", "ledger", "rls", "pgvector", "row_counts", "markers", "checksums"} <= set(
+        found
+    )
+    assert "present" in found["markers"]["detail"] and "absent" in found["markers"]["detail"]
+    assert "DRILL: all" in result.output
     assert stack.server_pid("postgres") == pid  # the live server was never restarted
     assert scratch_dirs() == before
 
 
 def write_marker(project: LocalProject, label: str) -> int:
+    """A row of the drill's marker table (the drills create it)."""
     import psycopg
 
     with psycopg.connect(admin_url(project), autocommit=True) as conn:
@@ -187,22 +191,19 @@ def switch_wal(project: LocalProject) -> None:
 
 
 def test_a_drill_to_a_time_between_two_writes(stack: LocalProject) -> None:
-    first = write_marker(stack, "between-first")
+    write_marker(stack, "between-first")
     time.sleep(1.5)
     target = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     time.sleep(1.5)
-    second = write_marker(stack, "between-second")
+    write_marker(stack, "between-second")
     switch_wal(stack)
     result, report = drill(stack, "--at", target)
     assert result.returncode == 0, result.output[-3000:]
-    found = {p["name"]: p for p in report["proofs"]}
-    assert found["marker written before TIME present"] == {
-        "name": "marker written before TIME present",
-        "ok": True,
-        "detail": f"id {first}",
-    }
-    assert found["marker written after TIME absent"]["detail"] == f"id {second}"
-    assert found["marker written after TIME absent"]["ok"]
+    markers = proofs(report)["markers"]
+    assert markers["ok"], markers
+    assert "'between-first': present" in markers["detail"], markers
+    assert "'between-second': absent" in markers["detail"], markers
+    assert proofs(report)["row_counts"]["skipped"]  # not known at a past TIME
 
 
 def newest_backup_key(project: LocalProject, name: str) -> str:
@@ -220,7 +221,7 @@ def test_a_corrupted_base_backup_fails_the_drill_naming_the_file(stack: LocalPro
     finally:
         client.put_object(Bucket=backup["bucket"], Key=key, Body=original)
     assert result.returncode == 1, result.output[-3000:]
-    assert f"s3://{backup['bucket']}/{key} is damaged" in report["error"], report
+    assert f"s3://{backup['bucket']}/{key} is damaged" in report["ended"], report
     assert scratch_dirs() == before  # removed on failure
 
 
@@ -250,7 +251,7 @@ def test_a_missing_wal_segment_fails_the_drill_naming_it(stack: LocalProject) ->
     finally:
         client.put_object(Bucket=backup["bucket"], Key=key, Body=original)
     assert result.returncode == 1, result.output[-3000:]
-    assert f"WAL segment s3://{backup['bucket']}/{key} is missing" in report["error"], report
+    assert f"WAL segment s3://{backup['bucket']}/{key} is missing" in report["ended"], report
 
 
 def test_ctrl_c_during_a_drill_removes_the_scratch_server(stack: LocalProject) -> None:
@@ -280,3 +281,41 @@ def test_ctrl_c_during_a_drill_removes_the_scratch_server(stack: LocalProject) -
     assert scratch_dirs() == before
     assert processes_naming("/tmp/mentora-drill-") == []
 
+
+# --- restore (recovery/local_restore.py) --------------------------------------------------
+
+
+def marker_ids(project: LocalProject) -> set[int]:
+    import psycopg
+
+    with psycopg.connect(admin_url(project), autocommit=True) as conn:
+        return {r[0] for r in conn.execute("select id from mentora_backup.drill_markers")}
+
+
+def test_restore_refuses_a_held_stack_and_touches_nothing(stack: LocalProject) -> None:
+    from gate.lock import gate_lock
+
+    pid = stack.server_pid("postgres")
+    with gate_lock("local", stack.root):
+        result = stack.gate("restore", "local", "--to", time.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert result.returncode == 6, result.output[-3000:]
+    assert stack.server_pid("postgres") == pid
+
+
+def test_restore_recovers_the_older_data_then_the_gate_is_green(stack: LocalProject) -> None:
+    kept = write_marker(stack, "restore-kept")
+    time.sleep(1.5)
+    target = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    time.sleep(1.5)
+    lost = write_marker(stack, "restore-lost")
+    switch_wal(stack)
+    result = stack.gate("restore", "local", "--to", target, timeout=600)
+    assert result.returncode == 0, result.output[-4000:]
+    assert "SMOKE: all" in result.output, result.output[-3000:]
+    ids = marker_ids(stack)
+    assert kept in ids and lost not in ids
+    aside = list((stack.state_dir / "postgres").glob("pgdata.before-restore-*"))
+    assert len(aside) == 1 and (aside[0] / "PG_VERSION").exists()  # the previous data, kept
+    # The new timeline is archived: a drill after the restore is green.
+    after, report = drill(stack)
+    assert after.returncode == 0, after.output[-3000:]

@@ -49,9 +49,15 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize(
     ("folder", "forbidden"),
     [
-        ("components", ("stacks", "smoke", "gate", "devtools", "tests", "bench")),
+        ("components", ("stacks", "smoke", "gate", "recovery", "devtools", "tests", "bench")),
         ("components/local", (*CLOUD_SDKS, "components.cloud")),
-        ("smoke", ("pulumi", "components", "gate", *CLOUD_SDKS)),
+        ("smoke", ("pulumi", "components", "gate", "recovery", *CLOUD_SDKS)),
+        # Drills run no Pulumi program: they read outputs (smoke's loader), run local servers
+        # (components.local), call the Management API client; the CLI (gate) imports them.
+        (
+            "recovery",
+            ("pulumi", *CLOUD_SDKS, "gate", "stacks.config", "devtools", "tests", "bench"),
+        ),
         ("stacks/contract.py", ("pulumi", "components")),
         ("gate", ("pulumi", *CLOUD_SDKS, "components.cloud")),
         ("bench", ("tests",)),
@@ -71,6 +77,16 @@ def test_only_the_cloud_wiring_imports_the_cloud_components() -> None:
     ]
     # The entry point (which picks the backend and checks the cloud plugins) and the wiring.
     assert users == ["stacks/__main__.py", "stacks/cloud.py"]
+
+
+def test_only_the_cloud_paths_of_recovery_use_the_cloud_components() -> None:
+    users = [
+        file
+        for file, names in imports("recovery").items()
+        if any(n.startswith("components.cloud") for n in names)
+    ]
+    # The restore calls the Management API client; the drill reads Supavisor's two ports.
+    assert users == ["recovery/cloud_drill.py", "recovery/cloud_restore.py"]
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:

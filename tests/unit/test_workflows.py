@@ -35,7 +35,7 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_pass_actionlint() -> None:
-    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "preview.yml"]
+    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "drill.yml", "preview.yml"]
     result = actionlint(*WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -72,12 +72,12 @@ def test_every_pulumi_action_pins_the_project_cli_version() -> None:
     assert pinned
     steps = [
         step
-        for name in ("deploy.yml", "preview.yml")
+        for name in ("deploy.yml", "drill.yml", "preview.yml")
         for job in load(name)["jobs"].values()
         for step in job["steps"]
         if str(step.get("uses", "")).startswith("pulumi/actions@")
     ]
-    assert len(steps) == 3
+    assert len(steps) == 4
     assert {str(step["with"]["pulumi-version"]) for step in steps} == {pinned.group(1)}
 
 
@@ -214,3 +214,22 @@ def test_the_readme_walkthrough_matches_the_workflows() -> None:
         if re.search(r"mentora-infra (up|preview)|pulumi config set", str(s.get("run", "")))
     }
     assert gating <= {(job, step) for job, step, _ in rows}
+
+
+def test_the_nightly_drill_reports_to_the_summary_and_an_artifact_and_skips_forks() -> None:
+    # Issue 21, item 5. docs.github.com: `on.schedule` (cron, UTC), `concurrency`, the
+    # `github.event.repository.fork` property, $GITHUB_STEP_SUMMARY; actions/upload-artifact.
+    workflow = load("drill.yml")
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1: `on` is True
+    assert triggers["schedule"] and "workflow_dispatch" in triggers
+    assert workflow["concurrency"] == {"group": "drill-prod", "cancel-in-progress": False}
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["drill"]
+    assert job["if"] == "${{ !github.event.repository.fork }}"
+    # Not the deploy's `production`: its required reviewers would hold every night's run.
+    assert job["environment"] == "production-drill" and job["env"]["MENTORA_STACK"] == "prod"
+    run = next(s["run"] for s in job["steps"] if s.get("name") == "Drill prod")
+    assert "mentora-infra cloud drill prod --json reports/" in run
+    assert '--summary "$GITHUB_STEP_SUMMARY"' in run and "source scripts/env.sh" in run
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"

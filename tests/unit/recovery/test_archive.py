@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from components.local import backup_layout as layout
 from components.local.backup_daemon import apply_retention
-from recovery import archive_layout as layout
 from recovery.archive_reader import Archive, Feeder
 from recovery.errors import DrillFailed
 

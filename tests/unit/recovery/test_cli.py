@@ -1,5 +1,5 @@
-"""`mentora-infra drill|restore` refuse bad input with exit 2 before anything is touched (typer's
-CliRunner, the CLI's public test runner)."""
+"""`mentora-infra cloud drill|restore` through typer's runner: bad input exits 2 before any
+output is read or any request sent (no pulumi CLI is on PATH here to read them)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,54 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gate import cli
-from recovery.cli import parse_time
-from recovery.errors import RecoveryUsageError
+from gate.cli import app
+from recovery.cli import TOKEN_KEY, config_secret, stack_output
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli.app, list(args))
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["cloud", *args], env={"PATH": "/nonexistent", **(env or {})})
     return result.exit_code, result.output
 
 
-def test_restore_of_prod_needs_the_flag(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(cli, "ROOT", tmp_path)  # our own module global: no checkout is read
-    code, output = run("restore", "prod", "--to", "2026-12-04T23:00:00Z")
-    assert code == 2, output
-    assert "--really-restore-prod" in output
+def test_restoring_prod_without_the_flag_exits_2_before_reading_anything() -> None:
+    code, output = invoke("restore", "prod", "--to", "2026-12-04T22:00:00Z")
+    assert code == 2 and "--really-restore-prod" in output and "pulumi" not in output
 
 
-def test_restore_needs_a_time() -> None:
-    code, output = run("restore", "local")
-    assert code == 2 and "--to TIME is required" in output, output
+def test_a_time_without_a_zone_or_in_the_future_exits_2() -> None:
+    code, output = invoke("restore", "dev", "--to", "2026-12-04 22:00")
+    assert code == 2 and "no zone" in output
+    code, output = invoke("restore", "dev", "--to", "2999-01-01T00:00:00Z")
+    assert code == 2 and "in the future" in output
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2999-01-01T00:00:00Z"])
-def test_a_bad_time_is_refused(value: str) -> None:
-    code, output = run("drill", "local", "--at", value)
-    assert code == 2, output
-    assert "--at" in output
+def test_a_drill_whose_url_variable_is_empty_exits_2() -> None:
+    code, output = invoke("drill", "prod", "--source-url-env", "NOPE", env={"NOPE": ""})
+    assert code == 2 and "$NOPE holds no database URL" in output
 
 
-def test_a_time_without_zone_is_utc() -> None:
-    assert parse_time("2026-12-04T23:15:00", "--to").isoformat() == "2026-12-04T23:15:00+00:00"
-    with pytest.raises(RecoveryUsageError, match="in the future"):
-        parse_time("2999-01-01", "--to")
+def test_without_the_pulumi_cli_the_drill_says_how_to_get_outputs() -> None:
+    code, output = invoke("drill", "prod")
+    assert code == 2 and "pulumi CLI not found" in output
+
+
+def test_the_token_falls_back_to_the_stack_secret_read_from_pulumi_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in `pulumi` that logs its arguments and prints the secret only for the one
+    # config key asked for.
+    log = tmp_path / "argv.log"
+    fake = tmp_path / "pulumi"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'if [ "$1 $2 $3" = "config get mentora:supabaseAccessToken" ]; then echo sbp_secret; '
+        "else exit 1; fi\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert config_secret("prod", TOKEN_KEY) == "sbp_secret"
+    assert stack_output("prod", "supabase_url") is None  # the stand-in exports nothing
+    calls = log.read_text().splitlines()
+    assert calls[0] == "config get mentora:supabaseAccessToken --show-secrets --stack prod"
+    assert not any("sbp_secret" in call for call in calls)

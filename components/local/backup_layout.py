@@ -1,6 +1,7 @@
 """The backup bucket's layout: the one contract between the archiver that writes it
 (components/local/backup_daemon.py), the drill and restore that read it (recovery/) and smoke's
-freshness check (smoke/checks/backups.py). Standard library only, so every layer may import it.
+freshness check (smoke/checks/backups.py, which repeats the three names it needs: smoke imports
+no component; tests/unit/smoke/test_backups_layout.py compares them). Standard library only.
 
 ```
 wal/<segment or .history file>.gz          one archived WAL file, gzip
