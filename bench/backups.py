@@ -29,7 +29,7 @@ from typing import Any
 from components.local.backup_daemon import pg_bin
 from components.local.postgres_server import ADMIN_USER, PostgresProvider, PostgresSettings
 from components.local.unix_user import remove_service_user
-from devtools.project import LocalProject, free_port
+from devtools.project import REPO, LocalProject, free_port
 
 
 def wait(what: str, ready: Any, deadline_s: float) -> float:
@@ -46,6 +46,7 @@ def stack_rows(base: Path, archive_timeout: int, samples: int) -> dict[str, Any]
     import httpx
     import psycopg
 
+    base.mkdir()
     project = LocalProject.create(base)
     try:
         project.run("config", "set", "mentora:archiveTimeout", str(archive_timeout))
@@ -122,6 +123,25 @@ def stack_rows(base: Path, archive_timeout: int, samples: int) -> dict[str, Any]
         project.run("destroy", "--yes", "--skip-preview", check=False, timeout=600)
 
 
+def up_rows(base: Path, main: Path) -> dict[str, Any]:
+    """Cold `up` and no-op `up --refresh` of `main`'s program and of this branch's (with the
+    archiver), one after the other on the same machine: what archiving adds to `make up`."""
+    rows: dict[str, Any] = {}
+    for name, source in (("main", main), ("backups", REPO)):
+        (base / name).mkdir()
+        project = LocalProject.create(base / name, source=source)
+        try:
+            t0 = time.monotonic()
+            project.up()
+            rows[f"cold_up_s_{name}"] = round(time.monotonic() - t0, 2)
+            t0 = time.monotonic()
+            project.up("--refresh")
+            rows[f"noop_up_refresh_s_{name}"] = round(time.monotonic() - t0, 2)
+        finally:
+            project.run("destroy", "--yes", "--skip-preview", check=False, timeout=600)
+    return rows
+
+
 def pgbench_rows(base: Path, seconds: int, rounds: int) -> dict[str, Any]:
     """Average write latency (pgbench's TPC-B-like script) with archiving on and off."""
     provider = PostgresProvider()
@@ -176,13 +196,15 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--pgbench-seconds", type=int, default=15)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--main", type=Path, help="a checkout of main: also time its `up`")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="mentora-bench-backups-"))
     base.chmod(0o755)
     try:
         rows = {
+            **(up_rows(base, args.main) if args.main else {}),
             **pgbench_rows(base, args.pgbench_seconds, args.samples),
-            **stack_rows(base, args.archive_timeout, args.samples),
+            **stack_rows(base / "drill", args.archive_timeout, args.samples),
         }
     finally:
         shutil.rmtree(base, ignore_errors=True)

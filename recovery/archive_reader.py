@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from recovery.errors import DrillFailed
 
 WINDOW = 8  # decompressed segments waiting for the server at most (8 x 16 MB)
 EXTRA_SEGMENTS = 2  # past the first one archived after TIME: LastModified is coarse
+RESOLUTION = timedelta(seconds=1)  # S3 LastModified is whole seconds: 20.9 s reads as 20 s
 
 
 def client(backup: dict[str, Any]) -> Any:
@@ -110,7 +111,9 @@ class Archive:
                     (name, item["LastModified"])
                 )
         newest = max(i["LastModified"] for i in items)
-        after = sorted(n for n, v in segments.items() if any(at > target for _, at in v))
+        after = sorted(
+            n for n, v in segments.items() if any(at + RESOLUTION > target for _, at in v)
+        )
         if not after:
             raise DrillFailed(
                 f"the WAL covering {target.isoformat()} is not archived yet (newest WAL arrived "

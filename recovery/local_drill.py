@@ -133,6 +133,8 @@ def drill(
     report.recovery_point = target
     scratch = Path(tempfile.mkdtemp(prefix="mentora-drill-"))
     scratch.chmod(0o711)  # the scratch server's OS user passes through to its own folder
+    report.notes.append(f"scratch {scratch} (removed)")
+    on_step(f"scratch server in {scratch}")
     server = RecoveringServer(scratch / "server", _free_port())
     feeder: Feeder | None = None
     try:

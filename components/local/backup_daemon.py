@@ -126,6 +126,11 @@ class Archiver:
         try:
             with psycopg.connect(self.cfg["admin_url"], connect_timeout=3, autocommit=True) as c:
                 c.execute("select pg_logical_emit_message(false, 'mentora-archiver', now()::text)")
+                if not self.status.get("switched_at_start"):
+                    # At (re)start, e.g. after Postgres was down: archive now, not in
+                    # archive_timeout seconds, so the newest archived WAL is fresh at once.
+                    c.execute("select pg_switch_wal()")
+                    self.status["switched_at_start"] = True
         except Exception as exc:
             self.fail("heartbeat", "writing the heartbeat WAL record", exc)
             return

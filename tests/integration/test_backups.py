@@ -9,6 +9,8 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -132,8 +134,10 @@ def admin_url(project: LocalProject) -> str:
     return str(backup_output(project)["admin_url"])
 
 
-def scratch_dirs() -> set[str]:
-    return {name for name in os.listdir("/tmp") if name.startswith("mentora-drill-")}
+def scratch_of(report: dict[str, Any]) -> Path:
+    """The drill's scratch folder, as its report names it."""
+    note = next(n for n in report["notes"] if n.startswith("scratch "))
+    return Path(note.split()[1])
 
 
 def drill(project: LocalProject, *args: str, timeout: float = 300) -> tuple[Any, dict[str, Any]]:
@@ -148,7 +152,7 @@ def proofs(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_drill_is_green_on_the_live_stack_and_leaves_it_alone(stack: LocalProject) -> None:
-    pid, before = stack.server_pid("postgres"), scratch_dirs()
+    pid = stack.server_pid("postgres")
     result, report = drill(stack)
     assert result.returncode == 0, result.output[-3000:]
     assert report["passed"] and report["ended"] == "finished", report
@@ -160,7 +164,7 @@ def test_a_drill_is_green_on_the_live_stack_and_leaves_it_alone(stack: LocalProj
     assert "present" in found["markers"]["detail"] and "absent" in found["markers"]["detail"]
     assert "DRILL: all" in result.output
     assert stack.server_pid("postgres") == pid  # the live server was never restarted
-    assert scratch_dirs() == before
+    assert not scratch_of(report).exists()
 
 
 def write_marker(project: LocalProject, label: str) -> int:
@@ -193,7 +197,7 @@ def switch_wal(project: LocalProject) -> None:
 def test_a_drill_to_a_time_between_two_writes(stack: LocalProject) -> None:
     write_marker(stack, "between-first")
     time.sleep(1.5)
-    target = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    target = datetime.now(UTC).isoformat()
     time.sleep(1.5)
     write_marker(stack, "between-second")
     switch_wal(stack)
@@ -211,7 +215,7 @@ def newest_backup_key(project: LocalProject, name: str) -> str:
 
 
 def test_a_corrupted_base_backup_fails_the_drill_naming_the_file(stack: LocalProject) -> None:
-    backup, before = backup_output(stack), scratch_dirs()
+    backup = backup_output(stack)
     client, key = s3(backup), newest_backup_key(stack, "base.tar.gz")
     original = client.get_object(Bucket=backup["bucket"], Key=key)["Body"].read()
     damaged = original[:1000] + bytes([original[1000] ^ 0xFF]) + original[1001:]
@@ -222,7 +226,7 @@ def test_a_corrupted_base_backup_fails_the_drill_naming_the_file(stack: LocalPro
         client.put_object(Bucket=backup["bucket"], Key=key, Body=original)
     assert result.returncode == 1, result.output[-3000:]
     assert f"s3://{backup['bucket']}/{key} is damaged" in report["ended"], report
-    assert scratch_dirs() == before  # removed on failure
+    assert not scratch_of(report).exists()  # removed on failure
 
 
 def test_a_missing_wal_segment_fails_the_drill_naming_it(stack: LocalProject) -> None:
@@ -258,7 +262,12 @@ def test_ctrl_c_during_a_drill_removes_the_scratch_server(stack: LocalProject) -
     import subprocess
     import sys
 
-    before = scratch_dirs()
+    import psycopg
+
+    with psycopg.connect(admin_url(stack), autocommit=True) as conn:
+        for _ in range(24):  # 24 segments to replay: the drill is still replaying at the signal
+            conn.execute("select pg_logical_emit_message(false, 'test', 'x')")
+            conn.execute("select pg_switch_wal()")
     command = [sys.executable, "-c", "from gate.cli import main; main()", "drill", "local"]
     proc = subprocess.Popen(
         command,
@@ -270,16 +279,19 @@ def test_ctrl_c_during_a_drill_removes_the_scratch_server(stack: LocalProject) -
     )
     assert proc.stdout is not None
     seen = []
+    scratch = None
     for line in proc.stdout:  # bounded: the drill ends by itself within its own deadlines
         seen.append(line)
+        if "drill: scratch server in " in line:
+            scratch = Path(line.split("drill: scratch server in ", 1)[1].strip())
         if "drill: replaying" in line:
             time.sleep(0.5)  # the scratch postgres is starting or replaying
             proc.send_signal(signal.SIGINT)
             break
     rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, "".join(seen) + rest
-    assert scratch_dirs() == before
-    assert processes_naming("/tmp/mentora-drill-") == []
+    assert scratch is not None and not scratch.exists()
+    assert processes_naming(str(scratch)) == []
 
 
 # --- restore (recovery/local_restore.py) --------------------------------------------------
@@ -305,7 +317,7 @@ def test_restore_refuses_a_held_stack_and_touches_nothing(stack: LocalProject) -
 def test_restore_recovers_the_older_data_then_the_gate_is_green(stack: LocalProject) -> None:
     kept = write_marker(stack, "restore-kept")
     time.sleep(1.5)
-    target = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    target = datetime.now(UTC).isoformat()
     time.sleep(1.5)
     lost = write_marker(stack, "restore-lost")
     switch_wal(stack)
