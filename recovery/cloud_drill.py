@@ -214,10 +214,23 @@ def copy_and_prove(report: DrillReport, url: str, scratch: Scratch, started: flo
     report.verify_s = time.monotonic() - started
 
 
-def run(stack: str, source_url: str, *, parent_dir: Path | None = None) -> DrillReport:
+class DrillUsageError(ValueError):
+    """Raised before anything is touched when the drill is asked what it cannot do."""
+
+
+def run(
+    stack: str, source_url: str, at: datetime | None = None, *, parent_dir: Path | None = None
+) -> DrillReport:
     """Drill `stack` from `source_url` (the stack's `database_url` output, or any Postgres of
     the same schema); the report is returned at every ending, also on Ctrl-C (`interrupted`),
-    after the scratch server is gone."""
+    after the scratch server is gone. `at` exists for the one `drill` command that also serves
+    local stacks: a copy is always of now, so any `at` is refused (`DrillUsageError`, exit 2)."""
+    if at is not None:
+        raise DrillUsageError(
+            f"drill {stack}: a cloud drill copies the database as it is now, so --at does not "
+            f"apply; drop --at (to rewind the project itself: mentora-infra cloud restore {stack} "
+            "--to TIME)"
+        )
     report = DrillReport(stack=stack, method=METHOD, source=redact_url(source_url))
     report.notes.append("a logical copy replays no WAL: replay is 0")
     started = time.monotonic()

@@ -10,6 +10,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ import pytest
 from components.migrations import runner
 from recovery import cloud_drill, facts, proofs
 from recovery.report import render
-from recovery.scratch import Scratch, scratch_postgres
+from recovery.scratch import Scratch, ScratchError, scratch_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / "components" / "local" / "sql" / "supabase_shim.sql"
@@ -72,6 +74,21 @@ def source() -> Iterator[tuple[Scratch, proofs.Expected]]:
         yield pg, expected
 
 
+@pytest.fixture(scope="module")
+def backup(source: tuple[Scratch, proofs.Expected]) -> Iterator[Path]:
+    """One base backup of the source (pg_basebackup), shared: each test restores a copy."""
+    folder = Path(tempfile.mkdtemp(prefix="mentora-drilltest-"))
+    try:
+        basebackup_into(source[0], folder / "pgdata")
+        yield folder / "pgdata"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def restore_copy(backup: Path, pgdata: Path) -> None:
+    shutil.copytree(backup, pgdata, symlinks=True, dirs_exist_ok=True)
+
+
 def test_every_proof_passes_on_the_source_itself(source: tuple[Scratch, proofs.Expected]) -> None:
     pg, expected = source
     found = proofs_of(pg, expected)
@@ -81,22 +98,76 @@ def test_every_proof_passes_on_the_source_itself(source: tuple[Scratch, proofs.E
 
 
 def test_a_base_backup_restored_into_a_scratch_passes_the_same_proofs(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     pg, expected = source
-
-    def restore(pgdata: Path) -> None:  # what a local drill does with its base backup
-        command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
-        subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
-
-    with scratch_postgres(populate=restore, superuser=pg.superuser) as copy:
+    # What a local drill does with its base backup: a copy of it becomes the scratch's data.
+    with scratch_postgres(source_data_dir=backup, superuser=pg.superuser) as copy:
         found = proofs_of(copy, expected)
         assert copy.port != pg.port and copy.base != pg.base
     assert all(p.ok for p in found.values()), found
+    assert (backup / "backup_label").is_file()  # the backup itself is untouched
+
+
+def basebackup_into(pg: Scratch, pgdata: Path) -> None:
+    command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
+    subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
+
+
+def test_a_recovering_copy_is_ready_only_once_promoted(
+    source: tuple[Scratch, proofs.Expected], backup: Path
+) -> None:
+    # What a PITR drill starts: recovery.signal and a target; `until_recovered` waits for the
+    # end of recovery (recovery_target_action=promote), not for the first connection.
+    pg, expected = source
+
+    def restore(pgdata: Path) -> None:
+        restore_copy(backup, pgdata)
+        (pgdata / "recovery.signal").touch()
+
+    settings = {
+        "restore_command": "false",  # no archive: recover what the backup itself holds
+        "recovery_target": "immediate",
+        "recovery_target_action": "promote",
+    }
+    with scratch_postgres(
+        populate=restore, superuser=pg.superuser, settings=settings, until_recovered=True
+    ) as copy:
+        with copy.connect() as conn:
+            assert conn.execute("select pg_is_in_recovery()").fetchone() == (False,)
+        assert all(p.ok for p in proofs_of(copy, expected).values())
+
+
+def test_a_recovery_that_cannot_reach_its_target_fails_at_once_with_the_log(
+    source: tuple[Scratch, proofs.Expected], backup: Path
+) -> None:
+    # facts.md: a target past the last archived WAL ends recovery with a FATAL; the start must
+    # report it (the server exited), not wait for its deadline.
+    pg, _ = source
+
+    def restore(pgdata: Path) -> None:
+        restore_copy(backup, pgdata)
+        (pgdata / "recovery.signal").touch()
+
+    settings = {
+        "restore_command": "false",
+        "recovery_target_time": "2999-01-01 00:00:00+00",
+        "recovery_target_action": "promote",
+    }
+    started = time.monotonic()
+    with (
+        pytest.raises(ScratchError, match="exited") as caught,
+        scratch_postgres(
+            populate=restore, superuser=pg.superuser, settings=settings, until_recovered=True
+        ),
+    ):
+        pass
+    assert time.monotonic() - started < 30
+    assert "recovery ended before configured recovery target was reached" in str(caught.value)
 
 
 def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
-    source: tuple[Scratch, proofs.Expected],
+    source: tuple[Scratch, proofs.Expected], backup: Path
 ) -> None:
     # A restored copy whose video_chunks heap page was overwritten (a bad disk, a torn copy):
     # data checksums (on by default since PostgreSQL 18) catch it on the first read.
@@ -105,8 +176,7 @@ def test_a_damaged_data_file_fails_the_proofs_naming_the_file(
         (relpath,) = conn.execute("select pg_relation_filepath('public.video_chunks')").fetchone()
 
     def restore_then_damage(pgdata: Path) -> None:
-        command = [str(pg.bin("pg_basebackup")), "-D", str(pgdata), "-X", "stream", "-c", "fast"]
-        subprocess.run(command, env={**os.environ, **pg.libpq_env()}, check=True, timeout=60)
+        restore_copy(backup, pgdata)
         with (pgdata / relpath).open("r+b") as heap:
             heap.seek(4096)
             heap.write(b"\xff" * 512)
@@ -257,3 +327,42 @@ def test_a_signal_stops_the_server_and_removes_its_folder(sig: signal.Signals) -
         for proc in server_of(base):
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_scratch_left_by_a_killed_drill_is_removed_by_the_next_sweep() -> None:
+    from recovery import scratch_orphans
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    base = Path(child.stdout.readline().strip())
+    try:
+        assert server_of(base)
+        child.kill()  # SIGKILL: no cleanup can run in the drill itself
+        child.wait(timeout=10)
+        assert base.is_dir() and server_of(base)  # left running
+        assert str(base) in scratch_orphans.sweep(base.parent)  # what the next start runs
+        assert not base.exists() and server_of(base) == []
+    finally:
+        for proc in server_of(base):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_an_empty_scratch_copied_from_the_template_gets_its_own_password(
+    source: tuple[Scratch, proofs.Expected],
+) -> None:
+    import psycopg
+
+    from recovery import scratch_template
+    from recovery.scratch import pg_bin_dir, scram_url
+
+    pg, _ = source  # an empty scratch was made: the template exists from now on
+    assert scratch_template.find(pg_bin_dir(), pg.superuser) is not None
+    with scratch_postgres() as copy:
+        assert copy.password != pg.password
+        with psycopg.connect(scram_url(copy), connect_timeout=5) as conn:  # TCP, scram-sha-256
+            assert conn.execute("select current_user").fetchone() == (copy.superuser,)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(scram_url(pg).replace(str(pg.port), str(copy.port)), connect_timeout=5)

@@ -110,3 +110,13 @@ def test_no_command_the_drill_runs_carries_the_password(
         assert not any("p@ss" in arg or "p%40ss" in arg for arg in command), command
     assert ran[0][1]["PGPASSWORD"] == "p@ss/w0rd" and ran[0][1]["PGPORT"] == "5432"
     assert all("PGPASSWORD" not in env for _, env in ran[1:])
+
+
+def test_a_cloud_drill_at_a_past_time_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from recovery.cloud_drill import DrillUsageError, run
+
+    with pytest.raises(DrillUsageError, match="drop --at"):
+        run("prod", POOLED, datetime(2026, 12, 4, tzinfo=UTC), parent_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no scratch was made
