@@ -103,10 +103,10 @@ def stack_rows(base: Path, archive_timeout: int, samples: int) -> dict[str, Any]
                         k: report[k]
                         for k in (
                             "restore_s",
+                            "replay_s",
                             "verify_s",
-                            "total_s",
-                            "wal_segments",
-                            "recovery_point_s",
+                            "recovery_time_s",
+                            "recovery_point_age_s",
                         )
                     },
                 }
@@ -200,16 +200,20 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="mentora-bench-backups-"))
     base.chmod(0o755)
+    rows: dict[str, Any] = {}
+    steps = [
+        lambda: up_rows(base, args.main) if args.main else {},
+        lambda: pgbench_rows(base, args.pgbench_seconds, args.samples),
+        lambda: stack_rows(base / "drill", args.archive_timeout, args.samples),
+    ]
     try:
-        rows = {
-            **(up_rows(base, args.main) if args.main else {}),
-            **pgbench_rows(base, args.pgbench_seconds, args.samples),
-            **stack_rows(base / "drill", args.archive_timeout, args.samples),
-        }
+        for step in steps:
+            found = step()
+            for key, value in found.items():  # as soon as measured: a later failure keeps them
+                print(f"{key:28} {value}", flush=True)
+            rows.update(found)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    for key, value in rows.items():
-        print(f"{key:28} {value}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 

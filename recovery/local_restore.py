@@ -30,6 +30,7 @@ from recovery.local_drill import RECOVERY_DEADLINE_S, _free_port
 from recovery.recovering_server import RecoveringServer
 
 ASIDE = "pgdata.before-restore-"
+APP_DIR = "app"  # the app's folder beside the database's in the stack's state dir
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ def restore(
         on_step(f"stopping the stack's Postgres on port {backup['postgres_port']}")
         owner = ownership.find(root, int(backup["postgres_port"]))
         ownership.stop(owner, "postgres", ownership.GRACE_S, signal.SIGINT)  # fast shutdown
+        # The stack's app too (only the process its record proves ours): no request writes to
+        # a half-restored database, and the gate's refresh starts it with fresh connections
+        # (kept running, its /api/test-sentry hung on the old server's, seen in the test).
+        app = ownership.find(root.parent / APP_DIR)
+        ownership.stop(app, "app", ownership.GRACE_S)
         aside = root / f"{ASIDE}{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
         (root / "pgdata").rename(aside)
         on_step(f"previous data kept in {aside}")
