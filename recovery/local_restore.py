@@ -24,7 +24,7 @@ from typing import Any
 from components.local import ownership
 from components.local.postgres_server import WAL_SPOOL
 from recovery import manifest
-from recovery.archive_reader import Archive, Feeder
+from recovery.archive_reader import Archive, Feeder, WalPlan
 from recovery.errors import DrillFailed
 from recovery.local_drill import RECOVERY_DEADLINE_S, _free_port
 from recovery.recovering_server import RecoveringServer
@@ -72,23 +72,47 @@ def restore(
         aside = root / f"{ASIDE}{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
         (root / "pgdata").rename(aside)
         on_step(f"previous data kept in {aside}")
-        server = RecoveringServer(root, _free_port(), spool=root / WAL_SPOOL)
-        owner_ids = server.prepare(work / "base.tar.gz")
-        feeder = Feeder(archive, plan, server.wal_in, owner_ids)
-        on_step(f"replaying {len(plan.segments)} WAL segment(s) to {target.isoformat()}")
-        feeder.start()
-        server.start(target)
         try:
-            server.wait_promoted(info["user"], info["password"], RECOVERY_DEADLINE_S)
-        except DrillFailed:
-            if feeder.error is not None:
-                raise DrillFailed(str(feeder.error)) from None
+            _recover(root, archive, plan, work, target, info, on_step)
+        except BaseException:
+            # The stack must not be left on a failed recovery: its previous data goes back.
+            shutil.rmtree(root / "pgdata", ignore_errors=True)
+            aside.rename(root / "pgdata")
+            on_step(
+                f"recovery failed: the previous data is back in {root / 'pgdata'}; "
+                "run `make up` to start it"
+            )
             raise
         finally:
-            feeder.stop.set()
-            server.stop()
-        shutil.rmtree(server.wal_in, ignore_errors=True)
-        (root / "restore.sh").unlink(missing_ok=True)
+            shutil.rmtree(root / "wal-in", ignore_errors=True)
+            (root / "restore.sh").unlink(missing_ok=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Restored(chosen.id, len(plan.segments), aside)
+
+
+def _recover(
+    root: Path,
+    archive: Archive,
+    plan: WalPlan,
+    work: Path,
+    target: datetime,
+    info: dict[str, str],
+    on_step: Callable[[str], None],
+) -> None:
+    """Recover the base backup in `work` into `root`/pgdata to `target`, then stop it."""
+    server = RecoveringServer(root, _free_port(), spool=root / WAL_SPOOL)
+    owner_ids = server.prepare(work / "base.tar.gz")
+    feeder = Feeder(archive, plan, server.wal_in, owner_ids)
+    on_step(f"replaying {len(plan.segments)} WAL segment(s) to {target.isoformat()}")
+    feeder.start()
+    server.start(target)
+    try:
+        server.wait_promoted(info["user"], info["password"], RECOVERY_DEADLINE_S)
+    except DrillFailed:
+        if feeder.error is not None:
+            raise DrillFailed(str(feeder.error)) from None
+        raise
+    finally:
+        feeder.stop.set()
+        server.stop()

@@ -125,7 +125,10 @@ class Archiver:
 
         try:
             with psycopg.connect(self.cfg["admin_url"], connect_timeout=3, autocommit=True) as c:
-                c.execute("select pg_logical_emit_message(false, 'mentora-archiver', now()::text)")
+                # Transactional: its commit record carries a time, so recovery to any TIME
+                # before the newest heartbeat reaches its target (a non-transactional message
+                # has none: `--at` on an idle stack ended "before the recovery target").
+                c.execute("select pg_logical_emit_message(true, 'mentora-archiver', now()::text)")
                 if not self.status.get("switched_at_start"):
                     # At (re)start, e.g. after Postgres was down: archive now, not in
                     # archive_timeout seconds, so the newest archived WAL is fresh at once.
