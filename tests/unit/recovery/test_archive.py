@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from components.local import backup_layout as layout
-from components.local.backup_daemon import apply_retention
+from components.local.backup_retention import apply_retention
 from recovery.archive_reader import Archive, Feeder
 from recovery.errors import DrillFailed
 
