@@ -36,6 +36,7 @@ COPIED = (
     "reference_app",
     "rotation",
     "tools",
+    "recovery",
 )
 __all__ = ["REPO", "CommandResult", "LocalProject", "free_port", "port_open"]
 # Any attempt to reach the internet goes to a closed port and fails loudly.
@@ -50,6 +51,7 @@ SERVERS = {
     "app": ("appPort", "app/app.pid"),
     "jobs": ("inngestPort", "inngest/inngest.pid"),
     "errors": ("errorTrackerPort", "bugsink/gunicorn.pid"),
+    "backups": ("backupArchiverPort", "backups/archiver.pid"),
 }
 
 # port setting -> the setting that turns its server on (off by default)

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from drift.cli import drift
-from gate import interrupts
+from gate import interrupts, local_recovery
 from gate.exitcodes import Exit, table
 from gate.gatekeeper import Gate, OnFail, default_on_fail
 from gate.ledger import Ledger, LedgerError
@@ -307,6 +307,9 @@ def _checkout(
 
 # Cloud restore drills and PITR restores (recovery/cli.py): `mentora-infra cloud drill prod`.
 app.add_typer(recovery_cli.app, name="cloud")
+# Local ones (gate/local_recovery.py): `mentora-infra drill local`, `restore local --to TIME`.
+app.command("drill")(local_recovery.drill)
+app.command("restore")(local_recovery.restore)
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ SERVERS: dict[str, tuple[str, str]] = {
     "jobs": ("inngestPort", "inngest"),
     "errors": ("errorTrackerPort", "bugsink"),
     "watch": ("watchPort", "watch"),  # only with mentora:watch
+    "backups": ("backupArchiverPort", "backups"),
 }
 # The data goes with the stack, so only Postgres gets time for a clean (fast) shutdown, which
 # releases its shared memory; the others get a moment, then SIGKILL (gunicorn's own graceful

@@ -73,6 +73,44 @@ class LocalSettings(Model):
         ge=1,
         le=3600,
     )
+    backup_archiver_port: int = _port(
+        9191,
+        "backupArchiverPort",
+        "Local backup archiver's status port on 127.0.0.1 (WAL and base backups to the store).",
+    )
+    archive_timeout: int = setting(
+        60,
+        key="archiveTimeout",
+        hint="seconds, 5-3600",
+        description="Postgres archive_timeout in seconds: the most recent writes a restore can "
+        "lose (the recovery point objective).",
+        ge=5,
+        le=3600,
+    )
+    backup_retention_days: int = setting(
+        7,
+        key="backupRetentionDays",
+        hint="days, 1-365",
+        description="Days a base backup and its WAL are kept in the backup bucket.",
+        ge=1,
+        le=365,
+    )
+    backup_base_backups_kept: int = setting(
+        2,
+        key="backupBaseBackupsKept",
+        hint="a whole number 1-100",
+        description="Newest base backups kept whatever their age.",
+        ge=1,
+        le=100,
+    )
+    backup_bucket: str = setting(
+        "mentora-backups",
+        key="backupBucket",
+        hint="an S3 bucket name: 3-63 chars of a-z 0-9 . -",
+        description="Bucket of the local S3 store holding the database's WAL and base backups "
+        "(its own key pair; the app's key cannot read it).",
+        pattern=_BUCKET,
+    )
     app_command: str = setting(
         "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
         key="appCommand",

@@ -57,6 +57,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         "watch_log", False, "the local watch's transition log (with mentora:watch)", _LOCAL, False
     ),
     OutputSpec("watch_metrics_url", False, "the local watch's Prometheus metrics", _LOCAL, False),
+    OutputSpec(
+        "backup",
+        True,
+        "the backup bucket, its key, the archiver's status URL and archive_timeout "
+        "(README: Backups and restore drills)",
+        _LOCAL,
+        False,
+    ),
     OutputSpec("supabase_url", False, "the Supabase API URL", _CLOUD),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
     OutputSpec(
@@ -123,6 +131,8 @@ class StackOutputs:
     smoke_env: dict[str, str] = field(default_factory=dict, repr=False)
     """Secrets smoke reads that the app never gets (cloud: SENTRY_READ_TOKEN)."""
     database_server_urn: str | None = None
+    backup: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Local: where the database's backups are (bucket, endpoint, key, status URL); {} if none."""
     stack: str = "file"
     """Where the outputs came from: a stack name, or `file` for an outputs file."""
 
@@ -181,9 +191,13 @@ class StackOutputs:
             if value is not None and not isinstance(value, str):
                 raise OutputsError(f"{source}: output {name} is {type(value).__name__}, not text")
             optional[name] = (value.strip().rstrip("/") or None) if value else None
+        backup = raw.get("backup") or {}
+        if not isinstance(backup, dict):
+            raise OutputsError(f"{source}: output backup is not a map")
         return cls(
             **values,
             **optional,
+            backup=dict(backup),
             target=target,
             env={str(k): v for k, v in env.items()},
             smoke_env={str(k): v for k, v in smoke_env.items()},

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from components.local.app_process import source_digest
+from components.local.backups import LocalBackups, LocalBackupsArgs
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
 from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
@@ -41,6 +42,7 @@ SERVERS: dict[str, tuple[str, str]] = {
     "jobs": ("inngestPort", "inngest"),
     "errors": ("errorTrackerPort", "bugsink"),
     "watch": ("watchPort", "watch"),  # only with mentora:watch
+    "backups": ("backupArchiverPort", "backups"),
 }
 
 
@@ -80,6 +82,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             database=config.database_name,
             app_user=config.app_user,
             migrations_dir=str(MIGRATIONS_DIR),
+            archive_timeout=local.archive_timeout,
             hints=hints("postgres"),
         ),
     )
@@ -94,8 +97,24 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             region=config.region,
             port=local.storage_port,
             data_dir=data_dir("storage"),
+            backup_bucket=local.backup_bucket,
             hints=hints("storage"),
         ),
+    )
+    backups = LocalBackups(
+        "backups",
+        LocalBackupsArgs(
+            port=local.backup_archiver_port,
+            data_dir=data_dir("backups"),
+            postgres_port=local.postgres_port,
+            postgres_data_dir=data_dir("postgres"),
+            archive_timeout=local.archive_timeout,
+            retention_days=local.backup_retention_days,
+            base_backups_kept=local.backup_base_backups_kept,
+            hints=hints("backups"),
+        ),
+        database.server,
+        storage,
     )
     app_url = f"http://{HOST}:{local.app_port}"
     jobs = LocalJobQueue(
@@ -156,7 +175,11 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         storage=storage,
         secrets=secrets,
         deploy=deploy,
-        extra={"env_file": deploy.env_file, "database_server_urn": database.server_urn},
+        extra={
+            "env_file": deploy.env_file,
+            "database_server_urn": database.server_urn,
+            "backup": backup_output(local, database, storage, backups),
+        },
     )
     if local.watch:
         # Last: it watches every other server, through the outputs just exported.
@@ -176,6 +199,30 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         export_more(Target.LOCAL, more)
         outputs = {**outputs, **more}
     return outputs
+
+
+def backup_output(
+    local: LocalSettings, database: LocalDatabase, storage: LocalStorage, backups: LocalBackups
+) -> pulumi.Output[dict[str, Any]]:
+    """The `backup` output (secret): where the backups are, with the keys to read them, for
+    smoke's freshness check and `mentora-infra drill|restore`."""
+    return pulumi.Output.all(
+        endpoint=storage.endpoint,
+        region=storage.region,
+        access_key_id=storage.backup_access_key_id,
+        secret_access_key=storage.backup_secret_access_key,
+        status_url=backups.status_url,
+        admin_url=database.server.admin_url,
+    ).apply(
+        lambda values: {
+            **values,
+            "bucket": local.backup_bucket,
+            "archive_timeout": local.archive_timeout,
+            "retention_days": local.backup_retention_days,
+            "postgres_data_dir": str(local.state_dir / SERVERS["postgres"][1]),
+            "postgres_port": local.postgres_port,
+        }
+    )
 
 
 def _port_problem(stack: str, service: str, port: int, holder: str = "") -> str:

@@ -22,6 +22,8 @@ class LocalDatabaseArgs:
     database: str
     app_user: str
     migrations_dir: str
+    archive_timeout: int = 0
+    """Seconds bounding how old the newest archived WAL may be; 0: no WAL archiving."""
     hints: Mapping[str, str] = field(default_factory=dict)
     """How the user changes a setting (`port`, `data_dir`), shown in the server's errors."""
 
@@ -51,6 +53,7 @@ class LocalDatabase(pulumi.ComponentResource):
             hints=args.hints,
             database=args.database,
             app_user=args.app_user,
+            archive_timeout=args.archive_timeout,
         )
         server = PostgresServer(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.url, self.applied_migrations = migrated(
@@ -61,6 +64,8 @@ class LocalDatabase(pulumi.ComponentResource):
             migrations_dir=args.migrations_dir,
         )
         self.server_urn = server.urn
+        self.server = server
+        """The server itself (its admin password and data dir, for the backup archiver)."""
         self.register_outputs(
             {
                 "url": self.url,

@@ -32,6 +32,7 @@ SECRET_OUTPUTS = ("admin_password", "app_password", "admin_url", "app_url")
 # sun_path of a Unix socket holds 107 bytes; postgres refuses a longer socket path.
 MAX_SOCKET_PATH = 107
 PROBE_TIMEOUT_S = 2  # libpq's connect_timeout floor
+WAL_SPOOL = "wal-spool"  # inside the data dir: archived segments the backup archiver uploads
 
 
 def _bin(name: str) -> str:
@@ -70,6 +71,19 @@ class PostgresSettings(ServerSettings):
 
     database: str = "mentora"
     app_user: str = "mentora_app"
+    archive_timeout: int = 0
+    """Seconds after which a WAL segment with writes is switched and archived; 0: no archiving."""
+
+
+def _archiving(layout: _Layout, timeout_s: int) -> str:
+    """pg_ctl options that archive every finished WAL segment into the spool folder (copied,
+    then renamed: the archiver uploads only whole files), switching after `timeout_s`."""
+    if timeout_s <= 0:
+        return ""
+    spool = shlex.quote(str(layout.wal_spool))
+    command = f"cp %p {spool}/.%f.tmp && mv -f {spool}/.%f.tmp {spool}/%f"
+    options = ["archive_mode=on", f"archive_timeout={timeout_s}", f"archive_command={command}"]
+    return "".join(f" -c {shlex.quote(option)}" for option in options)
 
 
 class _Layout:
@@ -81,6 +95,7 @@ class _Layout:
         self.sockets = self.root / "run"
         self.log = self.root / "postgres.log"
         self.pid_file = self.root / PID_FILE
+        self.wal_spool = self.root / WAL_SPOOL
         self.hints = s.hints
 
     def socket_dir(self, port: int) -> str:
@@ -104,6 +119,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
     STOP_SIGNAL = signal.SIGINT  # "fast" shutdown: roll back open transactions, checkpoint, exit
     ID_PREFIX = "postgres"
     REPLACE_KEYS = ("data_dir", "database", "app_user")
+    RESTART_KEYS = ("archive_timeout",)
     HOLDS = "its databases (every table, row and role)"
     SECRET_KEYS = ("admin_password", "app_password", "app_login")
     """`app_login`: the login role the app uses once `mentora-infra rotate` alternated it
@@ -133,12 +149,16 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
         options = f"-p {s.port} -c listen_addresses={processes.HOST} -k {layout.socket_dir(s.port)}"
+        options += _archiving(layout, s.archive_timeout)
         command = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log)]
         command += ["-w", "-t", "30", "-o", options, "start"]
         # A session of its own: the engine kills the provider's process group when it exits.
         # Its own OS user and group (never root's group); a dir of an older layout is handed over.
         prepare_for_service_user(layout.root, [Path(_bin("pg_ctl")).parent.parent])
         as_user = run_as(layout.root)
+        layout.wal_spool.mkdir(mode=0o700, exist_ok=True)
+        if as_user:  # the server's user writes it (archive_command), the archiver reads it
+            os.chown(layout.wal_spool, as_user["user"], as_user["group"])
         processes.run(SERVICE, command, **as_user, start_new_session=True, timeout=40)
         processes.wait_until(
             SERVICE,

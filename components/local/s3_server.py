@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,14 @@ PID_FILE = "moto.pid"  # inside the data dir
 APP_USER = "mentora-app"
 ROTATOR_USER = "mentora-rotator"
 """May only manage the app user's access keys: `mentora-infra rotate storage` uses it."""
+BACKUP_USER = "mentora-backup"  # the archiver's principal: only the backup bucket
 SECRET_OUTPUTS = (
     "access_key_id",
     "secret_access_key",
     "rotator_access_key_id",
     "rotator_secret_access_key",
+    "backup_access_key_id",
+    "backup_secret_access_key",
 )
 _XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message></Error>'
@@ -58,8 +62,8 @@ _PRESIGNED = (
     _XML % (b"NotImplemented", b"The local store (moto with IAM auth) cannot check presigned URLs"),
 )
 # IAM calls that run before auth is enforced: create user, create access key, put user policy,
-# for the app's user and for the rotator.
-UNAUTHENTICATED_BOOTSTRAP_CALLS = 6
+# for each principal (`_principals`).
+CALLS_PER_PRINCIPAL = 3
 
 
 def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = False) -> Any:
@@ -110,6 +114,21 @@ def _rotator_policy() -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+def _principals(s: S3Settings) -> list[tuple[str, str, str, str]]:
+    """(IAM user, prefix of its key's secret names, policy name, policy) of every principal the
+    store is provisioned with: the app (its bucket), the rotator (the app's keys only) and,
+    with a backup bucket, the archiver (that bucket only: the app's key cannot read backups)."""
+    found = [
+        (APP_USER, "", "video-bucket", _bucket_policy(s.bucket)),
+        (ROTATOR_USER, "rotator_", "rotate-app-keys", _rotator_policy()),
+    ]
+    if s.backup_bucket:
+        found.append(
+            (BACKUP_USER, "backup_", f"{s.backup_bucket}-bucket", _bucket_policy(s.backup_bucket))
+        )
+    return found
+
+
 def _bucket_policy(bucket: str) -> str:
     return json.dumps(
         {
@@ -131,6 +150,8 @@ class S3Settings(ServerSettings):
 
     bucket: str = "mentora-videos"
     region: str = "us-east-1"
+    backup_bucket: str = ""
+    """A second private bucket, for database backups, with a principal of its own; "" for none."""
 
 
 class S3Provider(LocalServerProvider[S3Settings]):
@@ -144,6 +165,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
     SETTINGS = S3Settings
     ID_PREFIX = "s3"
     REPLACE_KEYS = ("data_dir", "bucket", "region")
+    RESTART_KEYS = ("backup_bucket",)
     HOLDS = "every object of its bucket"
     SECRET_KEYS = SECRET_OUTPUTS
 
@@ -161,7 +183,8 @@ class S3Provider(LocalServerProvider[S3Settings]):
         env = {
             **os.environ,
             "PYTHONPATH": python_path,
-            "INITIAL_NO_AUTH_ACTION_COUNT": str(UNAUTHENTICATED_BOOTSTRAP_CALLS),
+            # Exactly the calls provisioning makes: every later request is checked.
+            "INITIAL_NO_AUTH_ACTION_COUNT": str(CALLS_PER_PRINCIPAL * len(_principals(s))),
         }
         with open(data_dir / "moto.log", "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
@@ -200,30 +223,30 @@ class S3Provider(LocalServerProvider[S3Settings]):
             ) from None
 
     def _provision_store(self, s: S3Settings) -> Secrets:
+        # Every IAM call first: they are the unauthenticated bootstrap calls, counted by moto.
         iam = _client("iam", s, "bootstrap", "bootstrap")
-        iam.create_user(UserName=APP_USER)
-        key = iam.create_access_key(UserName=APP_USER)["AccessKey"]
-        iam.put_user_policy(
-            UserName=APP_USER, PolicyName="video-bucket", PolicyDocument=_bucket_policy(s.bucket)
-        )
-        iam.create_user(UserName=ROTATOR_USER)
-        rotator = iam.create_access_key(UserName=ROTATOR_USER)["AccessKey"]
-        iam.put_user_policy(
-            UserName=ROTATOR_USER, PolicyName="rotate-app-keys", PolicyDocument=_rotator_policy()
-        )
-        s3 = _client("s3", s, key["AccessKeyId"], key["SecretAccessKey"])
-        if not _bucket_exists(s3, s.bucket):  # it comes back from the snapshot after a restart
+        keys: Secrets = {}
+        for user, prefix, policy_name, policy in _principals(s):
+            iam.create_user(UserName=user)
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            iam.put_user_policy(UserName=user, PolicyName=policy_name, PolicyDocument=policy)
+            keys[f"{prefix}access_key_id"] = key["AccessKeyId"]
+            keys[f"{prefix}secret_access_key"] = key["SecretAccessKey"]
+        buckets = [(s.bucket, "")] + ([(s.backup_bucket, "backup_")] if s.backup_bucket else [])
+        for bucket, prefix in buckets:
+            self._provision_bucket(
+                s, bucket, keys[f"{prefix}access_key_id"], keys[f"{prefix}secret_access_key"]
+            )
+        return keys
+
+    def _provision_bucket(self, s: S3Settings, bucket: str, key_id: str, secret: str) -> None:
+        s3 = _client("s3", s, key_id, secret)
+        if not _bucket_exists(s3, bucket):  # it comes back from the snapshot after a restart
             location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
             s3.create_bucket(
-                Bucket=s.bucket, **({"CreateBucketConfiguration": location} if location else {})
+                Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
             )
-        restore_bucket(s3, s.bucket, BUCKET_MANAGED.keys())
-        return {
-            "access_key_id": key["AccessKeyId"],
-            "secret_access_key": key["SecretAccessKey"],
-            "rotator_access_key_id": rotator["AccessKeyId"],
-            "rotator_secret_access_key": rotator["SecretAccessKey"],
-        }
+        restore_bucket(s3, bucket, BUCKET_MANAGED.keys())
 
     def probe(self, s: S3Settings, keys: Secrets) -> bool:
         if not keys.get("access_key_id") or not processes.port_open(s.port):
@@ -282,6 +305,8 @@ class S3Server(LocalServerResource):
     bucket: pulumi.Output[str]
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
+    backup_access_key_id: pulumi.Output[str]
+    backup_secret_access_key: pulumi.Output[str]
     running: pulumi.Output[bool]
 
     PROVIDER = S3Provider
@@ -289,12 +314,27 @@ class S3Server(LocalServerResource):
     SECRET_OUTPUTS = SECRET_OUTPUTS
 
 
-def _guard(app: Any) -> Any:
-    """WSGI middleware: 403 for unsigned requests and for moto's own control API."""
+def _guard(app: Any, bootstrap_calls: int = 0) -> Any:
+    """WSGI middleware: 403 for unsigned requests and for moto's own control API; until the
+    provider's `bootstrap_calls` unauthenticated IAM calls are made, 503 for any other request
+    (moto lets the first N requests through unchecked, whoever sends them: a client retrying
+    with an old key, such as the backup archiver, would use them up)."""
+    left = [bootstrap_calls]
+    lock = threading.Lock()
 
     def guarded(environ: dict[str, Any], start_response: Any) -> Any:
         control_api = environ.get("PATH_INFO", "").startswith("/moto-api")
-        if "HTTP_AUTHORIZATION" in environ and not control_api:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        with lock:
+            bootstrap = left[0] > 0
+            if bootstrap and "Credential=bootstrap/" in auth:
+                left[0] -= 1
+                return app(environ, start_response)
+        if bootstrap:
+            body = _XML % (b"SlowDown", b"The local store is starting")
+            start_response("503 Slow Down", [("Content-Type", "application/xml")])
+            return [body]
+        if auth and not control_api:
             return app(environ, start_response)
         presigned = "Signature=" in environ.get("QUERY_STRING", "")
         status, body = _PRESIGNED if presigned else _DENIED
@@ -336,7 +376,10 @@ def serve(port: int, data_dir: Path) -> None:
     except StoreDamaged as exc:
         sys.exit(str(exc))  # the last line of moto.log: the provider's start error quotes it
     print(f"storage: {buckets} bucket(s), {objects} object(s) from {journal.path}", flush=True)
-    app = _guard(journal.after_changes(DomainDispatcherApplication(create_backend_app)))
+    bootstrap_calls = int(os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT", "0"))
+    app = _guard(
+        journal.after_changes(DomainDispatcherApplication(create_backend_app)), bootstrap_calls
+    )
     run_simple(processes.HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -20,6 +20,8 @@ class LocalStorageArgs:
     region: str
     port: int
     data_dir: str
+    backup_bucket: str = ""
+    """A bucket for database backups with a key pair of its own ("" for none)."""
     hints: Mapping[str, str] = field(default_factory=dict)
     """How the user changes a setting (`port`, `data_dir`), shown in the server's errors."""
 
@@ -35,6 +37,9 @@ class LocalStorage(pulumi.ComponentResource):
     """Access key of the app's principal (secret)."""
     secret_access_key: pulumi.Output[str]
     """Secret key of the app's principal (secret)."""
+    backup_access_key_id: pulumi.Output[str]
+    """Access key of the backup archiver's principal: the backup bucket only (secret)."""
+    backup_secret_access_key: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LocalStorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -48,6 +53,7 @@ class LocalStorage(pulumi.ComponentResource):
             hints=args.hints,
             bucket=args.bucket_name,
             region=args.region,
+            backup_bucket=args.backup_bucket,
         )
         server = S3Server(f"{name}-server", settings, pulumi.ResourceOptions(parent=self))
         self.bucket_name = server.bucket
@@ -55,6 +61,9 @@ class LocalStorage(pulumi.ComponentResource):
         self.region = server.region
         self.access_key_id = pulumi.Output.secret(server.access_key_id)
         self.secret_access_key = pulumi.Output.secret(server.secret_access_key)
+        self.backup_bucket = args.backup_bucket
+        self.backup_access_key_id = pulumi.Output.secret(server.backup_access_key_id)
+        self.backup_secret_access_key = pulumi.Output.secret(server.backup_secret_access_key)
         self.register_outputs(
             {"bucket_name": self.bucket_name, "endpoint": self.endpoint, "region": self.region}
         )

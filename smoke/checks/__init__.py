@@ -38,6 +38,7 @@ SERVICES = (
     "app",
     "jobs",
     "errors",
+    "backups",
     "data_api",
     "upstash_rest",
 )

@@ -35,6 +35,7 @@ def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) ->
             ("mentora:infra:LocalStorage", "storage"),
             ("mentora:infra:AppSecrets", "app-secrets"),
             ("mentora:infra:LocalDeployTarget", "app"),
+            ("mentora:infra:LocalBackups", "backups"),
         ]:
             assert (token, name) in types
         dynamic = sorted(r.name for r in mocks.resources if r.typ.startswith("pulumi-python:"))
@@ -48,8 +49,24 @@ def test_every_service_is_declared_under_its_component(mocks: RecordingMocks) ->
                 "app-process",
                 "jobs-server",
                 "errors-server",
+                "backups-archiver",
             ]
         )
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_archiver_gets_the_backup_key_not_the_apps(mocks: RecordingMocks) -> None:
+    done = build()
+
+    def check(_: Any) -> None:
+        by_name = {r.name: r.inputs for r in mocks.resources}
+        archiver, database = by_name["backups-archiver"], by_name["database-server"]
+        assert archiver["port"] == 9191 and archiver["bucket"] == "mentora-backups"
+        assert archiver["archive_timeout"] == database["archive_timeout"] == 60
+        assert archiver["spool"].endswith(".pulumi-local/servers/postgres/wal-spool")
+        assert by_name["storage-server"]["backup_bucket"] == "mentora-backups"
 
     return done.apply(check)
 

@@ -28,8 +28,9 @@ TLS_CHECKS = {
 }
 DEAD = ("database", "cache", "storage", "errors", "security")
 # Services a dead local-looking stack has none of: every check of theirs skips (no app_url, so
-# no app and no job functions; no Data API and no Upstash REST server in the env output).
-ABSENT_LOCALLY = ("app", "jobs", "data_api", "upstash_rest")
+# no app and no job functions; no Data API and no Upstash REST server in the env output; no
+# `backup` output, so no backup archiver).
+ABSENT_LOCALLY = ("app", "jobs", "backups", "data_api", "upstash_rest")
 
 
 def expected_skips(service: str, read_only: bool = False) -> int:

@@ -1,0 +1,171 @@
+"""Backups (local stacks): the archiver works, the newest archived WAL is no older than twice
+`archive_timeout`, a base backup exists within retention, and the app's key can neither read
+nor delete backups. A failing archiver is named with its own error and fix (the backup bucket
+unreachable, its key refused). Cloud stacks keep Supabase's PITR: proven by
+`mentora-infra drill prod`, not here.
+
+The bucket layout is components/local/backup_layout.py's (the archiver writes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from smoke.checks import check, client
+from smoke.checks.common import Recorder
+from smoke.failures import CheckFailed, CheckSkipped
+from smoke.outputs import StackOutputs
+
+# The bucket layout of components/local/backup_layout.py (smoke imports no component: a unit
+# test, tests/unit/smoke/test_backups_layout.py, fails when the two drift).
+WAL_PREFIX, BASE_PREFIX, INFO = "wal/", "base/", "info.json"
+NO_BACKUPS = "backups: this stack declares no local backups (cloud: `mentora-infra drill prod`)"
+
+
+@dataclass(frozen=True)
+class Backups:
+    """The backup bucket (read with the archiver's own key) and what the archiver reports."""
+
+    client: Any
+    bucket: str
+    archive_timeout: int
+    retention_days: int
+    status: dict[str, Any] | None
+    status_url: str
+    fix: str
+
+    def archiver_says(self) -> str:
+        """The archiver's own errors, or why it could not be asked."""
+        if self.status is None:
+            return f"the archiver does not answer at {self.status_url}"
+        errors = self.status.get("errors") or {}
+        return "; ".join(f"{task}: {text}" for task, text in sorted(errors.items()))
+
+
+def _s3(backup: dict[str, Any], timeout_s: float, key: str, secret: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    return boto3.client(
+        "s3",
+        endpoint_url=backup["endpoint"],
+        region_name=backup["region"],
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(
+            connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1}
+        ),
+    )
+
+
+@client
+def backups(outputs: StackOutputs, timeout_s: float) -> Iterator[Backups]:
+    import httpx
+
+    backup = outputs.backup
+    if not backup:
+        raise CheckSkipped(NO_BACKUPS)
+    try:
+        answer = httpx.get(backup["status_url"], timeout=timeout_s)
+        status = answer.json() if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        status = None
+    s3 = _s3(backup, timeout_s, backup["access_key_id"], backup["secret_access_key"])
+    yield Backups(
+        s3,
+        backup["bucket"],
+        int(backup["archive_timeout"]),
+        int(backup["retention_days"]),
+        status,
+        backup["status_url"],
+        outputs.fix,
+    )
+
+
+def _listed(b: Backups, prefix: str) -> list[dict[str, Any]]:
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    try:
+        pages = b.client.get_paginator("list_objects_v2").paginate(Bucket=b.bucket, Prefix=prefix)
+        return [item for page in pages for item in page.get("Contents", [])]
+    except (BotoCoreError, ClientError) as exc:
+        raise CheckFailed(
+            f"backups: listing s3://{b.bucket}/{prefix} failed ({type(exc).__name__}: {exc}); "
+            f"the archiver says: {b.archiver_says() or 'nothing'}; run: {b.fix}"
+        ) from None
+
+
+@check()
+def test_archiver_reports_no_error(backups: Backups) -> None:
+    problem = backups.archiver_says()
+    if problem:
+        raise CheckFailed(f"backups: {problem}; run: {backups.fix}")
+
+
+@check()
+def test_newest_wal_is_fresh(backups: Backups, check: Recorder) -> None:
+    wal = [i for i in _listed(backups, WAL_PREFIX) if i["Key"].endswith(".gz")]
+    limit = timedelta(seconds=2 * backups.archive_timeout)
+    if not wal:
+        raise CheckFailed(
+            f"backups: no WAL archived in s3://{backups.bucket}/{WAL_PREFIX}; the archiver "
+            f"says: {backups.archiver_says() or 'nothing'}; run: {backups.fix}"
+        )
+    newest = max(wal, key=lambda i: i["LastModified"])
+    age = datetime.now(UTC) - newest["LastModified"]
+    check.record("newest_wal_age_s", round(age.total_seconds(), 1))
+    if age > limit:
+        raise CheckFailed(
+            f"backups: the newest archived WAL ({newest['Key']}) is {age.total_seconds():.0f} s "
+            f"old, more than twice archive_timeout ({limit.total_seconds():.0f} s); the archiver "
+            f"says: {backups.archiver_says() or 'nothing'}; run: {backups.fix}"
+        )
+
+
+@check()
+def test_base_backup_within_retention(backups: Backups, check: Recorder) -> None:
+    infos = [i for i in _listed(backups, BASE_PREFIX) if i["Key"].endswith(INFO)]
+    if not infos:
+        raise CheckFailed(
+            f"backups: no complete base backup in s3://{backups.bucket}/{BASE_PREFIX}; "
+            f"the archiver says: {backups.archiver_says() or 'nothing'}; run: {backups.fix}"
+        )
+    newest = max(infos, key=lambda i: i["LastModified"])
+    age = datetime.now(UTC) - newest["LastModified"]
+    check.record("newest_base_backup_age_h", round(age.total_seconds() / 3600, 2))
+    if age > timedelta(days=backups.retention_days):
+        raise CheckFailed(
+            f"backups: the newest base backup ({newest['Key']}) is older than the retention of "
+            f"{backups.retention_days} days; the archiver says: "
+            f"{backups.archiver_says() or 'nothing'}; run: {backups.fix}"
+        )
+
+
+@check()
+def test_app_key_cannot_read_or_delete_backups(
+    backups: Backups, outputs: StackOutputs, timeout_s: float
+) -> None:
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    env = outputs.env
+    app = _s3(outputs.backup, timeout_s, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    allowed = []
+    for action, call in (
+        ("list", lambda: app.list_objects_v2(Bucket=backups.bucket)),
+        ("read", lambda: app.get_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
+        ("delete", lambda: app.delete_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
+    ):
+        try:
+            call()
+            allowed.append(action)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                allowed.append(f"{action} ({exc.response.get('Error', {}).get('Code')})")
+    if allowed:
+        raise CheckFailed(
+            f"backups: the app's key may {', '.join(allowed)} in s3://{backups.bucket}; the "
+            f"backup bucket must be the archiver's alone; run: {backups.fix}"
+        )
