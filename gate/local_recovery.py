@@ -1,6 +1,7 @@
-"""`mentora-infra drill` and `mentora-infra restore` of a local stack (registered in gate/cli.py;
-the logic is recovery/local_drill.py and recovery/local_restore.py; cloud stacks:
-`mentora-infra cloud drill|restore`, recovery/cli.py).
+"""`mentora-infra drill` and `mentora-infra restore` of any stack (registered in gate/cli.py).
+A local stack: recovery/local_drill.py and recovery/local_restore.py (its own backups). A cloud
+stack (its `target` is cloud): recovery/cli.py's cloud paths (a read-only pg_dump copy; Supabase
+point-in-time recovery), the restore holding the stack's gate lock too.
 
 Exit codes: 0 the drill's proofs held / the restore and its gate were green; 1 a proof or the
 restore failed; 2 bad input (nothing touched); 6 the stack's gate lock is held; 130 interrupted
@@ -19,11 +20,21 @@ import typer
 
 from gate.exitcodes import Exit
 from recovery.errors import RecoveryError, RecoveryUsageError
-from recovery.report import render, write_json
+from recovery.report import markdown, render, write_json
 
-CLOUD_NOTE = "use `mentora-infra cloud drill <stack>` / `mentora-infra cloud restore <stack>`"
+CLOUD_NOTE = "use `mentora-infra drill <stack>` / `mentora-infra restore <stack>`"
 Stack = Annotated[str, typer.Argument(help="stack name: local, dev or prod")]
 Json = Annotated[Path | None, typer.Option("--json", help="write the JSON report here")]
+Summary = Annotated[
+    Path | None,
+    typer.Option("--summary", help="append the markdown report here ($GITHUB_STEP_SUMMARY)"),
+]
+
+
+def is_cloud(stack: str, root: Path) -> bool:
+    from gate.runner import stack_target
+
+    return stack_target(stack, root) != "local"
 
 
 def parse_time(value: str, setting: str) -> datetime:
@@ -82,12 +93,19 @@ def drill(
         typer.Option("--at", help="recover to this ISO 8601 time (default: now, with markers)"),
     ] = None,
     json_path: Json = None,
+    summary: Summary = None,
 ) -> None:
     """Restore the stack's backups into a scratch server and prove the data (never touches the
-    live server)."""
+    live server). A cloud stack: its database copied read-only (pg_dump) and proven."""
     from gate.runner import console
+    from recovery import cli as cloud
     from recovery.local_drill import drill as run_drill
 
+    if is_cloud(stack, _root()):
+        if at:
+            console.print(f"[red]drill[/]: --at: a cloud drill copies {stack} as it is now")
+            raise typer.Exit(Exit.USAGE)
+        cloud.drill(stack, source_url_env=None, json_path=json_path, summary=summary)
     try:
         target = parse_time(at, "--at") if at else None
         backup = backup_output(stack, _root())
@@ -105,6 +123,9 @@ def drill(
     print(render(report))
     if json_path is not None:
         write_json(json_path, report)
+    if summary is not None:
+        with summary.open("a") as handle:
+            handle.write(markdown(report))
     raise typer.Exit(report.exit_code())
 
 
@@ -123,6 +144,19 @@ def restore(
     from recovery.local_restore import restore as run_restore
 
     root = _root()
+    if is_cloud(stack, root):
+        from recovery import cli as cloud
+
+        if stack == "prod" and not really_restore_prod:  # before anything, even the lock
+            console.print("[red]restore[/]: prod loses every write after --to: add "
+                          "--really-restore-prod")  # fmt: skip
+            raise typer.Exit(Exit.USAGE)
+        try:
+            with gate_lock(stack, root):  # no gate deploys what is being rewound
+                cloud.restore(stack, to, really_restore_prod=really_restore_prod)
+        except GateBusy as exc:
+            console.print(f"[red]busy[/]: {exc}")
+            raise typer.Exit(Exit.BUSY) from None
     try:
         if stack == "prod" and not really_restore_prod:
             raise RecoveryUsageError(

@@ -235,7 +235,7 @@ def test_the_nightly_drill_reports_to_the_summary_and_an_artifact_and_skips_fork
     # Not the deploy's `production`: its required reviewers would hold every night's run.
     assert job["environment"] == "production-drill" and job["env"]["MENTORA_STACK"] == "prod"
     run = next(s["run"] for s in job["steps"] if s.get("name") == "Drill prod")
-    assert "mentora-infra cloud drill prod --json reports/" in run
+    assert "mentora-infra drill prod --json reports/" in run
     assert '--summary "$GITHUB_STEP_SUMMARY"' in run and "source scripts/env.sh" in run
     upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
