@@ -39,19 +39,8 @@ from review import pulumi_cli
 from review.errors import TeardownIncomplete
 from review.lock import review_lock_path
 from review.state import Paths, Record
+from stacks.servers import SERVERS  # service -> (its port setting, its folder in stateDir)
 
-# service -> (config key of its port, folder under stateDir); stacks/local.py's SERVERS, which
-# this module cannot import without loading the Pulumi SDK (tests/unit/review checks they agree).
-SERVERS: dict[str, tuple[str, str]] = {
-    "postgres": ("postgresPort", "postgres"),
-    "redis": ("redisPort", "redis"),
-    "storage": ("storagePort", "s3"),
-    "app": ("appPort", "app"),
-    "jobs": ("inngestPort", "inngest"),
-    "errors": ("errorTrackerPort", "bugsink"),
-    "watch": ("watchPort", "watch"),  # only with mentora:watch
-    "backups": ("backupArchiverPort", "backups"),
-}
 # The data goes with the stack, so only Postgres gets time for a clean (fast) shutdown, which
 # releases its shared memory; the others get a moment, then SIGKILL (gunicorn's own graceful
 # timeout is 30 s, uvicorn waits for open connections).

@@ -24,6 +24,7 @@ from stacks.config import PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
 from stacks.outputs import export_contract, export_more
+from stacks.servers import SERVERS
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # The settings that make a server's identity (a change replaces it), by their config key.
@@ -32,17 +33,6 @@ IDENTITY_KEYS = {
     "app_user": "appUser",
     "bucket": "bucketName",
     "region": "region",
-}
-# Each local server: its service name, the config key of its port, its folder in stateDir.
-SERVERS: dict[str, tuple[str, str]] = {
-    "postgres": ("postgresPort", "postgres"),
-    "redis": ("redisPort", "redis"),
-    "storage": ("storagePort", "s3"),
-    "app": ("appPort", "app"),
-    "jobs": ("inngestPort", "inngest"),
-    "errors": ("errorTrackerPort", "bugsink"),
-    "watch": ("watchPort", "watch"),  # only with mentora:watch
-    "backups": ("backupArchiverPort", "backups"),
 }
 
 

@@ -98,13 +98,6 @@ def test_the_generated_file_is_git_ignored() -> None:
     assert "/Pulumi.pr-*.yaml" in (REPO / ".gitignore").read_text().splitlines()
 
 
-def test_the_teardown_knows_every_server_of_the_program() -> None:
-    from review.teardown import SERVERS
-    from stacks.local import SERVERS as PROGRAM
-
-    assert SERVERS == PROGRAM
-
-
 def test_sweep_reasons_with_an_injected_clock(checkout: Path, backend: FakeBackend) -> None:
     for pr in (1, 2, 3):
         review_local._prepare(checkout, f"pr-{pr}", pr, 100)
