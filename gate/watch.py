@@ -37,7 +37,7 @@ from prometheus_client import (
 from gate.watch_process import LOST, in_child, lean_malloc, preload, redact_logs, trim_malloc
 from smoke import engine, outages
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
-from smoke.redact import Redactor, url_secrets
+from smoke.redact import Redactor
 from smoke.report import CheckResult
 
 # The smoke suite's own timeouts (smoke/plugin.py): a local server that takes 2 s is hung; a
@@ -77,10 +77,7 @@ def redactor_for(outputs: StackOutputs, environ: Mapping[str, str] = os.environ)
     """Every secret of the stack's outputs and of the caller's environment, as smoke masks them."""
     redactor = Redactor()
     redactor.add_env(environ, min_len=ENVIRON_MIN_SECRET_LEN)
-    redactor.add(outputs.database_url, outputs.redis_url)
-    redactor.add_env(outputs.env)
-    redactor.add_env(outputs.smoke_env)
-    redactor.add(*url_secrets(outputs.storage_endpoint), *url_secrets(outputs.app_url or ""))
+    redactor.add_outputs(outputs)
     return redactor
 
 

@@ -26,7 +26,7 @@ import pytest
 from smoke import engine, items, outages
 from smoke.checks import SERVICES, Service, declared
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
-from smoke.redact import Redactor, redact_report, url_secrets
+from smoke.redact import Redactor, redact_report
 from smoke.report import CheckResult, render, tally, write_json
 
 CHECK_TIMEOUT_S = 3.0  # each network call to a cloud stack
@@ -111,10 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Secrets of the caller's environment (passphrase, tokens) may appear in pulumi's errors.
     redactor.add_env(os.environ, min_len=ENVIRON_MIN_SECRET_LEN)
     outputs = load_outputs(config, redactor)
-    redactor.add(outputs.database_url, outputs.redis_url)
-    redactor.add_env(outputs.env)
-    redactor.add_env(outputs.smoke_env)
-    redactor.add(*url_secrets(outputs.storage_endpoint), *url_secrets(outputs.app_url or ""))
+    redactor.add_outputs(outputs)
     config.stash[_outputs_key] = outputs
     _install_log_redaction(config, redactor)
     global _active

@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from stacks.contract import StackOutputs
 
 MASK = "***"
 # Shorter values ("0", "us") would mask innocent text; a real secret is never this short.
 MIN_SECRET_LEN = 4
+# The secret entries of the local `backup` output: the archiver's key and the admin's URL.
+BACKUP_SECRETS = ("access_key_id", "secret_access_key", "admin_url")
 _SECRET_NAME = re.compile(
     r"KEY|SECRET|TOKEN|PASSWORD|PASSPHRASE|CREDENTIAL|DSN|DATABASE_URL|REDIS_URL", re.IGNORECASE
 )
@@ -88,6 +93,15 @@ class Redactor:
                 self.add(value, min_len=min_len)
             elif "://" in value:
                 self.add(*url_secrets(value), min_len=min_len)
+
+    def add_outputs(self, outputs: StackOutputs) -> None:
+        """Every secret a stack's outputs carry: the URLs' credentials, the env's secret values
+        (the app's and smoke's own), and the backup archiver's key and admin URL."""
+        self.add(outputs.database_url, outputs.redis_url)
+        self.add_env(outputs.env)
+        self.add_env(outputs.smoke_env)
+        self.add(*(str(outputs.backup.get(key) or "") for key in BACKUP_SECRETS))
+        self.add(*url_secrets(outputs.storage_endpoint), *url_secrets(outputs.app_url or ""))
 
     def redact(self, text: str) -> str:
         """`text` with every known secret and every URL's userinfo replaced by `***`."""

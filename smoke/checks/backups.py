@@ -16,6 +16,7 @@ from typing import Any
 
 from smoke.checks import check, client
 from smoke.checks.common import Recorder
+from smoke.clients.s3 import signed_client
 from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
 
@@ -46,19 +47,7 @@ class Backups:
 
 
 def _s3(backup: dict[str, Any], timeout_s: float, key: str, secret: str) -> Any:
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
-
-    return boto3.client(
-        "s3",
-        endpoint_url=backup["endpoint"],
-        region_name=backup["region"],
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(
-            connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1}
-        ),
-    )
+    return signed_client(backup["endpoint"], backup["region"], (key, secret), timeout_s)
 
 
 @client

@@ -31,6 +31,19 @@ ABSENT, UNREAD = object(), object()  # what `_read` answers for a missing / unre
 
 def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = False) -> Any:
     """An S3 client with explicit timeouts and a single attempt; unsigned when `anonymous`."""
+    key = (
+        None
+        if anonymous
+        else (outputs.env["AWS_ACCESS_KEY_ID"], outputs.env["AWS_SECRET_ACCESS_KEY"])
+    )
+    return signed_client(outputs.storage_endpoint or None, outputs.storage_region, key, timeout_s)
+
+
+def signed_client(
+    endpoint: str | None, region: str, key: tuple[str, str] | None, timeout_s: float
+) -> Any:
+    """An S3 client of `endpoint` (None: AWS) signed with `key` (id, secret; None: unsigned),
+    with explicit timeouts and a single attempt."""
     from botocore import UNSIGNED  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
@@ -38,16 +51,16 @@ def s3_client(outputs: StackOutputs, timeout_s: float, *, anonymous: bool = Fals
         connect_timeout=timeout_s,
         read_timeout=timeout_s,
         retries={"total_max_attempts": 1, "mode": "standard"},
-        signature_version=UNSIGNED if anonymous else None,
+        signature_version=UNSIGNED if key is None else None,
         # AWS_ENDPOINT_URL_S3 in the caller's shell (from .env.local) must not redirect a check.
         ignore_configured_endpoint_urls=True,
     )
-    return _session(outputs.storage_region).create_client(
+    return _session(region).create_client(
         "s3",
-        region_name=outputs.storage_region,
-        endpoint_url=outputs.storage_endpoint or None,
-        aws_access_key_id=None if anonymous else outputs.env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=None if anonymous else outputs.env["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=None if key is None else key[0],
+        aws_secret_access_key=None if key is None else key[1],
         config=config,
     )
 
