@@ -26,17 +26,34 @@ WAL_PREFIX, BASE_PREFIX, INFO = "wal/", "base/", "info.json"
 NO_BACKUPS = "backups: this stack declares no local backups (cloud: `mentora-infra drill prod`)"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Backups:
     """The backup bucket (read with the archiver's own key) and what the archiver reports."""
 
     client: Any
+    endpoint: str
     bucket: str
     archive_timeout: int
     retention_days: int
-    status: dict[str, Any] | None
     status_url: str
+    timeout_s: float
     fix: str
+    status: dict[str, Any] | None = None
+
+    @property
+    def target(self) -> str:
+        """The bucket as a check's target: its endpoint and name."""
+        return f"{self.endpoint.rstrip('/')}/{self.bucket}"
+
+    def ask_archiver(self) -> None:
+        """Read the archiver's status page into `status` (None when it does not answer)."""
+        import httpx
+
+        try:
+            answer = httpx.get(self.status_url, timeout=self.timeout_s)
+            self.status = answer.json() if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            self.status = None
 
     def archiver_says(self) -> str:
         """The archiver's own errors, or why it could not be asked."""
@@ -52,26 +69,22 @@ def _s3(backup: dict[str, Any], timeout_s: float, key: str, secret: str) -> Any:
 
 @client
 def backups(outputs: StackOutputs, timeout_s: float) -> Iterator[Backups]:
-    import httpx
-
     backup = outputs.backup
     if not backup:
         raise CheckSkipped(NO_BACKUPS)
-    try:
-        answer = httpx.get(backup["status_url"], timeout=timeout_s)
-        status = answer.json() if answer.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        status = None
     s3 = _s3(backup, timeout_s, backup["access_key_id"], backup["secret_access_key"])
-    yield Backups(
+    found = Backups(
         s3,
+        backup["endpoint"],
         backup["bucket"],
         int(backup["archive_timeout"]),
         int(backup["retention_days"]),
-        status,
         backup["status_url"],
+        timeout_s,
         outputs.fix,
     )
+    found.ask_archiver()
+    yield found
 
 
 def _listed(b: Backups, prefix: str) -> list[dict[str, Any]]:
@@ -88,7 +101,9 @@ def _listed(b: Backups, prefix: str) -> list[dict[str, Any]]:
 
 
 @check()
-def test_archiver_reports_no_error(backups: Backups) -> None:
+def test_archiver_reports_no_error(backups: Backups, check: Recorder) -> None:
+    with check.timed(backups.status_url):
+        backups.ask_archiver()
     problem = backups.archiver_says()
     if problem:
         raise CheckFailed(f"backups: {problem}; run: {backups.fix}")
@@ -96,7 +111,8 @@ def test_archiver_reports_no_error(backups: Backups) -> None:
 
 @check()
 def test_newest_wal_is_fresh(backups: Backups, check: Recorder) -> None:
-    wal = [i for i in _listed(backups, WAL_PREFIX) if i["Key"].endswith(".gz")]
+    with check.timed(backups.target):
+        wal = [i for i in _listed(backups, WAL_PREFIX) if i["Key"].endswith(".gz")]
     limit = timedelta(seconds=2 * backups.archive_timeout)
     if not wal:
         raise CheckFailed(
@@ -116,7 +132,8 @@ def test_newest_wal_is_fresh(backups: Backups, check: Recorder) -> None:
 
 @check()
 def test_base_backup_within_retention(backups: Backups, check: Recorder) -> None:
-    infos = [i for i in _listed(backups, BASE_PREFIX) if i["Key"].endswith(INFO)]
+    with check.timed(backups.target):
+        infos = [i for i in _listed(backups, BASE_PREFIX) if i["Key"].endswith(INFO)]
     if not infos:
         raise CheckFailed(
             f"backups: no complete base backup in s3://{backups.bucket}/{BASE_PREFIX}; "
@@ -135,24 +152,25 @@ def test_base_backup_within_retention(backups: Backups, check: Recorder) -> None
 
 @check()
 def test_app_key_cannot_read_or_delete_backups(
-    backups: Backups, outputs: StackOutputs, timeout_s: float
+    backups: Backups, outputs: StackOutputs, timeout_s: float, check: Recorder
 ) -> None:
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
     env = outputs.env
     app = _s3(outputs.backup, timeout_s, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
-    allowed = []
-    for action, call in (
-        ("list", lambda: app.list_objects_v2(Bucket=backups.bucket)),
-        ("read", lambda: app.get_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
-        ("delete", lambda: app.delete_object(Bucket=backups.bucket, Key=f"{WAL_PREFIX}probe.gz")),
-    ):
-        try:
-            call()
-            allowed.append(action)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "AccessDenied":
-                allowed.append(f"{action} ({exc.response.get('Error', {}).get('Code')})")
+    allowed, probe = [], f"{WAL_PREFIX}probe.gz"
+    with check.timed(backups.target):
+        for action, call in (
+            ("list", lambda: app.list_objects_v2(Bucket=backups.bucket)),
+            ("read", lambda: app.get_object(Bucket=backups.bucket, Key=probe)),
+            ("delete", lambda: app.delete_object(Bucket=backups.bucket, Key=probe)),
+        ):
+            try:
+                call()
+                allowed.append(action)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                    allowed.append(f"{action} ({exc.response.get('Error', {}).get('Code')})")
     if allowed:
         raise CheckFailed(
             f"backups: the app's key may {', '.join(allowed)} in s3://{backups.bucket}; the "
