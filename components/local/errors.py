@@ -9,6 +9,7 @@ Exception tree::
     ├── ServerStartError      the server did not become ready before its deadline
     ├── UnsafePathError       a data dir that could hold anything else would be used or deleted
     └── DataLossError         a change would replace a server holding data (refused unless allowed)
+        └── RestartLossError  a restart would drop what a server holds only in its memory
 """
 
 from __future__ import annotations
@@ -98,4 +99,28 @@ class DataLossError(LocalServerError):
             f"({ALLOW_DATA_LOSS_ENV}=1 for a plain `pulumi up`)",
             service=service,
             setting=next(iter(changes)),
+        )
+
+
+class RestartLossError(DataLossError):
+    """Raised by `diff` (and `update`) when a change would restart a server that holds data only
+    in its process's memory (a store of a program before it kept files): refused before
+    anything is touched, naming what would be lost and how to keep it."""
+
+    def __init__(
+        self,
+        service: str,
+        changes: Mapping[str, tuple[object, object]],
+        holds: str,
+        keep: str,
+    ) -> None:
+        self.changes, self.holds = dict(changes), holds
+        what = ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in changes.items())
+        LocalServerError.__init__(
+            self,
+            f"{service}: {what} needs a restart of the server, which would lose {holds}; nothing "
+            f"was changed. Keep them first: {keep}; then run: mentora-infra up <stack> "
+            f"--allow-data-loss ({ALLOW_DATA_LOSS_ENV}=1 for a plain `pulumi up`)",
+            service=service,
+            setting=next(iter(changes), ""),
         )

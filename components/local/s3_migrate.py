@@ -1,5 +1,6 @@
-"""One-off move of a local S3 store from the previous format (`buckets.pickle`, a whole-store
-pickle rewritten after every change) to its journal and object files (s3_journal.py).
+"""Moves of a local S3 store from earlier formats to its journal and object files
+(s3_journal.py): from a whole-store pickle (`buckets.pickle`), by hand, and from the program
+before either, whose store kept its objects in its process's memory only (`memory_only`).
 
 The store itself never loads a pickle (loading one runs the code inside it): it refuses to start
 while `buckets.pickle` is in its data dir. Run this only on a file our own store wrote:
@@ -14,9 +15,43 @@ from __future__ import annotations
 import pickle  # noqa: S403 - the operator vouches for the file (see the docstring)
 import sys
 from pathlib import Path
+from typing import Any
 
-from components.local.s3_journal import JOURNAL, LEGACY_SNAPSHOT, ObjectJournal
+from components.local.s3_journal import JOURNAL, LEGACY_SNAPSHOT, OBJECTS, ObjectJournal
 from components.local.s3_moto import object_keys
+
+
+def memory_only(data_dir: Path) -> bool:
+    """Whether `data_dir` is a store of the program before files (no journal, no object folder,
+    no pickle): whatever it holds lives in its running process alone."""
+    return data_dir.is_dir() and not any(
+        (data_dir / name).exists() for name in (JOURNAL, OBJECTS, LEGACY_SNAPSHOT)
+    )
+
+
+def objects_in_memory(s3: Any, bucket: str) -> str:
+    """What a memory-only store's `bucket` holds, read with `s3` (the app's key): "" when it is
+    empty or does not answer (a stopped store has lost its objects already)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    try:
+        page = s3.list_objects_v2(Bucket=bucket, MaxKeys=1000)
+    except (BotoCoreError, ClientError):
+        return ""
+    count = int(page.get("KeyCount", 0))
+    if not count:
+        return ""
+    more = " or more" if page.get("IsTruncated") else ""
+    return (
+        f"{count}{more} object(s) of bucket {bucket}, held only in the memory of the running "
+        "store (its program kept no files)"
+    )
+
+
+def start_journal(data_dir: Path) -> None:
+    """Give a memory-only store an empty journal: the store starts from it (empty)."""
+    if memory_only(data_dir):
+        ObjectJournal(data_dir).path.touch(mode=0o600)
 
 
 def migrate(data_dir: Path) -> tuple[int, int]:

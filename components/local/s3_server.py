@@ -31,6 +31,7 @@ from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
 from components.local.s3_bucket_settings import BUCKET_MANAGED, bucket_facts, restore_bucket
 from components.local.s3_journal import LEGACY_SNAPSHOT, ObjectJournal, StoreDamaged
+from components.local.s3_migrate import memory_only, objects_in_memory, start_journal
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -173,6 +174,21 @@ class S3Provider(LocalServerProvider[S3Settings]):
         # An empty journal marks a new store: from now on a missing one means a lost store.
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
         ObjectJournal(data_dir).path.touch(mode=0o600)
+
+    def restart_loses(self, old: S3Settings, keys: Secrets) -> tuple[str, str]:
+        if not keys.get("access_key_id") or not memory_only(old.data_dir):
+            return "", ""
+        s3 = _client("s3", old, keys["access_key_id"], keys["secret_access_key"], probe=True)
+        endpoint = f"http://{processes.HOST}:{old.port}"
+        keep = (
+            "copy them out with any S3 client and the app's key (AWS_* in the env file), e.g. "
+            f"`aws s3 sync s3://{old.bucket} ./kept --endpoint-url {endpoint}`, and back after "
+            "the restart"
+        )
+        return objects_in_memory(s3, old.bucket), keep
+
+    def before_restart(self, old: S3Settings) -> None:
+        start_journal(old.data_dir)
 
     def start(self, s: S3Settings, keys: Secrets) -> Secrets:
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)

@@ -47,7 +47,7 @@ from pulumi.dynamic import (
 )
 
 from components.local import ownership, processes
-from components.local.errors import ALLOW_DATA_LOSS_ENV, DataLossError
+from components.local.errors import ALLOW_DATA_LOSS_ENV, DataLossError, RestartLossError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +133,14 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     def exists(self, s: S) -> bool:
         """Whether the server's data still exists (else it is gone and must be created)."""
         return s.data_dir.is_dir()
+
+    def restart_loses(self, old: S, secrets: Secrets) -> tuple[str, str]:
+        """What a restart of the running server on `old` would lose and how to keep it first
+        (("", "") when nothing: a server keeps its data in its data dir)."""
+        return "", ""
+
+    def before_restart(self, old: S) -> None:
+        """Work before the server starts again on `old`'s data dir (e.g. a format upgrade)."""
 
     def expected(self, s: S, secrets: Secrets) -> Managed:
         """The settings this server manages, as `observe` reports them when none drifted
@@ -240,33 +248,56 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
             raise DataLossError(
                 self.SERVICE, changes, f"{self.HOLDS} in {olds.get('data_dir')}", s.hints
             )
+        if restarts and not replaces:
+            self._refuse_restart_loss(olds, news, restarts)
         return DiffResult(
             changes=bool(replaces or restarts) or not_ready,
             replaces=replaces,
             delete_before_replace=True,
         )
 
+    def _old_settings(self, olds: dict[str, Any], news: dict[str, Any]) -> S:
+        kept = (*self.REPLACE_KEYS, *self.MOVE_KEYS)
+        return self.settings({**news, **{k: olds[k] for k in kept if k in olds}})
+
+    def _refuse_restart_loss(
+        self, olds: dict[str, Any], news: dict[str, Any], keys: list[str]
+    ) -> None:
+        if os.environ.get(ALLOW_DATA_LOSS_ENV) == "1":
+            return
+        holds, keep = self.restart_loses(self._old_settings(olds, news), self.kept_secrets(olds))
+        if holds:
+            changes = {key: (olds.get(key), news.get(key)) for key in keys}
+            raise RestartLossError(self.SERVICE, changes, holds, keep)
+
+    def _restart(
+        self, old: S, s: S, secrets: Secrets, grace_s: float = ownership.GRACE_S
+    ) -> Secrets:
+        self.before_restart(old)
+        self.stop(old, grace_s=grace_s)
+        return self._start(s, secrets)
+
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         s = self.settings(news)
         secrets = self.kept_secrets(olds)
-        kept = (*self.REPLACE_KEYS, *self.MOVE_KEYS)
-        old = self.settings({**news, **{k: olds[k] for k in kept if k in olds}})
+        old = self._old_settings(olds, news)
         moved = old.port != s.port
         if moved:  # the new port must be free before the server leaves the old one
             processes.require_free_port(self.SERVICE, s.port, s.hints)
         # Refresh already probed it (`running` False): no second wait on a hung server.
         ready = olds.get("running") is not False and self.probe(old, secrets)
-        if not ready:
-            self.stop(old, grace_s=0)  # stopped or hung: a graceful stop would only wait
-            secrets = self._start(s, secrets)
-        elif moved or processes.changed_keys(olds, news, self.RESTART_KEYS):
-            self.stop(old)
-            secrets = self._start(s, secrets)
+        if not ready:  # stopped or hung: a graceful stop would only wait
+            secrets = self._restart(old, s, secrets, grace_s=0)
+        elif moved or (restarts := processes.changed_keys(olds, news, self.RESTART_KEYS)):
+            # Checked again: the state may have changed since the preview.
+            self._refuse_restart_loss(olds, news, ["port"] if moved else restarts)
+            secrets = self._restart(old, s, secrets)
         elif (drifted := self.drifted(self._observed(olds, s, secrets), s)) and not self.repair(
             s, secrets, drifted
         ):
-            self.stop(old)  # a graceful stop: the start applies every managed setting again
-            secrets = self._start(s, secrets)
+            self._refuse_restart_loss(olds, news, sorted(drifted))
+            # A graceful stop: the start applies every managed setting again.
+            secrets = self._restart(old, s, secrets)
         if moved:
             secrets = self.moved(s, secrets)
         return UpdateResult(outs=self._outs(news, s, secrets))

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,12 +56,39 @@ def old_project() -> Iterator[LocalProject]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _old_store(project: LocalProject) -> Any:
+    """The old program's S3 store, through the app's key from its env file."""
+    import dotenv
+    from botocore.session import get_session  # type: ignore[import-untyped]
+
+    env = dotenv.dotenv_values(project.env_file, interpolate=False)
+    return get_session().create_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{project.ports['storagePort']}",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 def test_a_stack_of_the_old_program_upgrades_with_no_replacement(old_project: LocalProject) -> None:
     created = old_project.up()
     assert "12 created" in created.output, created.output[-2000:]
     # Keep the ports of the stack: copy everything but its stack file.
     copy_code(REPO, old_project.root, tuple(n for n in COPIED if n != "Pulumi.local.yaml"))
     old_project.free_ports_for_new_servers()  # servers the old program did not have
+
+    # The old store kept its objects in memory only: the restart the backup bucket needs would
+    # drop them. Refused before anything is touched, naming them; an empty store goes on.
+    store = _old_store(old_project)
+    store.put_object(Bucket="mentora-videos", Key="lesson-1.mp4", Body=b"frames")
+    before = old_project.resources()
+    refused = old_project.run("up", "--yes", check=False)  # its preview runs every diff first
+    assert refused.returncode != 0 and old_project.resources() == before
+    assert "1 object(s) of bucket mentora-videos" in refused.output, refused.output[-3000:]
+    assert "aws s3 sync s3://mentora-videos" in refused.output
+    assert store.get_object(Bucket="mentora-videos", Key="lesson-1.mp4")["Body"].read() == b"frames"
+    store.delete_object(Bucket="mentora-videos", Key="lesson-1.mp4")
 
     preview = old_project.run("preview", "--diff", "--refresh")
     # Adopted, not replaced: the old resources are updated at most (the app's env gained
