@@ -29,28 +29,35 @@ def memory_only(data_dir: Path) -> bool:
     )
 
 
-def objects_in_memory(s3: Any, bucket: str) -> str:
-    """What a memory-only store's `bucket` holds, read with `s3` (the app's key): "" when it is
-    empty or does not answer (a stopped store has lost its objects already)."""
+def held_in_memory(s3: Any, bucket: str) -> int | None:
+    """How many objects a memory-only store's `bucket` holds, read with `s3` (the app's key);
+    None when it does not answer (a stopped store has lost them already). Counted up to 1000."""
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
     try:
-        page = s3.list_objects_v2(Bucket=bucket, MaxKeys=1000)
+        return int(s3.list_objects_v2(Bucket=bucket, MaxKeys=1000).get("KeyCount", 0))
     except (BotoCoreError, ClientError):
-        return ""
-    count = int(page.get("KeyCount", 0))
+        return None
+
+
+def memory_loss(data_dir: Path, s3: Any, bucket: str) -> str:
+    """What a restart of the store of `data_dir` would lose ("" for nothing): the objects of a
+    memory-only store that answers."""
+    count = held_in_memory(s3, bucket) if memory_only(data_dir) else None
     if not count:
         return ""
-    more = " or more" if page.get("IsTruncated") else ""
+    more = " or more" if count >= 1000 else ""
     return (
         f"{count}{more} object(s) of bucket {bucket}, held only in the memory of the running "
-        "store (its program kept no files)"
+        f"store ({data_dir / JOURNAL} does not exist)"
     )
 
 
-def start_journal(data_dir: Path) -> None:
-    """Give a memory-only store an empty journal: the store starts from it (empty)."""
-    if memory_only(data_dir):
+def start_journal(data_dir: Path, s3: Any, bucket: str) -> None:
+    """Give a memory-only store that answers with an empty bucket an empty journal to start
+    from. A store that does not answer gets none: its start then refuses, naming the lost
+    journal (it may be a store of ours whose files were deleted)."""
+    if memory_only(data_dir) and held_in_memory(s3, bucket) == 0:
         ObjectJournal(data_dir).path.touch(mode=0o600)
 
 

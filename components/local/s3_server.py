@@ -31,7 +31,7 @@ from components.local import ownership, processes
 from components.local.errors import LocalServerError, ServerStartError
 from components.local.s3_bucket_settings import BUCKET_MANAGED, bucket_facts, restore_bucket
 from components.local.s3_journal import LEGACY_SNAPSHOT, ObjectJournal, StoreDamaged
-from components.local.s3_migrate import memory_only, objects_in_memory, start_journal
+from components.local.s3_migrate import memory_loss, start_journal
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -176,7 +176,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
         ObjectJournal(data_dir).path.touch(mode=0o600)
 
     def restart_loses(self, old: S3Settings, keys: Secrets) -> tuple[str, str]:
-        if not keys.get("access_key_id") or not memory_only(old.data_dir):
+        if not keys.get("access_key_id"):
             return "", ""
         s3 = _client("s3", old, keys["access_key_id"], keys["secret_access_key"], probe=True)
         endpoint = f"http://{processes.HOST}:{old.port}"
@@ -185,10 +185,12 @@ class S3Provider(LocalServerProvider[S3Settings]):
             f"`aws s3 sync s3://{old.bucket} ./kept --endpoint-url {endpoint}`, and back after "
             "the restart"
         )
-        return objects_in_memory(s3, old.bucket), keep
+        return memory_loss(old.data_dir, s3, old.bucket), keep
 
-    def before_restart(self, old: S3Settings) -> None:
-        start_journal(old.data_dir)
+    def before_restart(self, old: S3Settings, keys: Secrets) -> None:
+        if keys.get("access_key_id"):
+            s3 = _client("s3", old, keys["access_key_id"], keys["secret_access_key"], probe=True)
+            start_journal(old.data_dir, s3, old.bucket)
 
     def start(self, s: S3Settings, keys: Secrets) -> Secrets:
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)

@@ -139,7 +139,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         (("", "") when nothing: a server keeps its data in its data dir)."""
         return "", ""
 
-    def before_restart(self, old: S) -> None:
+    def before_restart(self, old: S, secrets: Secrets) -> None:
         """Work before the server starts again on `old`'s data dir (e.g. a format upgrade)."""
 
     def expected(self, s: S, secrets: Secrets) -> Managed:
@@ -273,7 +273,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
     def _restart(
         self, old: S, s: S, secrets: Secrets, grace_s: float = ownership.GRACE_S
     ) -> Secrets:
-        self.before_restart(old)
+        self.before_restart(old, secrets)
         self.stop(old, grace_s=grace_s)
         return self._start(s, secrets)
 
@@ -287,6 +287,7 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         # Refresh already probed it (`running` False): no second wait on a hung server.
         ready = olds.get("running") is not False and self.probe(old, secrets)
         if not ready:  # stopped or hung: a graceful stop would only wait
+            self._refuse_restart_loss(olds, news, ["running"])
             secrets = self._restart(old, s, secrets, grace_s=0)
         elif moved or (restarts := processes.changed_keys(olds, news, self.RESTART_KEYS)):
             # Checked again: the state may have changed since the preview.
