@@ -152,6 +152,11 @@ class Archive:
         tmp.rename(dest / name)
 
 
+# How long `halt` waits for the feeder's last write: a local fetch takes milliseconds; a hung
+# store is not waited out (a file it writes later may then keep the drill's temp folder).
+HALT_TIMEOUT_S = 10.0
+
+
 class Feeder(threading.Thread):
     """Writes the plan's WAL files into the folder the server's `restore_command` takes them
     from, at most WINDOW at a time, then an `END` file; stops when `stop` is set."""
@@ -181,4 +186,12 @@ class Feeder(threading.Thread):
         except BaseException as exc:  # reported by the drill, which is waiting on the server
             self.error = exc
         finally:
-            (self.dest / "END").touch()
+            if not self.stop.is_set():  # stopped: its folder may be being removed
+                (self.dest / "END").touch()
+
+    def halt(self, timeout_s: float = HALT_TIMEOUT_S) -> None:
+        """Stop feeding and wait (bounded: one fetch has its own timeouts) until no file is
+        being written, so the caller may remove the folder."""
+        self.stop.set()
+        if self.is_alive():
+            self.join(timeout_s)

@@ -135,7 +135,7 @@ def drill(
     scratch.chmod(0o711)  # the scratch server's OS user passes through to its own folder
     report.notes.append(f"scratch {scratch} (removed)")
     on_step(f"scratch server in {scratch}")
-    server = RecoveringServer(scratch / "server", _free_port())
+    server = RecoveringServer(scratch / "server")
     feeder: Feeder | None = None
     try:
         t0 = time.monotonic()
@@ -168,7 +168,7 @@ def drill(
             Proof("manifest", True, f"{files} files match backup_manifest (SHA-256)")
         )
         env = {
-            "PGHOST": "127.0.0.1",
+            "PGHOST": str(server.socket_dir),
             "PGPORT": str(server.port),
             "PGUSER": info["user"],
             "PGPASSWORD": info["password"],
@@ -194,16 +194,8 @@ def drill(
         raise
     finally:
         if feeder is not None:
-            feeder.stop.set()
+            feeder.halt()
         server.stop(grace_s=5)
         shutil.rmtree(scratch, ignore_errors=True)
         remove_service_user(server.root)
     return report
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -5,8 +5,8 @@ before TIME exists, its files match `info.json` and its manifest, and the archiv
 WAL segment up to TIME. Then, holding the stack's gate lock: the live Postgres is stopped (only
 the server recorded as ours, `components/local/ownership`), its `pgdata` is moved aside to
 `pgdata.before-restore-<UTC time>` (kept: remove it yourself once the restored data is right),
-the backup is unpacked in its place and recovered to TIME on a free port, archiving the new
-timeline into the spool, and stopped. The caller then runs the gate (`up` + smoke), which
+the backup is unpacked in its place and recovered to TIME (on its own Unix socket), archiving
+the new timeline into the spool, and stopped. The caller then runs the gate (`up` + smoke), which
 starts the server where it belongs.
 """
 
@@ -26,7 +26,7 @@ from components.local.postgres_server import WAL_SPOOL
 from recovery import manifest
 from recovery.archive_reader import Archive, Feeder, WalPlan
 from recovery.errors import DrillFailed
-from recovery.local_drill import RECOVERY_DEADLINE_S, _free_port
+from recovery.local_drill import RECOVERY_DEADLINE_S
 from recovery.recovering_server import RecoveringServer
 
 ASIDE = "pgdata.before-restore-"
@@ -101,7 +101,7 @@ def _recover(
     on_step: Callable[[str], None],
 ) -> None:
     """Recover the base backup in `work` into `root`/pgdata to `target`, then stop it."""
-    server = RecoveringServer(root, _free_port(), spool=root / WAL_SPOOL)
+    server = RecoveringServer(root, spool=root / WAL_SPOOL)
     owner_ids = server.prepare(work / "base.tar.gz")
     feeder = Feeder(archive, plan, server.wal_in, owner_ids)
     on_step(f"replaying {len(plan.segments)} WAL segment(s) to {target.isoformat()}")
@@ -114,5 +114,5 @@ def _recover(
             raise DrillFailed(str(feeder.error)) from None
         raise
     finally:
-        feeder.stop.set()
+        feeder.halt()
         server.stop()

@@ -1,8 +1,9 @@
 """A Postgres server recovering a base backup plus archived WAL to a point in time.
 
 It runs in a folder of its own (the drill's scratch folder; for `restore`, the stack's own
-Postgres folder), as the OS user that folder's server uses when we are root, on a free port, with
-archiving off (a drill never writes into the stack's archive) unless told to spool. WAL reaches it
+Postgres folder), as the OS user that folder's server uses when we are root, on its own Unix
+socket in that folder (no TCP port to race for), with archiving off (a drill never writes into
+the stack's archive) unless told to spool. WAL reaches it
 through `restore_command`: a shell script that waits for the feeder (recovery/archive_reader.py)
 to put the requested segment in `wal-in/` and moves it into place; history files are copied
 without waiting. `stop()` ends it (SIGINT: fast shutdown, then SIGKILL of its session), and the
@@ -40,11 +41,17 @@ mv -f "$IN/$1" "$2"
 """
 
 
+# The socket file's name (.s.PGSQL.<port>) in the server's own folder: no TCP port is bound.
+SOCKET_PORT = 5432
+
+
 class RecoveringServer:
     """Owns one recovering Postgres process in `root` (pgdata, wal-in, its log)."""
 
-    def __init__(self, root: Path, port: int, spool: Path | None = None) -> None:
-        self.root, self.port, self.spool = root, port, spool
+    def __init__(self, root: Path, spool: Path | None = None) -> None:
+        self.root, self.spool = root, spool
+        self.port = SOCKET_PORT
+        self.socket_dir = root / "run"
         self.pgdata = root / "pgdata"
         self.wal_in = root / "wal-in"
         self.log = root / "recovery.log"
@@ -71,11 +78,11 @@ class RecoveringServer:
         return -1, -1
 
     def start(self, target: datetime) -> None:
-        (self.root / "run").mkdir(mode=0o700, exist_ok=True)
+        self.socket_dir.mkdir(mode=0o700, exist_ok=True)
         command = [pg_bin("postgres"), "-D", str(self.pgdata), "-p", str(self.port)]
         options = {
-            "listen_addresses": "127.0.0.1",
-            "unix_socket_directories": str(self.root / "run"),
+            "listen_addresses": "",  # its own socket only: no TCP port to race for, none exposed
+            "unix_socket_directories": str(self.socket_dir),
             "restore_command": f"/bin/sh {self.root / 'restore.sh'} %f %p",
             "recovery_target_time": target.isoformat(),
             "recovery_target_action": "promote",
@@ -92,7 +99,7 @@ class RecoveringServer:
             command += ["-c", f"{name}={value}"]
         user = run_as(self.root)
         if user:
-            os.chown(self.root / "run", user["user"], user["group"])
+            os.chown(self.socket_dir, user["user"], user["group"])
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 command,
@@ -128,7 +135,11 @@ class RecoveringServer:
     def url(self, user: str, password: str, database: str = "postgres") -> str:
         from urllib.parse import quote
 
-        return f"postgresql://{user}:{quote(password, safe='')}@127.0.0.1:{self.port}/{database}"
+        host = quote(str(self.socket_dir), safe="")
+        return (
+            f"postgresql://{user}:{quote(password, safe='')}@/{database}"
+            f"?host={host}&port={self.port}"
+        )
 
     def why(self) -> str:
         """The server's last FATAL/PANIC line (or last line), from its log."""
