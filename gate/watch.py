@@ -35,7 +35,7 @@ from prometheus_client import (
 )
 
 from gate.watch_process import LOST, in_child, lean_malloc, preload, redact_logs, trim_malloc
-from smoke import engine, outages
+from smoke import engine
 from smoke.outputs import OutputsError, StackOutputs, load_from_file, load_from_stack
 from smoke.redact import Redactor
 from smoke.report import CheckResult
@@ -165,7 +165,6 @@ class Watcher:
     def round(self) -> engine.Results:
         """Run the read-only checks once and record them; a signal (KeyboardInterrupt) during
         the round ends it within `STOP_GRACE_S` and is raised again, nothing recorded."""
-        outages.forget_all()  # each round finds its own outages: a healed server is seen again
         started = time.monotonic()
         results = self.runner(self.settings())
         if results.ended.startswith(LOST):  # no results: the states stay, the line says why

@@ -26,7 +26,7 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field, replace
 
-from smoke import capture
+from smoke import capture, outages
 from smoke.checks import Service, load
 from smoke.report import CheckResult
 from smoke.service_run import Results, Settings, Worker
@@ -75,6 +75,7 @@ def run(
     services: list[Service], settings: Settings, stop: threading.Event | None = None
 ) -> Results:
     """Run `services`' checks (see the module doc); never raises for a check's sake."""
+    outages.forget_all()  # each run finds its own outages: a healed server is seen again
     state = _Run([Worker(s, settings, threading.Event()) for s in services], settings)
     for worker in state.workers:
         worker.halt = state.halt

@@ -267,3 +267,19 @@ def test_callers_without_pytest_run_the_real_checks_and_get_records() -> None:
     assert results.checks[1].message == (
         "cache: redis at 127.0.0.1:2 refused connection (is the local stack up? run: make up)"
     )
+
+
+def test_each_run_finds_its_own_outages() -> None:
+    from smoke import outages
+
+    # A server found down by one run (the watch's previous round, a gate's first try) may be
+    # healed by the next: the next run must try it again, not fail from memory.
+    outages.record("127.0.0.1:1", "refused connection", seen_by="earlier::run")
+    seen: list[object] = []
+
+    def check_memory() -> None:
+        seen.append(outages.known("127.0.0.1:1"))
+
+    results = engine.run([service("db", check_memory)], settings())
+    assert outcomes(results) == {"db::check_memory": ("passed", None)}
+    assert seen == [None]
