@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smoke.checks import check, client
-from smoke.checks.common import Recorder
+from smoke.checks.common import Recorder, fail_if_down, unreachable
 from smoke.clients.s3 import signed_client
 from smoke.failures import CheckFailed, CheckSkipped
 from smoke.outputs import StackOutputs
@@ -38,6 +38,8 @@ class Backups:
     status_url: str
     timeout_s: float
     fix: str
+    down: str = ""
+    """Why the bucket cannot be reached ("" when it answered): its checks fail with it at once."""
     status: dict[str, Any] | None = None
 
     @property
@@ -54,6 +56,12 @@ class Backups:
             self.status = answer.json() if answer.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
             self.status = None
+
+    def require_bucket(self) -> None:
+        """Fail at once, with the archiver's own words, when the bucket did not answer."""
+        if self.down:
+            says = self.archiver_says() or "nothing"
+            raise CheckFailed(f"{self.down}; the archiver says: {says}")
 
     def archiver_says(self) -> str:
         """The archiver's own errors, or why it could not be asked."""
@@ -72,7 +80,20 @@ def backups(outputs: StackOutputs, timeout_s: float) -> Iterator[Backups]:
     backup = outputs.backup
     if not backup:
         raise CheckSkipped(NO_BACKUPS)
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    what = f"backup bucket {backup['bucket']}"
     s3 = _s3(backup, timeout_s, backup["access_key_id"], backup["secret_access_key"])
+    down = ""
+    try:  # one wait for a dead or hung store, recorded for every other check of it
+        fail_if_down("backups", what, backup["endpoint"], outputs)  # found by storage's checks
+        s3.head_bucket(Bucket=backup["bucket"])
+    except CheckFailed as exc:
+        down = str(exc)
+    except BotoCoreError as exc:
+        down = str(unreachable("backups", what, backup["endpoint"], exc, outputs))
+    except ClientError:
+        pass  # it answered: each check reports what it finds
     found = Backups(
         s3,
         backup["endpoint"],
@@ -82,6 +103,7 @@ def backups(outputs: StackOutputs, timeout_s: float) -> Iterator[Backups]:
         backup["status_url"],
         timeout_s,
         outputs.fix,
+        down=down,
     )
     found.ask_archiver()
     yield found
@@ -90,6 +112,7 @@ def backups(outputs: StackOutputs, timeout_s: float) -> Iterator[Backups]:
 def _listed(b: Backups, prefix: str) -> list[dict[str, Any]]:
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+    b.require_bucket()
     try:
         pages = b.client.get_paginator("list_objects_v2").paginate(Bucket=b.bucket, Prefix=prefix)
         return [item for page in pages for item in page.get("Contents", [])]
@@ -156,6 +179,7 @@ def test_app_key_cannot_read_or_delete_backups(
 ) -> None:
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+    backups.require_bucket()
     env = outputs.env
     app = _s3(outputs.backup, timeout_s, env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
     allowed, probe = [], f"{WAL_PREFIX}probe.gz"
