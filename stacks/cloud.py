@@ -138,6 +138,18 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             increase_percent=cloud.sentry_spike_percent,
         ),
     )
+    return export_cloud(database, cache, storage, secrets, deploy, smoke_env(secret))
+
+
+def smoke_env(secret: dict[str, pulumi.Output[str]]) -> dict[str, Any]:
+    """Smoke's own secrets (a read token): never variables of the app."""
+    return {env: secret[key] for key, env in SMOKE_SECRETS.items()}
+
+
+def export_cloud(
+    database: Any, cache: Any, storage: Any, secrets: Any, deploy: Any, smoke: dict[str, Any]
+) -> dict[str, pulumi.Output[Any]]:
+    """Export a cloud stack's contract: the outputs every cloud target has, and `smoke`'s env."""
     return export_contract(
         Target.CLOUD,
         database=database,
@@ -151,7 +163,6 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             "production_url": deploy.production_url,
             "vercel_project_id": deploy.project_id,
             "vercel_deployment_id": deploy.deployment_id,
-            # Smoke's own read token: never a variable of the app.
-            "smoke_env": {env: secret[key] for key, env in SMOKE_SECRETS.items()},
+            "smoke_env": smoke,
         },
     )

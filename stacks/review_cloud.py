@@ -31,10 +31,9 @@ from components.cloud.preview_target import VercelPreviewTarget, VercelPreviewTa
 from components.cloud.providers import CloudAccounts, CloudProviders
 from review.naming import base_stack_of
 from stacks.app_env import app_secrets
-from stacks.cloud_settings import ISSUED_SECRETS, REVIEW_SECRETS, SMOKE_SECRETS
+from stacks.cloud import export_cloud, smoke_env
+from stacks.cloud_settings import ISSUED_SECRETS, REVIEW_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
-from stacks.contract import Target
-from stacks.outputs import export_contract
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # dev's outputs a review stack builds on (stacks/contract.py).
@@ -155,22 +154,6 @@ def build_review_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             provider=providers.vercel,
         ),
     )
-    return export_contract(
-        Target.CLOUD,
-        database=database,
-        cache=cache,
-        storage=storage,
-        secrets=secrets,
-        deploy=deploy,
-        extra={
-            "supabase_url": database.api_url,
-            "redis_rest_url": cache.rest_url,
-            "production_url": deploy.production_url,
-            "vercel_project_id": deploy.project_id,
-            "vercel_deployment_id": deploy.deployment_id,
-            "smoke_env": {
-                **{env: secret[key] for key, env in SMOKE_SECRETS.items()},
-                "VERCEL_AUTOMATION_BYPASS_SECRET": deploy.bypass_secret,
-            },
-        },
-    )
+    # A protected preview answers smoke only with the bypass secret.
+    smoke = {**smoke_env(secret), "VERCEL_AUTOMATION_BYPASS_SECRET": deploy.bypass_secret}
+    return export_cloud(database, cache, storage, secrets, deploy, smoke)
