@@ -30,7 +30,7 @@ from recovery.archive_reader import Archive, Feeder
 from recovery.errors import DrillFailed
 from recovery.facts import read_expected, read_ledger
 from recovery.proofs import Expected, Markers, Proof
-from recovery.recovering_server import RecoveringServer
+from recovery.recovering_server import RecoveringServer, recover_to
 from recovery.report import DrillReport
 
 MARKERS_SQL = """
@@ -41,7 +41,6 @@ create table if not exists mentora_backup.drill_markers (
 """
 MARKERS_TABLE = "mentora_backup.drill_markers"
 METHOD = "local: base backup + archived WAL, recovered in a scratch server"
-RECOVERY_DEADLINE_S = 300.0
 SWITCH_DEADLINE_S = 60.0
 
 
@@ -154,14 +153,7 @@ def drill(
         on_step(f"replaying {len(plan.segments)} WAL segment(s) to {target.isoformat()}")
         report.notes.append(f"{len(plan.segments)} WAL segment(s) replayed")
         feeder = Feeder(archive, plan, server.wal_in, owner)
-        feeder.start()
-        server.start(target)
-        try:
-            server.wait_promoted(info["user"], info["password"], RECOVERY_DEADLINE_S)
-        except DrillFailed:
-            if feeder.error is not None:
-                raise DrillFailed(str(feeder.error)) from None
-            raise
+        recover_to(server, feeder, target, info["user"], info["password"])
         report.replay_s = time.monotonic() - t1
         t2 = time.monotonic()
         report.proofs.append(

@@ -25,9 +25,7 @@ from components.local import ownership
 from components.local.postgres_server import WAL_SPOOL
 from recovery import manifest
 from recovery.archive_reader import Archive, Feeder, WalPlan
-from recovery.errors import DrillFailed
-from recovery.local_drill import RECOVERY_DEADLINE_S
-from recovery.recovering_server import RecoveringServer
+from recovery.recovering_server import RecoveringServer, recover_to
 
 ASIDE = "pgdata.before-restore-"
 APP_DIR = "app"  # the app's folder beside the database's in the stack's state dir
@@ -105,14 +103,8 @@ def _recover(
     owner_ids = server.prepare(work / "base.tar.gz")
     feeder = Feeder(archive, plan, server.wal_in, owner_ids)
     on_step(f"replaying {len(plan.segments)} WAL segment(s) to {target.isoformat()}")
-    feeder.start()
-    server.start(target)
     try:
-        server.wait_promoted(info["user"], info["password"], RECOVERY_DEADLINE_S)
-    except DrillFailed:
-        if feeder.error is not None:
-            raise DrillFailed(str(feeder.error)) from None
-        raise
+        recover_to(server, feeder, target, info["user"], info["password"])
     finally:
         feeder.halt()
         server.stop()

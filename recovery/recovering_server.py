@@ -19,10 +19,14 @@ import tarfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from components.local.backup_daemon import pg_bin
 from components.local.unix_user import prepare_for_service_user, run_as
 from recovery.errors import DrillFailed
+
+if TYPE_CHECKING:
+    from recovery.archive_reader import Feeder
 
 WAIT_PER_FILE_S = 60  # restore_command gives up on a segment the feeder never delivers
 RESTORE_SH = """#!/bin/sh
@@ -41,6 +45,8 @@ mv -f "$IN/$1" "$2"
 """
 
 
+# The bound on one recovery (the whole local drill takes ~11 s in bench/): past it, it is stuck.
+RECOVERY_DEADLINE_S = 300.0
 # The socket file's name (.s.PGSQL.<port>) in the server's own folder: no TCP port is bound.
 SOCKET_PORT = 5432
 
@@ -160,3 +166,18 @@ class RecoveringServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+
+def recover_to(
+    server: RecoveringServer, feeder: Feeder, target: datetime, user: str, password: str
+) -> None:
+    """Start the WAL `feeder` and `server` recovering to `target`, and wait until it took
+    writes; DrillFailed with the feeder's own error when the archive failed it first."""
+    feeder.start()
+    server.start(target)
+    try:
+        server.wait_promoted(user, password, RECOVERY_DEADLINE_S)
+    except DrillFailed:
+        if feeder.error is not None:
+            raise DrillFailed(str(feeder.error)) from None
+        raise
