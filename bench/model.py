@@ -37,6 +37,8 @@ S3_PUT_MAX_RATIO = 1.2
 # Issue 24: one `watch` round on the local stack, and the idle memory of a running watch.
 WATCH_ROUND_MAX_S = 1.5
 WATCH_RSS_MAX_MB = 80.0
+# Issue 24: with `watch --every 5`, a killed server is reported down, and healed up, within 2.
+WATCH_DETECT_EVERY_S = 5
 # Issue 23: each credential rotated under load without a failed request; `rotate all` <= 30 s.
 ROTATE_ALL_MAX_S = 30.0
 # Issue 23: `drift` on the local stack (its state byte-identical after).
@@ -60,6 +62,8 @@ S3_PUT_EMPTY = "s3_put_1kb_empty"
 S3_PUT_FULL = "s3_put_1kb_1gb_stored"
 WATCH_ROUND = "watch_round"
 WATCH_RSS = "watch_rss_idle"
+WATCH_DOWN = "watch_reports_down"
+WATCH_UP = "watch_reports_up"
 ROTATE_FAILED_PREFIX = "rotate_failed_"
 ROTATE_ALL = "rotate_all"
 ROTATED_KINDS = ("database", "cache", "storage", "errors")
@@ -94,6 +98,8 @@ REQUIRED: dict[str, str] = {
     MEMORY_TOTAL: "RSS of the whole idle local stack (6 servers)",
     WATCH_ROUND: "watch: one round of the read-only checks (healthy)",
     WATCH_RSS: "watch: RSS of the running watch between rounds",
+    WATCH_DOWN: "watch --every 5: redis killed -> reported down",
+    WATCH_UP: "watch --every 5: `up --refresh` healed it -> reported up",
     DRIFT: "drift: `mentora-infra drift local`, clean stack, state unchanged",
     **{
         f"{DETECT_PREFIX}{name}": f"detect dead {name}: smoke start -> non-zero exit"
@@ -293,6 +299,8 @@ def attach_targets(report: Report) -> None:
             m.targets = [_at_most(MIGRATE_RERUN_MAX_S, m.seconds)]
         elif m.key == WATCH_ROUND:
             m.targets = [_at_most(WATCH_ROUND_MAX_S, m.seconds)]
+        elif m.key in (WATCH_DOWN, WATCH_UP):
+            m.targets = [_at_most(2 * WATCH_DETECT_EVERY_S, m.seconds)]
         elif m.key.startswith(ROTATE_FAILED_PREFIX):
             m.targets = [Target("= 0 failed", 0.0, m.seconds, unit="failed")]
         elif m.key == ROTATE_ALL:

@@ -27,7 +27,7 @@ from bench.project import BenchProject
 from bench.providers import providers_direct, wait_lag
 from bench.rotation import rotation
 from bench.s3_put import s3_put_cost
-from bench.watch import watch
+from bench.watch import watch, watch_transitions
 
 # Each step and the required measurements it produces (`--only` picks among them).
 STEPS: dict[str, tuple[str, ...]] = {
@@ -44,7 +44,7 @@ STEPS: dict[str, tuple[str, ...]] = {
         model.SMOKE_SLOWEST,
     ),
     "network": tuple(f"{model.NET_PREFIX}{ms}" for ms in model.NET_LATENCIES_MS),
-    "watch": (model.WATCH_ROUND, model.WATCH_RSS),
+    "watch": (model.WATCH_ROUND, model.WATCH_RSS, model.WATCH_DOWN, model.WATCH_UP),
     "rotation": (
         *(f"{model.ROTATE_FAILED_PREFIX}{kind}" for kind in model.ROTATED_KINDS),
         model.ROTATE_ALL,
@@ -140,6 +140,7 @@ class Run:
             base = self.base
             rounds = max(samples, 5)  # cheap: a second each
             step(report, "watch", lambda: watch(report, project, rounds, base))
+            step(report, "watch transitions", lambda: watch_transitions(report, project, base))
         if "drift" in self.only:  # before detection: the stack is clean here
             step(report, "drift", lambda: drift(report, project, samples))
         if "rotation" in self.only:

@@ -1,6 +1,8 @@
 """`mentora-infra watch` on the warm local stack (issue 24): one round's wall time, as the watch
 itself reports it (`mentora_watch_round_duration_seconds`; the first round apart, since it pays
-the checks' first connections), and the RSS of the running watch between rounds (idle).
+the checks' first connections), the RSS of the running watch between rounds (idle), and, with
+`--every 5`, how long until a killed Redis is reported down and, once `up --refresh` healed
+it, up again (`mentora_watch_check_up` of cache::test_ping).
 
 The watch runs as the product runs it (its CLI, `--every 1 --textfile`), in a session of its
 own, and is stopped with SIGINT (exit 130) whatever happens.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -47,14 +50,65 @@ def rss_mb(pid: int) -> float:
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
+def start_watch(project: BenchProject, every_s: int, textfile: Path) -> subprocess.Popen[str]:
+    """The product's `watch local --every N --textfile F`, in a session of its own."""
+    command = [sys.executable, "-c", "from gate.cli import main; main()", "watch", "local",
+               "--every", str(every_s), "--textfile", str(textfile)]  # fmt: skip
+    return subprocess.Popen(command, cwd=project.root, env=project.env(), text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
+
+
+def check_up(path: Path, service: str, check: str) -> float | None:
+    """`mentora_watch_check_up` of one check in a watch textfile (None before its first round)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            if (
+                sample.name == "mentora_watch_check_up"
+                and labels.get("check") == check
+                and (labels.get("service") == service)
+            ):
+                return sample.value
+    return None
+
+
+def _until(what: str, ready: Callable[[], bool], deadline_s: float) -> float:
+    start = time.monotonic()
+    while not ready():
+        if time.monotonic() - start > deadline_s:
+            raise BenchError(f"watch: {what} not within {deadline_s:g} s")
+        time.sleep(POLL_S)
+    return time.monotonic() - start
+
+
+def watch_transitions(report: Report, project: BenchProject, workdir: Path) -> None:
+    """Redis killed while `watch --every 5` runs: seconds until reported down; then, once
+    `up --refresh` has healed it, seconds until reported up (4 intervals at most are waited)."""
+    every = model.WATCH_DETECT_EVERY_S
+    textfile = workdir / "watch-transitions.prom"
+    proc = start_watch(project, every, textfile)
+    ping = ("cache", "test_ping")
+    try:
+        _until("a first healthy round", lambda: check_up(textfile, *ping) == 1.0, START_DEADLINE_S)
+        project.kill("redis")
+        down = _until("redis reported down", lambda: check_up(textfile, *ping) == 0.0, 4 * every)
+        project.checked(project.up("--refresh"), "heal")
+        up = _until("redis reported up", lambda: check_up(textfile, *ping) == 1.0, 4 * every)
+    finally:
+        stop_child(proc, grace_s=5.0)
+    for key, value in ((model.WATCH_DOWN, down), (model.WATCH_UP, up)):
+        report.add(Measurement(key, model.REQUIRED[key], [value], note=f"--every {every}"))
+
+
 def watch(report: Report, project: BenchProject, samples: int, workdir: Path) -> None:
     """`samples` rounds after the first: each round's time and the idle RSS after it."""
     textfile = workdir / "watch.prom"
-    command = [sys.executable, "-c", "from gate.cli import main; main()", "watch", "local",
-               "--every", str(EVERY_S), "--textfile", str(textfile)]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=project.root, env=project.env(), text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)  # fmt: skip
+    proc = start_watch(project, EVERY_S, textfile)
     first: list[float] = []
     rounds: list[float] = []
     idle: list[float] = []
