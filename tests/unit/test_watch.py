@@ -223,7 +223,13 @@ def test_sigterm_mid_round_exits_130_within_the_grace(
             proc.wait(5)
     assert proc.returncode == 130, rest
     assert "stopped (SIGINT/SIGTERM)" in rest
-    assert took < 1.6, took  # STOP_GRACE_S (1 s) plus the exit, not the check's 1.8 s left
+    # An interrupted round records nothing (no transition line, no metric)...
+    assert [line for line in rest.splitlines() if line.strip()] == [
+        "watch local: stopped (SIGINT/SIGTERM)"
+    ], rest
+    # ...and ends within STOP_GRACE_S (1 s) plus the exit: before the silent Redis's check could
+    # have ended by its own timeout (1.8 s after the signal), whatever the load.
+    assert took < 1.8, took
     assert leaked(rest) == []
 
 
