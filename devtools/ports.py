@@ -4,6 +4,7 @@ devtools (`port_open` is the providers' own)."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import tempfile
 import time
@@ -18,16 +19,23 @@ __all__ = ["free_port", "port_open"]
 CLAIM_S = 900.0
 CLAIMS = Path(tempfile.gettempdir()) / "mentora-port-claims"
 ATTEMPTS = 50
+# Below the kernel's ephemeral range (32768-60999 here: /proc/sys/net/ipv4/ip_local_port_range)
+# and below review stacks' 21000-31999: a port the kernel picks for a bind(0) (Pulumi's own gRPC
+# servers, a drill) can never be one a test claimed and has not bound yet.
+PORTS = range(10000, 21000)
 
 
 def free_port(host: str = HOST) -> int:
-    """A TCP port on `host` that nothing was bound to a moment ago (the kernel's choice) and that
-    no other process using devtools was handed in the last CLAIM_S seconds."""
+    """A TCP port of PORTS on `host` that nothing was bound to a moment ago and that no other
+    process using devtools was handed in the last CLAIM_S seconds."""
     CLAIMS.mkdir(exist_ok=True)
     for _ in range(ATTEMPTS):
+        port = random.choice(PORTS)  # noqa: S311 - a port, not a secret
         with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue  # bound by something else now
         if _claim(CLAIMS / str(port)):
             return port
     raise RuntimeError(f"no unclaimed free port after {ATTEMPTS} tries (claims in {CLAIMS})")
