@@ -32,18 +32,7 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     """Declare every cloud service of the stack; export and return the outputs contract."""
     cloud = config.cloud
     assert cloud is not None  # guaranteed by config validation for target=cloud
-    secret = {key: pulumi.Output.secret(v.get_secret_value()) for key, v in config.secrets.items()}
-    providers = CloudProviders.create(
-        CloudAccounts(
-            region=config.region,
-            upstash_email=cloud.upstash_email,
-            upstash_api_key=secret["upstashApiKey"],
-            vercel_api_token=secret["vercelApiToken"],
-            vercel_team=cloud.vercel_team,
-            checkly_account_id=secret["checklyAccountId"],
-            checkly_api_key=secret["checklyApiKey"],
-        )
-    )
+    secret, providers = secrets_and_providers(config)
     prefix = f"mentora-{config.stack}"
     database = SupabaseDatabase(
         "database",
@@ -139,6 +128,28 @@ def build_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         ),
     )
     return export_cloud(database, cache, storage, secrets, deploy, smoke_env(secret))
+
+
+def secrets_and_providers(
+    config: StackConfig,
+) -> tuple[dict[str, pulumi.Output[str]], CloudProviders]:
+    """The stack's secrets as Pulumi secrets (by config key), and the vendors' providers
+    configured with them: one place for every cloud program (production, review)."""
+    cloud = config.cloud
+    assert cloud is not None  # guaranteed by config validation for target=cloud
+    secret = {key: pulumi.Output.secret(v.get_secret_value()) for key, v in config.secrets.items()}
+    providers = CloudProviders.create(
+        CloudAccounts(
+            region=config.region,
+            upstash_email=cloud.upstash_email,
+            upstash_api_key=secret["upstashApiKey"],
+            vercel_api_token=secret["vercelApiToken"],
+            vercel_team=cloud.vercel_team,
+            checkly_account_id=secret["checklyAccountId"],
+            checkly_api_key=secret["checklyApiKey"],
+        )
+    )
+    return secret, providers
 
 
 def smoke_env(secret: dict[str, pulumi.Output[str]]) -> dict[str, Any]:

@@ -28,10 +28,9 @@ from components.cloud.branch_database import SupabaseBranchDatabase, SupabaseBra
 from components.cloud.cache import UpstashCache, UpstashCacheArgs
 from components.cloud.prefix_storage import S3PrefixStorage, S3PrefixStorageArgs
 from components.cloud.preview_target import VercelPreviewTarget, VercelPreviewTargetArgs
-from components.cloud.providers import CloudAccounts, CloudProviders
 from review.naming import base_stack_of
 from stacks.app_env import app_secrets
-from stacks.cloud import export_cloud, smoke_env
+from stacks.cloud import export_cloud, secrets_and_providers, smoke_env
 from stacks.cloud_settings import ISSUED_SECRETS, REVIEW_SECRETS
 from stacks.config import PROJECT_ROOT, StackConfig
 
@@ -87,18 +86,7 @@ def build_review_cloud(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     cloud = config.cloud
     assert cloud is not None  # guaranteed by config validation for target=cloud
     stack, branch = config.stack, cloud.review_branch
-    secret = {key: pulumi.Output.secret(v.get_secret_value()) for key, v in config.secrets.items()}
-    providers = CloudProviders.create(
-        CloudAccounts(
-            region=config.region,
-            upstash_email=cloud.upstash_email,
-            upstash_api_key=secret["upstashApiKey"],
-            vercel_api_token=secret["vercelApiToken"],
-            vercel_team=cloud.vercel_team,
-            checkly_account_id=secret["checklyAccountId"],
-            checkly_api_key=secret["checklyApiKey"],
-        )
-    )
+    secret, providers = secrets_and_providers(config)
     base = base_reference(stack)
     database = SupabaseBranchDatabase(
         "database",
