@@ -10,12 +10,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 from components.local.processes import HOST, port_open
 
 __all__ = ["free_port", "port_open"]
 
-# A port handed out is claimed for this long: the throwaway stack that asked binds it within
-# seconds, and until then no other test process (`make test` runs two workers) may get it too.
+# A port handed out stays claimed while the process that asked for it lives (a session-long
+# stack's server may leave it free for a moment while a test restarts it), and for this long
+# after, for servers a short-lived command started: no other test process (`make test` runs two
+# workers) may get it meanwhile.
 CLAIM_S = 900.0
 CLAIMS = Path(tempfile.gettempdir()) / "mentora-port-claims"
 ATTEMPTS = 50
@@ -43,12 +47,25 @@ def free_port(host: str = HOST) -> int:
 
 def _claim(path: Path) -> bool:
     try:
-        if time.time() - path.stat().st_mtime > CLAIM_S:
+        if time.time() - path.stat().st_mtime > CLAIM_S and not _claimer_lives(path):
             path.unlink(missing_ok=True)  # an old claim: its stack is long gone or bound
     except FileNotFoundError:
         pass
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return False
+    me = psutil.Process()
+    with os.fdopen(fd, "w") as claim:
+        claim.write(f"{me.pid} {me.create_time()}\n")
     return True
+
+
+def _claimer_lives(path: Path) -> bool:
+    """Whether the process named in the claim (pid and start time: a reused pid is not it)
+    still runs."""
+    try:
+        pid, started = path.read_text().split()
+        return psutil.Process(int(pid)).create_time() == float(started)
+    except (OSError, ValueError, psutil.Error):
+        return False
