@@ -1,9 +1,10 @@
 """One-time setup of a Bugsink data dir, in ONE Python process (each `bugsink-manage` call would
-start Django again): both databases' migrations, a superuser, a full-access API token.
+start Django again): both databases' migrations (from the migrated template when this machine has
+one: bugsink_template.py), a superuser, a full-access API token.
 
 Run by the error tracker provider at create only: `python -m components.local.bugsink_setup
 <data_dir>` with the superuser password on stdin; prints `{"token": ..., "migrate_s": ...,
-"snappea_s": ...}` on stdout (a pipe to the provider, never a log).
+"snappea_s": ..., "template": bool}` on stdout (a pipe to the provider, never a log).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 SETTINGS_MODULE = "bugsink_conf"  # bugsink_conf.py in the data dir
 ADMIN_USER = "admin"
@@ -21,10 +23,14 @@ def main(data_dir: str) -> None:
     password = sys.stdin.readline().strip()
     if not password:
         raise SystemExit("bugsink_setup: pass the superuser password on stdin")
+    from components.local import bugsink_template
+
+    seeded = bugsink_template.copy_into(Path(data_dir))
     sys.path.insert(0, data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     import django  # type: ignore[import-untyped]
     from django.core.management import call_command  # type: ignore[import-untyped]
+    from django.db import connections  # type: ignore[import-untyped]
 
     django.setup()
     started = time.monotonic()
@@ -32,6 +38,9 @@ def main(data_dir: str) -> None:
     migrated = time.monotonic()
     call_command("migrate", "snappea", database="snappea", verbosity=0, interactive=False)
     snappea = time.monotonic()
+    if not seeded:  # before the superuser and token exist: the template holds no secret
+        connections.close_all()
+        bugsink_template.store(Path(data_dir))
 
     from bsmain.models import AuthToken  # type: ignore[import-untyped]
     from django.contrib.auth import get_user_model  # type: ignore[import-untyped]
@@ -43,6 +52,7 @@ def main(data_dir: str) -> None:
             "token": token,
             "migrate_s": round(migrated - started, 2),
             "snappea_s": round(snappea - migrated, 2),
+            "template": seeded,
         },
         sys.stdout,
     )

@@ -221,7 +221,10 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
         configure(props)
         setup = setup_once(props, keys["admin_password"])
         keys["api_token"] = setup["token"]
-        keys["setup_seconds"] = f"migrate {setup['migrate_s']}s, snappea {setup['snappea_s']}s"
+        seeded = " (from the migrated template)" if setup.get("template") else ""
+        keys["setup_seconds"] = (
+            f"migrate {setup['migrate_s']}s, snappea {setup['snappea_s']}s{seeded}"
+        )
 
     def start(self, s: TrackerSettings, keys: Secrets) -> Secrets:
         start({"port": s.port, "data_dir": str(s.data_dir)}, keys["api_token"])
