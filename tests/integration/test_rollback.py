@@ -124,25 +124,8 @@ def test_the_fix_forward_is_green_and_becomes_the_last_known_good(repo: LocalPro
     assert status(repo)["lkg"]["commit"] == d
 
 
-def test_a_rollback_that_cannot_happen_holds_the_stack_naming_why(repo: LocalProject) -> None:
-    bogus = json.dumps({"commit": "f" * 40, "version": 1, "config_sha": "x", "at": "then"})
-    repo.run("stack", "tag", "set", "mentora:lkg", bogus)
-    break_health(repo)
-    commit(repo, "E: broken again")
-    result = repo.gate("up", "local", "--on-fail", "rollback", timeout=400)
-    assert result.returncode == Exit.HELD, result.output[-4000:]
-    assert "rollback failed: commit ffffffffffff is not in this repository any more" in (
-        result.output
-    )
-    hold = status(repo)["hold"]
-    assert hold and "rollback failed" in hold["reason"]
-    repo.gate("release", "local")
-
-
 def test_an_interrupted_rollback_leaves_the_stack_held_and_consistent(repo: LocalProject) -> None:
-    fix_health(repo)
-    good = commit(repo, "F: good")
-    assert repo.gate("up", "local", timeout=400).returncode == Exit.GREEN
+    good = status(repo)["lkg"]["commit"]  # D, the fix forward
     break_health(repo)
     commit(repo, "G: broken")
     python = str(REPO / ".venv" / "bin" / "python")
@@ -181,15 +164,16 @@ def test_an_interrupted_rollback_leaves_the_stack_held_and_consistent(repo: Loca
     repo.gate("release", "local")
     fix_health(repo)
     commit(repo, "H: fixed")
-    assert repo.gate("up", "local", timeout=400).returncode == Exit.GREEN
-
-
-def test_a_dirty_last_known_good_is_held_never_rolled_back_to(repo: LocalProject) -> None:
-    # Issue 19, finding 2: green from a tree with uncommitted changes, then a broken commit.
-    # The rollback would deploy the commit without those changes: it holds instead.
+    # Issue 19, finding 2, set up for the next test: green from a tree with uncommitted changes.
     (repo.root / "NOTES.md").write_text("work in progress, not committed\n")
     result = repo.gate("up", "local", timeout=400)
     assert result.returncode == Exit.GREEN, result.output[-4000:]
+
+
+def test_a_dirty_last_known_good_is_held_never_rolled_back_to(repo: LocalProject) -> None:
+    # Issue 19, finding 2: green from a tree with uncommitted changes (the last test's recovery
+    # deploy), then a broken commit. The rollback would deploy the commit without those changes:
+    # it holds instead.
     dirty = status(repo)["lkg"]["commit"]
     assert dirty.endswith("+dirty")
     break_health(repo)
@@ -199,7 +183,19 @@ def test_a_dirty_last_known_good_is_held_never_rolled_back_to(repo: LocalProject
     assert "uncommitted changes" in result.output
     assert "pulumi up --stack local (in" not in result.output  # no rollback deploy started
     assert status(repo)["lkg"]["commit"] == dirty
+    assert repo.gate("release", "local").returncode == 0
+
+
+def test_a_rollback_that_cannot_happen_holds_the_stack_naming_why(repo: LocalProject) -> None:
+    bogus = json.dumps({"commit": "f" * 40, "version": 1, "config_sha": "x", "at": "then"})
+    repo.run("stack", "tag", "set", "mentora:lkg", bogus)
+    break_health(repo)  # still broken since the last test; a new commit all the same
+    commit(repo, "E: broken again")
+    result = repo.gate("up", "local", "--on-fail", "rollback", timeout=400)
+    assert result.returncode == Exit.HELD, result.output[-4000:]
+    assert "rollback failed: commit ffffffffffff is not in this repository any more" in (
+        result.output
+    )
+    hold = status(repo)["hold"]
+    assert hold and "rollback failed" in hold["reason"]
     repo.gate("release", "local")
-    fix_health(repo)
-    commit(repo, "J: fixed")
-    assert repo.gate("up", "local", timeout=400).returncode == Exit.GREEN
