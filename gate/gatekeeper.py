@@ -39,6 +39,7 @@ from gate.runner import (
     require_pulumi,
     stack_target,
 )
+from recovery import aside
 from rotation.resume import finish_interrupted
 
 # Stacks a stack is promoted from: a hold on dev also stops prod.
@@ -71,6 +72,8 @@ class Gate:
     root: Path = REPO
     lock_wait: float = 0.0
     allow_data_loss: bool = False
+    keep_aside: bool = False
+    """Leave the data a `restore` kept aside even when green (the restore's own gate)."""
     outcome: str = ""
     facts: dict[str, str] = field(default_factory=dict)
     phase: str = "start"
@@ -190,6 +193,8 @@ class Gate:
                 "[yellow]deployed from a tree with uncommitted changes[/]: recorded as "
                 f"{commit[:12]}+dirty, which a rollback will not deploy (commit, then gate again)"
             )
+        if not self.keep_aside:
+            aside.release_after_green(self.stack, self.root, lambda s: console.print(f"gate: {s}"))
         if (hold := ledger.hold()) is not None:  # deployed with --override-hold
             console.print(
                 f"[yellow]{self.stack} is still held[/] ({hold.reason}): only "

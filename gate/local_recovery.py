@@ -141,6 +141,7 @@ def restore(
     from gate.gatekeeper import Gate, default_on_fail
     from gate.lock import GateBusy, gate_lock
     from gate.runner import console
+    from recovery import aside
     from recovery.local_restore import restore as run_restore
 
     root = _root()
@@ -178,9 +179,13 @@ def restore(
     except (RecoveryError, OSError) as exc:
         console.print(f"[red]restore failed[/]: {exc}")
         raise typer.Exit(Exit.FAILED) from None
+    # Recorded before the gate: a gate killed midway leaves the record for the next one.
+    aside.record(stack, root, done.aside)
     console.print(
         f"restore: {stack} recovered to {target.isoformat()} from base backup {done.backup} "
-        f"+ {done.wal_segments} WAL segment(s); previous data kept in {done.aside}"
+        f"+ {done.wal_segments} WAL segment(s); previous data kept in {done.aside} until the "
+        "next green gate after this one (every write after --to is only there: copy out what "
+        "you need before)"
     )
-    gate = Gate(stack, default_on_fail(stack), root=root)
+    gate = Gate(stack, default_on_fail(stack), root=root, keep_aside=True)
     raise typer.Exit(int(gate.run()))

@@ -4,7 +4,8 @@ Everything that can be checked is checked before the live server is touched: the
 before TIME exists, its files match `info.json` and its manifest, and the archive holds every
 WAL segment up to TIME. Then, holding the stack's gate lock: the live Postgres is stopped (only
 the server recorded as ours, `components/local/ownership`), its `pgdata` is moved aside to
-`pgdata.before-restore-<UTC time>` (kept: remove it yourself once the restored data is right),
+`pgdata.before-restore-<UTC time>` (kept until the next green gate after the restore:
+recovery/aside.py),
 the backup is unpacked in its place and recovered to TIME (on its own Unix socket), archiving
 the new timeline into the spool, and stopped. The caller then runs the gate (`up` + smoke), which
 starts the server where it belongs.
@@ -25,9 +26,9 @@ from components.local import ownership
 from components.local.postgres_server import WAL_SPOOL
 from recovery import manifest
 from recovery.archive_reader import Archive, Feeder, WalPlan
+from recovery.aside import ASIDE
 from recovery.recovering_server import RecoveringServer, recover_to
 
-ASIDE = "pgdata.before-restore-"
 APP_DIR = "app"  # the app's folder beside the database's in the stack's state dir
 
 

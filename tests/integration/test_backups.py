@@ -331,3 +331,9 @@ def test_restore_recovers_the_older_data_then_the_gate_is_green(stack: LocalProj
     # The new timeline is archived: a drill after the restore is green.
     after, report = drill(stack)
     assert after.returncode == 0, after.output[-3000:]
+    # Kept until the next green gate after the restore's own one, which removes it and says so.
+    assert "until the next green gate after this one" in result.output
+    gate = stack.gate("up", "local", timeout=400)
+    assert gate.returncode == 0, gate.output[-3000:]
+    assert f"removed {aside[0]}" in " ".join(gate.output.split()), gate.output[-3000:]
+    assert not aside[0].exists() and (stack.state_dir / "postgres" / "pgdata").is_dir()
