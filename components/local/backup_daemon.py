@@ -122,10 +122,30 @@ class Archiver:
                     # archive_timeout seconds, so the newest archived WAL is fresh at once.
                     c.execute("select pg_switch_wal()")
                     self.status["switched_at_start"] = True
+                else:
+                    self.enforce_archive_timeout(c)
         except Exception as exc:
             self.fail("heartbeat", "writing the heartbeat WAL record", exc)
             return
         self.ok("heartbeat")
+
+    def enforce_archive_timeout(self, conn: Any) -> None:
+        """Close the WAL segment when Postgres has archived nothing for archive_timeout while it
+        archives fine otherwise. Postgres's own switch is its checkpointer's: a checkpointer
+        that went to sleep while its server was still starting (seen after every `restore`: a
+        clean start, nothing wakes it) sleeps out checkpoint_timeout, 5 minutes, before it
+        honours archive_timeout again, and the newest archived WAL goes stale meanwhile. Never
+        while archiving fails: each switch would leave another 16 MB segment waiting."""
+        timeout = int(self.cfg["archive_timeout"])
+        row = conn.execute(
+            "select pg_walfile_name(pg_switch_wal()) from pg_stat_archiver "
+            "where last_archived_time < now() - make_interval(secs => %s) "
+            "and (last_failed_time is null or last_failed_time < last_archived_time)",
+            (timeout,),
+        ).fetchone()
+        if row is not None:
+            with self.lock:
+                self.status["forced_switches"] = int(self.status.get("forced_switches", 0)) + 1
 
     def base_backup_due(self) -> bool:
         if self.backup_now.is_set():
