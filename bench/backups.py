@@ -41,7 +41,67 @@ def wait(what: str, ready: Any, deadline_s: float) -> float:
     return time.monotonic() - start
 
 
-def stack_rows(base: Path, archive_timeout: int, samples: int) -> dict[str, Any]:
+def fresh_base_backup(status: str, deadline_s: float) -> None:
+    """Ask the stack's archiver for a base backup now; wait until it is in the bucket."""
+    import httpx
+
+    before = httpx.get(status).json().get("last_base_backup")
+    httpx.post(status.replace("/status", "/base-backup"))
+    wait(
+        "a new base backup",
+        lambda: httpx.get(status).json().get("last_base_backup") != before,
+        deadline_s,
+    )
+
+
+def drill(project: LocalProject, base: Path) -> dict[str, Any]:
+    """One `mentora-infra drill local`: its wall time and its report's split."""
+    report_path = base / "drill.json"
+    t0 = time.monotonic()
+    result = project.gate("drill", "local", "--json", str(report_path), timeout=1800)
+    wall = time.monotonic() - t0
+    report = json.loads(report_path.read_text())
+    if result.returncode != 0:
+        raise RuntimeError(f"the drill failed: {report.get('error') or result.output[-500:]}")
+    keys = ("restore_s", "replay_s", "verify_s", "recovery_time_s", "recovery_point_age_s")
+    return {"wall_s": round(wall, 2), **{k: report[k] for k in keys}}
+
+
+def big_table_rows(
+    project: LocalProject, backup: dict[str, Any], base: Path, mb: int
+) -> dict[str, Any]:
+    """A table of `mb` MB (1 KB rows) written, a base backup of it taken, then one drill: its
+    time and MB/s (table size over restore, over restore + replay + verify)."""
+    import psycopg
+
+    rows = mb * 1024 * 1024 // 1100  # ~1 KB of text plus the row's own overhead
+    with psycopg.connect(backup["admin_url"], autocommit=True) as conn:
+        conn.execute("create table public.bench_big (id bigint primary key, body text)")
+        for start in range(0, rows, 100_000):
+            conn.execute(
+                "insert into public.bench_big select g, repeat(md5(g::text), 32) "
+                "from generate_series(%s::bigint, %s::bigint) g",
+                (start + 1, min(start + 100_000, rows)),
+            )
+        found = conn.execute("select pg_total_relation_size('public.bench_big')").fetchone()
+        assert found is not None
+        size_mb = found[0] / 1024 / 1024
+    t0 = time.monotonic()
+    fresh_base_backup(backup["status_url"], 1800)
+    backup_s = time.monotonic() - t0
+    one = drill(project, base)
+    return {
+        "big_table_mb": round(size_mb, 1),
+        "big_base_backup_s": round(backup_s, 1),
+        "big_drill": one,
+        "big_restore_mb_s": round(size_mb / one["restore_s"], 1),
+        "big_recovery_mb_s": round(size_mb / one["recovery_time_s"], 1),
+    }
+
+
+def stack_rows(
+    base: Path, archive_timeout: int, samples: int, big_table_mb: int = 0
+) -> dict[str, Any]:
     import boto3  # type: ignore[import-untyped]
     import httpx
     import psycopg
@@ -78,40 +138,11 @@ def stack_rows(base: Path, archive_timeout: int, samples: int) -> dict[str, Any]
                     wait("the write archived", lambda n=name[0]: archived(f"wal/{n}.gz"), 120)
                 )
         # A fresh base backup, then the drill: the seeded database and a few segments of WAL.
-        before = httpx.get(status).json().get("last_base_backup")
-        httpx.post(status.replace("/status", "/base-backup"))
-        wait(
-            "a new base backup",
-            lambda: httpx.get(status).json().get("last_base_backup") != before,
-            120,
-        )
-        drills = []
-        for _ in range(samples):
-            report_path = base / "drill.json"
-            t0 = time.monotonic()
-            result = project.gate("drill", "local", "--json", str(report_path), timeout=600)
-            wall = time.monotonic() - t0
-            report = json.loads(report_path.read_text())
-            if result.returncode != 0:
-                raise RuntimeError(
-                    f"the drill failed: {report.get('error') or result.output[-500:]}"
-                )
-            drills.append(
-                {
-                    "wall_s": round(wall, 2),
-                    **{
-                        k: report[k]
-                        for k in (
-                            "restore_s",
-                            "replay_s",
-                            "verify_s",
-                            "recovery_time_s",
-                            "recovery_point_age_s",
-                        )
-                    },
-                }
-            )
+        fresh_base_backup(status, 120)
+        drills = [drill(project, base) for _ in range(samples)]
+        big = big_table_rows(project, backup, base, big_table_mb) if big_table_mb else {}
         return {
+            **big,
             "cold_up_s": round(up_s, 1),
             "recovery_point_s": [round(r, 2) for r in rpo],
             "recovery_point_max_s": round(max(rpo), 2),
@@ -197,14 +228,20 @@ def main() -> None:
     parser.add_argument("--pgbench-seconds", type=int, default=15)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--main", type=Path, help="a checkout of main: also time its `up`")
+    parser.add_argument(
+        "--big-table-mb", type=int, default=0, help="also drill a table of this size (1024: 1 GB)"
+    )
+    parser.add_argument(
+        "--only-stack", action="store_true", help="skip the up and pgbench rows (the drills only)"
+    )
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="mentora-bench-backups-"))
     base.chmod(0o755)
     rows: dict[str, Any] = {}
     steps = [
-        lambda: up_rows(base, args.main) if args.main else {},
-        lambda: pgbench_rows(base, args.pgbench_seconds, args.samples),
-        lambda: stack_rows(base / "drill", args.archive_timeout, args.samples),
+        lambda: up_rows(base, args.main) if args.main and not args.only_stack else {},
+        lambda: {} if args.only_stack else pgbench_rows(base, args.pgbench_seconds, args.samples),
+        lambda: stack_rows(base / "drill", args.archive_timeout, args.samples, args.big_table_mb),
     ]
     try:
         for step in steps:

@@ -108,11 +108,7 @@ def run(out: Path) -> dict[str, Any]:
 
         start = time.monotonic()
         actions: dict[str, Any] = {
-            "local": lambda: (
-                project.up(check=False)
-                if False
-                else project.run("up", "--yes", "--skip-preview", check=False)
-            )
+            "local": lambda: project.run("up", "--yes", "--skip-preview", check=False)
         }
         actions.update({f"pr-{pr}": (lambda pr=pr: review(project, "up", str(pr))) for pr in FLEET})
         fleet = at_once(actions)
