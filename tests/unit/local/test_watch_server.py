@@ -144,9 +144,13 @@ def test_refresh_sees_a_stopped_watch_not_running(fake_watch: Path, props: dict[
     outs = provider.create(props).outs
     proc = watch_process(props)
     proc.send_signal(signal.SIGSTOP)
+    # The signal is delivered asynchronously: on a busy machine the read could come first.
+    deadline = time.monotonic() + 10
+    while proc.status() != psutil.STATUS_STOPPED and time.monotonic() < deadline:
+        time.sleep(0.01)
     started = time.monotonic()
     assert provider.read("watch-1", outs).outs["running"] is False
-    assert time.monotonic() - started < 1.0  # no probe timeout waited out
+    assert time.monotonic() - started < 1.0  # no probe timeout (2 s) waited out
     healed = provider.update("watch-1", {**outs, "running": False}, props).outs
     assert healed["running"] is True and gone(proc)
 
