@@ -20,10 +20,11 @@ import os
 import shutil
 from pathlib import Path
 
+from components.local.go_tools import tools_dir
+
 
 def cache_dir() -> Path:
-    tools = os.environ.get("MENTORA_TOOLS_DIR") or str(Path.home() / ".cache" / "mentora-infra")
-    return Path(tools) / "scratch-templates"
+    return tools_dir() / "scratch-templates"
 
 
 def _path(bin_dir: Path, superuser: str) -> Path:

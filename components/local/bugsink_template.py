@@ -23,15 +23,16 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from components.local.go_tools import tools_dir
+
 FILES = ("db.sqlite3", "snappea.sqlite3")
 MANIFEST = "manifest.json"
 
 
 def template_dir() -> Path:
     """Where the template of the installed Bugsink and Django releases lives."""
-    tools = os.environ.get("MENTORA_TOOLS_DIR") or str(Path.home() / ".cache" / "mentora-infra")
     release = f"bugsink-{metadata.version('bugsink')}-django-{metadata.version('django')}"
-    return Path(tools) / "bugsink-templates" / release
+    return tools_dir() / "bugsink-templates" / release
 
 
 def _digest(path: Path) -> str:

@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TOOLS_DIR = Path.home() / ".cache" / "mentora-infra"
 
 
+def tools_dir() -> Path:
+    """The tools cache outside the repo: `$MENTORA_TOOLS_DIR` (scripts/env.sh), else
+    DEFAULT_TOOLS_DIR. Built tools live there, and so do the templates kept beside them."""
+    return Path(os.environ.get("MENTORA_TOOLS_DIR") or DEFAULT_TOOLS_DIR)
+
+
 def pinned_version(name: str, module: str) -> str:
     """The version of `module` that tools/<name>/go.mod requires.
 
@@ -32,8 +38,7 @@ def pinned_version(name: str, module: str) -> str:
 
 def tool_binary(service: str, name: str, module: str, binary: str) -> Path:
     """The pinned build of `binary`; a missing one is named with the command that builds it."""
-    tools_dir = Path(os.environ.get("MENTORA_TOOLS_DIR") or DEFAULT_TOOLS_DIR)
-    path = tools_dir / f"{name}-{pinned_version(name, module)}" / "bin" / binary
+    path = tools_dir() / f"{name}-{pinned_version(name, module)}" / "bin" / binary
     if not os.access(path, os.X_OK):
         raise LocalServerError(
             f"{service}: {path} is missing; build it: scripts/install-go-tool.sh {name} "
