@@ -45,13 +45,8 @@ def copy_into(data_dir: Path) -> bool:
     source = template_dir()
     try:
         manifest = json.loads((source / MANIFEST).read_text())
-    except (OSError, ValueError):
-        if source.exists():
-            shutil.rmtree(source, ignore_errors=True)  # no manifest: not a template of ours
-        return False
-    try:
         intact = all(_digest(source / name) == manifest.get(name) for name in FILES)
-    except OSError:
+    except (OSError, ValueError, AttributeError):  # none, no manifest, or not a manifest
         intact = False
     if not intact:
         shutil.rmtree(source, ignore_errors=True)
