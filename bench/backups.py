@@ -15,6 +15,7 @@ folders removed) always runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -26,19 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.proc import until
 from components.local.backup_daemon import pg_bin
 from components.local.postgres_server import ADMIN_USER, PostgresProvider, PostgresSettings
 from components.local.unix_user import remove_service_user
 from devtools.project import REPO, LocalProject, free_port
-
-
-def wait(what: str, ready: Any, deadline_s: float) -> float:
-    start = time.monotonic()
-    while not ready():
-        if time.monotonic() - start > deadline_s:
-            raise RuntimeError(f"{what} did not happen within {deadline_s} s")
-        time.sleep(0.05)
-    return time.monotonic() - start
 
 
 def fresh_base_backup(status: str, deadline_s: float) -> None:
@@ -47,7 +40,7 @@ def fresh_base_backup(status: str, deadline_s: float) -> None:
 
     before = httpx.get(status).json().get("last_base_backup")
     httpx.post(status.replace("/status", "/base-backup"))
-    wait(
+    until(
         "a new base backup",
         lambda: httpx.get(status).json().get("last_base_backup") != before,
         deadline_s,
@@ -126,7 +119,11 @@ def stack_rows(
             return bool(s3.list_objects_v2(Bucket=backup["bucket"], Prefix=key).get("KeyCount"))
 
         status = backup["status_url"]
-        wait("a first base backup", lambda: httpx.get(status).json().get("last_base_backup"), 120)
+        until(
+            "a first base backup",
+            lambda: bool(httpx.get(status).json().get("last_base_backup")),
+            120,
+        )
         rpo = []
         with psycopg.connect(backup["admin_url"], autocommit=True) as conn:
             conn.execute("create table if not exists public.bench_rpo (at timestamptz)")
@@ -134,9 +131,8 @@ def stack_rows(
                 conn.execute("insert into public.bench_rpo values (now())")
                 name = conn.execute("select pg_walfile_name(pg_current_wal_lsn())").fetchone()
                 assert name is not None
-                rpo.append(
-                    wait("the write archived", lambda n=name[0]: archived(f"wal/{n}.gz"), 120)
-                )
+                written = functools.partial(archived, f"wal/{name[0]}.gz")
+                rpo.append(until("the write archived", written, 120))
         # A fresh base backup, then the drill: the seeded database and a few segments of WAL.
         fresh_base_backup(status, 120)
         drills = [drill(project, base) for _ in range(samples)]

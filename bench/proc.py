@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,17 @@ class Timed:
     def tail(self, lines: int = 15) -> str:
         """The last lines of the output, for error messages."""
         return "\n".join(self.output.strip().splitlines()[-lines:])
+
+
+def until(what: str, ready: Callable[[], bool], deadline_s: float, poll_s: float = 0.02) -> float:
+    """Poll `ready` every `poll_s` until it holds; the seconds that took (a measurement), or
+    BenchError past the deadline."""
+    start = time.monotonic()
+    while not ready():
+        if time.monotonic() - start > deadline_s:
+            raise BenchError(f"{what} did not happen within {deadline_s:g} s")
+        time.sleep(poll_s)
+    return time.monotonic() - start
 
 
 def _signal_group(proc: subprocess.Popen[str], sig: int) -> None:

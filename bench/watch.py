@@ -13,14 +13,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import model
 from bench.model import Measurement, Report
-from bench.proc import BenchError, stop_child
+from bench.proc import BenchError, stop_child, until
 from bench.project import BenchProject
 
 EVERY_S = 1
@@ -77,15 +76,6 @@ def check_up(path: Path, service: str, check: str) -> float | None:
     return None
 
 
-def _until(what: str, ready: Callable[[], bool], deadline_s: float) -> float:
-    start = time.monotonic()
-    while not ready():
-        if time.monotonic() - start > deadline_s:
-            raise BenchError(f"watch: {what} not within {deadline_s:g} s")
-        time.sleep(POLL_S)
-    return time.monotonic() - start
-
-
 def watch_transitions(report: Report, project: BenchProject, workdir: Path) -> None:
     """Redis killed while `watch --every 5` runs: seconds until reported down; then, once
     `up --refresh` has healed it, seconds until reported up (4 intervals at most are waited)."""
@@ -94,11 +84,17 @@ def watch_transitions(report: Report, project: BenchProject, workdir: Path) -> N
     proc = start_watch(project, every, textfile)
     ping = ("cache", "test_ping")
     try:
-        _until("a first healthy round", lambda: check_up(textfile, *ping) == 1.0, START_DEADLINE_S)
+        until(
+            "watch: a first healthy round",
+            lambda: check_up(textfile, *ping) == 1.0,
+            START_DEADLINE_S,
+        )
         project.kill("redis")
-        down = _until("redis reported down", lambda: check_up(textfile, *ping) == 0.0, 4 * every)
+        down = until(
+            "watch: redis reported down", lambda: check_up(textfile, *ping) == 0.0, 4 * every
+        )
         project.checked(project.up("--refresh"), "heal")
-        up = _until("redis reported up", lambda: check_up(textfile, *ping) == 1.0, 4 * every)
+        up = until("watch: redis reported up", lambda: check_up(textfile, *ping) == 1.0, 4 * every)
     finally:
         stop_child(proc, grace_s=5.0)
     for key, value in ((model.WATCH_DOWN, down), (model.WATCH_UP, up)):
