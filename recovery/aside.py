@@ -1,9 +1,10 @@
 """The data a local `restore` moved aside, kept until the next green gate after the restore.
 
 `restore local --to TIME` keeps the previous `pgdata` (every write after TIME is only there)
-and, once its own gate has run, records it in `.pulumi-local/gate/<stack>.aside.json`. The next
-gate of the stack that ends green has proven the restored database; it removes what the record
-names and says so. Until then the operator can copy out what they need.
+and records it in `.pulumi-local/gate/<stack>.aside.json` before its own gate runs; that gate
+keeps it (`Gate.keep_aside`), so a gate killed midway still leaves the record. The next gate of
+the stack that ends green has proven the restored database; it removes what the record names
+and says so. Until then the operator can copy out what they need.
 
 A record is trusted only as far as it is checked: a path is removed only when it is a real
 folder (no symlink) named `pgdata.before-restore-<time>`, beside a live `pgdata`, holding a
