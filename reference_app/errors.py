@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from starlette.requests import Request
@@ -47,6 +48,7 @@ async def test_sentry(request: Request) -> JSONResponse:
             raise SentryTestError("Sentry test error from /api/test-sentry")
         except SentryTestError as exc:
             event_id = sentry_sdk.capture_exception(exc)
-    # Deliver before answering: the caller looks the event up by id right away.
-    sentry_sdk.flush(timeout=FLUSH_TIMEOUT_S)
+    # Deliver before answering: the caller looks the event up by id right away. In a thread:
+    # a slow tracker must not stall every other request of the app for up to FLUSH_TIMEOUT_S.
+    await asyncio.to_thread(sentry_sdk.flush, timeout=FLUSH_TIMEOUT_S)
     return JSONResponse({"event_id": event_id, "message": "Sentry test error captured"})

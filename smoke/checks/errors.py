@@ -90,7 +90,7 @@ def test_test_error_arrives_in_the_tracker(
         tracker_answers(client, target, timeout_s, outputs)
         try:
             if outputs.app_url:
-                # The app flushes within 2 s; a serverless one may first cold-start.
+                # A serverless app may first cold-start.
                 budget = timeout_s if outputs.is_local else timeout_s + 2
                 event_id = errors_api.trigger_test_error(client, outputs.app_url, tag, budget)
             elif env.get("SENTRY_DSN"):

@@ -84,12 +84,17 @@ class TrackerTarget:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+# docs/app-contract.md: `/api/test-sentry` waits at most this long for the tracker before it
+# answers, so a call to it gets this on top of one call's timeout.
+APP_FLUSH_S = 2.0
+
+
 def trigger_test_error(client: Any, app_url: str, tag: str, timeout_s: float | None = None) -> str:
     """`GET {app}/api/test-sentry?tag=<tag>`; the app captures an exception and answers its id
-    (within `timeout_s`, else the client's own timeout)."""
+    (within `timeout_s` plus the app's flush, else the client's own timeout)."""
     import httpx
 
-    limit = {} if timeout_s is None else {"timeout": timeout_s}
+    limit = {} if timeout_s is None else {"timeout": timeout_s + APP_FLUSH_S}
     try:
         response = client.get(f"{app_url}/api/test-sentry", params={"tag": tag}, **limit)
     except httpx.HTTPError as exc:

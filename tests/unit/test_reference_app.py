@@ -189,3 +189,39 @@ def test_the_rate_limit_counts_requests_against_what_the_caller_cannot_mint() ->
     )
     signed = {"x-client-id": "smoke-1", "x-client-signature": sign(key, "smoke-1")}
     assert client_key(signed, "10.0.0.7", key) == "id:smoke-1"
+
+
+def test_a_slow_tracker_does_not_hold_up_the_apps_other_requests(
+    app_env: pytest.MonkeyPatch,
+) -> None:
+    """`/api/test-sentry` waits for the tracker off the event loop: /api/health answers at once
+    meanwhile (a blocking flush held every request of the app for up to its 2 s)."""
+    from reference_app.errors import FLUSH_TIMEOUT_S
+
+    release = threading.Event()
+
+    class SlowSink(EnvelopeSink):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            release.wait(FLUSH_TIMEOUT_S + 1)
+            super().do_POST()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app_env.setenv("SENTRY_DSN", f"http://publickey@127.0.0.1:{server.server_address[1]}/42")
+    from reference_app.main import app
+
+    try:
+        with TestClient(app) as client:
+            flushing = threading.Thread(target=client.get, args=("/api/test-sentry",))
+            flushing.start()
+            time.sleep(0.3)  # the event is on its way to the stalled tracker
+            started = time.monotonic()
+            health = client.get("/api/health")
+            waited = time.monotonic() - started
+            release.set()
+            flushing.join()
+        assert health.status_code == 503  # its database and cache are closed ports
+        assert waited < 1.0, f"/api/health waited {waited:.2f} s behind the flush"
+    finally:
+        release.set()
+        server.shutdown()

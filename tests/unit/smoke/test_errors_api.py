@@ -9,6 +9,9 @@ bearer token of scope project:read (smoke's SENTRY_READ_TOKEN), 200 with `eventI
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 import pytest
 
@@ -107,3 +110,32 @@ def test_missing_settings_are_named() -> None:
         TrackerTarget.from_env({})
     assert "sntrys_tok" not in repr(SENTRY)
     assert (SENTRY.kind, BUGSINK.kind) == ("Sentry", "Bugsink")
+
+
+def test_an_app_that_uses_its_whole_flush_still_answers_in_time() -> None:
+    """The contract lets `/api/test-sentry` wait APP_FLUSH_S for a slow tracker before it answers
+    (CI stop 27: a tracker just restarted took that long, and a client bounded by one call's
+    timeout gave up with ReadTimeout while the app was keeping its contract)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class FlushingApp(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            time.sleep(errors_api.APP_FLUSH_S - 0.5)
+            body = json.dumps({"event_id": EVENT_ID}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlushingApp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with httpx.Client(timeout=0.5) as client:
+            url = f"http://127.0.0.1:{server.server_address[1]}"
+            assert errors_api.trigger_test_error(client, url, "t", timeout_s=0.5) == EVENT_ID
+    finally:
+        server.shutdown()
