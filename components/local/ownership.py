@@ -83,19 +83,50 @@ def lives_in(proc: psutil.Process, folder: Path) -> bool:
 
 
 def listener(port: int) -> int | None:
-    """The pid listening on TCP `port` (IPv4 or IPv6, any local address); when forked workers
-    share the socket, the one whose parent does not hold it. None when nothing listens or its
-    holder is not ours to see."""
+    """The pid listening on TCP `port` (IPv4 or IPv6, any local address); when forked processes
+    share the socket (gunicorn's workers, a postgres backend in the moment after its fork), the
+    topmost of them: the server. None when nothing listens or its holder is not ours to see."""
     pids = {
         conn.pid
         for conn in psutil.net_connections(kind="tcp")
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid
     }
     for pid in sorted(pids):
+        try:
+            return _topmost_holder(psutil.Process(pid), port).pid
+        except psutil.NoSuchProcess:
+            continue  # a child that exited since: its parent still holds the socket
+        except psutil.Error:
+            return pid  # not ours to inspect
+    if not pids:
+        return None
+    # Every process psutil named has exited: ask each process whether it holds the socket.
+    holders = {proc.pid: proc for proc in psutil.process_iter() if _listens(proc, port)}
+    for pid, proc in sorted(holders.items()):
         with contextlib.suppress(psutil.Error):
-            if psutil.Process(pid).ppid() not in pids:
+            if proc.ppid() not in holders:
                 return pid
-    return min(pids) if pids else None
+    return None
+
+
+def _topmost_holder(proc: psutil.Process, port: int) -> psutil.Process:
+    """`proc`, or its nearest ancestor chain that listens on `port` too. psutil names one pid per
+    socket, whichever it read first (psutil 7.2.2 `_pslinux.py`: `pid, fd = inodes[inode][0]`), so
+    a child that has not yet closed its inherited copy may be all it names (seen: 11% of reads
+    under connection churn, and the stack's own postgres refused as another program's)."""
+    while (parent := proc.parent()) is not None and _listens(parent, port):
+        proc = parent
+    return proc
+
+
+def _listens(proc: psutil.Process, port: int) -> bool:
+    try:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+            for c in proc.net_connections(kind="tcp")
+        )
+    except psutil.Error:
+        return False
 
 
 def listening(port: int) -> list[str]:

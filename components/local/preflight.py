@@ -31,8 +31,8 @@ def held_by_another_program(port: int, data_dir: Path) -> bool:
     the provider's create)."""
     if not port_open(port):
         return False
-    owner = ownership.find(data_dir, port)
     listener = ownership.listener(port)
+    owner = ownership.find(data_dir, port)
     return owner is None or listener not in {p.pid for p in owner.processes()}
 
 

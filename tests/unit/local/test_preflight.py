@@ -68,3 +68,40 @@ def test_free_ports_are_fine(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         free = int(sock.getsockname()[1])  # bound, not listening: nothing accepts connections
     assert taken_ports({"storage": (free, tmp_path / "s3")}) == []
+
+
+# A server that forks a short-lived child per connection, as postgres does: each child holds the
+# inherited listening socket until it exits. psutil names one pid per socket (the highest that
+# holds it), so it often names a child that is gone before anyone can look at it.
+FORKING_SERVER = """
+import os, socket, sys, time
+listening = socket.create_server(("127.0.0.1", 0))
+print(listening.getsockname()[1], flush=True)
+while True:
+    if (child := os.fork()) == 0:
+        time.sleep(0.002)
+        os._exit(0)
+    os.waitpid(child, 0)
+"""
+
+
+def test_the_stacks_own_forking_server_is_never_taken_for_another_program(
+    tmp_path: Path,
+) -> None:
+    """CI stop 27: the stack's own postgres, under connections, was refused as `another
+    program` (11% of preflights under churn here: psutil named a backend that had exited)."""
+    data_dir = tmp_path / "postgres"
+    data_dir.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, "-c", FORKING_SERVER], cwd=data_dir, stdout=subprocess.PIPE
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        ownership.record(server.pid, data_dir, "postgres")
+        seen = [ownership.listener(port) for _ in range(15)]
+        assert seen == [server.pid] * 15
+        assert taken_ports({"postgres": (port, data_dir)}) == []
+    finally:
+        server.kill()
+        server.wait()
