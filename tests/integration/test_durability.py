@@ -124,4 +124,5 @@ def test_a_change_that_would_lose_data_is_refused_before_anything_is_touched(
         assert running.resources() == before  # nothing was touched
     finally:
         running.run("config", "set", "mentora:databaseName", "mentora")
-    assert running.smoke().returncode == 0
+    smoked = running.smoke()
+    assert smoked.returncode == 0, smoked.output[-3000:]

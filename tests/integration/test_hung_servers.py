@@ -122,7 +122,8 @@ def test_strangers_planted_in_every_pid_file_are_never_signalled_by_the_heal(
         time.sleep(0.3)
         signalled = [s.args for s in strangers if s.poll() is not None]
         assert signalled == [], signalled
-        assert running.smoke().returncode == 0
+        smoked = running.smoke()
+        assert smoked.returncode == 0, smoked.output[-3000:]
     finally:
         for stranger in strangers:
             stranger.kill()
