@@ -108,7 +108,10 @@ class Archiver:
     def heartbeat(self) -> None:
         if time.monotonic() < self.next_heartbeat:
             return
-        self.next_heartbeat = time.monotonic() + max(self.cfg["archive_timeout"] / 2, 1)
+        # Until it succeeds, tried again at every loop: an error left from while Postgres was
+        # down would otherwise outlive its heal by up to archive_timeout / 2, and smoke right
+        # after `make up` would read it as a current failure.
+        self.next_heartbeat = 0.0
         import psycopg
 
         try:
@@ -127,6 +130,7 @@ class Archiver:
         except Exception as exc:
             self.fail("heartbeat", "writing the heartbeat WAL record", exc)
             return
+        self.next_heartbeat = time.monotonic() + max(self.cfg["archive_timeout"] / 2, 1)
         self.ok("heartbeat")
 
     def enforce_archive_timeout(self, conn: Any) -> None:
