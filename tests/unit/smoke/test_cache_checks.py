@@ -4,10 +4,10 @@ against a server that accepts connections but never answers."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,12 +91,12 @@ def test_a_silent_server_fails_after_one_timeout_not_ten(tmp_path: Path) -> None
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         port = silent.getsockname()[1]
-        start = time.monotonic()
         ret, out = run_cache_checks(
             tmp_path, f"redis://default:pw-123456@127.0.0.1:{port}/0", "--check-timeout", "0.5"
         )
-        took = time.monotonic() - start
     assert ret == 1
     assert f"cache: redis at 127.0.0.1:{port} timed out" in out
-    # One 0.5 s attempt plus interpreter start; redis-py's default 10 retries would take >5 s.
-    assert took < 4, f"{took:.1f}s"
+    # One 0.5 s attempt; redis-py's default 10 retries would take >5 s. The checks' own time,
+    # as smoke reports it: the interpreter's start is no part of it (4.7 s in all under load).
+    took = float(re.search(r"smoke: checks took ([0-9.]+) s", out)[1])  # type: ignore[index]
+    assert took < 2.5, f"{took:.1f}s"
