@@ -23,7 +23,7 @@ destroy:  ## stop the local servers and delete their data
 	@$(ENV) pulumi destroy --stack local --yes --skip-preview && .venv/bin/python -m stacks.orphans local
 
 test: bootstrap  ## every test: unit (mocks, fakes) then integration (real local stack)
-	@$(ENV) $(PYTEST) tests -p no:cacheprovider --durations=12 -n 3 --dist loadfile
+	@$(ENV) $(PYTEST) tests -p no:cacheprovider --durations=12 -n 4 --dist loadfile
 
 unit:
 	@$(ENV) $(PYTEST) tests/unit -p no:cacheprovider

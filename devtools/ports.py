@@ -19,7 +19,7 @@ __all__ = ["free_port", "port_open"]
 # A port handed out stays claimed while the process that asked for it lives (a session-long
 # stack's server may leave it free for a moment while a test restarts it), and for this long
 # after, for servers a short-lived command started: no other test process (`make test` runs
-# three workers) may get it meanwhile.
+# four workers) may get it meanwhile.
 CLAIM_S = 900.0
 CLAIMS = Path(tempfile.gettempdir()) / "mentora-port-claims"
 ATTEMPTS = 50
