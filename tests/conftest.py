@@ -14,33 +14,6 @@ import pytest
 
 GUARDED = (signal.SIGINT, signal.SIGTERM)
 
-# Longest first (`make test`, 2026-12-05, four workers: seconds per module). `--dist loadfile`
-# runs a module whole on one worker and hands modules out in collection order, so the longest,
-# collected late by name, ran last and made the run's tail; unlisted modules follow in their
-# usual order.
-LONGEST_FIRST = (
-    "integration/test_rollback.py",  # 395
-    "integration/test_backups.py",  # 272
-    "integration/test_fault_matrix.py",  # 258
-    "integration/test_rotation.py",  # 179
-    "integration/test_review_stacks.py",  # 163
-    "integration/test_hung_servers.py",  # 145
-    "integration/test_durability.py",  # 135
-    "integration/test_bad_config.py",  # 131
-    "integration/test_network_faults.py",  # 126
-    "integration/test_local_stack.py",  # 110
-    "integration/test_secret_leaks.py",  # 92
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-
-    def place(item: pytest.Item) -> int:
-        return rank.get(f"{item.path.parent.name}/{item.path.name}", len(rank))
-
-    items.sort(key=place)  # stable: each module's own order is kept
-
 
 @pytest.fixture(autouse=True)
 def _signals_left_as_found() -> Iterator[None]:
