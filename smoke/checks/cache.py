@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from smoke.checks import check, client
@@ -26,6 +27,22 @@ class Cache:
     client: Any
     target: str
     prefix: str
+    url: str = field(default="", repr=False)
+    """The stack's REDIS_URL (secret: kept for `unreachable`, which shows only host:port)."""
+    outputs: StackOutputs | None = field(default=None, repr=False)
+
+
+@contextmanager
+def talking(cache: Cache, check: Recorder) -> Iterator[None]:
+    """One timed exchange with Redis. A server that goes away after the client's setup (killed
+    mid-run, as the watch sees it) is named like one found down at setup, not a traceback."""
+    import redis
+
+    with check.timed(cache.target):
+        try:
+            yield
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise unreachable("cache", "redis", cache.url, exc, cache.outputs) from None
 
 
 @client
@@ -48,7 +65,7 @@ def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cach
         client.close()
         raise unreachable("cache", "redis", outputs.redis_url, exc, outputs) from None
     prefix = f"smoke:{run_id}:"
-    yield Cache(client, redact_url(outputs.redis_url), prefix)
+    yield Cache(client, redact_url(outputs.redis_url), prefix, outputs.redis_url, outputs)
     try:  # cleanup runs whatever the checks did
         found = list(client.scan_iter(match=f"{prefix}*", count=100))
         if found:
@@ -66,14 +83,14 @@ def keys(cache: Cache, check: Recorder) -> Callable[[str], str]:
 
 @check()
 def test_ping(cache: Cache, check: Recorder) -> None:
-    with check.timed(cache.target):
+    with talking(cache, check):
         assert cache.client.ping() is True
 
 
 @check(writes=True)
 def test_set_get(cache: Cache, check: Recorder) -> None:
     key = keys(cache, check)
-    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+    with talking(cache, check), cache.client.pipeline(transaction=False) as pipe:
         pipe.set(key("k"), "Hello Redis!", ex=KEY_TTL_S)
         pipe.get(key("k"))
         _, value = pipe.execute()  # one round trip; Redis runs them in order
@@ -83,7 +100,7 @@ def test_set_get(cache: Cache, check: Recorder) -> None:
 @check(writes=True)
 def test_setex_ttl(cache: Cache, check: Recorder) -> None:
     key = keys(cache, check)
-    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+    with talking(cache, check), cache.client.pipeline(transaction=False) as pipe:
         # The guide's SETEX itself (redis-py 8 deprecates its `setex` wrapper).
         pipe.execute_command("SETEX", key("ttl"), 5, "Expires in 5 seconds")
         pipe.ttl(key("ttl"))
@@ -94,7 +111,7 @@ def test_setex_ttl(cache: Cache, check: Recorder) -> None:
 @check(writes=True)
 def test_incr(cache: Cache, check: Recorder) -> None:
     key = keys(cache, check)
-    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+    with talking(cache, check), cache.client.pipeline(transaction=False) as pipe:
         # INCR itself, as the guide's rate limiter uses it (redis-py's `incr` sends INCRBY).
         pipe.execute_command("INCR", key("counter"))
         pipe.expire(key("counter"), KEY_TTL_S)
@@ -106,7 +123,7 @@ def test_incr(cache: Cache, check: Recorder) -> None:
 @check(writes=True)
 def test_del(cache: Cache, check: Recorder) -> None:
     key = keys(cache, check)
-    with check.timed(cache.target), cache.client.pipeline(transaction=False) as pipe:
+    with talking(cache, check), cache.client.pipeline(transaction=False) as pipe:
         pipe.set(key("gone"), "x", ex=KEY_TTL_S)
         pipe.delete(key("gone"))
         pipe.get(key("gone"))
@@ -141,7 +158,7 @@ def test_cache_aside_miss_then_hit(cache: Cache, check: Recorder) -> None:
         computed.append(1)
         return data
 
-    with check.timed(cache.target):
+    with talking(cache, check):
         first = get_or_compute(cache.client, key("video"), compute, KEY_TTL_S)
         second = get_or_compute(cache.client, key("video"), compute, KEY_TTL_S)
     assert first == second == data, f"cache-aside returned {first!r}, then {second!r}"

