@@ -27,7 +27,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -91,29 +91,34 @@ def listener(port: int) -> int | None:
         for conn in psutil.net_connections(kind="tcp")
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid
     }
-    for pid in sorted(pids):
+    if not pids:
+        return None
+    for proc in _holders(sorted(pids), port):
         try:
-            return _topmost_holder(psutil.Process(pid), port).pid
+            return _topmost_holder(proc, port).pid
         except psutil.NoSuchProcess:
             continue  # a child that exited since: its parent still holds the socket
         except psutil.Error:
-            return pid  # not ours to inspect
-    if not pids:
-        return None
-    # Every process psutil named has exited: ask each process whether it holds the socket.
-    holders = {proc.pid: proc for proc in psutil.process_iter() if _listens(proc, port)}
-    for pid, proc in sorted(holders.items()):
-        with contextlib.suppress(psutil.Error):
-            if proc.ppid() not in holders:
-                return pid
+            return proc.pid  # not ours to inspect
     return None
 
 
-def _topmost_holder(proc: psutil.Process, port: int) -> psutil.Process:
-    """`proc`, or its nearest ancestor chain that listens on `port` too. psutil names one pid per
-    socket, whichever it read first (psutil 7.2.2 `_pslinux.py`: `pid, fd = inodes[inode][0]`), so
-    a child that has not yet closed its inherited copy may be all it names (seen: 11% of reads
+def _holders(named: list[int], port: int) -> Iterator[psutil.Process]:
+    """The processes psutil named for the socket, then (when every one of those has exited)
+    each process that says it holds it.
+
+    psutil names one pid per socket: of the processes holding it, the last it read, the highest
+    pid (psutil 7.2.2 `_pslinux.py`: `inodes.update(...)`, then `pid, fd = inodes[inode][0]`).
+    A child that has not yet closed its inherited copy may be all it names (seen: 11% of reads
     under connection churn, and the stack's own postgres refused as another program's)."""
+    for pid in named:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            yield psutil.Process(pid)
+    yield from (proc for proc in psutil.process_iter() if _listens(proc, port))
+
+
+def _topmost_holder(proc: psutil.Process, port: int) -> psutil.Process:
+    """`proc`, or its furthest ancestor reached through ancestors that listen on `port` too."""
     while (parent := proc.parent()) is not None and _listens(parent, port):
         proc = parent
     return proc
