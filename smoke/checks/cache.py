@@ -22,14 +22,17 @@ KEY_TTL_S = 60
 
 @dataclass(frozen=True)
 class Cache:
-    """A connected client, the redacted target and this run's key prefix."""
+    """A connected client, the Redis it talks to and this run's key prefix."""
 
     client: Any
-    target: str
+    url: str = field(repr=False)
+    """The stack's REDIS_URL (secret: `target` and `unreachable` show it without credentials)."""
     prefix: str
-    url: str = field(default="", repr=False)
-    """The stack's REDIS_URL (secret: kept for `unreachable`, which shows only host:port)."""
     outputs: StackOutputs | None = field(default=None, repr=False)
+
+    @property
+    def target(self) -> str:
+        return redact_url(self.url)
 
 
 @contextmanager
@@ -65,7 +68,7 @@ def cache(outputs: StackOutputs, timeout_s: float, run_id: str) -> Iterator[Cach
         client.close()
         raise unreachable("cache", "redis", outputs.redis_url, exc, outputs) from None
     prefix = f"smoke:{run_id}:"
-    yield Cache(client, redact_url(outputs.redis_url), prefix, outputs.redis_url, outputs)
+    yield Cache(client, outputs.redis_url, prefix, outputs)
     try:  # cleanup runs whatever the checks did
         found = list(client.scan_iter(match=f"{prefix}*", count=100))
         if found:

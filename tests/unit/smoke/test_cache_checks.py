@@ -126,7 +126,7 @@ def test_redis_gone_after_the_clients_setup_is_named_not_a_traceback(
             raise redis.ConnectionError(error)
 
     url = "redis://default:pw-123456@127.0.0.1:6390/0"
-    cache = Cache(Gone(), "redis://127.0.0.1:6390/0", "smoke:r:", url)
+    cache = Cache(Gone(), url, "smoke:r:")
     with pytest.raises(CheckFailed) as failed:
         test_ping(cache, Recorder("cache", "test_ping"))
     assert str(failed.value).startswith(f"cache: redis at 127.0.0.1:6390 {phrase} (")
