@@ -254,7 +254,9 @@ def test_sigint_between_rounds_exits_130_at_once(dead: dict[str, Any], tmp_path:
             proc.kill()
             proc.wait(5)
     assert proc.returncode == 130 and "stopped (SIGINT/SIGTERM)" in rest, rest
-    assert took < 1.0, took  # not the 30 s left of the wait
+    # Not the 30 s left of the wait: a stop that waited would take about 29 s. The rest is the
+    # interpreter's exit (1.79 s seen under four workers on 2 cores).
+    assert took < 5.0, took
 
 
 def test_a_textfile_that_cannot_be_written_is_reported_and_the_watch_goes_on(
