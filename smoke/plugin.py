@@ -9,6 +9,7 @@ declares the command-line options.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -71,10 +72,12 @@ def load_outputs(config: pytest.Config, redactor: Redactor) -> StackOutputs:
 
 
 def _preload_drivers() -> None:
-    """Import the service drivers while the main thread waits on `pulumi stack output` (~0.5 s
-    of a subprocess): the checks then start with them loaded."""
-    for module in ("psycopg", "redis", "httpx", "httpcore", "botocore.session"):
-        with contextlib.suppress(Exception):  # a broken driver is reported by its own check
+    """Import the service drivers and the check modules while the main thread waits on
+    `pulumi stack output` (~0.5 s of a subprocess): collection then finds the modules loaded
+    and the checks start with their drivers ready."""
+    drivers = ("psycopg", "redis", "httpx", "httpcore", "botocore.session")
+    for module in (*drivers, *(f"smoke.checks.{name}" for name in SERVICES)):
+        with contextlib.suppress(Exception):  # a broken module is reported by collection
             importlib.import_module(module)
 
 
@@ -121,6 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _active
     _active = None
+    # The process ends here: freezing its objects spares the interpreter's final collection
+    # over them (~0.2 s of a ~2.4 s smoke run, measured; gc.freeze is CPython's public API).
+    gc.freeze()
     if _factory_key in config.stash:
         logging.setLogRecordFactory(config.stash[_factory_key])
 
