@@ -81,7 +81,7 @@ def test_table_shows_broken_steps_and_a_verdict_naming_what_is_missed() -> None:
     assert "  detect app: smoke passed with app dead: the gate missed it" in text
     last = text.splitlines()[-1]
     assert last.startswith("verdict: 2/4 targets met; not met: ")
-    assert "cold up <= 2.5x floor" in last and "detect dead app <= 5 s" in last
+    assert "cold up <= 2.5x floor" in last and "detect dead app <= 3 s" in last
 
 
 def test_verdict_all_met_none_measured_and_interrupted() -> None:
