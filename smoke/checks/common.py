@@ -14,10 +14,13 @@ A connection failure becomes one line naming the service, the target and the fix
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from smoke import outages
@@ -29,6 +32,9 @@ from stacks.contract import Target, deploy_command
 
 if TYPE_CHECKING:
     from smoke.outputs import StackOutputs
+
+T = TypeVar("T")
+WATCH_POLL_S = 0.05  # how soon a long call is given up once its dependency is found down
 
 
 class Recorder:
@@ -158,6 +164,34 @@ def watching(
         time.sleep(seconds)
 
     return sleep
+
+
+def while_watching(
+    call: Callable[[], T],
+    service: str,
+    what: str,
+    dependencies: dict[str, str],
+    outputs: StackOutputs | None = None,
+) -> T:
+    """`call()`'s result, but fail at once when a dependency is found down while it waits: a
+    long call (the app's `/api/test-sentry` may take its flush on top of a timeout) is not
+    waited out after another service's check named that dependency hung. `call` runs in a
+    thread of its own, bounded by its own timeout; an abandoned one ends with it."""
+    done: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(call())
+        except BaseException as exc:  # handed to the caller below, never lost
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name=f"smoke:{service}:call", daemon=True).start()
+    while True:
+        fail_if_dependency_down(service, what, dependencies, outputs)
+        try:
+            return done.result(timeout=WATCH_POLL_S)
+        except FutureTimeout:
+            continue
 
 
 def fail_if_the_app_reports_down(what: str, service: str, health: Callable[[], Any]) -> None:

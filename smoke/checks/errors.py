@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from smoke.checks import check
-from smoke.checks.common import Recorder, fail_if_dependency_down, unreachable, watching
+from smoke.checks.common import (
+    Recorder,
+    fail_if_dependency_down,
+    unreachable,
+    watching,
+    while_watching,
+)
 from smoke.clients import errors_api
 from smoke.failures import CheckFailed
 from smoke.outputs import StackOutputs
@@ -92,7 +98,11 @@ def test_test_error_arrives_in_the_tracker(
             if outputs.app_url:
                 # A serverless app may first cold-start.
                 budget = timeout_s if outputs.is_local else timeout_s + 2
-                event_id = errors_api.trigger_test_error(client, outputs.app_url, tag, budget)
+                app_url = outputs.app_url
+                event_id = while_watching(
+                    lambda: errors_api.trigger_test_error(client, app_url, tag, budget),
+                    "errors", "a test error", needs, outputs,
+                )  # fmt: skip
             elif env.get("SENTRY_DSN"):
                 event_id = send_with_sdk(env["SENTRY_DSN"], tag, timeout_s)
             else:

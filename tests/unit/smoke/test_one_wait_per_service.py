@@ -135,3 +135,57 @@ def test_a_check_through_the_app_fails_at_once_when_the_app_reports_its_dependen
     up = Answer({"services": {"cache": {"healthy": True, "latency": 1}}})
     fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: up)  # healthy: runs
     fail_if_the_app_reports_down("POST /api/chat x25", "cache", lambda: Answer("not json"))
+
+
+def test_the_test_error_stops_waiting_on_a_hung_app_once_the_apps_check_names_it(
+    tmp_path: Path,
+) -> None:
+    """bench 2026-12-05: a SIGSTOPped app was named in 5.4 s (target 4 s): the errors check's
+    one `/api/test-sentry` call waited out the app's flush allowance on top of its timeout
+    (4 s) after the app's own check had found the app hung at 2 s."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Tracker(BaseHTTPRequestHandler):  # Bugsink's lookup: no such event yet
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    tracker = ThreadingHTTPServer(("127.0.0.1", 0), Tracker)
+    threading.Thread(target=tracker.serve_forever, daemon=True).start()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        app_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        doc = dead_outputs(free_port(), free_port(), free_port(), app_url=app_url)
+        doc["env"].update(
+            SENTRY_AUTH_TOKEN="b" * 40,
+            SENTRY_API_URL=f"http://127.0.0.1:{tracker.server_address[1]}/",
+            SENTRY_PROJECT="1",
+            INNGEST_DEV="1",  # the app's first check asks its /api/inngest (one timeout)
+            INNGEST_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        )
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(doc))
+        report = tmp_path / "report.json"
+        result = run_smoke(
+            tmp_path,
+            SMOKE_DIR / "checks" / "app.py",
+            SMOKE_DIR / "checks" / "errors.py",
+            "--outputs-file", path, "--check-timeout", "1", "--json-report", report,
+        )  # fmt: skip
+    tracker.shutdown()
+    assert result.ret == 1, result.output
+    checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
+    errors = checks["test_test_error_arrives_in_the_tracker"]
+    assert errors["outcome"] == "failed", errors
+    seen = "\n".join(
+        f"{n}: {c['outcome']} {c['duration_s']} {c['message']}" for n, c in checks.items()
+    )
+    assert "needs the app at 127.0.0.1:" in errors["message"], seen
+    # the app's first check takes its 1 s timeout; the errors check must not take 1 s + 2 s
+    assert errors["duration_s"] < 1.9, errors
