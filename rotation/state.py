@@ -143,7 +143,8 @@ class StackState:
             for r in deployment.get("resources") or []
         ]
 
-    def set_output(self, name: str, key: str, value: str) -> None:
-        """Set one (non-secret) output of a resource, e.g. the database's login role."""
+    def set_output(self, name: str, key: str, value: Any) -> None:
+        """Set one output of a resource, e.g. the database's login role; a secret one as
+        `secret(value)` (the CLI encrypts it on import)."""
         resource = self.resource(name)
         resource.setdefault("outputs", {})[key] = value

@@ -1,4 +1,10 @@
-"""`RedisServer`: Debian's redis-server on 127.0.0.1 with a generated password."""
+"""`RedisServer`: Debian's redis-server on 127.0.0.1 with a generated password.
+
+The app logs in as the `default` user until its first rotation (`mentora-infra rotate`), as it
+does on Upstash; from then on as an ACL user of its own, `mentora_a` or `mentora_b` in turn
+(`app_login`, with `app_password`), while `default` keeps the stack's own `password` (the
+provider's, drift's and rotation's). The server is started with exactly these users.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from components.local.server_provider import (
 
 SERVICE = "redis"
 PID_FILE = "redis.pid"  # inside the data dir
-SECRET_OUTPUTS = ("password", "url")
+SECRET_OUTPUTS = ("password", "app_password", "url")
 PROBE_TIMEOUT_S = 2.0
 # What the server is started with and `observe` reads back (`CONFIG GET` names -> values).
 MANAGED_CONFIG = {
@@ -41,6 +47,8 @@ MANAGED_CONFIG = {
     "maxmemory-policy": "allkeys-lru",
 }
 DEFAULT_USER_RULES = "on ~* &* +@all"
+ADMIN_USER = "default"
+APP_USER_RULES = DEFAULT_USER_RULES  # as on Upstash (rotation/cloud_upstash.py RULES)
 PASSWORD_OURS = "the stack's password only"
 
 
@@ -53,13 +61,12 @@ def _digest(password: str) -> str:
     return hashlib.sha256(password.encode()).hexdigest()
 
 
-def _config(port: int, data_dir: Path, password: str) -> str:
-    """redis.conf text for `redis-server -`; the password appears only as its sha256.
+def _config(port: int, data_dir: Path, keys: Secrets) -> str:
+    """redis.conf text for `redis-server -`; passwords appear only as their sha256.
 
-    >>> "secret" in _config(6390, Path("/tmp/r"), "secret")
+    >>> "secret" in _config(6390, Path("/tmp/r"), {"password": "secret"})
     False
     """
-    digest = _digest(password)
     return "\n".join(
         [
             f"port {port}",
@@ -69,10 +76,22 @@ def _config(port: int, data_dir: Path, password: str) -> str:
             f"pidfile {_quoted(data_dir / PID_FILE)}",
             f"logfile {_quoted(data_dir / 'redis.log')}",
             *(f"{k} {v}" for k, v in MANAGED_CONFIG.items() if k != "bind"),
-            f"user default {DEFAULT_USER_RULES} #{digest}",
+            *(
+                f"user {user} {rules} #{_digest(password)}"
+                for user, rules, password in _users(keys)
+            ),
             "",
         ]
     )
+
+
+def _users(keys: Secrets) -> list[tuple[str, str, str]]:
+    """(user, rules, password) of every user the stack makes: `default`, and the app's own
+    once a rotation gave it one."""
+    users = [(ADMIN_USER, DEFAULT_USER_RULES, keys.get("password", ""))]
+    if keys.get("app_login"):
+        users.append((keys["app_login"], APP_USER_RULES, keys.get("app_password", "")))
+    return users
 
 
 class RedisProvider(LocalServerProvider[ServerSettings]):
@@ -81,7 +100,8 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
     SERVICE = SERVICE
     PID_FILE = PID_FILE
     ID_PREFIX = "redis"
-    SECRET_KEYS = ("password",)
+    SECRET_KEYS = ("password", "app_password", "app_login")
+    """`app_login`/`app_password`: the app's ACL user, absent until the first rotation."""
     HOLDS = "every key"
 
     def new_secrets(self, s: ServerSettings) -> Secrets:
@@ -96,7 +116,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
                 service=SERVICE,
             )
         data_dir = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
-        config = _config(s.port, data_dir, keys["password"])
+        config = _config(s.port, data_dir, keys)
         try:
             # A session of its own: the engine kills the provider's process group when it exits.
             proc = subprocess.run(
@@ -133,6 +153,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
         return redis.Redis(
             host=processes.HOST,
             port=s.port,
+            username=ADMIN_USER,
             password=keys.get("password"),
             socket_timeout=PROBE_TIMEOUT_S,
             socket_connect_timeout=PROBE_TIMEOUT_S,
@@ -156,14 +177,16 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
     def acl_users(self, keys: Secrets) -> list[str]:
         """The ACL users the stack makes (from its secrets); any other user is drift, which
         `repair` deletes."""
-        return ["default"]
+        return [user for user, _, _ in _users(keys)]
 
     def expected(self, s: ServerSettings, keys: Secrets) -> Managed:
+        app = {"app auth": PASSWORD_OURS} if keys.get("app_login") else {}
         return {
             **super().expected(s, keys),
             **MANAGED_CONFIG,
             "port": str(s.port),
             "auth": PASSWORD_OURS,
+            **app,
             "acl users": ",".join(sorted(self.acl_users(keys))),
         }
 
@@ -180,7 +203,7 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
             config: dict[str, str] = {}
             for name in (*MANAGED_CONFIG, "port"):
                 config.update(client.config_get(name))
-            default = client.acl_getuser("default") or {}
+            found = {user: client.acl_getuser(user) for user, _, _ in _users(keys)}
             users = sorted(client.acl_users())
         except redis.AuthenticationError:
             return {**seen, "auth": "the stack's password is refused (settings unreadable)"}
@@ -188,13 +211,14 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
             return seen  # cannot tell now; `running` says whether it answers
         finally:
             client.close()
-        ours = _digest(keys.get("password", ""))
-        others = [p for p in default.get("passwords") or [] if p != ours]
-        auth = PASSWORD_OURS if not others else f"the stack's + {len(others)} other password(s)"
+        auth = {
+            ("auth" if user == ADMIN_USER else "app auth"): _auth(found.get(user), password)
+            for user, _, password in _users(keys)
+        }
         return {
             **seen,
             **{k: str(config.get(k, "")) for k in (*MANAGED_CONFIG, "port")},
-            "auth": auth,
+            **auth,
             "acl users": ",".join(users),
         }
 
@@ -209,16 +233,17 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
         try:
             for name in MANAGED_CONFIG.keys() & drifted.keys():
                 client.config_set(name, MANAGED_CONFIG[name])
-            if "auth" in drifted:
-                client.acl_setuser(
-                    "default",
-                    enabled=True,
-                    reset_passwords=True,
-                    hashed_passwords=[f"+{_digest(keys['password'])}"],
-                    keys=["*"],
-                    channels=["*"],
-                    commands=["+@all"],
-                )
+            if {"auth", "app auth", "acl users"} & drifted.keys():
+                for user, _, password in _users(keys):
+                    client.acl_setuser(
+                        user,
+                        enabled=True,
+                        reset_passwords=True,
+                        hashed_passwords=[f"+{_digest(password)}"],
+                        keys=["*"],
+                        channels=["*"],
+                        commands=["+@all"],
+                    )
             if "acl users" in drifted:
                 extra = [u for u in client.acl_users() if u not in self.acl_users(keys)]
                 if extra:
@@ -230,16 +255,40 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
         return True
 
     def outputs(self, s: ServerSettings, keys: Secrets) -> dict[str, Any]:
-        password = quote(keys["password"], safe="")
-        return {"url": f"redis://default:{password}@{processes.HOST}:{s.port}/0"}
+        """The app's URL: its own ACL user once rotated, `default` before."""
+        user, _, password = _users(keys)[-1]
+        return {"url": url(user, password, s.port)}
+
+
+def url(user: str, password: str, port: int) -> str:
+    """The URL a client logs in with as `user`.
+
+    >>> url("mentora_a", "p/w", 6390)
+    'redis://mentora_a:p%2Fw@127.0.0.1:6390/0'
+    """
+    return f"redis://{user}:{quote(password, safe='')}@{processes.HOST}:{port}/0"
+
+
+def _auth(user: Any, password: str) -> str:
+    """What `observe` says of one user's passwords: the stack's alone, or how many others."""
+    if not user:
+        return "the user is missing"
+    ours = _digest(password)
+    passwords = user.get("passwords") or []
+    if ours not in passwords:
+        return "the stack's password is not among its passwords"
+    others = [p for p in passwords if p != ours]
+    return PASSWORD_OURS if not others else f"the stack's + {len(others)} other password(s)"
 
 
 class RedisServer(LocalServerResource):
-    """A local Redis server that requires a password (the `default` user's)."""
+    """A local Redis server that requires a password (see the module doc for its users)."""
 
     host: pulumi.Output[str]
     port: pulumi.Output[int]
     password: pulumi.Output[str]
+    app_login: pulumi.Output[str]
+    app_password: pulumi.Output[str]
     url: pulumi.Output[str]
     data_dir: pulumi.Output[str]
     running: pulumi.Output[bool]

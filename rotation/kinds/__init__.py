@@ -6,7 +6,7 @@ the state names: the end of a rotation and the undo of an interrupted one, idemp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from rotation.state import StackState
 
@@ -19,8 +19,9 @@ class Created:
     kind: str
     pairs: dict[str, str]
     old: dict[str, str]
-    outputs: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(resource, output) -> plain value to set (the database's login role)."""
+    outputs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """(resource, output) -> value to set: plain (the database's login role) or
+    `rotation.state.secret(...)` (the cache's first app password)."""
 
 
 class NotRefused(Exception):

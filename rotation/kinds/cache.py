@@ -1,8 +1,10 @@
-"""Redis: two passwords of the app's ACL user at once (`ACL SETUSER default >new`), the old one
-removed by its hash once the app uses the new (`ACL SETUSER default !<sha256>`). The server's
-start config names only the state's password (`user default on #<sha256>`), so a restart keeps
-exactly the rotated credential. Connections already authenticated with the old password stay
-open until the app closes its old pool (10 s after the switch): Redis checks a password at AUTH.
+"""Redis: the app's ACL users, alternating, as on Upstash (rotation/cloud_upstash.py). Each
+rotation creates the other user of the pair (`mentora_a` / `mentora_b`) with a new password
+beside the current one; once the app uses it, the old user is deleted (`ACL DELUSER`, which
+also closes its connections). The app starts as `default`, the stack's own user: its first
+rotation moves the app to `mentora_a` and gives `default` a new password too, the old one
+removed by its hash (`ACL SETUSER default !<sha256>`). The server's start config names only the
+state's users and passwords, so a restart keeps exactly the rotated credentials.
 """
 
 from __future__ import annotations
@@ -11,57 +13,79 @@ import hashlib
 import secrets
 from typing import Any
 
+from components.local.redis_server import ADMIN_USER, APP_USER_RULES, url
+from rotation.cloud_upstash import next_user, users
 from rotation.kinds import Created, NotRefused
-from rotation.state import StackState
+from rotation.state import StackState, secret
 
 RESOURCE = "cache-server"
-USER = "default"
+BASE = "mentora"
 
 
-def _client(out: dict[str, Any], password: str) -> Any:
+def _admin(out: dict[str, Any]) -> Any:
     import redis
 
     return redis.Redis(
         host=out["host"],
         port=int(out["port"]),
-        username=USER,
-        password=password,
+        username=ADMIN_USER,
+        password=str(out["password"]),
         socket_timeout=3,
         socket_connect_timeout=3,
     )
 
 
 class Cache:
-    """Rotates the Redis password of the app's user."""
+    """Rotates the app's Redis user between the two ACL users of its pair."""
 
     name = "cache"
 
     def create(self, state: StackState) -> Created:
         out = state.outputs(RESOURCE)
-        old, new = str(out["password"]), secrets.token_urlsafe(24)
-        with _client(out, old) as client:
-            client.execute_command("ACL", "SETUSER", USER, f">{new}")
-        return Created(self.name, {old: new}, {"password": old})
+        current = str(out.get("app_login") or ADMIN_USER)
+        login, password = next_user(current, BASE), secrets.token_urlsafe(24)
+        old_url, new_url = str(out["url"]), url(login, password, int(out["port"]))
+        pairs = {old_url: new_url}  # first: the URL holds the old password, replaced below
+        outputs: dict[tuple[str, str], Any] = {(RESOURCE, "app_login"): login}
+        with _admin(out) as client:
+            client.execute_command(
+                "ACL", "SETUSER", login, "reset", *APP_USER_RULES.split(), f">{password}"
+            )
+            if current == ADMIN_USER:  # the app's old password is the stack's: replace both
+                admin = secrets.token_urlsafe(24)
+                client.execute_command("ACL", "SETUSER", ADMIN_USER, f">{admin}")
+                pairs[str(out["password"])] = admin
+                outputs[(RESOURCE, "app_password")] = secret(password)
+            else:
+                pairs[str(out["app_password"])] = password
+        return Created(self.name, pairs, {"url": old_url, "user": current}, outputs=outputs)
 
     def revoke_others(self, state: StackState) -> list[str]:
         out = state.outputs(RESOURCE)
+        keep_login = out.get("app_login")
         keep = hashlib.sha256(str(out["password"]).encode()).hexdigest()
         revoked = []
-        with _client(out, str(out["password"])) as client:
-            info = client.acl_getuser(USER) or {}
+        with _admin(out) as client:
+            info = client.acl_getuser(ADMIN_USER) or {}
             for digest in info.get("passwords") or []:
                 if digest != keep:
-                    client.execute_command("ACL", "SETUSER", USER, f"!{digest}")
+                    client.execute_command("ACL", "SETUSER", ADMIN_USER, f"!{digest}")
                     revoked.append(f"redis password sha256:{digest[:8]}")
+            existing = set(client.acl_users())
+            for login in users(BASE):
+                if login != keep_login and login in existing:
+                    client.execute_command("ACL", "DELUSER", login)
+                    revoked.append(f"redis user {login}")
         return revoked
 
     def refused(self, state: StackState, old: dict[str, str]) -> str:
         import redis
 
-        out = state.outputs(RESOURCE)
+        client = redis.Redis.from_url(old["url"], socket_timeout=3, socket_connect_timeout=3)
         try:
-            with _client(out, old["password"]) as client:
-                client.ping()
+            client.ping()
         except redis.AuthenticationError as exc:
             return f"redis: {str(exc).splitlines()[0]}"
-        raise NotRefused("redis: the old password still authenticates")
+        finally:
+            client.close()
+        raise NotRefused(f"redis: the old credential of {old['user']} still authenticates")

@@ -115,6 +115,7 @@ def test_rotate_all_under_load_drops_nothing_and_the_servers_refuse_the_old(
     db, cache, storage, errors = (old[k] for k in ("database", "cache", "storage", "errors"))
     assert new["database"]["app_url"] != db["app_url"]
     assert new["cache"]["password"] != cache["password"]
+    assert new["cache"]["url"].startswith("redis://mentora_a:")  # the app's own ACL user now
     assert new["storage"]["access_key_id"] != storage["access_key_id"]
     assert new["errors"]["api_token"] != errors["api_token"]
     assert refused_by_postgres(db["app_url"])
@@ -160,6 +161,10 @@ def test_sigint_at_every_step_then_rotate_again_ends_consistent(
     client = redis.Redis(host="127.0.0.1", port=int(out["port"]), password=out["password"])
     try:
         assert len(client.acl_getuser("default")["passwords"]) == 1
+        # The app's own ACL user, the state's, is the only other one (issue 23: ACL users).
+        assert sorted(client.acl_users()) == ["default", out["app_login"]]
+        assert out["app_login"] in ("mentora_a", "mentora_b")
+        assert len(client.acl_getuser(out["app_login"])["passwords"]) == 1
     finally:
         client.close()
     health = httpx.get(f"{app_url(stack)}/api/health", timeout=5).json()
