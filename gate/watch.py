@@ -135,6 +135,11 @@ class Watcher:
     states: dict[str, CheckState] = field(default_factory=dict)
     runner: Callable[[engine.Settings], engine.Results] = engine.run_stack
     """How a round's checks run: in this process, or (`main`) in a forked child (`in_child`)."""
+    reload: Callable[[], StackOutputs] | None = None
+    """How to read the stack's outputs again (`main`: as it read them first). A round with a
+    failed check reads them again; when they changed (a `rotate`, an `up` that moved a server)
+    the round runs again with them before anything is recorded: the watch follows the stack
+    instead of reporting revoked credentials as outages for as long as it runs."""
     metrics: Metrics = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +172,8 @@ class Watcher:
         the round ends it within `STOP_GRACE_S` and is raised again, nothing recorded."""
         started = time.monotonic()
         results = self.runner(self.settings())
+        if any(c.failed for c in results.checks) and not results.interrupted and self.follow():
+            results = self.runner(self.settings())
         if results.ended.startswith(LOST):  # no results: the states stay, the line says why
             self.out(self.redactor.redact(f"watch {self.stack}: a round gave no results: "
                                           f"{results.ended}"))  # fmt: skip
@@ -175,6 +182,23 @@ class Watcher:
         self.metrics.round_s.labels(self.stack).set(time.monotonic() - started)
         self.record(results.checks)
         return results
+
+    def follow(self) -> bool:
+        """Read the outputs again; True when they changed (then they are the watch's, their
+        secrets masked too). A failed read keeps the current ones: the round stands."""
+        if self.reload is None:
+            return False
+        try:
+            fresh = self.reload()
+        except OutputsError:
+            return False
+        if fresh == self.outputs:
+            return False
+        self.outputs = fresh
+        self.redactor.add_outputs(fresh)
+        self.out(f"watch {self.stack}: the stack's outputs changed (a rotation or a deploy): "
+                 "checking with the new ones")  # fmt: skip
+        return True
 
     def record(self, checks: list[CheckResult]) -> list[str]:
         """Update states and metrics from one round's results; print and return the
@@ -287,6 +311,11 @@ def main(
     redactor = redactor_for(outputs)
     watcher = Watcher(stack, outputs, every_s, redactor, target, lambda s: print(s, flush=True))
     watcher.runner = functools.partial(in_child, engine.run_stack)
+    watcher.reload = (
+        functools.partial(load_from_file, outputs_file)
+        if outputs_file is not None
+        else functools.partial(load_from_stack, stack, redactor.redact)
+    )
     server = serve(watcher.metrics.registry, metrics_port) if metrics_port is not None else None
     undo = redact_logs(redactor)
     lean_malloc()

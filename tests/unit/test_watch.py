@@ -269,3 +269,64 @@ def test_a_textfile_that_cannot_be_written_is_reported_and_the_watch_goes_on(
     assert "cannot write --textfile" in lines[-1] and "No such file or directory" in lines[-1]
     w.record([result("test_ping", "failed", "refused")])
     assert any("up -> down" in line for line in lines)
+
+
+def test_a_rotation_under_a_running_watch_is_followed_not_reported_down(
+    dead: dict[str, Any], tmp_path: Path
+) -> None:
+    """`rotate` (or an `up` that moved a server) changes the outputs a running watch started
+    with: its next round must read them again and check with them, not report every service
+    down with revoked credentials for as long as it runs."""
+    from smoke import engine
+
+    lines: list[str] = []
+    w = watcher(dead, tmp_path, lines)
+    rotated_secret = "RotatedRedisPassw0rd-5e1f"
+    rotated = StackOutputs.from_json(
+        {**dead, "redis_url": f"redis://mentora_a:{rotated_secret}@127.0.0.1:6390/0"},
+        "test", "local",
+    )  # fmt: skip
+    runs: list[str] = []
+
+    def run(settings: engine.Settings) -> engine.Results:
+        runs.append(settings.outputs.redis_url)
+        if settings.outputs.redis_url == rotated.redis_url:
+            return engine.Results([result("test_ping", "passed")])
+        why = "cache: redis at 127.0.0.1:6390 rejected the credentials (are the outputs stale?)"
+        return engine.Results([result("test_ping", "failed", why)])
+
+    w.runner = run
+    reads: list[int] = []
+    w.reload = lambda: reads.append(1) or rotated
+    w.round()
+    assert runs == [dead["redis_url"], rotated.redis_url] and len(reads) == 1
+    assert w.healthy and not [line for line in lines if "-> down" in line], lines
+    assert any("outputs changed" in line for line in lines), lines
+    assert w.outputs == rotated
+    assert rotated_secret not in w.redactor.redact(f"url {rotated.redis_url}")  # masked too
+    w.round()  # healthy: nothing read again
+    assert len(reads) == 1 and len(runs) == 3
+
+
+def test_a_real_outage_reads_the_outputs_once_and_is_reported(
+    dead: dict[str, Any], tmp_path: Path
+) -> None:
+    from smoke import engine
+    from smoke.outputs import OutputsError
+
+    lines: list[str] = []
+    w = watcher(dead, tmp_path, lines)
+    down = engine.Results([result("test_ping", "failed", "cache: redis refused connection")])
+    runs: list[int] = []
+    w.runner = lambda _settings: runs.append(1) or down
+    w.reload = lambda: w.outputs  # unchanged: the same round stands
+    w.round()
+    assert len(runs) == 1 and not w.healthy
+    assert any("-> down" in line for line in lines)
+
+    def broken() -> StackOutputs:
+        raise OutputsError("pulumi stack output failed: no stack named 'local'")
+
+    w.reload = broken  # a failed read keeps the outputs and the round's results
+    w.round()
+    assert len(runs) == 2 and not w.healthy
