@@ -8,6 +8,11 @@ secret, old or new, is in any log or report. One throwaway stack for the whole m
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -170,6 +175,38 @@ def test_sigint_at_every_step_then_rotate_again_ends_consistent(
     health = httpx.get(f"{app_url(stack)}/api/health", timeout=5).json()
     assert health["config"] == now["env"]["MENTORA_CONFIG_FINGERPRINT"]
     stack.run("preview", "--expect-no-changes", "--refresh")
+
+
+def test_a_running_watch_follows_the_rotation_instead_of_reporting_it_down(
+    stack: LocalProject, tmp_path: Path
+) -> None:
+    """The watch read its outputs before the rotation; the old user it logs in with is deleted
+    at the revoke. It must follow the new outputs, never print `-> down` for it."""
+    log = tmp_path / "watch.log"
+    with log.open("w") as sink:
+        watch = subprocess.Popen(
+            [sys.executable, "-c", "from gate.cli import main; main()", "watch", "local",
+             "--every", "1"],
+            cwd=stack.root, env=stack.env(), stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(log, "cache::test_ping new -> up", within_s=30)
+        result = rotate(stack, "cache")
+        assert result.returncode == 0, result.output[-3000:]
+        wait_for(log, "the stack's outputs changed", within_s=15)
+        time.sleep(2.5)  # two more rounds with the new outputs
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=15)
+    text = log.read_text()
+    assert "-> down" not in text, text[-3000:]
+
+
+def wait_for(path: Path, text: str, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while text not in path.read_text():
+        assert time.monotonic() < deadline, f"no {text!r} within {within_s}s:\n{path.read_text()}"
+        time.sleep(0.1)
 
 
 def test_no_secret_old_or_new_in_any_log_or_report(stack: LocalProject) -> None:
