@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pulumi
 
-from components.local import ownership, postgres_role, processes
+from components.local import ownership, postgres_login, postgres_role, processes
 from components.local.errors import LocalServerError, where_to_set
 from components.local.server_provider import (
     LocalServerProvider,
@@ -230,6 +230,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             **super().expected(s, keys),
             **postgres_role.EXPECTED,
             **postgres_role.login_expected(login, s.app_user),
+            **postgres_login.expected(),
             "port": str(s.port),
         }
 
@@ -248,6 +249,14 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
                     **seen,
                     **postgres_role.observe(conn, s.app_user, s.database),
                     **postgres_role.login_observe(conn, login, s.app_user),
+                    **postgres_login.observe(
+                        conn,
+                        login,
+                        s.app_user,
+                        lambda: postgres_login.logs_in(
+                            s.port, login, keys.get("app_password", ""), s.database
+                        ),
+                    ),
                 }
         except psycopg.Error:
             return seen
@@ -262,7 +271,10 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         try:
             with self._admin(s, keys, s.database) as conn:
                 postgres_role.repair(conn, s.app_user, s.database, drifted)
-                postgres_role.login_repair(conn, keys.get("app_login") or s.app_user, s.app_user)
+                login = keys.get("app_login") or s.app_user
+                if {"app login", "other app logins"} & drifted.keys():
+                    postgres_login.repair(conn, login, s.app_user, keys["app_password"])
+                postgres_role.login_repair(conn, login, s.app_user)
         except psycopg.Error:
             return False
         return True

@@ -289,10 +289,12 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         if not ready:  # stopped or hung: a graceful stop would only wait
             self._refuse_restart_loss(olds, news, ["running"])
             secrets = self._restart(old, s, secrets, grace_s=0)
+            self._repair_after_start(s, secrets)
         elif moved or (restarts := processes.changed_keys(olds, news, self.RESTART_KEYS)):
             # Checked again: the state may have changed since the preview.
             self._refuse_restart_loss(olds, news, ["port"] if moved else restarts)
             secrets = self._restart(old, s, secrets)
+            self._repair_after_start(s, secrets)
         elif (drifted := self.drifted(self._observed(olds, s, secrets), s)) and not self.repair(
             s, secrets, drifted
         ):
@@ -302,6 +304,13 @@ class LocalServerProvider(ResourceProvider, Generic[S]):
         if moved:
             secrets = self.moved(s, secrets)
         return UpdateResult(outs=self._outs(news, s, secrets))
+
+    def _repair_after_start(self, s: S, secrets: Secrets) -> None:
+        """Put back what a start does not apply itself: settings kept in the server's data
+        (Postgres' roles), e.g. a data dir restored to before a rotation."""
+        drifted = self.drifted({**secrets, "observed": self.observe(s, secrets)}, s)
+        if drifted:
+            self.repair(s, secrets, drifted)
 
     def moved(self, s: S, secrets: Secrets) -> Secrets:
         """After the server moved to a new port: refresh what names the port (a DSN)."""

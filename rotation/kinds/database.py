@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from components.local.postgres_login import logins, set_login
 from rotation.kinds import Created, NotRefused
 from rotation.state import StackState
 
@@ -29,43 +30,20 @@ def _with_login(url: str, login: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def logins(group: str) -> tuple[str, str, str]:
-    """Every role the app may log in as: the group itself (before the first rotation) and the
-    two alternating members.
-
-    >>> logins("mentora_app")
-    ('mentora_app', 'mentora_app_a', 'mentora_app_b')
-    """
-    return group, f"{group}_a", f"{group}_b"
-
-
 class Database:
     """Rotates the app's Postgres login between two member roles of its group role."""
 
     name = "database"
 
     def create(self, state: StackState) -> Created:
-        from psycopg import sql
 
         out = state.outputs(RESOURCE)
         group = str(out["app_user"])
         current = str(out.get("app_login") or group)
         new = logins(group)[1] if current != logins(group)[1] else logins(group)[2]
         password = secrets.token_urlsafe(24)
-        role, group_id = sql.Identifier(new), sql.Identifier(group)
         with _admin(out) as conn:
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", (new,)).fetchone()
-            verb = "alter" if exists else "create"
-            conn.execute(
-                sql.SQL(
-                    verb + " role {} login password {} nosuperuser nocreatedb nocreaterole "
-                    "nobypassrls noreplication"
-                ).format(role, sql.Literal(password))
-            )
-            conn.execute(
-                sql.SQL("grant {} to {} with inherit true, set true").format(group_id, role)
-            )
-            conn.execute(sql.SQL("alter role {} set role to {}").format(role, group_id))
+            set_login(conn, new, group, password)
         old_url = str(out["app_url"])
         new_url = _with_login(old_url, new, password)
         return Created(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.local import processes
+import pytest
+
+from components.local import postgres_login, processes
 from components.local.postgres_server import PostgresProvider
 from components.local.redis_server import RedisProvider
 from devtools.ports import free_port
@@ -103,10 +105,9 @@ def test_a_rotated_login_role_is_managed_too(state_dir: Path) -> None:
     outs = provider.create(props).outs
     try:
         with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
-            conn.execute(
-                "create role mentora_app_a login password 'x-rotated-1' in role mentora_app"
-            )
-        rotated = {**outs, "app_login": "mentora_app_a"}  # what rotation saves in the state
+            postgres_login.repair(conn, "mentora_app_a", "mentora_app", "x-rotated-1")
+        # What rotation saves in the state.
+        rotated = {**outs, "app_login": "mentora_app_a", "app_password": "x-rotated-1"}
         read = provider.read(f"postgres-{port}", rotated).outs
         assert read["managed"]["app login role member of"] == "mentora_app"
         assert read["observed"] == read["managed"]
@@ -126,5 +127,58 @@ def test_a_rotated_login_role_is_managed_too(state_dir: Path) -> None:
                 "select rolsuper from pg_roles where rolname = 'mentora_app_a'"
             ).fetchone()
             assert row == (False,)
+    finally:
+        provider.delete(f"postgres-{port}", outs)
+
+
+def test_a_database_restored_to_before_a_rotation_gets_the_states_login_back(
+    state_dir: Path,
+) -> None:
+    """`rotate database`, then `restore --to` a time before it: the restored catalog has the
+    revoked login back (`mentora_app` with its old password) and not the one the state names,
+    so the app could not log in and the gate after the restore was red (seen 2026-12-05). The
+    next `up` (a stopped server: restart) must put the state's login back, and a password
+    changed out of band on a running server is drift repaired in place."""
+    import psycopg
+
+    provider, port = PostgresProvider(), free_port()
+    props = {"port": port, "data_dir": str(state_dir / "pg")}
+    outs = provider.create(props).outs
+    old_url = outs["app_url"]
+    try:
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            postgres_login.repair(conn, "mentora_app_a", "mentora_app", "x-rotated-1")
+        rotated = provider.read(
+            "pg", {**outs, "app_login": "mentora_app_a", "app_password": "x-rotated-1"}
+        ).outs
+        assert rotated["observed"] == rotated["managed"]
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:  # the restore
+            conn.execute("drop role mentora_app_a")
+            conn.execute(f"alter role mentora_app login password '{outs['app_password']}'")
+        read = provider.read("pg", rotated).outs
+        changed = {k: v for k, v in read["observed"].items() if v != read["managed"][k]}
+        assert changed["app login"].startswith("refused: ")
+        assert "x-rotated-1" not in str(read["observed"])
+        assert changed["other app logins"] == "mentora_app"
+        provider.stop(provider.settings(read))  # the restore leaves the server stopped
+        stopped = provider.read("pg", read).outs
+        news = {**props, "database": outs["database"], "app_user": outs["app_user"]}
+        assert provider.diff("pg", stopped, news).changes is True
+        updated = provider.update("pg", stopped, props).outs
+        assert updated["observed"] == updated["managed"], updated["observed"]
+        assert postgres_login.logs_in(port, "mentora_app_a", "x-rotated-1", "mentora") == (
+            postgres_login.LOGS_IN
+        )
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(old_url, connect_timeout=5).close()
+
+        postmaster = processes.read_pid(state_dir / "pg" / "pgdata" / "postmaster.pid")
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            conn.execute("alter role mentora_app_a password 'changed-out-of-band'")
+        read = provider.read("pg", updated).outs
+        assert read["observed"]["app login"].startswith("refused: ")
+        repaired = provider.update("pg", read, props).outs
+        assert repaired["observed"] == repaired["managed"]
+        assert processes.read_pid(state_dir / "pg" / "pgdata" / "postmaster.pid") == postmaster
     finally:
         provider.delete(f"postgres-{port}", outs)

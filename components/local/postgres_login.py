@@ -1,0 +1,102 @@
+"""The app's Postgres credentials as managed settings: the login the state names logs in with
+the state's password, and no other login of the app's pair can log in at all.
+
+The app logs in as its role (`mentora_app`) until its first `mentora-infra rotate`, then as
+`mentora_app_a` or `mentora_app_b` in turn (members of it; rotation/kinds/database.py). Both the
+rotation and `repair` make a login with `set_login`, so the two cannot differ. What these
+settings catch: a password changed out of band, and a database restored to a time before a
+rotation (`mentora-infra restore`), whose catalog brings back the login the rotation revoked and
+lacks the one the state names; `repair` (run by `up`) puts the state's back in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from components.local import processes
+
+Managed = dict[str, str]
+LOGS_IN = "the stack's password logs in"
+NONE = "none"
+
+
+def logins(group: str) -> tuple[str, str, str]:
+    """Every role the app may log in as: the group itself (before the first rotation) and the
+    two alternating members.
+
+    >>> logins("mentora_app")
+    ('mentora_app', 'mentora_app_a', 'mentora_app_b')
+    """
+    return group, f"{group}_a", f"{group}_b"
+
+
+def expected() -> Managed:
+    return {"app login": LOGS_IN, "other app logins": NONE}
+
+
+def observe(conn: Any, login: str, app: str, logs_in: Callable[[], str]) -> Managed:
+    """`logs_in()`: LOGS_IN, or the server's refusal of the state's login and password."""
+    others = [role for role in logins(app) if role != login]
+    rows = conn.execute(
+        "select rolname from pg_roles where rolcanlogin and rolname = any(%s) order by rolname",
+        (others,),
+    ).fetchall()
+    return {"app login": logs_in(), "other app logins": ",".join(r[0] for r in rows) or NONE}
+
+
+def logs_in(port: int, login: str, password: str, database: str, timeout_s: float = 2.0) -> str:
+    """LOGS_IN when `login` and `password` log in now, else the server's refusal (it names the
+    role, never the password)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            host=processes.HOST,
+            port=port,
+            user=login,
+            password=password,
+            dbname=database,
+            connect_timeout=max(2, round(timeout_s)),  # libpq's floor is 2 s
+        ):
+            return LOGS_IN
+    except psycopg.OperationalError as exc:
+        fatal = [line for line in str(exc).splitlines() if "FATAL:" in line]
+        return "refused: " + (fatal or [str(exc).splitlines()[-1]])[0].split("FATAL:")[-1].strip()
+
+
+def set_login(conn: Any, login: str, app: str, password: str) -> None:
+    """Make `login` log in with `password`: the app role itself keeps its attributes; a member
+    login is created (or altered) holding nothing of its own, in the app role, its sessions
+    starting as it (`current_user`, RLS and ownership unchanged)."""
+    from psycopg import sql
+
+    role, group = sql.Identifier(login), sql.Identifier(app)
+    if login == app:
+        conn.execute(sql.SQL("alter role {} login password {}").format(role, sql.Literal(password)))
+        return
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (login,)).fetchone()
+    conn.execute(
+        sql.SQL(
+            ("alter" if exists else "create") + " role {} login password {} nosuperuser "
+            "nocreatedb nocreaterole nobypassrls noreplication"
+        ).format(role, sql.Literal(password))
+    )
+    conn.execute(sql.SQL("grant {} to {} with inherit true, set true").format(group, role))
+    conn.execute(sql.SQL("alter role {} set role to {}").format(role, group))
+
+
+def repair(conn: Any, login: str, app: str, password: str) -> None:
+    """The state's login with the state's password; every other login of the pair NOLOGIN
+    without a password (one transaction)."""
+    from psycopg import sql
+
+    with conn.transaction():
+        set_login(conn, login, app, password)
+        for other in logins(app):
+            if other != login:
+                found = conn.execute("select 1 from pg_roles where rolname = %s", (other,))
+                if found.fetchone():
+                    conn.execute(
+                        sql.SQL("alter role {} nologin password null").format(sql.Identifier(other))
+                    )
