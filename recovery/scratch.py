@@ -150,10 +150,13 @@ def _initdb(scratch: Scratch, password: str, as_user: dict[str, Any]) -> None:
 def _set_password(scratch: Scratch, password: str) -> None:
     from psycopg import sql
 
+    from components.local.postgres_login import verifier
+
     with scratch.connect() as conn:
         conn.execute(
             sql.SQL("alter role {} password {}").format(
-                sql.Identifier(scratch.superuser), sql.Literal(password)
+                sql.Identifier(scratch.superuser),
+                sql.Literal(verifier(conn, scratch.superuser, password)),
             )
         )
 

@@ -65,6 +65,15 @@ def logs_in(port: int, login: str, password: str, database: str, timeout_s: floa
         return "refused: " + (fatal or [str(exc).splitlines()[-1]])[0].split("FATAL:")[-1].strip()
 
 
+def verifier(conn: Any, role: str, password: str) -> str:
+    """`password` as the SCRAM-SHA-256 verifier the server stores (libpq's
+    PQencryptPasswordConn): what `... PASSWORD` is given, so a statement the server logs
+    (`log_statement`, or any failing one at the default `log_min_error_statement`) never
+    carries the password itself."""
+    hashed = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+    return bytes(hashed).decode()
+
+
 def set_login(conn: Any, login: str, app: str, password: str) -> None:
     """Make `login` log in with `password`: the app role itself keeps its attributes; a member
     login is created (or altered) holding nothing of its own, in the app role, its sessions
@@ -73,14 +82,15 @@ def set_login(conn: Any, login: str, app: str, password: str) -> None:
 
     role, group = sql.Identifier(login), sql.Identifier(app)
     if login == app:
-        conn.execute(sql.SQL("alter role {} login password {}").format(role, sql.Literal(password)))
+        secret = sql.Literal(verifier(conn, login, password))
+        conn.execute(sql.SQL("alter role {} login password {}").format(role, secret))
         return
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (login,)).fetchone()
     conn.execute(
         sql.SQL(
             ("alter" if exists else "create") + " role {} login password {} nosuperuser "
             "nocreatedb nocreaterole nobypassrls noreplication"
-        ).format(role, sql.Literal(password))
+        ).format(role, sql.Literal(verifier(conn, login, password)))
     )
     conn.execute(sql.SQL("grant {} to {} with inherit true, set true").format(group, role))
     conn.execute(sql.SQL("alter role {} set role to {}").format(role, group))

@@ -206,7 +206,10 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(s.database)))
             conn.execute(
                 sql.SQL(APP_ROLE_CREATE_SQL).format(
-                    app=sql.Identifier(s.app_user), password=sql.Literal(keys["app_password"])
+                    app=sql.Identifier(s.app_user),
+                    password=sql.Literal(
+                        postgres_login.verifier(conn, s.app_user, keys["app_password"])
+                    ),
                 )
             )
         with admin(s.database) as conn:

@@ -182,3 +182,34 @@ def test_a_database_restored_to_before_a_rotation_gets_the_states_login_back(
         assert processes.read_pid(state_dir / "pg" / "pgdata" / "postmaster.pid") == postmaster
     finally:
         provider.delete(f"postgres-{port}", outs)
+
+
+def test_a_password_set_on_a_login_never_reaches_the_servers_log_in_clear(
+    state_dir: Path,
+) -> None:
+    """`CREATE/ALTER ROLE ... PASSWORD` goes to the server as a SCRAM verifier: a statement the
+    server logs (`log_statement`, or any failing statement at the default
+    `log_min_error_statement = error`) must not carry the password (hard rule: no secret in a
+    log)."""
+    import psycopg
+
+    provider, port = PostgresProvider(), free_port()
+    props = {"port": port, "data_dir": str(state_dir / "pg")}
+    outs = provider.create(props).outs
+    secret = "x-never-logged-" + outs["app_password"][:8]
+    try:
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            conn.execute("alter system set log_statement = 'all'")
+            conn.execute("select pg_reload_conf()")
+        with psycopg.connect(outs["admin_url"], autocommit=True) as conn:
+            postgres_login.repair(conn, "mentora_app_a", "mentora_app", secret)
+            postgres_login.set_login(conn, "mentora_app", "mentora_app", secret)
+        assert postgres_login.logs_in(port, "mentora_app_a", secret, "mentora") == (
+            postgres_login.LOGS_IN
+        )
+        log = (state_dir / "pg" / "postgres.log").read_text()
+        assert "alter role" in log.lower()  # the statements were logged...
+        assert secret not in log  # ...without the password
+        assert outs["app_password"] not in log  # nor the one set at create
+    finally:
+        provider.delete(f"postgres-{port}", outs)
