@@ -35,6 +35,10 @@ def _admin(out: dict[str, Any]) -> Any:
     )
 
 
+def _digest(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
 class Cache:
     """Rotates the app's Redis user between the two ACL users of its pair."""
 
@@ -48,12 +52,13 @@ class Cache:
         pairs = {old_url: new_url}  # first: the URL holds the old password, replaced below
         outputs: dict[tuple[str, str], Any] = {(RESOURCE, "app_login"): login}
         with _admin(out) as client:
+            # As their sha256 (`#`): the command carries no password in clear.
             client.execute_command(
-                "ACL", "SETUSER", login, "reset", *APP_USER_RULES.split(), f">{password}"
+                "ACL", "SETUSER", login, "reset", *APP_USER_RULES.split(), f"#{_digest(password)}"
             )
             if current == ADMIN_USER:  # the app's old password is the stack's: replace both
                 admin = secrets.token_urlsafe(24)
-                client.execute_command("ACL", "SETUSER", ADMIN_USER, f">{admin}")
+                client.execute_command("ACL", "SETUSER", ADMIN_USER, f"#{_digest(admin)}")
                 pairs[str(out["password"])] = admin
                 outputs[(RESOURCE, "app_password")] = secret(password)
             else:
@@ -63,7 +68,7 @@ class Cache:
     def revoke_others(self, state: StackState) -> list[str]:
         out = state.outputs(RESOURCE)
         keep_login = out.get("app_login")
-        keep = hashlib.sha256(str(out["password"]).encode()).hexdigest()
+        keep = _digest(str(out["password"]))
         revoked = []
         with _admin(out) as client:
             info = client.acl_getuser(ADMIN_USER) or {}
