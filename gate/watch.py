@@ -314,8 +314,8 @@ def main(
     watcher.reload = (
         functools.partial(load_from_file, outputs_file)
         if outputs_file is not None
-        else functools.partial(load_from_stack, stack, redactor.redact)
-    )
+        else functools.partial(load_from_stack, stack, redactor.redact, ROUND_MIN_DEADLINE_S)
+    )  # a backend that does not answer delays the next round by 10 s at most
     server = serve(watcher.metrics.registry, metrics_port) if metrics_port is not None else None
     undo = redact_logs(redactor)
     lean_malloc()
