@@ -20,7 +20,7 @@ preview:  ## show what `up` would change on STACK
 	@$(ENV) pulumi preview --stack $(STACK) --diff
 
 destroy:  ## stop the local servers and delete their data
-	@$(ENV) pulumi destroy --stack local --yes --skip-preview && .venv/bin/python -m stacks.orphans local
+	@$(ENV) .venv/bin/mentora-infra destroy local && .venv/bin/python -m stacks.orphans local
 
 test: bootstrap  ## every test: unit (mocks, fakes) then integration (real local stack)
 	@$(ENV) $(PYTEST) tests -p no:cacheprovider --durations=12 -n 4 --dist loadfile

@@ -219,15 +219,24 @@ def destroy(
     really_destroy_prod: Annotated[
         bool, typer.Option("--really-destroy-prod", help="required to destroy the prod stack")
     ] = False,
+    lock_wait: LockWait = 0.0,
 ) -> None:
-    """Delete every resource of the stack (local: stop the servers and delete their data)."""
+    """Delete every resource of the stack (local: stop the servers and delete their data);
+    waits its turn behind a running gate, rotation or drift (exit 6)."""
+    from gate.lock import GateBusy, gate_lock
+
     if stack == "prod" and not really_destroy_prod:
         console.print(
             "[red]refusing to destroy prod[/]: pass --really-destroy-prod "
             "(protected resources still refuse until unprotected)"
         )
         raise typer.Exit(USAGE)
-    code = _pulumi(stack, "destroy", "--yes", "--skip-preview")
+    try:
+        with gate_lock(stack, ROOT, lock_wait):
+            code = _pulumi(stack, "destroy", "--yes", "--skip-preview")
+    except GateBusy as exc:
+        console.print(f"[red]destroy busy[/]: {exc} (exit {int(Exit.BUSY)})")
+        raise typer.Exit(Exit.BUSY) from None
     raise typer.Exit(OK if code == 0 else FAILED)
 
 

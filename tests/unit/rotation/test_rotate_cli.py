@@ -71,3 +71,15 @@ def test_cloud_rotation_changes_nothing_and_says_so(
     assert result.exit_code == Exit.FAILED
     assert "ACL users" in result.output and "not wired" in result.output
     assert no_subprocess == []
+
+
+def test_destroy_while_a_gate_runs_is_busy_and_touches_nothing(
+    checkout: Path, no_subprocess: list[Any]
+) -> None:
+    """A destroy between a gate's deploy and its smoke made the gate record a failed deploy of
+    a healthy commit (and a prod gate hold the stack): `destroy` waits its turn like `rotate`
+    and `drift` (exit 6 naming the holder), before pulumi is started."""
+    with gate_lock("local", checkout):
+        result = runner.invoke(cli.app, ["destroy", "local"])
+    assert result.exit_code == Exit.BUSY, result.output
+    assert "another gate is running" in result.output and no_subprocess == []
