@@ -11,11 +11,17 @@ import pytest
 
 from devtools.project import LocalProject
 
+INTEGRATION_TIMEOUT_S = 900.0
+"""A bound on each test, its module's stack included (the slowest take 2-4 min under load):
+a hang is named (every thread's stack) and fails instead of holding the run forever."""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.integration)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(INTEGRATION_TIMEOUT_S, method="thread"))
 
 
 @pytest.fixture(scope="module")
