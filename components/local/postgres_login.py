@@ -96,17 +96,24 @@ def set_login(conn: Any, login: str, app: str, password: str) -> None:
     conn.execute(sql.SQL("alter role {} set role to {}").format(role, group))
 
 
+def disable_others(conn: Any, keep: str, app: str) -> list[tuple[str, bool]]:
+    """Every login of the pair but `keep` made NOLOGIN without a password; each such role that
+    exists, and whether it could log in before."""
+    from psycopg import sql
+
+    others = [role for role in logins(app) if role != keep]
+    rows = conn.execute(
+        "select rolname, rolcanlogin from pg_roles where rolname = any(%s) order by rolname",
+        (others,),
+    ).fetchall()
+    for role, _ in rows:
+        conn.execute(sql.SQL("alter role {} nologin password null").format(sql.Identifier(role)))
+    return [(role, bool(could)) for role, could in rows]
+
+
 def repair(conn: Any, login: str, app: str, password: str) -> None:
     """The state's login with the state's password; every other login of the pair NOLOGIN
     without a password (one transaction)."""
-    from psycopg import sql
-
     with conn.transaction():
         set_login(conn, login, app, password)
-        for other in logins(app):
-            if other != login:
-                found = conn.execute("select 1 from pg_roles where rolname = %s", (other,))
-                if found.fetchone():
-                    conn.execute(
-                        sql.SQL("alter role {} nologin password null").format(sql.Identifier(other))
-                    )
+        disable_others(conn, login, app)

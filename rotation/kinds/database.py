@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from components.local.postgres_login import logins, set_login
+from components.local.postgres_login import disable_others, logins, set_login
 from rotation.kinds import Created, NotRefused
 from rotation.state import StackState
 
@@ -54,28 +54,17 @@ class Database:
         )
 
     def revoke_others(self, state: StackState) -> list[str]:
-        from psycopg import sql
-
         out = state.outputs(RESOURCE)
         group = str(out["app_user"])
         keep = str(out.get("app_login") or group)
         revoked = []
         with _admin(out) as conn:
-            for role in logins(group):
-                if role == keep:
-                    continue
-                row = conn.execute(
-                    "select rolcanlogin from pg_roles where rolname = %s", (role,)
-                ).fetchone()
-                if row is None:
-                    continue
-                ident = sql.Identifier(role)
-                conn.execute(sql.SQL("alter role {} nologin password null").format(ident))
+            for role, could_login in disable_others(conn, keep, group):
                 conn.execute(
                     "select pg_terminate_backend(pid) from pg_stat_activity where usename = %s",
                     (role,),
                 )
-                if row[0]:
+                if could_login:
                     revoked.append(f"postgres login {role}")
         return revoked
 
