@@ -57,8 +57,15 @@ def _quoted(path: Path) -> str:
     return json.dumps(str(path), ensure_ascii=False)
 
 
-def _digest(password: str) -> str:
+def digest(password: str) -> str:
+    """How a password stands in Redis' ACL (`#<sha256>`): never in clear in a config or a
+    command."""
     return hashlib.sha256(password.encode()).hexdigest()
+
+
+def set_user(client: Any, user: str, rules: str, password: str) -> None:
+    """`user` reset to exactly `rules` and `password` (the start config's `user` line, live)."""
+    client.execute_command("ACL", "SETUSER", user, "reset", *rules.split(), f"#{digest(password)}")
 
 
 def _config(port: int, data_dir: Path, keys: Secrets) -> str:
@@ -76,10 +83,7 @@ def _config(port: int, data_dir: Path, keys: Secrets) -> str:
             f"pidfile {_quoted(data_dir / PID_FILE)}",
             f"logfile {_quoted(data_dir / 'redis.log')}",
             *(f"{k} {v}" for k, v in MANAGED_CONFIG.items() if k != "bind"),
-            *(
-                f"user {user} {rules} #{_digest(password)}"
-                for user, rules, password in _users(keys)
-            ),
+            *(f"user {user} {rules} #{digest(password)}" for user, rules, password in _users(keys)),
             "",
         ]
     )
@@ -234,16 +238,8 @@ class RedisProvider(LocalServerProvider[ServerSettings]):
             for name in MANAGED_CONFIG.keys() & drifted.keys():
                 client.config_set(name, MANAGED_CONFIG[name])
             if {"auth", "app auth", "acl users"} & drifted.keys():
-                for user, _, password in _users(keys):
-                    client.acl_setuser(
-                        user,
-                        enabled=True,
-                        reset_passwords=True,
-                        hashed_passwords=[f"+{_digest(password)}"],
-                        keys=["*"],
-                        channels=["*"],
-                        commands=["+@all"],
-                    )
+                for user, rules, password in _users(keys):
+                    set_user(client, user, rules, password)
             if "acl users" in drifted:
                 extra = [u for u in client.acl_users() if u not in self.acl_users(keys)]
                 if extra:
@@ -273,7 +269,7 @@ def _auth(user: Any, password: str) -> str:
     """What `observe` says of one user's passwords: the stack's alone, or how many others."""
     if not user:
         return "the user is missing"
-    ours = _digest(password)
+    ours = digest(password)
     passwords = user.get("passwords") or []
     if ours not in passwords:
         return "the stack's password is not among its passwords"

@@ -9,11 +9,10 @@ state's users and passwords, so a restart keeps exactly the rotated credentials.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
-from components.local.redis_server import ADMIN_USER, APP_USER_RULES, url
+from components.local.redis_server import ADMIN_USER, APP_USER_RULES, digest, set_user, url
 from rotation.cloud_upstash import next_user, users
 from rotation.kinds import Created, NotRefused
 from rotation.state import StackState, secret
@@ -35,10 +34,6 @@ def _admin(out: dict[str, Any]) -> Any:
     )
 
 
-def _digest(password: str) -> str:
-    return hashlib.sha256(password.encode()).hexdigest()
-
-
 class Cache:
     """Rotates the app's Redis user between the two ACL users of its pair."""
 
@@ -52,13 +47,10 @@ class Cache:
         pairs = {old_url: new_url}  # first: the URL holds the old password, replaced below
         outputs: dict[tuple[str, str], Any] = {(RESOURCE, "app_login"): login}
         with _admin(out) as client:
-            # As their sha256 (`#`): the command carries no password in clear.
-            client.execute_command(
-                "ACL", "SETUSER", login, "reset", *APP_USER_RULES.split(), f"#{_digest(password)}"
-            )
+            set_user(client, login, APP_USER_RULES, password)
             if current == ADMIN_USER:  # the app's old password is the stack's: replace both
-                admin = secrets.token_urlsafe(24)
-                client.execute_command("ACL", "SETUSER", ADMIN_USER, f"#{_digest(admin)}")
+                admin = secrets.token_urlsafe(24)  # a second password (`#`: never in clear)
+                client.execute_command("ACL", "SETUSER", ADMIN_USER, f"#{digest(admin)}")
                 pairs[str(out["password"])] = admin
                 outputs[(RESOURCE, "app_password")] = secret(password)
             else:
@@ -68,14 +60,14 @@ class Cache:
     def revoke_others(self, state: StackState) -> list[str]:
         out = state.outputs(RESOURCE)
         keep_login = out.get("app_login")
-        keep = _digest(str(out["password"]))
+        keep = digest(str(out["password"]))
         revoked = []
         with _admin(out) as client:
             info = client.acl_getuser(ADMIN_USER) or {}
-            for digest in info.get("passwords") or []:
-                if digest != keep:
-                    client.execute_command("ACL", "SETUSER", ADMIN_USER, f"!{digest}")
-                    revoked.append(f"redis password sha256:{digest[:8]}")
+            for hashed in info.get("passwords") or []:
+                if hashed != keep:
+                    client.execute_command("ACL", "SETUSER", ADMIN_USER, f"!{hashed}")
+                    revoked.append(f"redis password sha256:{hashed[:8]}")
             existing = set(client.acl_users())
             for login in users(BASE):
                 if login != keep_login and login in existing:
