@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +98,13 @@ def smoke_checks() -> dict[str, dict[str, bool]]:
             if isinstance(node, ast.FunctionDef) and any(m.startswith("check(") for m in marks):
                 checks[node.name] = "check(writes=True)" in marks
     return found
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections (the kernel does) and never answers: a frozen
+    server, for as long as the block runs."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield silent.getsockname()[1]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from components.local.processes import wait_for_port
-from tests.unit.smoke.helpers import SMOKE_DIR, dead_outputs, free_port, leaked, run_smoke
+from tests.unit.smoke.helpers import (
+    SMOKE_DIR,
+    dead_outputs,
+    free_port,
+    leaked,
+    run_smoke,
+    silent_port,
+)
 
 DEFAULT_PW, LIMITED_PW = "RealRedisPw-4f2e9a", "LimitedRedisPw-77c1"
 
@@ -87,10 +93,7 @@ def test_wrong_password_is_named(redis_port: int, tmp_path: Path) -> None:
 
 def test_a_silent_server_fails_after_one_timeout_not_ten(tmp_path: Path) -> None:
     # Accepts connections (the kernel does) but never answers: every command times out.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        port = silent.getsockname()[1]
+    with silent_port() as port:
         ret, out = run_cache_checks(
             tmp_path, f"redis://default:pw-123456@127.0.0.1:{port}/0", "--check-timeout", "0.5"
         )

@@ -6,18 +6,21 @@ time, smoke/engine.py.)"""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from smoke import outages
-from tests.unit.smoke.helpers import REDIS_PASSWORD, SMOKE_DIR, dead_outputs, free_port, run_smoke
+from tests.unit.smoke.helpers import (
+    REDIS_PASSWORD,
+    SMOKE_DIR,
+    dead_outputs,
+    free_port,
+    run_smoke,
+    silent_port,
+)
 
 
 def test_later_checks_of_a_hung_endpoint_fail_at_once_naming_the_first(tmp_path: Path) -> None:
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        port = silent.getsockname()[1]
+    with silent_port() as port:
         redis_url = f"redis://default:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
         path = tmp_path / "outputs.json"
         doc = dead_outputs(free_port(), free_port(), free_port(), redis_url=redis_url)
@@ -157,10 +160,8 @@ def test_the_test_error_stops_waiting_on_a_hung_app_once_the_apps_check_names_it
 
     tracker = ThreadingHTTPServer(("127.0.0.1", 0), Tracker)
     threading.Thread(target=tracker.serve_forever, daemon=True).start()
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        app_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    with silent_port() as port:
+        app_url = f"http://127.0.0.1:{port}"
         doc = dead_outputs(free_port(), free_port(), free_port(), app_url=app_url)
         doc["env"].update(
             SENTRY_AUTH_TOKEN="b" * 40,
