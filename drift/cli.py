@@ -3,7 +3,7 @@
 Runs `pulumi refresh --preview-only --json` through the gate's one Pulumi call
 (`gate.ledger.Ledger.pulumi`: its own session, a bounded wait) while holding the stack's gate
 lock, so no gate deploys under it; prints the drift table and, with `--json PATH`, writes the
-JSON report. Exit 0 no drift, 7 drift found, 6 busy (another gate holds the lock, or
+JSON report. Exit 0 no drift, 6 drift found, 7 busy (another gate holds the lock, or
 Pulumi's lock on the stack), 2 bad input, 1 error (pulumi failed; its last line is shown).
 
 Why the state cannot be written: in the pinned CLI (pkg/backend/diy/backend.go, v3.274.1)
@@ -92,13 +92,13 @@ def drift(
         float,
         typer.Option(
             "--lock-wait",
-            help="seconds to wait for another gate of this stack (default: exit 6 at once)",
+            help="seconds to wait for another gate of this stack (default: exit 7 at once)",
             min=0,
         ),
     ] = 0.0,
 ) -> None:
     """Show what changed out of band (refresh preview; the state is not written). Exit 0 no
-    drift, 7 drift found."""
+    drift, 6 drift found."""
     from gate import cli as gate_cli  # the checkout the callback chose (imported at run time)
 
     try:

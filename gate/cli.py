@@ -2,7 +2,7 @@
 
 Exit codes (gate/exitcodes.py):
   0 green; 1 failed; 2 bad input; 3 the smoke deadline; 4 failed and rolled back; 5 held;
-  6 busy (another gate or update holds the stack); 7 drift found (`drift`); 130 interrupted
+  6 drift found (`drift`); 7 busy (another gate or update holds the stack); 130 interrupted
   (SIGINT/SIGTERM).
 """
 
@@ -70,7 +70,7 @@ LockWait = Annotated[
     float,
     typer.Option(
         "--lock-wait",
-        help="seconds to wait for another gate of this stack to finish (default: exit 6 at once)",
+        help="seconds to wait for another gate of this stack to finish (default: exit 7 at once)",
         min=0,
     ),
 ]
@@ -222,7 +222,7 @@ def destroy(
     lock_wait: LockWait = 0.0,
 ) -> None:
     """Delete every resource of the stack (local: stop the servers and delete their data);
-    waits its turn behind a running gate, rotation or drift (exit 6)."""
+    waits its turn behind a running gate, rotation or drift (exit 7)."""
     from gate.lock import GateBusy, gate_lock
 
     if stack == "prod" and not really_destroy_prod:

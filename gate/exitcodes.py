@@ -19,8 +19,8 @@ class Exit(IntEnum):
     DEADLINE = 3
     ROLLED_BACK = 4
     HELD = 5
-    BUSY = 6
-    DRIFT = 7
+    DRIFT = 6
+    BUSY = 7
     INTERRUPTED = 130
 
 
@@ -37,10 +37,10 @@ MEANINGS: dict[Exit, str] = {
     Exit.HELD: "held: the stack (or the one it is promoted from) is held, or a rollback could not "
     "reproduce the last-known-good exactly; nothing was deployed after the hold "
     "(lift it: mentora-infra release <stack>)",
-    Exit.BUSY: "busy: another gate (named) holds the stack's gate lock, or Pulumi's own lock on "
-    "the stack; nothing was deployed, rolled back or recorded",
     Exit.DRIFT: "drift: `drift` found a resource or setting changed out of band (the table "
     "names each; the state was not written; `up` puts it back)",
+    Exit.BUSY: "busy: another gate (named) holds the stack's gate lock, or Pulumi's own lock on "
+    "the stack; nothing was deployed, rolled back or recorded",
     Exit.INTERRUPTED: "interrupted by SIGINT (Ctrl-C) or SIGTERM: pulumi was cancelled "
     "gracefully, nothing was rolled back; an interrupted rollback leaves the stack held",
 }

@@ -1,7 +1,7 @@
 """`mentora-infra review up|down|list|sweep`: review stacks `pr-<N>` (gate/cli.py adds this).
 
 Exit codes are the gate's (gate/exitcodes.py): 0 done/green, 1 failed, 2 bad input (nothing
-touched), 6 busy (another review command of the stack runs), 130 interrupted.
+touched), 7 busy (another review command of the stack runs), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ LockWait = Annotated[
     typer.Option(
         "--lock-wait",
         min=0,
-        help="seconds to wait for another review command of this stack (default: exit 6 at once)",
+        help="seconds to wait for another review command of this stack (default: exit 7 at once)",
     ),
 ]
 

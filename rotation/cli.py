@@ -2,7 +2,7 @@
 
 Local stacks: each credential is replaced by a second one, the env and the app switched to it,
 smoke run, then the old one revoked and shown refused (rotation/engine.py), under the stack's
-gate lock (exit 6 while another gate or rotation holds it). Cloud stacks: rotation/cloud.py says
+gate lock (exit 7 while another gate or rotation holds it). Cloud stacks: rotation/cloud.py says
 what each provider's API allows (not wired yet).
 """
 

@@ -18,6 +18,7 @@ import pytest
 
 from components.local import backup_layout as layout
 from devtools.project import LocalProject
+from gate.exitcodes import Exit
 
 ARCHIVE_TIMEOUT_S = 5
 
@@ -310,7 +311,7 @@ def test_restore_refuses_a_held_stack_and_touches_nothing(stack: LocalProject) -
     pid = stack.server_pid("postgres")
     with gate_lock("local", stack.root):
         result = stack.gate("restore", "local", "--to", time.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    assert result.returncode == 6, result.output[-3000:]
+    assert result.returncode == Exit.BUSY, result.output[-3000:]
     assert stack.server_pid("postgres") == pid
 
 

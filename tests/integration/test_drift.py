@@ -1,7 +1,7 @@
 """`mentora-infra drift` against one real local stack (issue 23, items 1-2), attacker first:
 settings are changed out of band the way an operator or an intruder would (the bucket made
 public, Redis `maxmemory` raised, the app role made SUPERUSER, Redis' password changed, a
-server killed); `drift` must name each, exit 7 and leave the stack's checkpoint byte-identical;
+server killed); `drift` must name each, exit 6 and leave the stack's checkpoint byte-identical;
 `pulumi up --refresh` (what `make up` runs) must put everything back in place, keeping the data
 and replacing nothing, after which `drift` is clean. One stack for the module: it costs one
 `up`, four refresh previews and one repairing `up`.

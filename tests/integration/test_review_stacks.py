@@ -23,6 +23,7 @@ import psutil
 import pytest
 
 from devtools.project import REPO, CommandResult, LocalProject, port_open
+from gate.exitcodes import Exit
 
 PRS = (1, 2)  # pr-2 has a 1 s TTL: isolation is proven before the sweep removes it
 KILLED = 4
@@ -182,7 +183,7 @@ def test_local_and_two_review_stacks_at_once_all_smoke_green(
 
 def test_a_second_up_of_the_same_pr_is_refused_busy(fleet: dict[str, Any]) -> None:
     twin = fleet["twin"]
-    assert twin.returncode == 6, twin.output[-2000:]
+    assert twin.returncode == Exit.BUSY, twin.output[-2000:]
     assert "another review command is running" in " ".join(twin.output.split())
 
 

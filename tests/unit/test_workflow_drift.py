@@ -1,5 +1,5 @@
 """.github/workflows/drift.yml (issue 23, item 3): scheduled per cloud stack with minimal
-permissions, `mentora-infra drift` telling drift (7) from errors, and its issue script run for
+permissions, `mentora-infra drift` telling drift (6) from errors, and its issue script run for
 real under node against a fake of the GitHub REST API (octokit's `issues.listForRepo`,
 `create`, `update`, `createComment`, as actions/github-script v7 exposes them): one issue per
 stack, found again by its marker, never a duplicate, closed when the stack is clean.
@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from gate.exitcodes import Exit
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "drift.yml"
@@ -82,7 +84,7 @@ def test_it_runs_on_a_schedule_per_cloud_stack_with_minimal_permissions() -> Non
 def test_the_drift_step_fails_on_errors_and_passes_drift_on_to_the_issue() -> None:
     run = steps()["Find drift"]["run"]
     assert 'mentora-infra drift "$MENTORA_STACK"' in run and "--json" in run
-    assert '[ "$code" -ne 7 ]' in run and 'exit "$code"' in run
+    assert f'[ "$code" -ne {int(Exit.DRIFT)} ]' in run and 'exit "$code"' in run
     issue = steps()["Open, update or close the stack's drift issue"]
     assert issue["env"]["DRIFT_CODE"] == "${{ steps.drift.outputs.code }}"
 
@@ -115,10 +117,10 @@ def other_stacks_issue() -> dict[str, Any]:
 
 
 def test_drift_opens_one_issue_then_updates_it_never_a_duplicate(tmp_path: Path) -> None:
-    first = script_run(tmp_path, "7", [other_stacks_issue()])
+    first = script_run(tmp_path, str(int(Exit.DRIFT)), [other_stacks_issue()])
     assert [c[0] for c in first["calls"]] == ["listForRepo", "create"]
     assert first["calls"][1] == ["create", "Drift on prod", ["drift"]]
-    second = script_run(tmp_path, "7", first["issues"])
+    second = script_run(tmp_path, str(int(Exit.DRIFT)), first["issues"])
     assert [c[0] for c in second["calls"]] == ["listForRepo", "update"]
     prod = [i for i in second["issues"] if "<!-- mentora-drift:prod -->" in i["body"]]
     assert len(prod) == 1 and prod[0]["state"] == "open"
@@ -126,7 +128,7 @@ def test_drift_opens_one_issue_then_updates_it_never_a_duplicate(tmp_path: Path)
 
 
 def test_a_clean_run_closes_the_stacks_issue_only(tmp_path: Path) -> None:
-    opened = script_run(tmp_path, "7", [other_stacks_issue()])["issues"]
+    opened = script_run(tmp_path, str(int(Exit.DRIFT)), [other_stacks_issue()])["issues"]
     clean = script_run(tmp_path, "0", opened)
     assert [c[0] for c in clean["calls"]] == ["listForRepo", "createComment", "update"]
     states = {i["body"].split("\n")[0]: i["state"] for i in clean["issues"]}

@@ -75,7 +75,7 @@ def test_a_clean_stack_exits_0_and_says_so(project: Project, tmp_path: Path) -> 
 
 def test_drift_exits_7_with_the_table_and_the_json(project: Project, tmp_path: Path) -> None:
     code, output = run(project, "drifted", "--json", str(tmp_path / "r.json"))
-    assert code == Exit.DRIFT == 7, output
+    assert code == Exit.DRIFT == 6, output
     assert "cache-server  maxmemory  268435456  536870912" in output
     assert json.loads((tmp_path / "r.json").read_text())["drift"][0]["actual"] == "536870912"
 

@@ -1,6 +1,6 @@
 """`mentora-infra review ...` through the gate's own CLI: bad input exits 2 naming the fix with
 nothing touched; `down` of a missing stack exits 0 saying so; a second `up` of the same PR while
-one runs is refused BUSY (exit 6) without touching anything."""
+one runs is refused BUSY (exit 7) without touching anything."""
 
 from __future__ import annotations
 

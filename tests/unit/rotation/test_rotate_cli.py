@@ -1,5 +1,5 @@
 """`mentora-infra rotate`'s argument handling: bad input exits 2 before anything is touched, a
-held gate lock exits 6, a cloud cache rotation asks for --accept-window."""
+held gate lock exits 7, a cloud cache rotation asks for --accept-window."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_destroy_while_a_gate_runs_is_busy_and_touches_nothing(
 ) -> None:
     """A destroy between a gate's deploy and its smoke made the gate record a failed deploy of
     a healthy commit (and a prod gate hold the stack): `destroy` waits its turn like `rotate`
-    and `drift` (exit 6 naming the holder), before pulumi is started."""
+    and `drift` (exit 7 naming the holder), before pulumi is started."""
     with gate_lock("local", checkout):
         result = runner.invoke(cli.app, ["destroy", "local"])
     assert result.exit_code == Exit.BUSY, result.output
