@@ -74,6 +74,9 @@ class Gate:
     allow_data_loss: bool = False
     keep_aside: bool = False
     """Leave the data a `restore` kept aside even when green (the restore's own gate)."""
+    lock_held: bool = False
+    """The caller already holds the stack's gate lock (a cloud rotation's own gate): the run
+    neither takes it again nor reconciles the rotation that is running it."""
     outcome: str = ""
     facts: dict[str, str] = field(default_factory=dict)
     phase: str = "start"
@@ -106,7 +109,12 @@ class Gate:
             )
         with interrupts.handled():
             try:
-                with gate_lock(self.stack, self.root, self.lock_wait):
+                lock = (
+                    contextlib.nullcontext()
+                    if self.lock_held
+                    else gate_lock(self.stack, self.root, self.lock_wait)
+                )
+                with lock:
                     try:
                         return self._run_locked(commit, override_hold)
                     except Interrupted as exc:
@@ -155,7 +163,9 @@ class Gate:
         )
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")
-        interrupted = finish_interrupted(self.stack, self.root, console.print)  # a rotation
+        interrupted = (
+            "" if self.lock_held else finish_interrupted(self.stack, self.root, console.print)
+        )
         if interrupted:
             return self.failed(commit, interrupted)
         problem = promote.before_smoke(self.stack, self.root)  # cloud: Inngest sync

@@ -2,8 +2,9 @@
 
 Local stacks: each credential is replaced by a second one, the env and the app switched to it,
 smoke run, then the old one revoked and shown refused (rotation/engine.py), under the stack's
-gate lock (exit 7 while another gate or rotation holds it). Cloud stacks: rotation/cloud.py says
-what each provider's API allows (not wired yet).
+gate lock (exit 7 while another gate or rotation holds it). Cloud stacks: the storage key
+rotates through a gated deploy (rotation/cloud_storage.py); rotation/cloud.py says what the
+other providers' APIs allow (not wired yet).
 """
 
 from __future__ import annotations
@@ -53,17 +54,17 @@ def rotate(
     except GateUsageError as exc:
         console.print(f"[red]rotate:[/] {exc}")
         raise typer.Exit(Exit.USAGE) from None
-    if target != "local":
-        from rotation import cloud
-
-        raise typer.Exit(cloud.main(stack, what.value, console.print))
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]
     with interrupts.handled():
         try:
             with gate_lock(stack, root, lock_wait):
-                code = _rotate_locked(stack, root, names)
+                code = (
+                    _rotate_locked(stack, root, names)
+                    if target == "local"
+                    else _rotate_cloud_locked(stack, root, what.value)
+                )
         except GateBusy as exc:
             console.print(f"[red]rotate busy[/]: {exc} (exit {int(Exit.BUSY)})")
             raise typer.Exit(Exit.BUSY) from None
@@ -75,6 +76,32 @@ def rotate(
             )
             raise typer.Exit(Exit.INTERRUPTED) from None
     raise typer.Exit(code)
+
+
+def _rotate_cloud_locked(stack: str, root: object, what: str) -> Exit:
+    from pathlib import Path
+
+    from rotation import cloud
+
+    assert isinstance(root, Path)
+    try:
+        return Exit(cloud.main(stack, root, what, console.print))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a provider's or pulumi's error, without locals
+        from rotation.journal import Journal
+
+        started = Journal(stack, root).path.exists()
+        console.print(
+            f"[red]rotate failed:[/] {type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            + (
+                f"the next `mentora-infra rotate {stack} {what}` finishes or undoes what was "
+                "started (the app keeps a working key meanwhile)"
+                if started
+                else "nothing was changed"
+            )
+        )
+        return Exit.FAILED
 
 
 def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:

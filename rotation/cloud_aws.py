@@ -6,16 +6,24 @@ Order (AWS's own guide, "Rotate access keys": create the second key, update the 
 old one inactive, check, delete it): `begin` (ListAccessKeys; IAM allows two keys per user, so a
 leftover second key is deleted first when it is inactive, refused when active), `CreateAccessKey`;
 after the app runs on the new key, `finish`: `UpdateAccessKey(Status=Inactive)` on the old one,
-then `DeleteAccessKey`. Requests are checked against botocore's IAM model in
+then `DeleteAccessKey`. IAM is eventually consistent ("Changes that I make are not always
+immediately visible", IAM troubleshooting guide), so `until_usable` waits for the new key to
+sign an STS `GetCallerIdentity` before anything is switched to it, and `until_refused` waits
+for the old one to be refused with STS's `InvalidClientTokenId` (STS API reference, Common
+Errors). Requests are checked against botocore's IAM and STS models in
 tests/unit/rotation/test_cloud_aws.py.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 MAX_KEYS = 2  # IAM's limit of access keys per user
+REFUSED = "InvalidClientTokenId"  # STS: the access key ID does not exist in AWS's records
+POLL_S = 2.0
 
 
 class KeyLimit(Exception):
@@ -51,3 +59,42 @@ def finish(iam: Any, user: str, old_id: str) -> None:
     """Retire the old key once the app uses the new one: inactive first, then deleted."""
     iam.update_access_key(UserName=user, AccessKeyId=old_id, Status="Inactive")
     iam.delete_access_key(UserName=user, AccessKeyId=old_id)
+
+
+class KeyNotSettled(Exception):
+    """A key did not reach the expected answer (usable, or refused) within the deadline."""
+
+
+def _answer(sts: Any) -> str:
+    """'ok' when `sts` (a client signed with one key) is answered, else the error code."""
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    try:
+        sts.get_caller_identity()
+    except ClientError as exc:
+        return str(exc.response.get("Error", {}).get("Code", "?"))
+    return "ok"
+
+
+def _until(
+    sts: Any, want: str, what: str, deadline_s: float, sleep: Callable[[float], None]
+) -> None:
+    end = time.monotonic() + deadline_s
+    while (answer := _answer(sts)) != want:
+        if time.monotonic() >= end:
+            raise KeyNotSettled(f"aws: {what} within {deadline_s:.0f}s (STS answered {answer})")
+        sleep(POLL_S)
+
+
+def until_usable(
+    sts: Any, deadline_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Wait until the new key signs a request AWS accepts (IAM propagates new keys late)."""
+    _until(sts, "ok", "the new access key was not accepted", deadline_s, sleep)
+
+
+def until_refused(
+    sts: Any, deadline_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Wait until the retired key is refused (InvalidClientTokenId)."""
+    _until(sts, REFUSED, "the retired access key was still accepted", deadline_s, sleep)

@@ -34,6 +34,10 @@ class Entry:
     after: str = ""
     """Fingerprint of the env naming the new credentials (known from `created`)."""
     notes: list[str] = field(default_factory=list)
+    cloud: bool = False
+    """A cloud stack's rotation (rotation/cloud_storage.py reconciles it, not `up`)."""
+    started: str = ""
+    """When it began (UTC, ISO 8601): a key made after it and not in the state is its own."""
 
 
 class Journal:

@@ -6,12 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rotation.journal import Journal
+from rotation.journal import Journal, JournalDamaged
 
 
 def finish_interrupted(stack: str, root: Path, say: Callable[[str], None]) -> str:
     """Reconcile a rotation the journal names; a problem to report ("" when fine or none)."""
-    if not Journal(stack, root).path.exists():
+    journal = Journal(stack, root)
+    if not journal.path.exists():
+        return ""
+    try:
+        entry = journal.read()
+    except JournalDamaged:
+        entry = None  # reconcile below names the damaged file
+    if entry is not None and entry.cloud:
+        # Nothing the app holds is revoked until a green gate: this deploy is safe as it is.
+        say(
+            f"a rotation of {', '.join(entry.kinds)} stopped at `{entry.step}`; both keys still "
+            f"work: `mentora-infra rotate {stack} {' '.join(entry.kinds)}` finishes it"
+        )
         return ""
     from rotation.engine import reconcile
 

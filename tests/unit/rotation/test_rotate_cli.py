@@ -64,13 +64,16 @@ def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> N
     assert "another gate is running" in result.output and no_subprocess == []
 
 
-def test_cloud_rotation_changes_nothing_and_says_so(
-    checkout: Path, no_subprocess: list[Any]
+@pytest.mark.parametrize("what", ["cache", "all"])
+def test_a_cloud_kind_not_wired_changes_nothing_and_says_so(
+    checkout: Path, no_subprocess: list[Any], what: str
 ) -> None:
-    result = runner.invoke(cli.app, ["rotate", "dev", "cache"])
+    """`all` on a cloud stack is refused whole: storage is not rotated half-way through an
+    `all` whose other kinds cannot be."""
+    result = runner.invoke(cli.app, ["rotate", "dev", what])
     assert result.exit_code == Exit.FAILED
     assert "ACL users" in result.output and "not wired" in result.output
-    assert no_subprocess == []
+    assert "nothing changed" in result.output and no_subprocess == []
 
 
 def test_destroy_while_a_gate_runs_is_busy_and_touches_nothing(
