@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gate.exitcodes import Exit
-from rotation import cloud_storage
-from rotation.cloud_storage import Clients
+from rotation import cloud_driver
+from rotation.cloud_storage import StorageKey
 
 NOT_WIRED = {
     "database": "Supabase database role: alternating login roles as on the local stack "
@@ -29,11 +29,10 @@ NOT_WIRED = {
 ORDER = ("database", "cache", "storage", "errors")
 
 
-def clients(stack: str, root: Path) -> Clients:
-    """The real AWS clients and the stack's gate (the lock is the caller's)."""
+def storage_key(stack: str, root: Path) -> StorageKey:
+    """The real IAM and STS clients of the `storage` kind."""
     import boto3  # type: ignore[import-untyped]
 
-    from gate.gatekeeper import Gate, default_on_fail
     from gate.runner import read_stack_file
 
     region = str(read_stack_file(stack, root).get("config", {}).get("mentora:region", ""))
@@ -46,12 +45,13 @@ def clients(stack: str, root: Path) -> Clients:
             aws_secret_access_key=secret,
         )
 
-    gate = Gate(stack, default_on_fail(stack), root=root, lock_held=True)
-    return Clients(iam=boto3.client("iam"), sts_for=sts_for, gate=gate.run)
+    return StorageKey(iam=boto3.client("iam"), sts_for=sts_for)
 
 
 def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
     """Exit code of `rotate <cloud stack> <what>` (the caller holds the stack's gate lock)."""
+    from gate.gatekeeper import Gate, default_on_fail
+
     names = list(ORDER) if what == "all" else [what]
     missing = [name for name in names if name in NOT_WIRED]
     if missing:  # refused before anything is touched: no half-done `all`
@@ -62,4 +62,6 @@ def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
             f"nothing changed (`mentora-infra rotate {stack} storage` rotates the app's AWS key)"
         )
         return int(Exit.FAILED)
-    return int(cloud_storage.rotate(stack, root, clients(stack, root), say))
+    gate = Gate(stack, default_on_fail(stack), root=root, lock_held=True)
+    run = cloud_driver.Run(stack, root, gate=gate.run, say=say)
+    return int(cloud_driver.rotate(run, storage_key(stack, root)))

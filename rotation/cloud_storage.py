@@ -1,23 +1,11 @@
-"""`rotate <cloud stack> storage`: the app's IAM access key replaced with two keys alive across
-the switch, the switch itself being a gated deploy.
+"""The AWS side of `rotate <cloud stack> storage` (the order is rotation/cloud_driver.py's).
 
-1. `begun`: journaled (no secret, no key id: the user and the start time find a rotation's key);
-2. `created`: a second key of the app's IAM user (cloud_aws.begin), then waited for until AWS
-   accepts it (IAM propagates late);
-3. `saved`: the stack's state names the new key in the app key's resource only (its id and
-   secret; `pulumi stack import` encrypts the secret). The Vercel variables still hold the old
-   key in the state, so the next `up` sees the difference and writes the new one;
-4. `smoked`: the cloud gate (`Gate`, holding the lock this rotation holds): `up --refresh` writes
-   the variables and builds a deployment, smoke runs against it, and only a green smoke promotes
-   it to the production domains;
-5. `revoked`: after a drain, the old key is made inactive, deleted and shown refused by STS.
-
-Nothing the app may hold is revoked before a green gate: a gate that fails or is interrupted
-leaves both keys valid and the journal at `saved`; the next `rotate` runs the gate again and
-finishes. A rotation stopped before `saved` is undone by the next `rotate`: a key of the user
-made after the rotation began and not named by the state is deleted (the app never saw it).
-The state lives in Pulumi's backend, not in the committed stack file, so a deploy of main from
-CI cannot bring a retired key back.
+The app's IAM user gets a second access key (IAM allows two), used only once STS accepts it
+(IAM propagates late); the state then names it in the app key's resource, and only that
+resource: the Vercel variables keep the old value in the state, so the gate's `up` writes the
+new key into the app's env. After a green gate the old key is made inactive, deleted, and shown
+refused by STS. An unsaved rotation is undone by deleting the keys of the user made since it
+began that the state does not name (less a margin for AWS's clock against ours).
 """
 
 from __future__ import annotations
@@ -26,21 +14,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from gate import interrupts
-from gate.exitcodes import Exit
 from rotation import cloud_aws
-from rotation.journal import Entry, Journal
+from rotation.cloud_driver import Say
+from rotation.journal import Entry
 from rotation.state import StackState, StateError, replaced, secret, unwrap
 
 TYPE = "aws:iam/accessKey:AccessKey"
 APP_KEY_SUFFIX = "-app-key"
-Say = Callable[[str], None]
 CLOCK_MARGIN = timedelta(minutes=5)
-DRAIN_S = 30.0
-"""Requests already running on the previous deployment (holding the old key) finish first."""
 DERIVED = ("sesSmtpPasswordV4", "encryptedSecret", "encryptedSesSmtpPasswordV4", "keyFingerprint")
 """Outputs the provider derives from a key's secret at create: stale for the new key, dropped."""
 
@@ -52,22 +35,6 @@ class AppKey:
     user: str
     access_key_id: str
     secret_access_key: str
-
-
-@dataclass
-class Clients:
-    """What a cloud storage rotation talks to; tests pass botocore-stubbed clients."""
-
-    iam: Any
-    sts_for: Callable[[str, str], Any]
-    """An STS client signed with (access key id, secret)."""
-    gate: Callable[[], Exit]
-    """One gate run of the stack, the lock already held."""
-    state: Callable[[str, Path], StackState] = StackState
-    """The stack's state (Pulumi's backend through the CLI)."""
-    drain_s: float = DRAIN_S
-    settle_s: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
 
 
 def _key_resource(state: StackState) -> dict[str, Any]:
@@ -84,115 +51,80 @@ def _key_resource(state: StackState) -> dict[str, Any]:
     return found[0]
 
 
-def app_key(state: StackState) -> AppKey:
-    """The app's key in the state."""
-    resource = _key_resource(state)
-    outputs = unwrap(resource.get("outputs") or {})
-    return AppKey(str(outputs["user"]), str(resource["id"]), str(outputs["secret"]))
+@dataclass
+class StorageKey:
+    """The `storage` kind of a cloud stack: the app's IAM access key."""
 
+    iam: Any
+    sts_for: Callable[[str, str], Any]
+    """An STS client signed with (access key id, secret)."""
+    settle_s: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    name: str = "storage"
 
-def name_key(state: StackState, old: AppKey, new: cloud_aws.NewKey) -> None:
-    """The app key's resource names `new` instead of `old` (nothing else in the state moves)."""
-    resource = _key_resource(state)
-    pairs = {old.access_key_id: new.access_key_id, old.secret_access_key: new.secret_access_key}
-    outputs = {
-        k: replaced(v, pairs)
-        for k, v in (resource.get("outputs") or {}).items()
-        if k not in DERIVED
-    }
-    outputs["id"], outputs["secret"] = new.access_key_id, secret(new.secret_access_key)
-    outputs["createDate"] = datetime.now(UTC).isoformat()
-    resource["id"], resource["outputs"] = new.access_key_id, outputs
+    def current(self, state: StackState) -> AppKey:
+        resource = _key_resource(state)
+        outputs = unwrap(resource.get("outputs") or {})
+        return AppKey(str(outputs["user"]), str(resource["id"]), str(outputs["secret"]))
 
+    def public_name(self, credential: Any) -> str:
+        key_id = credential.access_key_id
+        return f"{key_id[:8]}..."
 
-def _keys(clients: Clients, user: str) -> list[dict[str, Any]]:
-    return list(clients.iam.list_access_keys(UserName=user)["AccessKeyMetadata"])
+    def create(self, state: StackState, old: AppKey) -> cloud_aws.NewKey:
+        new = cloud_aws.begin(self.iam, old.user, old.access_key_id)
+        usable = self.sts_for(new.access_key_id, new.secret_access_key)
+        cloud_aws.until_usable(usable, self.settle_s, self.sleep)
+        return new
 
+    def name_new(self, state: StackState, old: AppKey, new: cloud_aws.NewKey) -> None:
+        resource = _key_resource(state)
+        pairs = {
+            old.access_key_id: new.access_key_id,
+            old.secret_access_key: new.secret_access_key,
+        }
+        outputs = {
+            k: replaced(v, pairs)
+            for k, v in (resource.get("outputs") or {}).items()
+            if k not in DERIVED
+        }
+        outputs["id"], outputs["secret"] = new.access_key_id, secret(new.secret_access_key)
+        outputs["createDate"] = datetime.now(UTC).isoformat()
+        resource["id"], resource["outputs"] = new.access_key_id, outputs
 
-def _retire_others(clients: Clients, user: str, keep: str, say: Say) -> int:
-    """Retire every key of `user` but `keep` (the one the promoted app uses); how many."""
-    others = [k["AccessKeyId"] for k in _keys(clients, user) if k["AccessKeyId"] != keep]
-    for key_id in others:
-        cloud_aws.finish(clients.iam, user, key_id)
-    left = [k["AccessKeyId"] for k in _keys(clients, user) if k["AccessKeyId"] != keep]
-    if left:
-        raise cloud_aws.KeyNotSettled(f"aws: IAM still lists {len(left)} retired key(s) of {user}")
-    say(f"rotate storage: {len(others)} old key(s) of {user} made inactive and deleted")
-    return len(others)
+    def _keys(self, user: str) -> list[dict[str, Any]]:
+        return list(self.iam.list_access_keys(UserName=user)["AccessKeyMetadata"])
 
+    def _made_since(self, user: str, entry: Entry) -> list[str]:
+        if not entry.started:
+            return []
+        since = datetime.fromisoformat(entry.started) - CLOCK_MARGIN
+        return [k["AccessKeyId"] for k in self._keys(user) if k["CreateDate"] >= since]
 
-def _made_since(clients: Clients, user: str, entry: Entry) -> list[str]:
-    """Keys of `user` created since `entry` began (less a clock margin: AWS's clock, not ours)."""
-    since = datetime.fromisoformat(entry.started) - CLOCK_MARGIN if entry.started else None
-    return [k["AccessKeyId"] for k in _keys(clients, user) if since and k["CreateDate"] >= since]
+    def saved(self, state: StackState, entry: Entry) -> bool:
+        key = self.current(state)
+        return key.access_key_id in self._made_since(key.user, entry)
 
+    def undo(self, state: StackState, entry: Entry, say: Say) -> None:
+        key = self.current(state)
+        unused = [k for k in self._made_since(key.user, entry) if k != key.access_key_id]
+        for key_id in unused:
+            cloud_aws.finish(self.iam, key.user, key_id)
+        say(f"rotate storage: undid an unfinished rotation ({len(unused)} unused key(s) deleted)")
 
-def _undo_unsaved(clients: Clients, key: AppKey, made: list[str], say: Say) -> None:
-    """A rotation stopped before `saved`: delete the keys it made, never the state's own (the
-    one the promoted app holds)."""
-    unused = [key_id for key_id in made if key_id != key.access_key_id]
-    for key_id in unused:
-        cloud_aws.finish(clients.iam, key.user, key_id)
-    say(f"rotate storage: undid an unfinished rotation ({len(unused)} unused key(s) deleted)")
-
-
-def _switch_and_revoke(
-    clients: Clients,
-    state: StackState,
-    journal: Journal,
-    entry: Entry,
-    old: AppKey | None,
-    say: Say,
-) -> Exit:
-    """Steps 4 and 5: the gate, then the old key retired (`old` None: reconciling, no secret)."""
-    code = Exit(clients.gate())
-    if code != Exit.GREEN:
-        say(
-            f"rotate storage: the gate ended {int(code)}; nothing was revoked, both keys work. "
-            f"`mentora-infra rotate {state.stack} storage` runs the gate again and finishes"
-        )
-        return code
-    journal.record(entry, "smoked")
-    clients.sleep(clients.drain_s)
-    new = app_key(state.load())
-    _retire_others(clients, new.user, new.access_key_id, say)
-    if old is not None:
-        cloud_aws.until_refused(
-            clients.sts_for(old.access_key_id, old.secret_access_key),
-            clients.settle_s,
-            clients.sleep,
-        )
-        shown = old.access_key_id[:8]
-        say(f"rotate storage: AWS refuses the old key {shown}... ({cloud_aws.REFUSED})")
-    journal.record(entry, "revoked")
-    journal.clear()
-    return Exit.GREEN
-
-
-def rotate(stack: str, root: Path, clients: Clients, say: Say) -> Exit:
-    """Rotate the app's storage key of a cloud stack (the caller holds the gate lock)."""
-    journal = Journal(stack, root)
-    state = clients.state(stack, root).load()
-    if (left := journal.read()) is not None:
-        key = app_key(state)
-        made = _made_since(clients, key.user, left)
-        # Saved, though the journal may not say so yet: the state names a key this one made.
-        if left.step in ("begun", "created") and key.access_key_id not in made:
-            _undo_unsaved(clients, key, made, say)
-            journal.clear()
-        else:
-            say(f"rotate storage: finishing the rotation stopped at `{left.step}`")
-            return _switch_and_revoke(clients, state, journal, left, None, say)
-    old = app_key(state)
-    entry = Entry(kinds=["storage"], cloud=True, started=datetime.now(UTC).isoformat())
-    journal.record(entry, "begun")
-    new = cloud_aws.begin(clients.iam, old.user, old.access_key_id)
-    journal.record(entry, "created")
-    usable = clients.sts_for(new.access_key_id, new.secret_access_key)
-    cloud_aws.until_usable(usable, clients.settle_s, clients.sleep)
-    name_key(state, old, new)
-    with interrupts.deferred():  # a signal waits until the state and the journal agree
-        state.save()
-        journal.record(entry, "saved")
-    say(f"rotate storage: {old.user} has a second key {new.access_key_id[:8]}...; gating it")
-    return _switch_and_revoke(clients, state, journal, entry, old, say)
+    def retire(self, state: StackState, entry: Entry, old: AppKey | None, say: Say) -> None:
+        keep = self.current(state)
+        others = [k["AccessKeyId"] for k in self._keys(keep.user)]
+        others = [k for k in others if k != keep.access_key_id]
+        for key_id in others:
+            cloud_aws.finish(self.iam, keep.user, key_id)
+        if [k for k in self._keys(keep.user) if k["AccessKeyId"] != keep.access_key_id]:
+            raise cloud_aws.KeyNotSettled(f"aws: IAM still lists a retired key of {keep.user}")
+        say(f"rotate storage: {len(others)} old key(s) of {keep.user} made inactive and deleted")
+        if old is not None:
+            retired = self.sts_for(old.access_key_id, old.secret_access_key)
+            cloud_aws.until_refused(retired, self.settle_s, self.sleep)
+            say(
+                f"rotate storage: AWS refuses the old key {self.public_name(old)} "
+                f"({cloud_aws.REFUSED})"
+            )

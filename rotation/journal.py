@@ -38,6 +38,8 @@ class Entry:
     """A cloud stack's rotation (rotation/cloud_storage.py reconciles it, not `up`)."""
     started: str = ""
     """When it began (UTC, ISO 8601): a key made after it and not in the state is its own."""
+    previous: str = ""
+    """The old credential's public name (a user, a key id's first characters; never a secret)."""
 
 
 class Journal:

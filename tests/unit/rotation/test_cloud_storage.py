@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gate.exitcodes import Exit
-from rotation import cloud_storage
+from rotation import cloud_driver, cloud_storage
 from rotation.journal import INTERRUPT_ENV, STEPS, Journal
 from tests.unit.rotation.cloud_fakes import OLD, OLD_SECRET, Backend, Iam
 
@@ -40,16 +40,13 @@ class World:
         return code
 
     def rotate(self) -> Exit:
-        clients = cloud_storage.Clients(
-            iam=self.iam,
-            sts_for=self.iam.sts_for,
-            gate=self.gate,
-            state=self.backend.state,
-            drain_s=0,
-            settle_s=1,
-            sleep=lambda _s: None,
+        kind = cloud_storage.StorageKey(
+            iam=self.iam, sts_for=self.iam.sts_for, settle_s=1, sleep=lambda _s: None
         )
-        code = cloud_storage.rotate("dev", self.root, clients, self.said.append)
+        run = cloud_driver.Run(
+            "dev", self.root, self.gate, self.said.append, self.backend.state, drain_s=0
+        )
+        code = cloud_driver.rotate(run, kind)
         assert self.iam.works(*self.production), "the production app holds a dead key"
         return code
 

@@ -14,7 +14,7 @@ import boto3  # type: ignore[import-untyped]
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
 from gate.exitcodes import Exit
-from rotation import cloud_storage
+from rotation import cloud_driver, cloud_storage
 from rotation.journal import Journal
 from tests.unit.rotation.cloud_fakes import NEW, NEW_SECRET, OLD, OLD_SECRET, USER, Backend
 
@@ -75,18 +75,13 @@ def test_a_rotation_speaks_iam_and_sts_as_their_published_models_say(tmp_path: P
         return Exit.GREEN
 
     said: list[str] = []
-    clients = cloud_storage.Clients(
-        iam=iam,
-        sts_for=lambda key_id, _secret: stses[key_id],
-        gate=gate,
-        state=backend.state,
-        drain_s=0,
-        settle_s=5,
-        sleep=lambda _s: None,
+    kind = cloud_storage.StorageKey(
+        iam=iam, sts_for=lambda key_id, _secret: stses[key_id], settle_s=5, sleep=lambda _s: None
     )
+    run = cloud_driver.Run("dev", tmp_path, gate, said.append, backend.state, drain_s=0)
     for stub in stubs.values():
         stub.activate()
-    code = cloud_storage.rotate("dev", tmp_path, clients, said.append)
+    code = cloud_driver.rotate(run, kind)
     for stub in stubs.values():
         stub.assert_no_pending_responses()
     assert code == Exit.GREEN, said

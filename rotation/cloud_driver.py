@@ -1,0 +1,134 @@
+"""The order of a cloud stack's rotation, one credential kind at a time (each kind in
+rotation/cloud_<kind>.py supplies the provider's side).
+
+1. `begun`: journaled (no secret: the kind, the start time, the old credential's public name);
+2. `created`: the kind makes a second credential beside the old one and waits until the
+   provider accepts it;
+3. `saved`: the stack's state names the new credential in the one resource that carries it
+   (`pulumi stack import` encrypts it). The app's Vercel variables still hold the old value in
+   the state, so the gate's `up` sees the difference and writes the new one;
+4. `smoked`: the cloud gate, under the lock this rotation holds: `up --refresh`, a deployment
+   built with the new variables, smoke against it, and only a green smoke promotes it;
+5. `revoked`: after a drain for requests still running on the previous deployment, the old
+   credential is revoked and shown refused.
+
+Nothing the production app may hold is revoked before a green gate: a gate that fails or is
+interrupted leaves both credentials valid and the journal at `saved`, and the next `rotate`
+runs the gate again and finishes. A rotation stopped before `saved` is undone by the next one:
+only what it made, and the state does not name, is removed. The credential lives in Pulumi's
+backend, not in the committed stack file, so a deploy of main from CI cannot bring back a
+retired one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from gate import interrupts
+from gate.exitcodes import Exit
+from rotation.journal import Entry, Journal
+from rotation.state import StackState, StateError
+
+Say = Callable[[str], None]
+DRAIN_S = 30.0
+"""Requests already running on the previous deployment (with the old credential) finish."""
+
+
+class CloudKind(Protocol):
+    """One credential kind of a cloud stack: how it is made, named, undone and retired."""
+
+    name: str
+
+    def current(self, state: StackState) -> Any:
+        """The credential the state names (its secret is never printed)."""
+
+    def public_name(self, credential: Any) -> str:
+        """A name that reveals nothing (a user name, a key id's first 8 characters)."""
+
+    def create(self, state: StackState, old: Any) -> Any:
+        """A second credential, beside `old`, accepted by the provider."""
+
+    def name_new(self, state: StackState, old: Any, new: Any) -> None:
+        """Make the state name `new` where it named `old` (the caller saves)."""
+
+    def saved(self, state: StackState, entry: Entry) -> bool:
+        """Whether the state already names what the rotation of `entry` made."""
+
+    def undo(self, state: StackState, entry: Entry, say: Say) -> None:
+        """Remove what an unsaved rotation made; never what the state names."""
+
+    def retire(self, state: StackState, entry: Entry, old: Any | None, say: Say) -> None:
+        """Revoke every old credential of the kind and show it refused (`old` None: finishing
+        an interrupted rotation, whose old secret is gone: shown through the provider's list)."""
+
+
+@dataclass
+class Run:
+    """What a rotation of one cloud stack talks to besides the kind."""
+
+    stack: str
+    root: Path
+    gate: Callable[[], Exit]
+    """One gate run of the stack, the lock already held."""
+    say: Say
+    state: Callable[[str, Path], StackState] = StackState
+    drain_s: float = DRAIN_S
+    sleep: Callable[[float], None] = time.sleep
+
+
+def rotate(run: Run, kind: CloudKind) -> Exit:
+    """Rotate `kind` on the stack (the caller holds the gate lock); the exit code."""
+    journal = Journal(run.stack, run.root)
+    state = run.state(run.stack, run.root).load()
+    if (left := journal.read()) is not None:
+        if left.kinds != [kind.name]:
+            raise StateError(
+                f"{run.stack}: a rotation of {', '.join(left.kinds)} is unfinished; run "
+                f"`mentora-infra rotate {run.stack} {' '.join(left.kinds)}` first"
+            )
+        if left.step in ("begun", "created") and not kind.saved(state, left):
+            kind.undo(state, left, run.say)
+            journal.clear()
+        else:
+            run.say(f"rotate {kind.name}: finishing the rotation stopped at `{left.step}`")
+            return _switch_and_retire(run, kind, state, journal, left, None)
+    old = kind.current(state)
+    entry = Entry(
+        kinds=[kind.name],
+        cloud=True,
+        started=datetime.now(UTC).isoformat(),
+        previous=kind.public_name(old),
+    )
+    journal.record(entry, "begun")
+    new = kind.create(state, old)
+    journal.record(entry, "created")
+    kind.name_new(state, old, new)
+    with interrupts.deferred():  # a signal waits until the state and the journal agree
+        state.save()
+        journal.record(entry, "saved")
+    run.say(f"rotate {kind.name}: a second credential {kind.public_name(new)} exists; gating it")
+    return _switch_and_retire(run, kind, state, journal, entry, old)
+
+
+def _switch_and_retire(
+    run: Run, kind: CloudKind, state: StackState, journal: Journal, entry: Entry, old: Any | None
+) -> Exit:
+    code = Exit(run.gate())
+    if code != Exit.GREEN:
+        run.say(
+            f"rotate {kind.name}: the gate ended {int(code)}; nothing was revoked, both "
+            f"credentials work. `mentora-infra rotate {run.stack} {kind.name}` runs the gate "
+            "again and finishes"
+        )
+        return code
+    journal.record(entry, "smoked")
+    run.sleep(run.drain_s)
+    kind.retire(state.load(), entry, old, run.say)
+    journal.record(entry, "revoked")
+    journal.clear()
+    return Exit.GREEN
