@@ -14,15 +14,13 @@ from pathlib import Path
 
 from gate.exitcodes import Exit
 from rotation import cloud_driver
+from rotation.cloud_cache import UpstashLogin
+from rotation.cloud_driver import CloudKind
 from rotation.cloud_storage import StorageKey
 
 NOT_WIRED = {
     "database": "Supabase database role: alternating login roles as on the local stack "
     "(rotation/kinds/database.py's SQL, run over the pooler in session mode) - not wired",
-    "cache": "Upstash: two credentials at once through ACL users (ACL GENTOKEN / SETUSER / "
-    "RESTTOKEN, then DELUSER of the old user): no window; only the `default` user cannot be "
-    "changed by ACL (a password reset, which would be a window while the app still uses it) - "
-    "requests in rotation/cloud_upstash.py, not wired",
     "errors": "Sentry: the DSN and auth token are config secrets issued by Sentry "
     "(pulumi config set --secret) - no rotation API used",
 }
@@ -48,6 +46,32 @@ def storage_key(stack: str, root: Path) -> StorageKey:
     return StorageKey(iam=boto3.client("iam"), sts_for=sts_for)
 
 
+def upstash_login() -> UpstashLogin:
+    """The real Redis (TLS) and Developer API clients of the `cache` kind."""
+    import httpx
+    import redis
+
+    from rotation import cloud_upstash
+
+    def connect(endpoint: str, port: int, user: str, password: str) -> object:
+        return redis.Redis(
+            host=endpoint,
+            port=port,
+            username=user,
+            password=password,
+            ssl=True,
+            socket_timeout=10,
+            socket_connect_timeout=10,
+        )
+
+    http = httpx.Client()
+
+    def reset(email: str, api_key: str, database_id: str) -> dict[str, str]:
+        return cloud_upstash.reset_default(http, email, api_key, database_id)
+
+    return UpstashLogin(connect=connect, reset=reset)
+
+
 def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
     """Exit code of `rotate <cloud stack> <what>` (the caller holds the stack's gate lock)."""
     from gate.gatekeeper import Gate, default_on_fail
@@ -59,9 +83,17 @@ def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
             say(f"rotate {stack} {name}: {NOT_WIRED[name]}")
         say(
             f"rotate {stack}: {', '.join(missing)} cannot be rotated on a cloud stack yet; "
-            f"nothing changed (`mentora-infra rotate {stack} storage` rotates the app's AWS key)"
+            f"nothing changed (`mentora-infra rotate {stack} cache` and `... storage` work)"
         )
         return int(Exit.FAILED)
     gate = Gate(stack, default_on_fail(stack), root=root, lock_held=True)
     run = cloud_driver.Run(stack, root, gate=gate.run, say=say)
-    return int(cloud_driver.rotate(run, storage_key(stack, root)))
+    made: dict[str, Callable[[], CloudKind]] = {
+        "cache": upstash_login,
+        "storage": lambda: storage_key(stack, root),
+    }
+    for name in names:  # one gate per kind: each switch is proven before the next begins
+        code = cloud_driver.rotate(run, made[name]())
+        if code != Exit.GREEN:
+            return int(code)
+    return int(Exit.GREEN)

@@ -15,7 +15,10 @@ user, which the app starts with: ACL SETUSER refuses to modify it, so its passwo
 reset (Developer API `POST /v2/redis/reset-password/{id}`, which invalidates the TCP password
 and the REST tokens at once). Resetting it while the app still uses it is a window; after the
 first switch to an ACL user the app no longer does, so the reset costs the app nothing.
-`needs_window(current_user)` says which case applies.
+`needs_window(current_user)` says which case applies; `reset_default` is that reset (Upstash
+Developer API, Redis > Reset Password: `POST https://api.upstash.com/v2/redis/reset-password/{id}`,
+basic auth `EMAIL:API_KEY`, answered with the database, whose `password`, `rest_token` and
+`read_only_rest_token` are the new ones).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+API = "https://api.upstash.com"
 DEFAULT_USER = "default"
+RESET_FIELDS = ("password", "rest_token", "read_only_rest_token")
 RULES = ("on", "~*", "&*", "+@all")
 
 
@@ -73,3 +78,21 @@ def finish(redis: Any, old: str) -> bool:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class ResetFailed(Exception):
+    """The Developer API did not reset the password; the message names the status and the fix."""
+
+
+def reset_default(http: Any, email: str, api_key: str, database_id: str) -> dict[str, str]:
+    """Reset the database's `default` password (and its REST tokens); the new values."""
+    answer = http.post(
+        f"{API}/v2/redis/reset-password/{database_id}", auth=(email, api_key), timeout=30.0
+    )
+    if answer.status_code != 200:
+        raise ResetFailed(
+            f"upstash: reset-password of database {database_id} answered HTTP "
+            f"{answer.status_code}; check mentora:upstashEmail and mentora:upstashApiKey"
+        )
+    body = answer.json()
+    return {field: str(body[field]) for field in RESET_FIELDS}

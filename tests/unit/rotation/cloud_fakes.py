@@ -1,5 +1,5 @@
-"""The stack's Pulumi backend and IAM, as a cloud storage rotation sees them (shared by
-test_cloud_storage*.py)."""
+"""A cloud stack's Pulumi backend, IAM and Upstash, as the cloud rotations see them (shared by
+test_cloud_storage*.py and test_cloud_cache.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from redis.exceptions import AuthenticationError
 
 from rotation import cloud_storage
 from rotation.state import StackState, secret, unwrap
@@ -46,7 +47,48 @@ def exported(key_id: str, key_secret: str) -> dict[str, Any]:
         "inputs": {"key": "S3_SECRET_ACCESS_KEY", "value": secret(key_secret)},
         "outputs": {"key": "S3_SECRET_ACCESS_KEY", "value": secret(key_secret)},
     }
-    return {"version": 3, "deployment": {"resources": [key, env]}}
+    return {"version": 3, "deployment": {"resources": [key, env, *cache_resources()]}}
+
+
+DEFAULT_PW = "default-password-0"
+ENDPOINT, PORT, DATABASE_ID = "fake-cache.upstash.io", 6379, "96ad0856-03b1-4ee7"
+
+
+def cache_resources() -> list[dict[str, Any]]:
+    """The cache's database, its provider and the app's login (`default`), as exported."""
+    login = {
+        "urn": "urn:pulumi:dev::mentora::mentora:infra:UpstashCache$pulumi-python:dynamic:"
+        "Resource::cache-app-login",
+        "type": "pulumi-python:dynamic:Resource",
+        "id": "login-1",
+        "inputs": {"scope": DATABASE_ID, "user": "default", "password": secret(DEFAULT_PW)},
+        "outputs": {
+            "scope": DATABASE_ID,
+            "user": "default",
+            "password": secret(DEFAULT_PW),
+            "rest_token": secret("rest-default"),
+        },
+    }
+    database = {
+        "urn": "urn:pulumi:dev::mentora::mentora:infra:UpstashCache$upstash:index/"
+        "redisDatabase:RedisDatabase::cache-database",
+        "type": "upstash:index/redisDatabase:RedisDatabase",
+        "id": DATABASE_ID,
+        "outputs": {
+            "databaseId": DATABASE_ID,
+            "endpoint": ENDPOINT,
+            "port": PORT,
+            "password": secret(DEFAULT_PW),
+            "restToken": secret("rest-default"),
+        },
+    }
+    provider = {
+        "urn": "urn:pulumi:dev::mentora::pulumi:providers:upstash::upstash",
+        "type": "pulumi:providers:upstash",
+        "id": "provider-1",
+        "inputs": {"email": "platform@mentora.app", "apiKey": secret("upstash-api-key")},
+    }
+    return [login, database, provider]
 
 
 class Backend:
@@ -76,6 +118,13 @@ class Backend:
     def key(self) -> tuple[str, str]:
         resource = self.document["deployment"]["resources"][0]
         return resource["id"], unwrap(resource["outputs"]["secret"])
+
+    def by_type(self, typ: str) -> dict[str, Any]:
+        return next(r for r in self.document["deployment"]["resources"] if r["type"] == typ)
+
+    def login(self) -> tuple[str, str]:
+        outputs = unwrap(self.by_type("pulumi-python:dynamic:Resource")["outputs"])
+        return str(outputs["user"]), str(outputs["password"])
 
     def env_value(self) -> str:
         return str(unwrap(self.document["deployment"]["resources"][1]["outputs"]["value"]))
@@ -145,3 +194,70 @@ class Iam:
                 return {"Account": "123456789012"}
 
         return Sts()
+
+
+class Upstash:
+    """ACL as Upstash documents it, over an in-memory user table."""
+
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.users = users or {"default": "default-pw", "mentora_a": "tok-mentora_a-1"}
+        self.tokens: set[str] = set()
+        self.commands: list[str] = []
+
+    def execute_command(self, *args: Any) -> Any:
+        self.commands.append(" ".join(str(a) for a in args[:2]))
+        sub = args[1]
+        if sub == "GENTOKEN":
+            token = f"tok-{args[2]}-{len(self.tokens) + 2}"
+            self.tokens.add(token)
+            return token.encode()
+        if sub == "SETUSER":
+            user, rules = args[2], args[3:]
+            if user == "default":
+                raise RuntimeError("ERR the default user cannot be modified")
+            passwords = [r[1:] for r in rules if r.startswith(">")]
+            if any(p not in self.tokens for p in passwords) or "nopass" in rules:
+                raise RuntimeError("ERR passwords must come from ACL GENTOKEN")
+            if any(r.startswith("#") for r in rules) or not passwords:
+                raise RuntimeError("ERR every user needs a GENTOKEN password")
+            self.users[user] = passwords[-1]
+            return b"OK"
+        if sub == "RESTTOKEN":
+            if self.users.get(args[2]) != args[3]:
+                raise RuntimeError("ERR wrong user or password")
+            return f"rest-{args[2]}".encode()
+        if sub == "USERS":
+            return [u.encode() for u in self.users]
+        if sub == "DELUSER":
+            if args[2] == "default":
+                raise RuntimeError("ERR the default user cannot be removed")
+            self.users.pop(args[2], None)
+            return 1
+        raise AssertionError(f"not an Upstash ACL command: {args}")
+
+    def client(self, user: str, password: str) -> Any:
+        """A connection as `user`: every command is refused once the user or password is gone
+        (Upstash applies ACL changes to existing connections at once)."""
+        server = self
+
+        class Session:
+            def ping(self) -> bool:
+                self._auth()
+                return True
+
+            def execute_command(self, *args: Any) -> Any:
+                self._auth()
+                return server.execute_command(*args)
+
+            def _auth(self) -> None:
+                if server.users.get(user) != password:
+                    raise AuthenticationError("WRONGPASS invalid username-password pair")
+
+        return Session()
+
+    def reset_default(self, email: str, api_key: str, database_id: str) -> dict[str, str]:
+        """The Developer API's reset-password: a new `default` password and REST tokens."""
+        assert (email, api_key) == ("platform@mentora.app", "upstash-api-key"), email
+        self.users["default"] = f"reset-{len(self.commands)}"
+        fresh = self.users["default"]
+        return {"password": fresh, "rest_token": f"rest-{fresh}", "read_only_rest_token": "ro"}

@@ -6,49 +6,13 @@ The fake enforces exactly those rules."""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
 
+import httpx
 import pytest
 
 from rotation import cloud_upstash
-
-
-class Upstash:
-    """ACL as Upstash documents it, over an in-memory user table."""
-
-    def __init__(self) -> None:
-        self.users: dict[str, str] = {"default": "default-pw", "mentora_a": "tok-mentora_a-1"}
-        self.tokens: set[str] = set()
-        self.commands: list[str] = []
-
-    def execute_command(self, *args: Any) -> Any:
-        self.commands.append(" ".join(str(a) for a in args[:2]))
-        sub = args[1]
-        if sub == "GENTOKEN":
-            token = f"tok-{args[2]}-{len(self.tokens) + 2}"
-            self.tokens.add(token)
-            return token.encode()
-        if sub == "SETUSER":
-            user, rules = args[2], args[3:]
-            if user == "default":
-                raise RuntimeError("ERR the default user cannot be modified")
-            passwords = [r[1:] for r in rules if r.startswith(">")]
-            if any(p not in self.tokens for p in passwords) or "nopass" in rules:
-                raise RuntimeError("ERR passwords must come from ACL GENTOKEN")
-            if any(r.startswith("#") for r in rules) or not passwords:
-                raise RuntimeError("ERR every user needs a GENTOKEN password")
-            self.users[user] = passwords[-1]
-            return b"OK"
-        if sub == "RESTTOKEN":
-            if self.users.get(args[2]) != args[3]:
-                raise RuntimeError("ERR wrong user or password")
-            return f"rest-{args[2]}".encode()
-        if sub == "DELUSER":
-            if args[2] == "default":
-                raise RuntimeError("ERR the default user cannot be removed")
-            self.users.pop(args[2], None)
-            return 1
-        raise AssertionError(f"not an Upstash ACL command: {args}")
+from tests.unit.rotation.cloud_fakes import Upstash
 
 
 def test_the_other_user_is_made_with_a_gentoken_password_and_its_rest_token() -> None:
@@ -72,3 +36,46 @@ def test_default_is_never_modified_and_only_a_reset_while_in_use_is_a_window() -
     assert not cloud_upstash.needs_window("mentora_a", app_uses_it=True)
     with pytest.raises(RuntimeError, match="cannot be modified"):
         redis.execute_command("ACL", "SETUSER", "default", ">x")
+
+
+def test_reset_default_is_the_developer_apis_reset_password() -> None:
+    """Upstash Developer API, Redis > Reset Password
+    (https://upstash.com/docs/devops/developer-api/redis/reset_password): `POST
+    https://api.upstash.com/v2/redis/reset-password/{id}`, basic auth `EMAIL:API_KEY`, no body;
+    answered with the database (the documented example below), new password and tokens."""
+    seen: list[httpx.Request] = []
+    documented = {
+        "database_id": "96ad0856-03b1-4ee7-9666-e81abd0349e1",
+        "database_name": "MyRedis",
+        "port": 30143,
+        "state": "active",
+        "password": "49665a1710f3434d8be008aab50f38d2",
+        "endpoint": "eu2-sought-mollusk-30143.upstash.io",
+        "tls": True,
+        "rest_token": "AXW_ASQgOTZh",
+        "read_only_rest_token": "AnW_ASQgOTZh",
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=documented)
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    fresh = cloud_upstash.reset_default(http, "me@mentora.app", "key-1", "96ad0856")
+    assert fresh == {
+        "password": "49665a1710f3434d8be008aab50f38d2",
+        "rest_token": "AXW_ASQgOTZh",
+        "read_only_rest_token": "AnW_ASQgOTZh",
+    }
+    (request,) = seen
+    assert (request.method, str(request.url)) == (
+        "POST",
+        "https://api.upstash.com/v2/redis/reset-password/96ad0856",
+    )
+    assert (
+        request.headers["authorization"]
+        == "Basic " + base64.b64encode(b"me@mentora.app:key-1").decode()
+    )
+    refused = httpx.Client(transport=httpx.MockTransport(lambda _r: httpx.Response(401)))
+    with pytest.raises(cloud_upstash.ResetFailed, match="HTTP 401.*upstashApiKey"):
+        cloud_upstash.reset_default(refused, "me@mentora.app", "wrong", "96ad0856")

@@ -64,7 +64,7 @@ def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> N
     assert "another gate is running" in result.output and no_subprocess == []
 
 
-@pytest.mark.parametrize("what", ["cache", "all"])
+@pytest.mark.parametrize("what", ["database", "all"])
 def test_a_cloud_kind_not_wired_changes_nothing_and_says_so(
     checkout: Path, no_subprocess: list[Any], what: str
 ) -> None:
@@ -72,7 +72,7 @@ def test_a_cloud_kind_not_wired_changes_nothing_and_says_so(
     `all` whose other kinds cannot be."""
     result = runner.invoke(cli.app, ["rotate", "dev", what])
     assert result.exit_code == Exit.FAILED
-    assert "ACL users" in result.output and "not wired" in result.output
+    assert "login roles" in result.output and "not wired" in result.output
     assert "nothing changed" in result.output and no_subprocess == []
 
 

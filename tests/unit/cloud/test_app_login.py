@@ -1,0 +1,28 @@
+"""`AppLogin` keeps the app's login as the state records it: a rotation's ACL user survives the
+next `up` (a changed provider password is not a change) and its refresh (read asks nothing);
+only a new database (scope) starts it again from the provider's `default` credential."""
+
+from __future__ import annotations
+
+from components.cloud.app_login import AppLoginProvider
+
+ROTATED = {"scope": "db-1", "user": "mentora_a", "password": "tok-a", "rest_token": "rest-a"}
+
+
+def test_a_new_provider_password_does_not_take_a_rotated_login_back() -> None:
+    news = {"scope": "db-1", "user": "default", "password": "reset-pw", "rest_token": "r"}
+    diff = AppLoginProvider().diff("id", ROTATED, news)
+    assert diff.changes is False and not diff.replaces
+
+
+def test_a_refresh_keeps_what_the_state_names() -> None:
+    read = AppLoginProvider().read("id", ROTATED)
+    assert (read.id, read.outs) == ("id", ROTATED)
+
+
+def test_a_new_database_starts_from_its_default_login() -> None:
+    news = {"scope": "db-2", "user": "default", "password": "pw", "rest_token": "r"}
+    diff = AppLoginProvider().diff("id", ROTATED, news)
+    assert diff.changes is True and diff.replaces == ["scope"]
+    created = AppLoginProvider().create(news)
+    assert created.outs == news and created.id
