@@ -1,6 +1,6 @@
 """The Upstash side of `rotate <cloud stack> cache` (the order is rotation/cloud_driver.py's).
 
-The app logs in through the cache's `AppLogin` resource (components/cloud/app_login.py):
+The app logs in through the cache's `AppCredential` (components/cloud/app_credential.py):
 `default` until the first rotation, then ACL users `mentora_a` / `mentora_b` alternating
 (rotation/cloud_upstash.py: ACL GENTOKEN, SETUSER, RESTTOKEN; Upstash applies ACL changes at
 once, so the new user is proven with a PING). The state then names the new user in that
@@ -67,7 +67,7 @@ class UpstashLogin:
 
     def current(self, state: StackState) -> Login:
         outputs = unwrap(self._login_resource(state).get("outputs") or {})
-        return Login(str(outputs["user"]), str(outputs["password"]), str(outputs["rest_token"]))
+        return Login(str(outputs["name"]), str(outputs["secret"]), str(outputs["extra"]))
 
     def public_name(self, credential: Any) -> str:
         return str(getattr(credential, "user", ""))
@@ -83,8 +83,8 @@ class UpstashLogin:
 
     def name_new(self, state: StackState, old: Login, new: cloud_upstash.AclCredential) -> None:
         outputs = self._login_resource(state).setdefault("outputs", {})
-        outputs["user"] = new.user
-        outputs["password"], outputs["rest_token"] = secret(new.token), secret(new.rest_token)
+        outputs["name"] = new.user
+        outputs["secret"], outputs["extra"] = secret(new.token), secret(new.rest_token)
 
     def saved(self, state: StackState, entry: Entry) -> bool:
         return self.current(state).user != entry.previous

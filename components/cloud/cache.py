@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import upstash_pulumi as upstash
 
-from components.cloud.app_login import AppLogin
+from components.cloud.app_credential import AppCredential
 from components.cloud.providers import stateful
 from components.former import formerly
 
@@ -24,7 +24,7 @@ class UpstashCacheArgs:
 
 class UpstashCache(pulumi.ComponentResource):
     """Owns the Upstash database the app caches in and rate-limits with, and the app's login on
-    it (`AppLogin`: `default` until `rotate` moves the app to an ACL user)."""
+    it (`AppCredential`: `default` until `rotate` moves the app to an ACL user)."""
 
     url: pulumi.Output[str]
     """`rediss://` URL with credentials, for TCP clients (secret)."""
@@ -50,25 +50,25 @@ class UpstashCache(pulumi.ComponentResource):
             opts=stateful(args.hardened, args.provider, parent=self),
         )
         # The app's login starts as `default` and is what `rotate` made it after that.
-        login = AppLogin(
+        login = AppCredential(
             f"{name}-app-login",
             scope=database.database_id,
-            user="default",
-            password=database.password,
-            rest_token=database.rest_token,
+            name="default",
+            secret=database.password,
+            extra=database.rest_token,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.url = pulumi.Output.secret(
             pulumi.Output.format(
                 "rediss://{0}:{1}@{2}:{3}",
-                login.user,
-                login.password,
+                login.name,
+                login.secret,
                 database.endpoint,
                 database.port,
             )
         )
         self.rest_url = database.endpoint.apply(lambda host: f"https://{host}")
-        self.rest_token = pulumi.Output.secret(login.rest_token)
+        self.rest_token = pulumi.Output.secret(login.extra)
         self.register_outputs(
             {"url": self.url, "rest_url": self.rest_url, "rest_token": self.rest_token}
         )

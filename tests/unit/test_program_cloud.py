@@ -169,8 +169,8 @@ def test_cache_is_global_tls_and_next_to_the_database(stack: str) -> Any:
         cache = by_name(mocks)["cache-database"].inputs
         region = by_name(mocks)["database-project"].inputs["region"]
         assert (cache["region"], cache["primaryRegion"], cache["tls"]) == ("global", region, True)
-        # The app logs in through its AppLogin (what `rotate` rewrites), `default` at first.
-        assert by_name(mocks)["cache-app-login"].inputs["user"] == "default"
+        # The app logs in through its AppCredential (what `rotate` rewrites), `default` at first.
+        assert by_name(mocks)["cache-app-login"].inputs["name"] == "default"
         assert outputs["redis_url"] == (
             "rediss://default:fake-upstash-password@fake-cache.upstash.io:6379"
         )

@@ -61,12 +61,12 @@ def cache_resources() -> list[dict[str, Any]]:
         "Resource::cache-app-login",
         "type": "pulumi-python:dynamic:Resource",
         "id": "login-1",
-        "inputs": {"scope": DATABASE_ID, "user": "default", "password": secret(DEFAULT_PW)},
+        "inputs": {"scope": DATABASE_ID, "name": "default", "secret": secret(DEFAULT_PW)},
         "outputs": {
             "scope": DATABASE_ID,
-            "user": "default",
-            "password": secret(DEFAULT_PW),
-            "rest_token": secret("rest-default"),
+            "name": "default",
+            "secret": secret(DEFAULT_PW),
+            "extra": secret("rest-default"),
         },
     }
     database = {
@@ -124,7 +124,7 @@ class Backend:
 
     def login(self) -> tuple[str, str]:
         outputs = unwrap(self.by_type("pulumi-python:dynamic:Resource")["outputs"])
-        return str(outputs["user"]), str(outputs["password"])
+        return str(outputs["name"]), str(outputs["secret"])
 
     def env_value(self) -> str:
         return str(unwrap(self.document["deployment"]["resources"][1]["outputs"]["value"]))

@@ -1,0 +1,28 @@
+"""`AppCredential` keeps the app's credential as the state records it: a rotation's ACL user
+survives the next `up` (a changed provider password is not a change) and its refresh (read
+asks nothing); only a new database (scope) starts it again from the provider's credential."""
+
+from __future__ import annotations
+
+from components.cloud.app_credential import AppCredentialProvider
+
+ROTATED = {"scope": "db-1", "name": "mentora_a", "secret": "tok-a", "extra": "rest-a"}
+
+
+def test_a_new_provider_password_does_not_take_a_rotated_login_back() -> None:
+    news = {"scope": "db-1", "name": "default", "secret": "reset-pw", "extra": "r"}
+    diff = AppCredentialProvider().diff("id", ROTATED, news)
+    assert diff.changes is False and not diff.replaces
+
+
+def test_a_refresh_keeps_what_the_state_names() -> None:
+    read = AppCredentialProvider().read("id", ROTATED)
+    assert (read.id, read.outs) == ("id", ROTATED)
+
+
+def test_a_new_database_starts_from_its_default_login() -> None:
+    news = {"scope": "db-2", "name": "default", "secret": "pw", "extra": "r"}
+    diff = AppCredentialProvider().diff("id", ROTATED, news)
+    assert diff.changes is True and diff.replaces == ["scope"]
+    created = AppCredentialProvider().create(news)
+    assert created.outs == news and created.id
