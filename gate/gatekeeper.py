@@ -74,6 +74,8 @@ class Gate:
     allow_data_loss: bool = False
     keep_aside: bool = False
     """Leave the data a `restore` kept aside even when green (the restore's own gate)."""
+    replace: tuple[str, ...] = ()
+    """URNs `pulumi up` replaces (`--replace`): a rotation that can only reset a credential."""
     lock_held: bool = False
     """The caller already holds the stack's gate lock (a cloud rotation's own gate): the run
     neither takes it again nor reconciles the rotation that is running it."""
@@ -157,9 +159,15 @@ class Gate:
         # any resource is touched (a skipped preview meets the refusal half-way through). The
         # last green deployment again (same clean commit and settings) changes no server's
         # identity: its preview (2 s) is skipped.
-        again = self._is_last_known_good(commit)
+        again = self._is_last_known_good(commit) and not self.replace
+        replaced = [arg for urn in self.replace for arg in ("--replace", urn)]
         code = checkout.pulumi(
-            self.stack, "up", "--yes", "--refresh", *(["--skip-preview"] if again else [])
+            self.stack,
+            "up",
+            "--yes",
+            "--refresh",
+            *replaced,
+            *(["--skip-preview"] if again else []),
         )
         if code != 0:
             return self.failed(commit, f"deployment of {commit[:12]} failed (pulumi exit {code})")

@@ -124,6 +124,8 @@ class Checkout:
             raise
         finally:
             tee.join(timeout=5)
+            if not tee.is_alive() and child.stderr is not None:
+                child.stderr.close()  # one process may run several gates (a cloud rotation)
         if code != 0 and locked.is_set():
             raise GateBusy(
                 f"{stack}: Pulumi's lock on the stack is held by another update (named above); "
