@@ -37,6 +37,14 @@ def rotate(
         float,
         typer.Option("--lock-wait", help="seconds to wait for another gate of this stack", min=0),
     ] = 0.0,
+    accept_window: Annotated[
+        bool,
+        typer.Option(
+            "--accept-window",
+            help="cloud `database`: accept that the Postgres password can only be reset (the "
+            "app holds a dead one until the gated deployment is promoted)",
+        ),
+    ] = False,
 ) -> None:
     """Rotate the stack's credentials without dropping a request; the old ones end refused."""
     from gate import cli as gate_cli
@@ -54,6 +62,11 @@ def rotate(
     except GateUsageError as exc:
         console.print(f"[red]rotate:[/] {exc}")
         raise typer.Exit(Exit.USAGE) from None
+    if target != "local":
+        from rotation import cloud
+
+        if (refusal := cloud.refused(stack, what.value, accept_window, console.print)) is not None:
+            raise typer.Exit(refusal)
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]

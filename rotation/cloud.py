@@ -1,10 +1,12 @@
-"""`rotate` on a cloud stack: storage is wired (rotation/cloud_storage.py); for the others, what
-each provider's published API allows and what is still missing.
+"""`rotate` on a cloud stack: each kind through its provider's published API, switched by the
+cloud gate (rotation/cloud_driver.py), requests contract-tested in tests/unit/rotation/.
 
-The provider requests are written and contract-tested (tests/unit/rotation/test_cloud_*.py):
-AWS IAM's two access keys (cloud_aws.py, boto3), Supabase's secret API keys
-(cloud_supabase.py, Management API) and Upstash's ACL users (cloud_upstash.py). Only the AWS
-key is wired to a cloud stack's state and its gate; the others say so and change nothing.
+- `database`: the Supabase server key alternates between secret API keys without a window
+  (rotation/cloud_service_key.py); the Postgres password can only be reset, a window the
+  operator accepts with `--accept-window` (rotation/cloud_db_password.py says why);
+- `cache`: Upstash ACL users alternate (rotation/cloud_cache.py);
+- `storage`: the IAM user's two access keys (rotation/cloud_storage.py);
+- `errors`: nothing to rotate through an API (NOT_ROTATABLE).
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gate.exitcodes import Exit
-from rotation import cloud_driver
+from rotation import cloud_db_password, cloud_driver
 from rotation.cloud_cache import UpstashLogin
 from rotation.cloud_driver import CloudKind
+from rotation.cloud_service_key import SupabaseServerKey
 from rotation.cloud_storage import StorageKey
+from rotation.cloud_supabase import SecretKeys
 
-NOT_WIRED = {
-    "database": "Supabase database role: alternating login roles as on the local stack "
-    "(rotation/kinds/database.py's SQL, run over the pooler in session mode) - not wired",
-    "errors": "Sentry: the DSN and auth token are config secrets issued by Sentry "
-    "(pulumi config set --secret) - no rotation API used",
-}
-ORDER = ("database", "cache", "storage", "errors")
+NOT_ROTATABLE = (
+    "Sentry issues both of its credentials: the DSN (public by design: the browser sends it "
+    "too) and the auth token (organization tokens are made in Sentry's settings; no public API "
+    "creates them). Make new ones there, `pulumi config set --secret mentora:sentryDsn ...` "
+    "(and sentryAuthToken), then `mentora-infra up`"
+)
+ORDER = ("database", "cache", "storage")
 
 
 def storage_key(stack: str, root: Path) -> StorageKey:
@@ -72,28 +76,74 @@ def upstash_login() -> UpstashLogin:
     return UpstashLogin(connect=connect, reset=reset)
 
 
+def server_key() -> SupabaseServerKey:
+    """The real Management API and Data API clients of the `database` kind's server key."""
+    import httpx
+
+    from components.cloud.supabase_http import SupabaseHttp
+
+    def keys_for(token: str, ref: str) -> SecretKeys:
+        return SecretKeys(SupabaseHttp(token), ref)
+
+    def accepts(url: str, key: str) -> bool:
+        return httpx.get(f"{url}/rest/v1/", headers={"apikey": key}, timeout=10).status_code != 401
+
+    return SupabaseServerKey(keys_for=keys_for, accepts=accepts)
+
+
+def password_refused(url: str) -> bool:
+    """Whether the pooler refuses `url`'s password (any other failure is raised as it is)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=10):
+            return False
+    except psycopg.OperationalError as exc:
+        if "password authentication failed" in str(exc):
+            return True
+        raise
+
+
+def refused(stack: str, what: str, accept_window: bool, say: Callable[[str], None]) -> Exit | None:
+    """Why `rotate <cloud stack> <what>` cannot start (said), as its exit code; None: it can.
+    Checked before the lock is taken or anything is read."""
+    if what == "errors":
+        say(f"rotate {stack} errors: {NOT_ROTATABLE}; nothing changed")
+        return Exit.FAILED
+    if what in ("database", "all") and not accept_window:
+        say(
+            f"rotate {stack} database: {cloud_db_password.WINDOW}; pass --accept-window to "
+            "accept that window (rotation/cloud_db_password.py says why alternating login "
+            "roles cannot be made there); nothing changed"
+        )
+        return Exit.USAGE
+    return None
+
+
 def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
-    """Exit code of `rotate <cloud stack> <what>` (the caller holds the stack's gate lock)."""
+    """Exit code of `rotate <cloud stack> <what>` (the caller holds the stack's gate lock and
+    has asked `refused` first)."""
     from gate.gatekeeper import Gate, default_on_fail
 
     names = list(ORDER) if what == "all" else [what]
-    missing = [name for name in names if name in NOT_WIRED]
-    if missing:  # refused before anything is touched: no half-done `all`
-        for name in missing:
-            say(f"rotate {stack} {name}: {NOT_WIRED[name]}")
-        say(
-            f"rotate {stack}: {', '.join(missing)} cannot be rotated on a cloud stack yet; "
-            f"nothing changed (`mentora-infra rotate {stack} cache` and `... storage` work)"
-        )
-        return int(Exit.FAILED)
+    if what == "all":
+        say(f"rotate {stack}: errors is not rotated here. {NOT_ROTATABLE}")
+
+    def gate_replacing(urns: list[str]) -> Exit:
+        on_fail = default_on_fail(stack)
+        return Gate(stack, on_fail, root=root, lock_held=True, replace=tuple(urns)).run()
+
     gate = Gate(stack, default_on_fail(stack), root=root, lock_held=True)
     run = cloud_driver.Run(stack, root, gate=gate.run, say=say)
     made: dict[str, Callable[[], CloudKind]] = {
+        "database": server_key,
         "cache": upstash_login,
         "storage": lambda: storage_key(stack, root),
     }
     for name in names:  # one gate per kind: each switch is proven before the next begins
         code = cloud_driver.rotate(run, made[name]())
+        if code == Exit.GREEN and name == "database":
+            code = cloud_db_password.reset(run, gate_replacing, password_refused)
         if code != Exit.GREEN:
             return int(code)
     return int(Exit.GREEN)

@@ -71,3 +71,10 @@ class SecretKeys:
 
     def delete(self, key_id: str) -> None:
         self.http.request("DELETE", f"/v1/projects/{self.ref}/api-keys/{key_id}", missing_ok=True)
+
+    def disable_legacy(self) -> None:
+        """Disable the project's legacy JWT keys, anon and service_role together
+        (v1-update-project-legacy-api-keys: `PUT .../api-keys/legacy?enabled=false`)."""
+        self.http.request(
+            "PUT", f"/v1/projects/{self.ref}/api-keys/legacy", params={"enabled": "false"}
+        )

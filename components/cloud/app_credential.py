@@ -4,9 +4,10 @@ replace it there without a provider resource taking it back on the next refresh.
 It starts as the provider's own (Upstash's `default` user and password, Supabase's legacy
 service_role key) and keeps whatever the state names after that: a rotation
 (rotation/cloud_cache.py, rotation/cloud_service_key.py) writes the new credential into this
-resource's outputs, and `up` neither diffs nor refreshes it back. Only a new `scope` (the
-database or project it belongs to was replaced) starts it again from the provider's credential,
-since the rotated one does not exist there.
+resource's outputs, and `up` neither diffs nor refreshes it back. A new `scope` (the database or
+project it belongs to was replaced) starts it again from the provider's credential, since the
+rotated one does not exist there; while it is still the provider's own (never rotated), a new
+one from the provider (reset in its console) is followed, as before.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import uuid
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 SECRET_OUTPUTS = ("secret", "extra")
 
@@ -29,9 +37,19 @@ class AppCredentialProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         moved = olds.get("scope") != news.get("scope")
-        return DiffResult(
-            changes=moved, replaces=["scope"] if moved else [], delete_before_replace=True
+        # Still the provider's own credential (never rotated), and the provider has a new one
+        # (reset in its console): follow it, as the app did before this resource existed.
+        followed = olds.get("name") == news.get("name") and any(
+            olds.get(k) != news.get(k) for k in SECRET_OUTPUTS
         )
+        return DiffResult(
+            changes=moved or followed,
+            replaces=["scope"] if moved else [],
+            delete_before_replace=True,
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=dict(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_=id_, outs=props)  # nothing to ask: the state is the record

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_random as random
 
+from components.cloud.app_credential import AppCredential
 from components.cloud.providers import stateful
 from components.cloud.supabase_project import SupabaseProject
 from components.former import formerly
@@ -30,7 +31,8 @@ class SupabaseDatabaseArgs:
 
 
 class SupabaseDatabase(pulumi.ComponentResource):
-    """Owns the Supabase project, its generated database password and the migrations.
+    """Owns the Supabase project, its generated database password, the migrations and the
+    server key the app holds (an `AppCredential`, moved by `rotate`).
 
     `url` (the pooled URL the app uses) resolves only after every migration is applied.
     """
@@ -82,7 +84,16 @@ class SupabaseDatabase(pulumi.ComponentResource):
         )
         self.api_url = project.url
         self.anon_key = pulumi.Output.secret(project.anon_key)
-        self.service_role_key = pulumi.Output.secret(project.service_role_key)
+        # The server key the app holds: the project's own until `rotate` moves it to one of
+        # the alternating secret keys (rotation/cloud_service_key.py).
+        server_key = AppCredential(
+            f"{name}-service-key",
+            scope=project.ref,
+            name=project.service_role_key_kind,
+            secret=project.service_role_key,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.service_role_key = pulumi.Output.secret(server_key.secret)
         self.register_outputs(
             {
                 "url": self.url,

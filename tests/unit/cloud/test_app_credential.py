@@ -26,3 +26,14 @@ def test_a_new_database_starts_from_its_default_login() -> None:
     assert diff.changes is True and diff.replaces == ["scope"]
     created = AppCredentialProvider().create(news)
     assert created.outs == news and created.id
+
+
+def test_a_never_rotated_credential_follows_a_reset_in_the_providers_console() -> None:
+    """Before this resource the app's URL came straight from the provider: a password reset in
+    the Upstash console reached the app at the next `up --refresh`. It still does."""
+    olds = {"scope": "db-1", "name": "default", "secret": "old-pw", "extra": "r"}
+    news = {**olds, "secret": "reset-in-console"}
+    diff = AppCredentialProvider().diff("id", olds, news)
+    assert diff.changes is True and not diff.replaces
+    assert AppCredentialProvider().update("id", olds, news).outs == news
+    assert AppCredentialProvider().diff("id", olds, dict(olds)).changes is False

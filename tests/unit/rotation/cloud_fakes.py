@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
+import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from redis.exceptions import AuthenticationError
 
@@ -47,7 +50,49 @@ def exported(key_id: str, key_secret: str) -> dict[str, Any]:
         "inputs": {"key": "S3_SECRET_ACCESS_KEY", "value": secret(key_secret)},
         "outputs": {"key": "S3_SECRET_ACCESS_KEY", "value": secret(key_secret)},
     }
-    return {"version": 3, "deployment": {"resources": [key, env, *cache_resources()]}}
+    resources = [key, env, *cache_resources(), *supabase_resources()]
+    return {"version": 3, "deployment": {"resources": resources}}
+
+
+LEGACY_JWT = "eyJhbGciOiJIUzI1NiJ9.service_role.c2ln"
+PROJECT_URL = "https://abcdefghijklmnopqrst.supabase.co"
+POOLER_URL = (
+    "postgresql://postgres.abcdefghijklmnopqrst:fakeDbPassword0123456789@"
+    "aws-0-us-east-1.pooler.supabase.com:6543/postgres?sslmode=require"
+)
+
+
+def supabase_resources(anon_kind: str = "legacy") -> list[dict[str, Any]]:
+    """The Supabase project and the server key the app holds (the legacy JWT), as exported."""
+    prefix = (
+        "urn:pulumi:dev::mentora::mentora:infra:SupabaseDatabase$pulumi-python:dynamic:Resource"
+    )
+    project = {
+        "urn": f"{prefix}::database-project",
+        "type": "pulumi-python:dynamic:Resource",
+        "id": REF,
+        "inputs": {"access_token": secret("sbp_token")},
+        "outputs": {
+            "ref": REF,
+            "url": PROJECT_URL,
+            "anon_key_kind": anon_kind,
+            "database_url": secret(POOLER_URL),
+        },
+    }
+    password = {
+        "urn": "urn:pulumi:dev::mentora::mentora:infra:SupabaseDatabase$random:index/"
+        "randomPassword:RandomPassword::database-password",
+        "type": "random:index/randomPassword:RandomPassword",
+        "id": "none",
+        "outputs": {"result": secret("fakeDbPassword0123456789")},
+    }
+    key = {
+        "urn": f"{prefix}::database-service-key",
+        "type": "pulumi-python:dynamic:Resource",
+        "id": "service-key-1",
+        "outputs": {"scope": REF, "name": "legacy", "secret": secret(LEGACY_JWT), "extra": ""},
+    }
+    return [project, key, password]
 
 
 DEFAULT_PW = "default-password-0"
@@ -122,8 +167,17 @@ class Backend:
     def by_type(self, typ: str) -> dict[str, Any]:
         return next(r for r in self.document["deployment"]["resources"] if r["type"] == typ)
 
+    def by_urn(self, suffix: str) -> dict[str, Any]:
+        return next(
+            r for r in self.document["deployment"]["resources"] if r["urn"].endswith(suffix)
+        )
+
+    def server_key(self) -> tuple[str, str]:
+        outputs = unwrap(self.by_urn("-service-key")["outputs"])
+        return str(outputs["name"]), str(outputs["secret"])
+
     def login(self) -> tuple[str, str]:
-        outputs = unwrap(self.by_type("pulumi-python:dynamic:Resource")["outputs"])
+        outputs = unwrap(self.by_urn("-app-login")["outputs"])
         return str(outputs["name"]), str(outputs["secret"])
 
     def env_value(self) -> str:
@@ -261,3 +315,48 @@ class Upstash:
         self.users["default"] = f"reset-{len(self.commands)}"
         fresh = self.users["default"]
         return {"password": fresh, "rest_token": f"rest-{fresh}", "read_only_rest_token": "ro"}
+
+
+REF = "abcdefghijklmnopqrst"
+BASE = f"/v1/projects/{REF}/api-keys"
+NAME = re.compile(r"^[a-z_][a-z0-9_]+$")
+
+
+class SupabaseKeysApi:
+    """The Management API's key operations (test_cloud_supabase.py names the spec) over an
+    in-memory key list, every request recorded; `accepts` is the project's Data API."""
+
+    def __init__(self, keys: list[dict[str, str]]) -> None:
+        self.keys, self.calls = keys, []
+        self.legacy_enabled = True
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(f"{request.method} {request.url.path}")
+        path = request.url.path
+        if request.method == "GET" and path == BASE:
+            return httpx.Response(200, json=self.keys)
+        if request.method == "POST" and path == BASE:
+            body = json.loads(request.content)
+            assert request.url.params.get("reveal") == "true"
+            assert set(body) <= {"type", "name", "description", "secret_jwt_template"}
+            assert body["type"] in ("publishable", "secret")
+            assert NAME.match(body["name"]) and 4 <= len(body["name"]) <= 64
+            key = {"id": f"id-{len(self.calls)}", "name": body["name"], "type": body["type"]}
+            value = f"sb_secret_{body['name']}_{len(self.calls)}"
+            self.keys.append({**key, "api_key": value})
+            return httpx.Response(201, json={**key, "api_key": value})
+        match = re.fullmatch(rf"{BASE}/([^/]+)", path)
+        if request.method == "DELETE" and match:
+            self.keys = [k for k in self.keys if k["id"] != match.group(1)]
+            return httpx.Response(200, json={})
+        if request.method == "PUT" and path == f"{BASE}/legacy":
+            # v1-update-project-legacy-api-keys: `enabled` is a required query parameter.
+            self.legacy_enabled = request.url.params["enabled"] == "true"
+            return httpx.Response(200, json={"enabled": self.legacy_enabled})
+        return httpx.Response(404, json={"message": "not in the spec"})
+
+    def accepts(self, _url: str, key: str) -> bool:
+        """The Data API: a live secret key, or a legacy JWT while legacy keys are enabled."""
+        live = {k.get("api_key") for k in self.keys if k["type"] != "legacy"}
+        legacy = {k.get("api_key") for k in self.keys if k["type"] == "legacy"}
+        return key in live or (key in legacy and self.legacy_enabled)

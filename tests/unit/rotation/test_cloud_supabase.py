@@ -3,49 +3,19 @@ spec in supabase/cli (packages/api/src/generated/openapi.json): v1-get-project-a
 (`GET /v1/projects/{ref}/api-keys`), v1-create-project-api-key (`POST ...?reveal=true`, body
 CreateApiKeyBody: `type` in {publishable, secret} and `name` ^[a-z_][a-z0-9_]+$ (4-64) required,
 `description` optional; 201 ApiKeyResponse) and v1-delete-project-api-key
-(`DELETE /v1/projects/{ref}/api-keys/{id}`). The fake refuses anything else."""
+(`DELETE /v1/projects/{ref}/api-keys/{id}`) and v1-update-project-legacy-api-keys
+(`PUT /v1/projects/{ref}/api-keys/legacy?enabled=...`, `enabled` a required query parameter).
+The fake refuses anything else."""
 
 from __future__ import annotations
-
-import json
-import re
 
 import httpx
 import pytest
 
 from components.cloud.supabase_http import SupabaseHttp
 from rotation.cloud_supabase import SecretKeys
-
-REF = "abcdefghijklmnopqrst"
-BASE = f"/v1/projects/{REF}/api-keys"
-NAME = re.compile(r"^[a-z_][a-z0-9_]+$")
-
-
-class Api:
-    """The spec's three operations over an in-memory key list; every request recorded."""
-
-    def __init__(self, keys: list[dict[str, str]]) -> None:
-        self.keys, self.calls = keys, []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append(f"{request.method} {request.url.path}")
-        path = request.url.path
-        if request.method == "GET" and path == BASE:
-            return httpx.Response(200, json=self.keys)
-        if request.method == "POST" and path == BASE:
-            body = json.loads(request.content)
-            assert request.url.params.get("reveal") == "true"
-            assert set(body) <= {"type", "name", "description", "secret_jwt_template"}
-            assert body["type"] in ("publishable", "secret")
-            assert NAME.match(body["name"]) and 4 <= len(body["name"]) <= 64
-            key = {"id": f"id-{len(self.calls)}", "name": body["name"], "type": body["type"]}
-            self.keys.append(key)
-            return httpx.Response(201, json={**key, "api_key": "sb_secret_" + "n" * 20})
-        match = re.fullmatch(rf"{BASE}/([^/]+)", path)
-        if request.method == "DELETE" and match:
-            self.keys = [k for k in self.keys if k["id"] != match.group(1)]
-            return httpx.Response(200, json={})
-        return httpx.Response(404, json={"message": "not in the spec"})
+from tests.unit.rotation.cloud_fakes import BASE, REF
+from tests.unit.rotation.cloud_fakes import SupabaseKeysApi as Api
 
 
 @pytest.fixture

@@ -65,15 +65,25 @@ def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> N
 
 
 @pytest.mark.parametrize("what", ["database", "all"])
-def test_a_cloud_kind_not_wired_changes_nothing_and_says_so(
+def test_a_cloud_password_reset_needs_accept_window_and_touches_nothing(
     checkout: Path, no_subprocess: list[Any], what: str
 ) -> None:
-    """`all` on a cloud stack is refused whole: storage is not rotated half-way through an
-    `all` whose other kinds cannot be."""
-    result = runner.invoke(cli.app, ["rotate", "dev", what])
-    assert result.exit_code == Exit.FAILED
-    assert "login roles" in result.output and "not wired" in result.output
+    """The Postgres password of a Supabase project can only be reset: a window the operator
+    must accept, refused (exit 2) before the lock is taken or pulumi started."""
+    with gate_lock("dev", checkout):  # not even waited for
+        result = runner.invoke(cli.app, ["rotate", "dev", what])
+    assert result.exit_code == Exit.USAGE, result.output
+    assert "--accept-window" in result.output and "can only be reset" in result.output
     assert "nothing changed" in result.output and no_subprocess == []
+
+
+def test_cloud_errors_has_nothing_to_rotate_and_says_where_to(
+    checkout: Path, no_subprocess: list[Any]
+) -> None:
+    result = runner.invoke(cli.app, ["rotate", "dev", "errors"])
+    assert result.exit_code == Exit.FAILED
+    assert "Sentry" in result.output and "pulumi config set --secret" in result.output
+    assert no_subprocess == []
 
 
 def test_destroy_while_a_gate_runs_is_busy_and_touches_nothing(

@@ -1,0 +1,142 @@
+"""The Supabase side of `rotate <cloud stack> database`: the server key the app holds
+(SUPABASE_SERVICE_ROLE_KEY), moved to secret API keys that alternate (`mentora_app_a`,
+`mentora_app_b`; rotation/cloud_supabase.py). The order is rotation/cloud_driver.py's.
+
+Requests (Management API, supabase/cli packages/api/src/generated/openapi.json @1d1e719):
+v1-get-project-api-keys, v1-create-project-api-key, v1-delete-project-api-key and
+v1-update-project-legacy-api-keys (`PUT /v1/projects/{ref}/api-keys/legacy?enabled=false`).
+A key is proven by the project's Data API: `GET https://<ref>.supabase.co/rest/v1/` with the
+key in the `apikey` header answers 401 for a key it does not accept.
+
+Retiring: a secret key of the pair is deleted. The project's legacy `service_role` JWT cannot be
+deleted alone; Supabase disables the legacy keys together (anon too), so it is disabled only when
+the browser's public key is already a publishable key, else it stays valid and `rotate` says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rotation.cloud_driver import Say
+from rotation.cloud_supabase import SecretKey, SecretKeys, names
+from rotation.journal import Entry
+from rotation.state import StackState, StateError, secret, unwrap
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+BASE = "mentora_app"
+LEGACY = "legacy"
+POLL_S = 2.0
+
+
+@dataclass(frozen=True)
+class ServerKey:
+    """The key the state names (its value is never printed)."""
+
+    name: str
+    value: str
+
+
+class KeyNotSettled(Exception):
+    """The Data API did not accept a new key, or still accepted a retired one, in time."""
+
+
+def _one(state: StackState, suffix: str) -> dict[str, Any]:
+    found = [r for r in state.resources() if r.get("type") == DYNAMIC and r["urn"].endswith(suffix)]
+    if len(found) != 1:
+        raise StateError(
+            f"{state.stack}: the state holds {len(found)} *{suffix} resources, not one; run "
+            f"`mentora-infra up {state.stack}` first"
+        )
+    return found[0]
+
+
+@dataclass
+class SupabaseServerKey:
+    """The `database` kind's server key on a cloud stack."""
+
+    keys_for: Callable[[str, str], SecretKeys]
+    """SecretKeys for (access token, project ref)."""
+    accepts: Callable[[str, str], bool]
+    """Whether the Data API at (project url) accepts (key)."""
+    settle_s: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    name: str = "database"
+
+    def _project(self, state: StackState) -> dict[str, Any]:
+        project = _one(state, "-project")
+        merged = {**unwrap(project.get("inputs") or {}), **unwrap(project.get("outputs") or {})}
+        return merged
+
+    def _keys(self, state: StackState) -> SecretKeys:
+        project = self._project(state)
+        return self.keys_for(str(project["access_token"]), str(project["ref"]))
+
+    def current(self, state: StackState) -> ServerKey:
+        outputs = unwrap(_one(state, "-service-key").get("outputs") or {})
+        return ServerKey(str(outputs["name"]), str(outputs["secret"]))
+
+    def public_name(self, credential: Any) -> str:
+        return str(getattr(credential, "name", ""))
+
+    def _until(self, state: StackState, key: str, accepted: bool, what: str) -> None:
+        url, end = str(self._project(state)["url"]), time.monotonic() + self.settle_s
+        while self.accepts(url, key) is not accepted:
+            if time.monotonic() >= end:
+                raise KeyNotSettled(f"supabase: {what} within {self.settle_s:.0f}s")
+            self.sleep(POLL_S)
+
+    def create(self, state: StackState, old: ServerKey) -> SecretKey:
+        keys = self._keys(state)
+        current = next((k.id for k in keys.list() if k.name == old.name), "")
+        new = keys.begin(current)
+        self._until(state, new.api_key, True, f"the Data API did not accept the new {new.name}")
+        return new
+
+    def name_new(self, state: StackState, old: ServerKey, new: SecretKey) -> None:
+        outputs = _one(state, "-service-key").setdefault("outputs", {})
+        outputs["name"], outputs["secret"] = new.name, secret(new.api_key)
+
+    def saved(self, state: StackState, entry: Entry) -> bool:
+        return self.current(state).name != entry.previous
+
+    def _made_by(self, previous: str) -> str:
+        first, second = names(BASE)
+        return second if previous == first else first
+
+    def undo(self, state: StackState, entry: Entry, say: Say) -> None:
+        made, keys = self._made_by(entry.previous), self._keys(state)
+        if made != self.current(state).name:
+            for key in [k for k in keys.list() if k.name == made]:
+                keys.delete(key.id)
+        say(f"rotate database: undid an unfinished rotation (secret key {made} removed if made)")
+
+    def retire(self, state: StackState, entry: Entry, old: ServerKey | None, say: Say) -> None:
+        gone, keys = entry.previous, self._keys(state)
+        if gone in names(BASE):
+            for key in [k for k in keys.list() if k.name == gone]:
+                keys.delete(key.id)
+            say(f"rotate database: the old secret key {gone} is deleted")
+        elif gone != LEGACY:
+            say(
+                f"rotate database: the project's own secret key ({gone}) was not made by "
+                "`rotate` and may serve others: it is left; delete it in the dashboard "
+                "(Settings -> API Keys) once nothing uses it"
+            )
+            return
+        elif self._project(state).get("anon_key_kind") == "publishable":
+            keys.disable_legacy()
+            say("rotate database: the legacy API keys (service_role, anon) are disabled")
+        else:
+            say(
+                "rotate database: the legacy service_role key still works: Supabase disables "
+                "legacy keys only together, and the browser still uses the legacy anon key. "
+                "Create a publishable key (dashboard, Settings -> API Keys), `up`, then rotate "
+                "again to disable them"
+            )
+            return
+        if old is not None:
+            self._until(state, old.value, False, f"the retired key {gone} was still accepted")
+            say(f"rotate database: the Data API refuses the old key {gone} (401)")
