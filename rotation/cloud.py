@@ -23,10 +23,10 @@ from rotation.cloud_storage import StorageKey
 from rotation.cloud_supabase import SecretKeys
 
 NOT_ROTATABLE = (
-    "Sentry issues both of its credentials: the DSN (public by design: the browser sends it "
-    "too) and the auth token (organization tokens are made in Sentry's settings; no public API "
-    "creates them). Make new ones there, `pulumi config set --secret mentora:sentryDsn ...` "
-    "(and sentryAuthToken), then `mentora-infra up`"
+    "Sentry's DSN is public by design (the browser sends it too), so a second one protects "
+    "nothing, and its auth token is an organization token, which Sentry makes only in its "
+    "settings (no public API creates one). Make a new token there, `pulumi config set --secret "
+    "mentora:sentryAuthToken ...`, then `mentora-infra up dev`"
 )
 ORDER = ("database", "cache", "storage")
 

@@ -83,6 +83,7 @@ def test_cloud_errors_has_nothing_to_rotate_and_says_where_to(
     result = runner.invoke(cli.app, ["rotate", "dev", "errors"])
     assert result.exit_code == Exit.FAILED
     assert "Sentry" in result.output and "pulumi config set --secret" in result.output
+    assert "sentryAuthToken" in result.output
     assert no_subprocess == []
 
 
