@@ -91,7 +91,10 @@ def rotate(run: Run, kind: CloudKind) -> Exit:
                 f"{run.stack}: a rotation of {', '.join(left.kinds)} is unfinished; run "
                 f"`mentora-infra rotate {run.stack} {' '.join(left.kinds)}` first"
             )
-        if left.step in ("begun", "created") and not kind.saved(state, left):
+        # The state, not the journal, says how far it got: a kill between the import and the
+        # journal leaves it saved at `created`; an update that wrote over the import leaves it
+        # unsaved at `saved` or later.
+        if not kind.saved(state, left):
             kind.undo(state, left, run.say)
             journal.clear()
         else:
@@ -126,6 +129,16 @@ def _switch_and_retire(
             "again and finishes"
         )
         return code
+    if not kind.saved(state.load(), entry):
+        # Another update (another machine's gate) wrote its state over this rotation's: the app
+        # was deployed with the old credential, so the new one is the one to remove.
+        kind.undo(state, entry, run.say)
+        journal.clear()
+        run.say(
+            f"rotate {kind.name}: the state names the old credential again (an update elsewhere "
+            f"wrote over this rotation's); nothing of the app's was revoked; rotate again"
+        )
+        return Exit.FAILED
     journal.record(entry, "smoked")
     run.sleep(run.drain_s)
     kind.retire(state.load(), entry, old, run.say)

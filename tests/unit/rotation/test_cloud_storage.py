@@ -10,8 +10,10 @@ IAM's and STS's models in test_cloud_storage_contract.py.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +31,12 @@ class World:
         self.production = (OLD, OLD_SECRET)
         self.gates: list[Exit] = []
         self.said: list[str] = []
+        self.overwritten_by: dict[str, Any] | None = None
+        """A state another machine's update writes over this one's while the gate runs."""
 
     def gate(self) -> Exit:
+        if self.overwritten_by is not None:
+            self.backend.document, self.overwritten_by = self.overwritten_by, None
         code = self.gates.pop(0) if self.gates else Exit.GREEN
         if code == Exit.GREEN:
             key = self.backend.key()
@@ -125,3 +131,21 @@ def test_killed_after_the_state_was_saved_but_before_the_journal_said_so(tmp_pat
     assert world.rotate() == Exit.GREEN, world.said
     world.settled()
     assert world.iam.made == 1
+
+
+def test_an_update_elsewhere_that_wrote_over_the_rotation_removes_only_the_new_key(
+    tmp_path: Path,
+) -> None:
+    """CI's deploy on another machine (its own gate lock, Pulumi's stack lock only for the
+    update) ended after this rotation's `stack import` and wrote its own state: the app was
+    deployed with the old key. Retiring "every key but the state's" would then look right but
+    the rotation would claim a switch that did not happen: it removes the new key instead and
+    fails, and the app's key is never touched."""
+    world = World(tmp_path)
+    world.overwritten_by = copy.deepcopy(world.backend.document)
+    assert world.rotate() == Exit.FAILED
+    assert "wrote over this rotation" in world.said[-1]
+    assert list(world.iam.keys) == [OLD] and world.production == (OLD, OLD_SECRET)
+    assert not Journal("dev", tmp_path).path.exists()
+    assert world.rotate() == Exit.GREEN  # and a rotation after it works
+    world.settled()
