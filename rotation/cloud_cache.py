@@ -69,6 +69,9 @@ class UpstashLogin:
         outputs = unwrap(self._login_resource(state).get("outputs") or {})
         return Login(str(outputs["name"]), str(outputs["secret"]), str(outputs["extra"]))
 
+    def identity(self, credential: Any) -> str:
+        return self.public_name(credential)
+
     def public_name(self, credential: Any) -> str:
         return str(getattr(credential, "user", ""))
 

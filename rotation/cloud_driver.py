@@ -1,7 +1,8 @@
 """The order of a cloud stack's rotation, one credential kind at a time (each kind in
 rotation/cloud_<kind>.py supplies the provider's side).
 
-1. `begun`: journaled (no secret: the kind, the start time, the old credential's public name);
+1. `begun`: journaled (no secret: the kind, the start time, what names the old credential - a
+   user, a key's name, an access key id, which AWS treats as an identifier, not a secret);
 2. `created`: the kind makes a second credential beside the old one and waits until the
    provider accepts it;
 3. `saved`: the stack's state names the new credential in the one resource that carries it
@@ -47,8 +48,12 @@ class CloudKind(Protocol):
     def current(self, state: StackState) -> Any:
         """The credential the state names (its secret is never printed)."""
 
+    def identity(self, credential: Any) -> str:
+        """What names it exactly and is no secret (a user, a key's name, an access key id):
+        the journal's `previous`, compared with the state's to know whether it was saved."""
+
     def public_name(self, credential: Any) -> str:
-        """A name that reveals nothing (a user name, a key id's first 8 characters)."""
+        """How messages name it (a user, a key's name, an access key id's first characters)."""
 
     def create(self, state: StackState, old: Any) -> Any:
         """A second credential, beside `old`, accepted by the provider."""
@@ -105,7 +110,7 @@ def rotate(run: Run, kind: CloudKind) -> Exit:
         kinds=[kind.name],
         cloud=True,
         started=datetime.now(UTC).isoformat(),
-        previous=kind.public_name(old),
+        previous=kind.identity(old),
     )
     journal.record(entry, "begun")
     new = kind.create(state, old)

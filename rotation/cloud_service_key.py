@@ -78,6 +78,9 @@ class SupabaseServerKey:
         outputs = unwrap(_one(state, "-service-key").get("outputs") or {})
         return ServerKey(str(outputs["name"]), str(outputs["secret"]))
 
+    def identity(self, credential: Any) -> str:
+        return self.public_name(credential)
+
     def public_name(self, credential: Any) -> str:
         return str(getattr(credential, "name", ""))
 

@@ -4,8 +4,10 @@ The app's IAM user gets a second access key (IAM allows two), used only once STS
 (IAM propagates late); the state then names it in the app key's resource, and only that
 resource: the Vercel variables keep the old value in the state, so the gate's `up` writes the
 new key into the app's env. After a green gate the old key is made inactive, deleted, and shown
-refused by STS. An unsaved rotation is undone by deleting the keys of the user made since it
-began that the state does not name (less a margin for AWS's clock against ours).
+refused by STS. Whether the state was saved is the state's key id against the journal's (whole
+ids: two keys may share the prefix messages show). An unsaved rotation is undone by deleting
+the keys of the user made since it began that the state does not name (less a margin for AWS's
+clock against ours).
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ class StorageKey:
         outputs = unwrap(resource.get("outputs") or {})
         return AppKey(str(outputs["user"]), str(resource["id"]), str(outputs["secret"]))
 
+    def identity(self, credential: Any) -> str:
+        return str(credential.access_key_id)  # AWS: the id names a key, the secret proves it
+
     def public_name(self, credential: Any) -> str:
         key_id = credential.access_key_id
         return f"{key_id[:8]}..."
@@ -102,8 +107,7 @@ class StorageKey:
         return [k["AccessKeyId"] for k in self._keys(user) if k["CreateDate"] >= since]
 
     def saved(self, state: StackState, entry: Entry) -> bool:
-        key = self.current(state)
-        return key.access_key_id in self._made_since(key.user, entry)
+        return self.identity(self.current(state)) != entry.previous
 
     def undo(self, state: StackState, entry: Entry, say: Say) -> None:
         key = self.current(state)

@@ -39,7 +39,7 @@ class Entry:
     started: str = ""
     """When it began (UTC, ISO 8601): a key made after it and not in the state is its own."""
     previous: str = ""
-    """The old credential's public name (a user, a key id's first characters; never a secret)."""
+    """What names the old credential (a user, a key's name, an access key id; never a secret)."""
 
 
 class Journal:

@@ -211,6 +211,7 @@ class Iam:
     def create_access_key(self, UserName: str) -> dict[str, Any]:  # noqa: N803
         assert UserName == USER and len(self.keys) < 2, "IAM allows two keys per user"
         self.made += 1
+        # Ids share their first 8 characters: whole ids must be compared, never a shown prefix.
         key_id, key_secret = f"AKIAMADE{self.made:012d}", f"{self.made}" * 40
         self.keys[key_id] = {
             "secret": key_secret,

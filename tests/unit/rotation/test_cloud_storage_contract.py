@@ -56,8 +56,6 @@ def test_a_rotation_speaks_iam_and_sts_as_their_published_models_say(tmp_path: P
     }
     stubs[NEW].add_response("get_caller_identity", identity, {})
     both = {"AccessKeyMetadata": [old_meta, new_meta]}
-    # After the gate: does the state still name the new key (made since the rotation began)?
-    stubs["iam"].add_response("list_access_keys", both, {"UserName": USER})
     stubs["iam"].add_response("list_access_keys", both, {"UserName": USER})
     stubs["iam"].add_response(
         "update_access_key", {}, {"UserName": USER, "AccessKeyId": OLD, "Status": "Inactive"}
