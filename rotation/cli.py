@@ -37,14 +37,6 @@ def rotate(
         float,
         typer.Option("--lock-wait", help="seconds to wait for another gate of this stack", min=0),
     ] = 0.0,
-    accept_window: Annotated[
-        bool,
-        typer.Option(
-            "--accept-window",
-            help="cloud `database`: accept that the Postgres password can only be reset (the "
-            "app holds a dead one until the gated deployment is promoted)",
-        ),
-    ] = False,
 ) -> None:
     """Rotate the stack's credentials without dropping a request; the old ones end refused."""
     from gate import cli as gate_cli
@@ -65,7 +57,7 @@ def rotate(
     if target != "local":
         from rotation import cloud
 
-        if (refusal := cloud.refused(stack, what.value, accept_window, console.print)) is not None:
+        if (refusal := cloud.refused(stack, what.value, console.print)) is not None:
             raise typer.Exit(refusal)
     from rotation.engine import ORDER
 

@@ -1,9 +1,9 @@
 """`rotate` on a cloud stack: each kind through its provider's published API, switched by the
 cloud gate (rotation/cloud_driver.py), requests contract-tested in tests/unit/rotation/.
 
-- `database`: the Supabase server key alternates between secret API keys without a window
-  (rotation/cloud_service_key.py); the Postgres password can only be reset, a window the
-  operator accepts with `--accept-window` (rotation/cloud_db_password.py says why);
+- `database`: the app's Postgres login alternates between two login roles
+  (rotation/cloud_db_login.py; `postgres`' own password is reset once the app has left it),
+  then the Supabase server key between two secret API keys (rotation/cloud_service_key.py);
 - `cache`: Upstash ACL users alternate (rotation/cloud_cache.py);
 - `storage`: the IAM user's two access keys (rotation/cloud_storage.py);
 - `errors`: nothing to rotate through an API (NOT_ROTATABLE).
@@ -17,10 +17,13 @@ from pathlib import Path
 from gate.exitcodes import Exit
 from rotation import cloud_db_password, cloud_driver
 from rotation.cloud_cache import UpstashLogin
+from rotation.cloud_db_login import SupabaseLogin
 from rotation.cloud_driver import CloudKind
 from rotation.cloud_service_key import SupabaseServerKey
 from rotation.cloud_storage import StorageKey
 from rotation.cloud_supabase import SecretKeys
+from rotation.journal import Journal
+from rotation.state import StackState
 
 NOT_ROTATABLE = (
     "Sentry's DSN is public by design (the browser sends it too), so a second one protects "
@@ -91,32 +94,34 @@ def server_key() -> SupabaseServerKey:
     return SupabaseServerKey(keys_for=keys_for, accepts=accepts)
 
 
-def password_refused(url: str) -> bool:
-    """Whether the pooler refuses `url`'s password (any other failure is raised as it is)."""
+def supabase_login(gate_replacing: Callable[[list[str]], Exit]) -> SupabaseLogin:
+    """The real psycopg connections of the `database` kind's Postgres login."""
     import psycopg
 
-    try:
-        with psycopg.connect(url, connect_timeout=10):
-            return False
-    except psycopg.OperationalError as exc:
-        if "password authentication failed" in str(exc):
-            return True
-        raise
+    def connect(url: str) -> object:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+    def logs_in(url: str) -> bool:
+        try:
+            with psycopg.connect(url, connect_timeout=10):
+                return True
+        except psycopg.OperationalError as exc:
+            if "password authentication failed" in str(exc):
+                return False
+            raise
+
+    def reset_admin(state: StackState) -> None:
+        cloud_db_password.reset_admin(state, gate_replacing)
+
+    return SupabaseLogin(connect=connect, logs_in=logs_in, reset_admin=reset_admin)
 
 
-def refused(stack: str, what: str, accept_window: bool, say: Callable[[str], None]) -> Exit | None:
+def refused(stack: str, what: str, say: Callable[[str], None]) -> Exit | None:
     """Why `rotate <cloud stack> <what>` cannot start (said), as its exit code; None: it can.
     Checked before the lock is taken or anything is read."""
     if what == "errors":
         say(f"rotate {stack} errors: {NOT_ROTATABLE}; nothing changed")
         return Exit.FAILED
-    if what in ("database", "all") and not accept_window:
-        say(
-            f"rotate {stack} database: {cloud_db_password.WINDOW}; pass --accept-window to "
-            "accept that window (rotation/cloud_db_password.py says why alternating login "
-            "roles cannot be made there); nothing changed"
-        )
-        return Exit.USAGE
     return None
 
 
@@ -135,15 +140,17 @@ def main(stack: str, root: Path, what: str, say: Callable[[str], None]) -> int:
 
     gate = Gate(stack, default_on_fail(stack), root=root, lock_held=True)
     run = cloud_driver.Run(stack, root, gate=gate.run, say=say)
-    made: dict[str, Callable[[], CloudKind]] = {
-        "database": server_key,
-        "cache": upstash_login,
-        "storage": lambda: storage_key(stack, root),
+    made: dict[str, list[Callable[[], CloudKind]]] = {
+        "database": [lambda: supabase_login(gate_replacing), server_key],
+        "cache": [upstash_login],
+        "storage": [lambda: storage_key(stack, root)],
     }
-    for name in names:  # one gate per kind: each switch is proven before the next begins
-        code = cloud_driver.rotate(run, made[name]())
-        if code == Exit.GREEN and name == "database":
-            code = cloud_db_password.reset(run, gate_replacing, password_refused)
+    kinds = [make() for name in names for make in made[name]]
+    # A rotation left unfinished goes first: the others would refuse to start beside it.
+    left = Journal(stack, root).read()
+    kinds.sort(key=lambda kind: not (left and left.kinds == [kind.name]))
+    for kind in kinds:  # one gate per kind: each switch is proven before the next begins
+        code = cloud_driver.rotate(run, kind)
         if code != Exit.GREEN:
             return int(code)
     return int(Exit.GREEN)

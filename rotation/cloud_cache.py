@@ -40,9 +40,12 @@ class StillAccepted(Exception):
     """Upstash still accepted a retired credential."""
 
 
-def _one(state: StackState, typ: str, suffix: str = "") -> dict[str, Any]:
+def _one(state: StackState, typ: str, within: str = "", suffix: str = "") -> dict[str, Any]:
+    """The one resource of type `typ` whose URN holds `within` and ends with `suffix`."""
     found = [
-        r for r in state.resources() if r.get("type") == typ and r.get("urn", "").endswith(suffix)
+        r
+        for r in state.resources()
+        if r.get("type") == typ and within in r.get("urn", "") and r["urn"].endswith(suffix)
     ]
     if len(found) != 1:
         raise StateError(
@@ -63,7 +66,7 @@ class UpstashLogin:
     name: str = "cache"
 
     def _login_resource(self, state: StackState) -> dict[str, Any]:
-        return _one(state, "pulumi-python:dynamic:Resource", LOGIN_SUFFIX)
+        return _one(state, "pulumi-python:dynamic:Resource", "UpstashCache$", LOGIN_SUFFIX)
 
     def current(self, state: StackState) -> Login:
         outputs = unwrap(self._login_resource(state).get("outputs") or {})

@@ -92,9 +92,10 @@ def rotate(run: Run, kind: CloudKind) -> Exit:
     state = run.state(run.stack, run.root).load()
     if (left := journal.read()) is not None:
         if left.kinds != [kind.name]:
+            command = left.kinds[0].partition("-")[0]  # database-key is rotated by `database`
             raise StateError(
                 f"{run.stack}: a rotation of {', '.join(left.kinds)} is unfinished; run "
-                f"`mentora-infra rotate {run.stack} {' '.join(left.kinds)}` first"
+                f"`mentora-infra rotate {run.stack} {command}` first"
             )
         # The state, not the journal, says how far it got: a kill between the import and the
         # journal leaves it saved at `created`; an update that wrote over the import leaves it

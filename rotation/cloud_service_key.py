@@ -63,7 +63,7 @@ class SupabaseServerKey:
     """Whether the Data API at (project url) accepts (key)."""
     settle_s: float = 60.0
     sleep: Callable[[float], None] = time.sleep
-    name: str = "database"
+    name: str = "database-key"
 
     def _project(self, state: StackState) -> dict[str, Any]:
         project = _one(state, "-project")

@@ -9,6 +9,7 @@ import pulumi_random as random
 
 from components.cloud.app_credential import AppCredential
 from components.cloud.providers import stateful
+from components.cloud.supabase_db import login_url
 from components.cloud.supabase_project import SupabaseProject
 from components.former import formerly
 from components.schema import migrated
@@ -31,8 +32,9 @@ class SupabaseDatabaseArgs:
 
 
 class SupabaseDatabase(pulumi.ComponentResource):
-    """Owns the Supabase project, its generated database password, the migrations and the
-    server key the app holds (an `AppCredential`, moved by `rotate`).
+    """Owns the Supabase project, its generated database password, the migrations, and the two
+    credentials the app holds, each an `AppCredential` that `rotate` moves: its Postgres login
+    and its server key.
 
     `url` (the pooled URL the app uses) resolves only after every migration is applied.
     """
@@ -75,11 +77,21 @@ class SupabaseDatabase(pulumi.ComponentResource):
             pitr_days=args.pitr_days,
             opts=stateful(args.hardened, parent=self),
         )
+        # The app's login: `postgres` until `rotate` moves it to its own login role
+        # (rotation/cloud_db_login.py); the URL is the pooler's, logging in as it.
+        login = AppCredential(
+            f"{name}-app-login",
+            scope=project.ref,
+            name="postgres",
+            secret=password.result,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        app_url = pulumi.Output.all(project.database_url, login.name, project.ref, login.secret)
         self.url, self.applied_migrations = migrated(
             self,
             name,
             admin_url=project.migrations_url,
-            app_url=project.database_url,
+            app_url=app_url.apply(lambda parts: login_url(*(str(p) for p in parts))),
             migrations_dir=args.migrations_dir,
         )
         self.api_url = project.url

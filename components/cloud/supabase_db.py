@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from components.cloud.errors import SupabaseDatabaseUnreachableError, SupabasePoolerError
 
@@ -98,6 +98,19 @@ def transaction_url(password: str, pooler: Pooler) -> str:
     """The transaction-mode pooler URL (the app's `DATABASE_URL`), TLS required."""
     port = pooler.transaction_port
     return _postgres_url(pooler.user, password, pooler.host, port, pooler.database)
+
+
+def login_url(url: str, login: str, ref: str, password: str) -> str:
+    """`url` (a pooler URL) logging in as role `login` of project `ref` (`<role>.<ref>`, the
+    pooler's user form), with `password`.
+
+    >>> login_url("postgresql://postgres.r:pw@h:6543/postgres?sslmode=require", "a", "r", "p/w")
+    'postgresql://a.r:p%2Fw@h:6543/postgres?sslmode=require'
+    """
+    parts = urlsplit(url)
+    user = quote(f"{login}.{ref}", safe="")
+    netloc = f"{user}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _postgres_url(user: str, password: str, host: str, port: int, database: str) -> str:

@@ -77,7 +77,9 @@ def verifier(conn: Any, role: str, password: str) -> str:
 def set_login(conn: Any, login: str, app: str, password: str) -> None:
     """Make `login` log in with `password`: the app role itself keeps its attributes; a member
     login is created (or altered) holding nothing of its own, in the app role, its sessions
-    starting as it (`current_user`, RLS and ownership unchanged)."""
+    starting as it (`current_user`, RLS and ownership unchanged). As a non-superuser (a
+    Supabase project's `postgres`) an existing login is not re-stripped: only a superuser may
+    name SUPERUSER or REPLICATION in ALTER ROLE, and a role it created holds neither."""
     from psycopg import sql
 
     role, group = sql.Identifier(login), sql.Identifier(app)
@@ -86,10 +88,13 @@ def set_login(conn: Any, login: str, app: str, password: str) -> None:
         conn.execute(sql.SQL("alter role {} login password {}").format(role, secret))
         return
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (login,)).fetchone()
+    superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user")
+    stripped = " nosuperuser nocreatedb nocreaterole nobypassrls noreplication"
     conn.execute(
         sql.SQL(
-            ("alter" if exists else "create") + " role {} login password {} nosuperuser "
-            "nocreatedb nocreaterole nobypassrls noreplication"
+            ("alter" if exists else "create")
+            + " role {} login password {}"
+            + (stripped if not exists or superuser.fetchone()[0] else "")
         ).format(role, sql.Literal(verifier(conn, login, password)))
     )
     conn.execute(sql.SQL("grant {} to {} with inherit true, set true").format(group, role))

@@ -37,6 +37,7 @@ PROVIDER_OUTPUTS: dict[str, dict[str, Any]] = {
     "aws:iam/accessKey:AccessKey": {"secret": "fake-aws-secret-access-key"},
     "aws:s3/bucket:Bucket": {"arn": "arn:aws:s3:::fake-bucket"},
     "pulumi-python:dynamic:Resource": {
+        "ref": "fakeref",
         "url": "https://fakeref.supabase.co",
         "anon_key": "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln",
         "service_role_key": "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2ln",

@@ -164,6 +164,23 @@ def test_dev_is_disposable_but_still_private_and_encrypted() -> Any:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pulumi.runtime.test
+def test_the_app_logs_in_through_its_login_as_postgres_until_a_rotation(stack: str) -> Any:
+    """The app's DATABASE_URL goes through the `AppCredential` `rotate` rewrites; never rotated,
+    it is byte for byte the pooler URL the project reports (an upgrade changes no variable)."""
+
+    def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
+        login = by_name(mocks)["database-app-login"].inputs
+        assert login["name"] == "postgres"
+        assert outputs["database_url"] == (
+            "postgresql://postgres.fakeref:fakeDbPassword0123456789@"
+            "aws-0-us-east-1.pooler.supabase.com:6543/postgres?sslmode=require"
+        )
+
+    return run_program(stack, check)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pulumi.runtime.test
 def test_cache_is_global_tls_and_next_to_the_database(stack: str) -> Any:
     def check(mocks: CloudMocks, outputs: dict[str, Any]) -> None:
         cache = by_name(mocks)["cache-database"].inputs

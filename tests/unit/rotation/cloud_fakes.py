@@ -92,7 +92,13 @@ def supabase_resources(anon_kind: str = "legacy") -> list[dict[str, Any]]:
         "id": "service-key-1",
         "outputs": {"scope": REF, "name": "legacy", "secret": secret(LEGACY_JWT), "extra": ""},
     }
-    return [project, key, password]
+    login = {
+        "urn": f"{prefix}::database-app-login",
+        "type": "pulumi-python:dynamic:Resource",
+        "id": "login-2",
+        "outputs": {"scope": REF, "name": "postgres", "secret": secret("fakeDbPassword0123456789")},
+    }
+    return [project, key, password, login]
 
 
 DEFAULT_PW = "default-password-0"

@@ -1,5 +1,5 @@
 """`mentora-infra rotate`'s argument handling: bad input exits 2 before anything is touched, a
-held gate lock exits 7, a cloud cache rotation asks for --accept-window."""
+held gate lock exits 7, a cloud `errors` rotation says where its credentials are made."""
 
 from __future__ import annotations
 
@@ -62,19 +62,6 @@ def test_a_held_gate_lock_is_busy(checkout: Path, no_subprocess: list[Any]) -> N
         result = runner.invoke(cli.app, ["rotate", "local", "cache"])
     assert result.exit_code == Exit.BUSY
     assert "another gate is running" in result.output and no_subprocess == []
-
-
-@pytest.mark.parametrize("what", ["database", "all"])
-def test_a_cloud_password_reset_needs_accept_window_and_touches_nothing(
-    checkout: Path, no_subprocess: list[Any], what: str
-) -> None:
-    """The Postgres password of a Supabase project can only be reset: a window the operator
-    must accept, refused (exit 2) before the lock is taken or pulumi started."""
-    with gate_lock("dev", checkout):  # not even waited for
-        result = runner.invoke(cli.app, ["rotate", "dev", what])
-    assert result.exit_code == Exit.USAGE, result.output
-    assert "--accept-window" in result.output and "can only be reset" in result.output
-    assert "nothing changed" in result.output and no_subprocess == []
 
 
 def test_cloud_errors_has_nothing_to_rotate_and_says_where_to(

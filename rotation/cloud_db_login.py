@@ -1,0 +1,169 @@
+"""The Postgres side of `rotate <cloud stack> database`: the app's login, alternating between
+two login roles as on the local stack (components/local/postgres_login.py's SQL, run as the
+project's `postgres` through the session pooler). The order is rotation/cloud_driver.py's.
+
+Until its first rotation the app logs in as `postgres`, which holds no ADMIN OPTION on itself
+(PostgreSQL 16+; Supabase's schema grants it ADMIN on anon, authenticated, service_role), so it
+cannot make a second login of itself. The first rotation therefore makes the app's group role
+`mentora_app` as the local stack has it (NOLOGIN, BYPASSRLS, member of anon, authenticated and
+service_role, CONNECT and TEMPORARY on the database, nothing created in `public`), and the
+login `mentora_app_a` in it, whose sessions start as `mentora_app`. The login is proven through
+the pooler, as the app will use it (`mentora_app_a.<ref>`), before anything is switched: users
+report custom roles refused by the shared pooler (supabase discussions #50229, #52595), and
+such a project stops here with nothing switched. Retiring `postgres`' old password is a reset
+(`up --replace` of the generated password, which the project applies with
+v1-update-database-password): the app no longer uses it, the migrations follow it in the same
+gated deploy. Later rotations alternate `mentora_app_a` / `mentora_app_b`; the old one is made
+NOLOGIN without a password, and its URL shown refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from components.cloud.supabase_db import login_url
+from components.local.postgres_login import disable_others, logins, set_login
+from rotation.cloud_driver import Say
+from rotation.journal import Entry
+from rotation.state import StackState, StateError, secret, unwrap
+
+GROUP = "mentora_app"
+ADMIN = "postgres"
+MEMBER_OF = ("anon", "authenticated", "service_role")
+POLL_S = 2.0
+DYNAMIC = "pulumi-python:dynamic:Resource"
+PARENT = "mentora:infra:SupabaseDatabase"
+
+
+@dataclass(frozen=True)
+class Login:
+    """The app's Postgres login as the state names it (the password never printed)."""
+
+    name: str
+    password: str
+
+
+class LoginNotSettled(Exception):
+    """The pooler did not let the new login in, or still let a retired one in, in time."""
+
+
+def ensure_group(conn: Any, database: str) -> None:
+    """The app's group role, as the local stack's (made once; what a non-superuser may set)."""
+    from psycopg import sql
+
+    group, db = sql.Identifier(GROUP), sql.Identifier(database)
+    with conn.transaction():
+        if not conn.execute("select 1 from pg_roles where rolname = %s", (GROUP,)).fetchone():
+            conn.execute(sql.SQL("create role {} nologin bypassrls").format(group))
+        members = sql.SQL(", ").join(map(sql.Identifier, MEMBER_OF))
+        conn.execute(sql.SQL("grant {} to {}").format(members, group))
+        conn.execute(sql.SQL("grant connect, temporary on database {} to {}").format(db, group))
+        conn.execute(sql.SQL("revoke create on schema public from {}").format(group))
+
+
+def _one(state: StackState, suffix: str) -> dict[str, Any]:
+    """The SupabaseDatabase's dynamic resource named `*<suffix>`."""
+    found = [
+        r
+        for r in state.resources()
+        if r.get("type") == DYNAMIC and f"{PARENT}$" in r["urn"] and r["urn"].endswith(suffix)
+    ]
+    if len(found) != 1:
+        raise StateError(
+            f"{state.stack}: the state holds {len(found)} *{suffix} resources, not one; run "
+            f"`mentora-infra up {state.stack}` first"
+        )
+    return found[0]
+
+
+@dataclass
+class SupabaseLogin:
+    """The `database` kind's Postgres login on a cloud stack."""
+
+    connect: Callable[[str], Any]
+    """An autocommit psycopg connection to a URL."""
+    logs_in: Callable[[str], bool]
+    """Whether the pooler lets a URL in (False only for a refused password)."""
+    reset_admin: Callable[[StackState], None]
+    """Reset `postgres`' password through a gated `up --replace` (raises unless green)."""
+    settle_s: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    name: str = "database"
+
+    def _project(self, state: StackState) -> dict[str, Any]:
+        project = _one(state, "-project")
+        return {**unwrap(project.get("inputs") or {}), **unwrap(project.get("outputs") or {})}
+
+    def _url(self, state: StackState, login: Login) -> str:
+        project = self._project(state)
+        return login_url(
+            str(project["database_url"]), login.name, str(project["ref"]), login.password
+        )
+
+    def _admin(self, state: StackState) -> Any:
+        return self.connect(str(self._project(state)["migrations_url"]))
+
+    def current(self, state: StackState) -> Login:
+        outputs = unwrap(_one(state, "-app-login").get("outputs") or {})
+        return Login(str(outputs["name"]), str(outputs["secret"]))
+
+    def identity(self, credential: Any) -> str:
+        return str(credential.name)
+
+    def public_name(self, credential: Any) -> str:
+        return str(credential.name)
+
+    def _until(self, state: StackState, login: Login, allowed: bool, what: str) -> None:
+        url, end = self._url(state, login), time.monotonic() + self.settle_s
+        while self.logs_in(url) is not allowed:
+            if time.monotonic() >= end:
+                raise LoginNotSettled(f"supabase: {what} within {self.settle_s:.0f}s")
+            self.sleep(POLL_S)
+
+    def create(self, state: StackState, old: Login) -> Login:
+        _, first, second = logins(GROUP)
+        new = Login(second if old.name == first else first, secrets.token_urlsafe(24))
+        with self._admin(state) as conn:
+            ensure_group(conn, "postgres")
+            set_login(conn, new.name, GROUP, new.password)
+        self._until(
+            state,
+            new,
+            True,
+            f"the pooler did not let {new.name} in (custom roles through "
+            "the shared pooler: supabase discussions #50229, #52595); nothing was switched",
+        )
+        return new
+
+    def name_new(self, state: StackState, old: Login, new: Login) -> None:
+        outputs = _one(state, "-app-login").setdefault("outputs", {})
+        outputs["name"], outputs["secret"] = new.name, secret(new.password)
+
+    def saved(self, state: StackState, entry: Entry) -> bool:
+        return self.current(state).name != entry.previous
+
+    def undo(self, state: StackState, entry: Entry, say: Say) -> None:
+        keep = self.current(state).name
+        with self._admin(state) as conn:
+            disabled = [role for role, could in disable_others(conn, keep, GROUP) if could]
+        say(
+            f"rotate database: undid an unfinished rotation ({', '.join(disabled) or 'no'} "
+            "login disabled)"
+        )
+
+    def retire(self, state: StackState, entry: Entry, old: Login | None, say: Say) -> None:
+        keep = self.current(state).name
+        if entry.previous == ADMIN:
+            self.reset_admin(state)  # the app logs in as `keep` now: the reset costs it nothing
+            say("rotate database: `postgres` has a new password (the app no longer uses it)")
+        else:
+            with self._admin(state) as conn:
+                disable_others(conn, keep, GROUP)
+            say(f"rotate database: {entry.previous} can no longer log in (NOLOGIN, no password)")
+        if old is not None:
+            self._until(state, old, False, f"the retired login {entry.previous} still got in")
+            say(f"rotate database: the pooler refuses the old login {entry.previous}")
