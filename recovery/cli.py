@@ -101,7 +101,8 @@ def drill(
         outputs = _outputs(stack)
         if outputs.is_local:
             raise _fail(f"drill {stack}: a local stack; `mentora-infra drill {stack}` drills it")
-        url = outputs.database_url
+        # `postgres`, not the app's login: after `rotate` that login cannot read the ledger.
+        url = outputs.drill_source_url or outputs.database_url
     typer.echo(f"drill {stack}: copying {redact_url(url)} into a scratch Postgres")
     report = cloud_drill.run(stack, url)
     typer.echo(render(report))

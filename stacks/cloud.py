@@ -170,6 +170,7 @@ def export_cloud(
         deploy=deploy,
         extra={
             "supabase_url": database.api_url,
+            "drill_source_url": database.admin_url,
             "redis_rest_url": cache.rest_url,
             "production_url": deploy.production_url,
             "vercel_project_id": deploy.project_id,

@@ -66,6 +66,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
         False,
     ),
     OutputSpec("supabase_url", False, "the Supabase API URL", _CLOUD),
+    OutputSpec(
+        "drill_source_url",
+        True,
+        "what `mentora-infra drill` copies from: `postgres` through the pooler's session mode "
+        "(the app's own login cannot read the migration ledger or auth.users)",
+        _CLOUD,
+        False,
+    ),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
     OutputSpec(
         "smoke_env", True, "secrets only smoke reads (never in the app's env)", _CLOUD, False
@@ -131,6 +139,8 @@ class StackOutputs:
     smoke_env: dict[str, str] = field(default_factory=dict, repr=False)
     """Secrets smoke reads that the app never gets (cloud: SENTRY_READ_TOKEN)."""
     database_server_urn: str | None = None
+    drill_source_url: str | None = field(default=None, repr=False)
+    """Cloud: `postgres`' URL the restore drill copies from (None: use database_url)."""
     backup: dict[str, Any] = field(default_factory=dict, repr=False)
     """Local: where the database's backups are (bucket, endpoint, key, status URL); {} if none."""
     stack: str = "file"
@@ -186,7 +196,7 @@ class StackOutputs:
         ):
             raise OutputsError(f"{source}: output smoke_env is not a map of names to text")
         optional: dict[str, Any] = {}
-        for name in ("app_url", "config_fingerprint", "database_server_urn"):
+        for name in ("app_url", "config_fingerprint", "database_server_urn", "drill_source_url"):
             value = raw.get(name)
             if value is not None and not isinstance(value, str):
                 raise OutputsError(f"{source}: output {name} is {type(value).__name__}, not text")

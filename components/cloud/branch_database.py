@@ -43,6 +43,8 @@ class SupabaseBranchDatabase(pulumi.ComponentResource):
     """The branch's public key (secret in the state)."""
     service_role_key: pulumi.Output[str]
     """The branch's server key, bypasses RLS (secret)."""
+    admin_url: pulumi.Output[str]
+    """`postgres` through the pooler's session mode (secret): what migrations and `drill` use."""
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class SupabaseBranchDatabase(pulumi.ComponentResource):
         )
         self.api_url = branch.url
         self.anon_key = pulumi.Output.secret(branch.anon_key)
+        self.admin_url = pulumi.Output.secret(branch.migrations_url)
         self.service_role_key = pulumi.Output.secret(branch.service_role_key)
         self.register_outputs(
             {
@@ -76,5 +79,6 @@ class SupabaseBranchDatabase(pulumi.ComponentResource):
                 "api_url": self.api_url,
                 "anon_key": self.anon_key,
                 "service_role_key": self.service_role_key,
+                "admin_url": self.admin_url,
             }
         )

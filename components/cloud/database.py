@@ -50,6 +50,8 @@ class SupabaseDatabase(pulumi.ComponentResource):
     the data, so its NEXT_PUBLIC_ variable is not `sensitive`)."""
     service_role_key: pulumi.Output[str]
     """Supabase service-role key, bypasses RLS (secret)."""
+    admin_url: pulumi.Output[str]
+    """`postgres` through the pooler's session mode (secret): what migrations and `drill` use."""
 
     def __init__(
         self, name: str, args: SupabaseDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -105,6 +107,7 @@ class SupabaseDatabase(pulumi.ComponentResource):
             secret=project.service_role_key,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.admin_url = pulumi.Output.secret(project.migrations_url)
         self.service_role_key = pulumi.Output.secret(server_key.secret)
         self.register_outputs(
             {
@@ -113,5 +116,6 @@ class SupabaseDatabase(pulumi.ComponentResource):
                 "api_url": self.api_url,
                 "anon_key": self.anon_key,
                 "service_role_key": self.service_role_key,
+                "admin_url": self.admin_url,
             }
         )

@@ -59,3 +59,29 @@ def test_the_token_falls_back_to_the_stack_secret_read_from_pulumi_stdout(
     calls = log.read_text().splitlines()
     assert calls[0] == "config get mentora:supabaseAccessToken --show-secrets --stack prod"
     assert not any("sbp_secret" in call for call in calls)
+
+
+def test_a_cloud_drill_copies_from_postgres_not_from_the_apps_own_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `rotate <cloud stack> database` the app logs in as `mentora_app_a`, which cannot
+    read the migration ledger or auth.users the drill proves: the drill copies from the
+    stack's `drill_source_url` (`postgres`, session mode) when it has one."""
+    import json
+
+    outputs = {
+        "target": "cloud",
+        "database_url": "postgresql://mentora_app_a.ref:app-pw@app-login.invalid:1/postgres",
+        "drill_source_url": "postgresql://postgres.ref:admin-pw@127.0.0.1:1/postgres",
+        "redis_url": "rediss://default:pw@cache:6379",
+        "bucket_name": "videos",
+        "storage_endpoint": "",
+        "storage_region": "us-east-1",
+        "env": {},
+    }
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\ncat <<'JSON'\n{json.dumps(outputs)}\nJSON\n")
+    fake.chmod(0o755)
+    code, output = invoke("drill", "prod", env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert "copying postgresql://***@127.0.0.1:1/postgres" in output, output
+    assert "app-login.invalid" not in output and "admin-pw" not in output and code != 0
