@@ -5,8 +5,9 @@ project's `postgres` through the session pooler). The order is rotation/cloud_dr
 Until its first rotation the app logs in as `postgres`, which holds no ADMIN OPTION on itself
 (PostgreSQL 16+; Supabase's schema grants it ADMIN on anon, authenticated, service_role), so it
 cannot make a second login of itself. The first rotation therefore makes the app's group role
-`mentora_app` as the local stack has it (NOLOGIN, BYPASSRLS, member of anon, authenticated and
-service_role, CONNECT and TEMPORARY on the database, nothing created in `public`), and the
+`mentora_app` with the local stack's privileges (NOLOGIN, BYPASSRLS, APP_ROLE_SQL: member of
+anon, authenticated and service_role, the app's tables, sequences and functions, the migration
+ledger read, nothing created in `public`), and the
 login `mentora_app_a` in it, whose sessions start as `mentora_app`. The login is proven through
 the pooler, as the app will use it (`mentora_app_a.<ref>`), before anything is switched: users
 report custom roles refused by the shared pooler (supabase discussions #50229, #52595), and
@@ -33,7 +34,6 @@ from rotation.state import StackState, StateError, secret, unwrap
 
 GROUP = "mentora_app"
 ADMIN = "postgres"
-MEMBER_OF = ("anon", "authenticated", "service_role")
 POLL_S = 2.0
 DYNAMIC = "pulumi-python:dynamic:Resource"
 PARENT = "mentora:infra:SupabaseDatabase"
@@ -52,16 +52,25 @@ class LoginNotSettled(Exception):
 
 
 def ensure_group(conn: Any, database: str) -> None:
-    """The app's group role, as the local stack's (made once; what a non-superuser may set)."""
+    """The app's group role with the local stack's privileges (components/local/
+    postgres_server.py's APP_ROLE_SQL, stated once), made once; the migration ledger's tables,
+    which already exist here, readable too."""
     from psycopg import sql
 
-    group, db = sql.Identifier(GROUP), sql.Identifier(database)
+    from components.local.postgres_server import APP_ROLE_SQL
+
+    group = sql.Identifier(GROUP)
     with conn.transaction():
         if not conn.execute("select 1 from pg_roles where rolname = %s", (GROUP,)).fetchone():
             conn.execute(sql.SQL("create role {} nologin bypassrls").format(group))
-        members = sql.SQL(", ").join(map(sql.Identifier, MEMBER_OF))
-        conn.execute(sql.SQL("grant {} to {}").format(members, group))
-        conn.execute(sql.SQL("grant connect, temporary on database {} to {}").format(db, group))
+        conn.execute(
+            sql.SQL(APP_ROLE_SQL).format(
+                app=group, db=sql.Identifier(database), admin=sql.Identifier(ADMIN)
+            )
+        )
+        conn.execute(
+            sql.SQL("grant select on all tables in schema supabase_migrations to {}").format(group)
+        )
         conn.execute(sql.SQL("revoke create on schema public from {}").format(group))
 
 

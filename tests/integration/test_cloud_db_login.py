@@ -5,8 +5,9 @@ on anon, authenticated and service_role, and none on itself. The pooler's `<role
 names are mapped to roles here (the one thing only a real Supabase pooler can answer).
 
 Proves the SQL a non-superuser may run: the group role and the alternating logins are made, the
-app's sessions run as `mentora_app` with the rights the app had (rows read and written through
-RLS, nothing created in `public`), and a retired login or password is refused by the server.
+app's sessions run as `mentora_app` with the rights smoke uses (rows read and written through
+RLS, the migration ledger and auth.users read, nothing created in `public`), and a retired
+login or password is refused by the server.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ def project() -> Iterator[Scratch]:
             admin.execute("create role postgres login createrole bypassrls password 'pw-0'")
             admin.execute("grant anon, authenticated, service_role to postgres with admin option")
             admin.execute("grant create on schema public to postgres")
+            admin.execute("grant create on database postgres to postgres")
+            admin.execute("create schema extensions; create schema auth")
+            admin.execute("grant usage on schema extensions, auth to postgres with grant option")
+            admin.execute("create table auth.users (id uuid primary key, email text)")
+            admin.execute("grant all on auth.users to service_role")
         with psycopg.connect(url(server, "postgres", "pw-0"), autocommit=True) as owner:
             owner.execute("create table public.videos (id int primary key, title text)")
             owner.execute("alter table public.videos enable row level security")
-            owner.execute("grant select, insert, update, delete on public.videos to service_role")
+            owner.execute("create schema supabase_migrations")
+            owner.execute("create table supabase_migrations.schema_migrations (version text)")
+            owner.execute("insert into supabase_migrations.schema_migrations values ('1')")
         yield server
 
 
@@ -99,6 +107,8 @@ class World:
         """Smoke as the app would (a row written and read back through RLS), then promote."""
         try:
             with psycopg.connect(self.app_url(), autocommit=True) as app:
+                app.execute("select version from supabase_migrations.schema_migrations")
+                app.execute("select count(*) from auth.users")
                 n = app.execute("select coalesce(max(id), 0) + 1 from videos").fetchone()[0]
                 app.execute("insert into videos values (%s, 'smoke')", (n,))
                 if app.execute("select count(*) from videos where id = %s", (n,)).fetchone()[0]:
