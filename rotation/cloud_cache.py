@@ -20,11 +20,12 @@ from typing import Any
 from rotation import cloud_upstash
 from rotation.cloud_driver import Say
 from rotation.journal import Entry
-from rotation.state import StackState, StateError, secret, unwrap
+from rotation.state import StackState, secret, unwrap
 
 DATABASE_TYPE = "upstash:index/redisDatabase:RedisDatabase"
 PROVIDER_TYPE = "pulumi:providers:upstash"
 LOGIN_SUFFIX = "-app-login"
+DYNAMIC = "pulumi-python:dynamic:Resource"
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,6 @@ class StillAccepted(Exception):
     """Upstash still accepted a retired credential."""
 
 
-def _one(state: StackState, typ: str, within: str = "", suffix: str = "") -> dict[str, Any]:
-    """The one resource of type `typ` whose URN holds `within` and ends with `suffix`."""
-    found = [
-        r
-        for r in state.resources()
-        if r.get("type") == typ and within in r.get("urn", "") and r["urn"].endswith(suffix)
-    ]
-    if len(found) != 1:
-        raise StateError(
-            f"{state.stack}: the state holds {len(found)} {typ} *{suffix} resources, not one; "
-            f"run `mentora-infra up {state.stack}` first"
-        )
-    return found[0]
-
-
 @dataclass
 class UpstashLogin:
     """The `cache` kind of a cloud stack: the app's Upstash user."""
@@ -66,7 +52,7 @@ class UpstashLogin:
     name: str = "cache"
 
     def _login_resource(self, state: StackState) -> dict[str, Any]:
-        return _one(state, "pulumi-python:dynamic:Resource", "UpstashCache$", LOGIN_SUFFIX)
+        return state.one(DYNAMIC, "UpstashCache$", LOGIN_SUFFIX)
 
     def current(self, state: StackState) -> Login:
         outputs = unwrap(self._login_resource(state).get("outputs") or {})
@@ -79,7 +65,7 @@ class UpstashLogin:
         return str(getattr(credential, "user", ""))
 
     def _client(self, state: StackState, user: str, password: str) -> Any:
-        database = unwrap(_one(state, DATABASE_TYPE).get("outputs") or {})
+        database = unwrap(state.one(DATABASE_TYPE).get("outputs") or {})
         return self.connect(str(database["endpoint"]), int(database["port"]), user, password)
 
     def create(self, state: StackState, old: Login) -> cloud_upstash.AclCredential:
@@ -109,8 +95,8 @@ class UpstashLogin:
         now = self.current(state)
         gone = entry.previous
         if gone == cloud_upstash.DEFAULT_USER:
-            provider = unwrap(_one(state, PROVIDER_TYPE).get("inputs") or {})
-            database = _one(state, DATABASE_TYPE)
+            provider = unwrap(state.one(PROVIDER_TYPE).get("inputs") or {})
+            database = state.one(DATABASE_TYPE)
             database_id = str(unwrap(database.get("outputs") or {})["databaseId"])
             fresh = self.reset(str(provider["email"]), str(provider["apiKey"]), database_id)
             outputs = database.setdefault("outputs", {})

@@ -29,14 +29,13 @@ from typing import Any
 from components.cloud.supabase_db import login_url
 from components.local.postgres_login import disable_others, logins, set_login
 from rotation.cloud_driver import Say
+from rotation.cloud_supabase import credential, project
 from rotation.journal import Entry
-from rotation.state import StackState, StateError, secret, unwrap
+from rotation.state import StackState, secret, unwrap
 
 GROUP = "mentora_app"
 ADMIN = "postgres"
 POLL_S = 2.0
-DYNAMIC = "pulumi-python:dynamic:Resource"
-PARENT = "mentora:infra:SupabaseDatabase"
 
 
 @dataclass(frozen=True)
@@ -74,21 +73,6 @@ def ensure_group(conn: Any, database: str) -> None:
         conn.execute(sql.SQL("revoke create on schema public from {}").format(group))
 
 
-def _one(state: StackState, suffix: str) -> dict[str, Any]:
-    """The SupabaseDatabase's dynamic resource named `*<suffix>`."""
-    found = [
-        r
-        for r in state.resources()
-        if r.get("type") == DYNAMIC and f"{PARENT}$" in r["urn"] and r["urn"].endswith(suffix)
-    ]
-    if len(found) != 1:
-        raise StateError(
-            f"{state.stack}: the state holds {len(found)} *{suffix} resources, not one; run "
-            f"`mentora-infra up {state.stack}` first"
-        )
-    return found[0]
-
-
 @dataclass
 class SupabaseLogin:
     """The `database` kind's Postgres login on a cloud stack."""
@@ -103,21 +87,15 @@ class SupabaseLogin:
     sleep: Callable[[float], None] = time.sleep
     name: str = "database"
 
-    def _project(self, state: StackState) -> dict[str, Any]:
-        project = _one(state, "-project")
-        return {**unwrap(project.get("inputs") or {}), **unwrap(project.get("outputs") or {})}
-
     def _url(self, state: StackState, login: Login) -> str:
-        project = self._project(state)
-        return login_url(
-            str(project["database_url"]), login.name, str(project["ref"]), login.password
-        )
+        found = project(state)
+        return login_url(str(found["database_url"]), login.name, str(found["ref"]), login.password)
 
     def _admin(self, state: StackState) -> Any:
-        return self.connect(str(self._project(state)["migrations_url"]))
+        return self.connect(str(project(state)["migrations_url"]))
 
     def current(self, state: StackState) -> Login:
-        outputs = unwrap(_one(state, "-app-login").get("outputs") or {})
+        outputs = unwrap(credential(state, "-app-login").get("outputs") or {})
         return Login(str(outputs["name"]), str(outputs["secret"]))
 
     def identity(self, credential: Any) -> str:
@@ -149,7 +127,7 @@ class SupabaseLogin:
         return new
 
     def name_new(self, state: StackState, old: Login, new: Login) -> None:
-        outputs = _one(state, "-app-login").setdefault("outputs", {})
+        outputs = credential(state, "-app-login").setdefault("outputs", {})
         outputs["name"], outputs["secret"] = new.name, secret(new.password)
 
     def saved(self, state: StackState, entry: Entry) -> bool:

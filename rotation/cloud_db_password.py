@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gate.exitcodes import Exit
-from rotation.state import StackState, StateError
+from rotation.state import StackState
 
 PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
 
@@ -23,17 +23,7 @@ class ResetFailed(Exception):
 
 def password_urn(state: StackState) -> str:
     """The URN of the stack's generated `postgres` password."""
-    found = [
-        r["urn"]
-        for r in state.resources()
-        if r.get("type") == PASSWORD_TYPE and r["urn"].endswith("::database-password")
-    ]
-    if len(found) != 1:
-        raise StateError(
-            f"{state.stack}: the state holds {len(found)} database passwords, not one; run "
-            f"`mentora-infra up {state.stack}` first"
-        )
-    return found[0]
+    return str(state.one(PASSWORD_TYPE, suffix="::database-password")["urn"])
 
 
 def reset_admin(state: StackState, gate_replacing: Callable[[list[str]], Exit]) -> None:

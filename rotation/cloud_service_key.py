@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rotation.cloud_driver import Say
-from rotation.cloud_supabase import SecretKey, SecretKeys, names
+from rotation.cloud_supabase import SecretKey, SecretKeys, credential, names, project
 from rotation.journal import Entry
-from rotation.state import StackState, StateError, secret, unwrap
+from rotation.state import StackState, secret, unwrap
 
-DYNAMIC = "pulumi-python:dynamic:Resource"
 BASE = "mentora_app"
 LEGACY = "legacy"
 POLL_S = 2.0
@@ -43,16 +42,6 @@ class KeyNotSettled(Exception):
     """The Data API did not accept a new key, or still accepted a retired one, in time."""
 
 
-def _one(state: StackState, suffix: str) -> dict[str, Any]:
-    found = [r for r in state.resources() if r.get("type") == DYNAMIC and r["urn"].endswith(suffix)]
-    if len(found) != 1:
-        raise StateError(
-            f"{state.stack}: the state holds {len(found)} *{suffix} resources, not one; run "
-            f"`mentora-infra up {state.stack}` first"
-        )
-    return found[0]
-
-
 @dataclass
 class SupabaseServerKey:
     """The `database` kind's server key on a cloud stack."""
@@ -65,17 +54,12 @@ class SupabaseServerKey:
     sleep: Callable[[float], None] = time.sleep
     name: str = "database-key"
 
-    def _project(self, state: StackState) -> dict[str, Any]:
-        project = _one(state, "-project")
-        merged = {**unwrap(project.get("inputs") or {}), **unwrap(project.get("outputs") or {})}
-        return merged
-
     def _keys(self, state: StackState) -> SecretKeys:
-        project = self._project(state)
-        return self.keys_for(str(project["access_token"]), str(project["ref"]))
+        found = project(state)
+        return self.keys_for(str(found["access_token"]), str(found["ref"]))
 
     def current(self, state: StackState) -> ServerKey:
-        outputs = unwrap(_one(state, "-service-key").get("outputs") or {})
+        outputs = unwrap(credential(state, "-service-key").get("outputs") or {})
         return ServerKey(str(outputs["name"]), str(outputs["secret"]))
 
     def identity(self, credential: Any) -> str:
@@ -85,7 +69,7 @@ class SupabaseServerKey:
         return str(getattr(credential, "name", ""))
 
     def _until(self, state: StackState, key: str, accepted: bool, what: str) -> None:
-        url, end = str(self._project(state)["url"]), time.monotonic() + self.settle_s
+        url, end = str(project(state)["url"]), time.monotonic() + self.settle_s
         while self.accepts(url, key) is not accepted:
             if time.monotonic() >= end:
                 raise KeyNotSettled(f"supabase: {what} within {self.settle_s:.0f}s")
@@ -99,7 +83,7 @@ class SupabaseServerKey:
         return new
 
     def name_new(self, state: StackState, old: ServerKey, new: SecretKey) -> None:
-        outputs = _one(state, "-service-key").setdefault("outputs", {})
+        outputs = credential(state, "-service-key").setdefault("outputs", {})
         outputs["name"], outputs["secret"] = new.name, secret(new.api_key)
 
     def saved(self, state: StackState, entry: Entry) -> bool:
@@ -129,7 +113,7 @@ class SupabaseServerKey:
                 "(Settings -> API Keys) once nothing uses it"
             )
             return
-        elif self._project(state).get("anon_key_kind") == "publishable":
+        elif project(state).get("anon_key_kind") == "publishable":
             keys.disable_legacy()
             say("rotate database: the legacy API keys (service_role, anon) are disabled")
         else:

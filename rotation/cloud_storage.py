@@ -21,7 +21,7 @@ from typing import Any
 from rotation import cloud_aws
 from rotation.cloud_driver import Say
 from rotation.journal import Entry
-from rotation.state import StackState, StateError, replaced, secret, unwrap
+from rotation.state import StackState, replaced, secret, unwrap
 
 TYPE = "aws:iam/accessKey:AccessKey"
 APP_KEY_SUFFIX = "-app-key"
@@ -39,20 +39,6 @@ class AppKey:
     secret_access_key: str
 
 
-def _key_resource(state: StackState) -> dict[str, Any]:
-    found = [
-        r
-        for r in state.resources()
-        if r.get("type") == TYPE and r.get("urn", "").endswith(APP_KEY_SUFFIX)
-    ]
-    if len(found) != 1:
-        raise StateError(
-            f"{state.stack}: the state holds {len(found)} app access keys ({TYPE} named "
-            f"*{APP_KEY_SUFFIX}), not one; run `mentora-infra up {state.stack}` first"
-        )
-    return found[0]
-
-
 @dataclass
 class StorageKey:
     """The `storage` kind of a cloud stack: the app's IAM access key."""
@@ -65,7 +51,7 @@ class StorageKey:
     name: str = "storage"
 
     def current(self, state: StackState) -> AppKey:
-        resource = _key_resource(state)
+        resource = state.one(TYPE, suffix=APP_KEY_SUFFIX)
         outputs = unwrap(resource.get("outputs") or {})
         return AppKey(str(outputs["user"]), str(resource["id"]), str(outputs["secret"]))
 
@@ -83,7 +69,7 @@ class StorageKey:
         return new
 
     def name_new(self, state: StackState, old: AppKey, new: cloud_aws.NewKey) -> None:
-        resource = _key_resource(state)
+        resource = state.one(TYPE, suffix=APP_KEY_SUFFIX)
         pairs = {
             old.access_key_id: new.access_key_id,
             old.secret_access_key: new.secret_access_key,

@@ -18,6 +18,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.cloud.supabase_http import SupabaseHttp
+from rotation.state import StackState, unwrap
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+IN_DATABASE = "mentora:infra:SupabaseDatabase$"
+
+
+def project(state: StackState) -> dict[str, Any]:
+    """The stack's Supabase project as the state has it: inputs and outputs, secrets decoded."""
+    found = state.one(DYNAMIC, IN_DATABASE, "-project")
+    return {**unwrap(found.get("inputs") or {}), **unwrap(found.get("outputs") or {})}
+
+
+def credential(state: StackState, suffix: str) -> dict[str, Any]:
+    """One of the database's `AppCredential` resources (`-app-login`, `-service-key`)."""
+    return state.one(DYNAMIC, IN_DATABASE, suffix)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,21 @@ class StackState:
                 return resource
         raise StateError(f"{self.stack}: the state has no resource {name!r}; run `up` first")
 
+    def one(self, typ: str, within: str = "", suffix: str = "") -> dict[str, Any]:
+        """The one resource of type `typ` whose URN holds `within` and ends with `suffix`;
+        StateError naming what was found instead."""
+        found = [
+            r
+            for r in self.resources()
+            if r.get("type") == typ and within in r.get("urn", "") and r["urn"].endswith(suffix)
+        ]
+        if len(found) != 1:
+            raise StateError(
+                f"{self.stack}: the state holds {len(found)} {typ} resources {within}*{suffix}, "
+                f"not one; run `mentora-infra up {self.stack}` first"
+            )
+        return found[0]
+
     def outputs(self, name: str) -> dict[str, Any]:
         """`name`'s outputs, secrets decoded (never print them)."""
         return dict(unwrap(self.resource(name).get("outputs") or {}))
