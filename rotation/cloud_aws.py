@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rotation.cloud_driver import until
+
 MAX_KEYS = 2  # IAM's limit of access keys per user
 REFUSED = "InvalidClientTokenId"  # STS: the access key ID does not exist in AWS's records
-POLL_S = 2.0
 
 
 class KeyLimit(Exception):
@@ -61,10 +62,6 @@ def finish(iam: Any, user: str, old_id: str) -> None:
     iam.delete_access_key(UserName=user, AccessKeyId=old_id)
 
 
-class KeyNotSettled(Exception):
-    """A key did not reach the expected answer (usable, or refused) within the deadline."""
-
-
 def _answer(sts: Any) -> str:
     """'ok' when `sts` (a client signed with one key) is answered, else the error code."""
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
@@ -76,25 +73,16 @@ def _answer(sts: Any) -> str:
     return "ok"
 
 
-def _until(
-    sts: Any, want: str, what: str, deadline_s: float, sleep: Callable[[float], None]
-) -> None:
-    end = time.monotonic() + deadline_s
-    while (answer := _answer(sts)) != want:
-        if time.monotonic() >= end:
-            raise KeyNotSettled(f"aws: {what} within {deadline_s:.0f}s (STS answered {answer})")
-        sleep(POLL_S)
-
-
 def until_usable(
     sts: Any, deadline_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
 ) -> None:
     """Wait until the new key signs a request AWS accepts (IAM propagates new keys late)."""
-    _until(sts, "ok", "the new access key was not accepted", deadline_s, sleep)
+    until(lambda: _answer(sts), "ok", "aws: the new access key was not accepted", deadline_s, sleep)
 
 
 def until_refused(
     sts: Any, deadline_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
 ) -> None:
     """Wait until the retired key is refused (InvalidClientTokenId)."""
-    _until(sts, REFUSED, "the retired access key was still accepted", deadline_s, sleep)
+    what = "aws: the retired access key was still accepted"
+    until(lambda: _answer(sts), REFUSED, what, deadline_s, sleep)

@@ -28,14 +28,13 @@ from typing import Any
 
 from components.cloud.supabase_db import login_url
 from components.local.postgres_login import disable_others, logins, set_login
-from rotation.cloud_driver import Say
+from rotation.cloud_driver import Say, until
 from rotation.cloud_supabase import credential, project
 from rotation.journal import Entry
 from rotation.state import StackState, secret, unwrap
 
 GROUP = "mentora_app"
 ADMIN = "postgres"
-POLL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,6 @@ class Login:
 
     name: str
     password: str
-
-
-class LoginNotSettled(Exception):
-    """The pooler did not let the new login in, or still let a retired one in, in time."""
 
 
 def ensure_group(conn: Any, database: str) -> None:
@@ -105,11 +100,8 @@ class SupabaseLogin:
         return str(credential.name)
 
     def _until(self, state: StackState, login: Login, allowed: bool, what: str) -> None:
-        url, end = self._url(state, login), time.monotonic() + self.settle_s
-        while self.logs_in(url) is not allowed:
-            if time.monotonic() >= end:
-                raise LoginNotSettled(f"supabase: {what} within {self.settle_s:.0f}s")
-            self.sleep(POLL_S)
+        url = self._url(state, login)
+        until(lambda: self.logs_in(url), allowed, f"supabase: {what}", self.settle_s, self.sleep)
 
     def create(self, state: StackState, old: Login) -> Login:
         _, first, second = logins(GROUP)

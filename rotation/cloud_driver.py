@@ -36,8 +36,30 @@ from rotation.journal import Entry, Journal
 from rotation.state import StackState, StateError
 
 Say = Callable[[str], None]
+POLL_S = 2.0
 DRAIN_S = 30.0
 """Requests already running on the previous deployment (with the old credential) finish."""
+
+
+class NotSettled(Exception):
+    """A provider did not give the answer a rotation waits for within its bound (a new
+    credential not accepted yet, a retired one still accepted)."""
+
+
+def until(
+    answer: Callable[[], object],
+    want: object,
+    what: str,
+    deadline_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Ask `answer()` every POLL_S until it is `want`; NotSettled naming `what` and the last
+    answer after `deadline_s` (providers apply credential changes late: IAM, a pooler)."""
+    end = time.monotonic() + deadline_s
+    while (got := answer()) != want:
+        if time.monotonic() >= end:
+            raise NotSettled(f"{what} within {deadline_s:.0f}s (last answer: {got})")
+        sleep(POLL_S)
 
 
 class CloudKind(Protocol):

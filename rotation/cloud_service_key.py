@@ -20,14 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rotation.cloud_driver import Say
+from rotation.cloud_driver import Say, until
 from rotation.cloud_supabase import SecretKey, SecretKeys, credential, names, project
 from rotation.journal import Entry
 from rotation.state import StackState, secret, unwrap
 
 BASE = "mentora_app"
 LEGACY = "legacy"
-POLL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,6 @@ class ServerKey:
 
     name: str
     value: str
-
-
-class KeyNotSettled(Exception):
-    """The Data API did not accept a new key, or still accepted a retired one, in time."""
 
 
 @dataclass
@@ -69,11 +64,10 @@ class SupabaseServerKey:
         return str(getattr(credential, "name", ""))
 
     def _until(self, state: StackState, key: str, accepted: bool, what: str) -> None:
-        url, end = str(project(state)["url"]), time.monotonic() + self.settle_s
-        while self.accepts(url, key) is not accepted:
-            if time.monotonic() >= end:
-                raise KeyNotSettled(f"supabase: {what} within {self.settle_s:.0f}s")
-            self.sleep(POLL_S)
+        url = str(project(state)["url"])
+        until(
+            lambda: self.accepts(url, key), accepted, f"supabase: {what}", self.settle_s, self.sleep
+        )
 
     def create(self, state: StackState, old: ServerKey) -> SecretKey:
         keys = self._keys(state)

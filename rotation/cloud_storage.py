@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rotation import cloud_aws
-from rotation.cloud_driver import Say
+from rotation.cloud_driver import NotSettled, Say
 from rotation.journal import Entry
 from rotation.state import StackState, replaced, secret, unwrap
 
@@ -109,7 +109,7 @@ class StorageKey:
         for key_id in others:
             cloud_aws.finish(self.iam, keep.user, key_id)
         if [k for k in self._keys(keep.user) if k["AccessKeyId"] != keep.access_key_id]:
-            raise cloud_aws.KeyNotSettled(f"aws: IAM still lists a retired key of {keep.user}")
+            raise NotSettled(f"aws: IAM still lists a retired key of {keep.user}")
         say(f"rotate storage: {len(others)} old key(s) of {keep.user} made inactive and deleted")
         if old is not None:
             retired = self.sts_for(old.access_key_id, old.secret_access_key)
