@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from components.local import ownership
-from components.local.postgres_server import WAL_SPOOL
+from components.local.postgres_layout import WAL_SPOOL
 from recovery import manifest
 from recovery.archive_reader import Archive, Feeder, WalPlan
 from recovery.aside import ASIDE

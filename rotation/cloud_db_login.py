@@ -47,11 +47,11 @@ class Login:
 
 def ensure_group(conn: Any, database: str) -> None:
     """The app's group role with the local stack's privileges (components/local/
-    postgres_server.py's APP_ROLE_SQL, stated once), made once; the migration ledger's tables,
+    postgres_role.py's APP_ROLE_SQL, stated once), made once; the migration ledger's tables,
     which already exist here, readable too."""
     from psycopg import sql
 
-    from components.local.postgres_server import APP_ROLE_SQL
+    from components.local.postgres_role import APP_ROLE_SQL
 
     group = sql.Identifier(GROUP)
     with conn.transaction():

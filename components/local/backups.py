@@ -10,7 +10,8 @@ from typing import cast
 import pulumi
 
 from components.local.backup_archiver import ArchiverSettings, BackupArchiver
-from components.local.postgres_server import ADMIN_USER, WAL_SPOOL, PostgresServer
+from components.local.postgres_layout import WAL_SPOOL
+from components.local.postgres_server import ADMIN_USER, PostgresServer
 from components.local.storage import LocalStorage
 
 

@@ -12,6 +12,25 @@ from typing import Any
 
 Managed = dict[str, str]
 
+# The app role's privileges, granted once at create: it reads and writes the app's tables (RLS
+# still applies to the roles it becomes), runs the app's functions, reads the migration ledger.
+APP_ROLE_SQL = """
+grant anon, authenticated, service_role to {app};
+grant connect, temporary on database {db} to {app};
+create schema if not exists supabase_migrations;
+grant usage on schema public, extensions, auth, supabase_migrations to {app};
+grant all on all tables in schema public to {app};
+grant all on all sequences in schema public to {app};
+alter default privileges for role {admin} in schema public grant all on tables to {app};
+alter default privileges for role {admin} in schema public grant all on sequences to {app};
+alter default privileges for role {admin} in schema public grant execute on functions to {app};
+alter default privileges for role {admin} in schema supabase_migrations
+  grant select on tables to {app};
+"""
+APP_ROLE_CREATE_SQL = (
+    "create role {app} login password {password} nosuperuser nocreatedb nocreaterole bypassrls"
+)
+
 # Attribute -> (pg_roles column, the stack's value). BYPASSRLS like Supabase's service role.
 ATTRIBUTES = {
     "superuser": ("rolsuper", False),

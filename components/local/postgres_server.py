@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,13 @@ from urllib.parse import quote
 import pulumi
 
 from components.local import ownership, postgres_login, postgres_role, processes
-from components.local.errors import LocalServerError, where_to_set
+from components.local.errors import LocalServerError
+from components.local.postgres_layout import (
+    PID_FILE,
+    SERVICE,
+    PostgresLayout,
+    archiving_options,
+)
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -24,15 +29,10 @@ from components.local.server_provider import (
 )
 from components.local.unix_user import prepare_for_service_user, remove_service_user, run_as
 
-SERVICE = "postgres"
-PID_FILE = "pgdata/postmaster.pid"  # inside the data dir
 ADMIN_USER = "mentora_admin"
 SHIM_SQL = Path(__file__).with_name("sql") / "supabase_shim.sql"
 SECRET_OUTPUTS = ("admin_password", "app_password", "admin_url", "app_url")
-# sun_path of a Unix socket holds 107 bytes; postgres refuses a longer socket path.
-MAX_SOCKET_PATH = 107
 PROBE_TIMEOUT_S = 2  # libpq's connect_timeout floor
-WAL_SPOOL = "wal-spool"  # inside the data dir: archived segments the backup archiver uploads
 
 
 def _bin(name: str) -> str:
@@ -45,26 +45,6 @@ def _url(user: str, password: str, port: int, database: str) -> str:
     return f"postgresql://{user}:{quote(password, safe='')}@{processes.HOST}:{port}/{database}"
 
 
-# The app role's privileges, granted once at create: it reads and writes the app's tables (RLS
-# still applies to the roles it becomes), runs the app's functions, reads the migration ledger.
-APP_ROLE_SQL = """
-grant anon, authenticated, service_role to {app};
-grant connect, temporary on database {db} to {app};
-create schema if not exists supabase_migrations;
-grant usage on schema public, extensions, auth, supabase_migrations to {app};
-grant all on all tables in schema public to {app};
-grant all on all sequences in schema public to {app};
-alter default privileges for role {admin} in schema public grant all on tables to {app};
-alter default privileges for role {admin} in schema public grant all on sequences to {app};
-alter default privileges for role {admin} in schema public grant execute on functions to {app};
-alter default privileges for role {admin} in schema supabase_migrations
-  grant select on tables to {app};
-"""
-APP_ROLE_CREATE_SQL = (
-    "create role {app} login password {password} nosuperuser nocreatedb nocreaterole bypassrls"
-)
-
-
 @dataclass(frozen=True)
 class PostgresSettings(ServerSettings):
     """A Postgres server: its database and the application role."""
@@ -73,41 +53,6 @@ class PostgresSettings(ServerSettings):
     app_user: str = "mentora_app"
     archive_timeout: int = 0
     """Seconds after which a WAL segment with writes is switched and archived; 0: no archiving."""
-
-
-def _archiving(layout: _Layout, timeout_s: int) -> str:
-    """pg_ctl options that archive every finished WAL segment into the spool folder (copied,
-    then renamed: the archiver uploads only whole files), switching after `timeout_s`."""
-    if timeout_s <= 0:
-        return ""
-    spool = shlex.quote(str(layout.wal_spool))
-    command = f"cp %p {spool}/.%f.tmp && mv -f {spool}/.%f.tmp {spool}/%f"
-    options = ["archive_mode=on", f"archive_timeout={timeout_s}", f"archive_command={command}"]
-    return "".join(f" -c {shlex.quote(option)}" for option in options)
-
-
-class _Layout:
-    """Where a server's files live inside its data dir."""
-
-    def __init__(self, s: PostgresSettings) -> None:
-        self.root = processes.guarded_data_dir(SERVICE, str(s.data_dir), s.hints)
-        self.pgdata = self.root / "pgdata"
-        self.sockets = self.root / "run"
-        self.log = self.root / "postgres.log"
-        self.pid_file = self.root / PID_FILE
-        self.wal_spool = self.root / WAL_SPOOL
-        self.hints = s.hints
-
-    def socket_dir(self, port: int) -> str:
-        if len(str(self.sockets / f".s.PGSQL.{port}")) > MAX_SOCKET_PATH:
-            where = where_to_set(self.hints, "data_dir", "the server's data folder")
-            raise LocalServerError(
-                f"postgres: socket path under {self.sockets} exceeds {MAX_SOCKET_PATH} bytes; "
-                f"set {where} to a shorter folder",
-                service=SERVICE,
-                setting="data_dir",
-            )
-        return shlex.quote(str(self.sockets))  # pg_ctl hands -o to a shell
 
 
 class PostgresProvider(LocalServerProvider[PostgresSettings]):
@@ -126,7 +71,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
     (`<app_user>_a`/`_b`, members of `app_user`); absent until the first rotation."""
 
     def exists(self, s: PostgresSettings) -> bool:
-        return _Layout(s).pgdata.is_dir()
+        return PostgresLayout(s).pgdata.is_dir()
 
     def new_secrets(self, s: PostgresSettings) -> Secrets:
         return {
@@ -135,12 +80,12 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         }
 
     def set_up(self, s: PostgresSettings, keys: Secrets) -> None:
-        layout = _Layout(s)
+        layout = PostgresLayout(s)
         layout.sockets.mkdir(mode=0o700)
         self._initdb(layout, keys["admin_password"])
 
     def start(self, s: PostgresSettings, keys: Secrets) -> Secrets:
-        layout = _Layout(s)
+        layout = PostgresLayout(s)
         # After a crash the lock file may name a zombie postmaster, or a live process that
         # reused its pid: postgres would take it for a running server and refuse to start. It
         # is stale unless a postmaster of ours still runs here (`ownership`).
@@ -149,7 +94,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
         options = f"-p {s.port} -c listen_addresses={processes.HOST} -k {layout.socket_dir(s.port)}"
-        options += _archiving(layout, s.archive_timeout)
+        options += archiving_options(layout, s.archive_timeout)
         command = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log)]
         command += ["-w", "-t", "30", "-o", options, "start"]
         # A session of its own: the engine kills the provider's process group when it exits.
@@ -205,7 +150,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
         with admin("postgres") as conn:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(s.database)))
             conn.execute(
-                sql.SQL(APP_ROLE_CREATE_SQL).format(
+                sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(
                     app=sql.Identifier(s.app_user),
                     password=sql.Literal(
                         postgres_login.verifier(conn, s.app_user, keys["app_password"])
@@ -220,7 +165,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
                     f"postgres: {SHIM_SQL} failed: {exc}; fix that file", service=SERVICE
                 ) from None
             conn.execute(
-                sql.SQL(APP_ROLE_SQL).format(
+                sql.SQL(postgres_role.APP_ROLE_SQL).format(
                     app=sql.Identifier(s.app_user),
                     db=sql.Identifier(s.database),
                     admin=sql.Identifier(ADMIN_USER),
@@ -307,7 +252,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             ),
         }
 
-    def _initdb(self, layout: _Layout, admin_pw: str) -> None:
+    def _initdb(self, layout: PostgresLayout, admin_pw: str) -> None:
         # initdb only takes the password from a file: 0600 from birth, outside PGDATA, owned by
         # the server's user (a pipe can't be reopened by another user), gone right after.
         pwfile = layout.root / ".initdb-pw"
@@ -324,7 +269,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             pwfile.unlink(missing_ok=True)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        root = _Layout(self.settings(props)).root
+        root = PostgresLayout(self.settings(props)).root
         super().delete(_id, props)
         remove_service_user(root)  # the stack's own OS user goes with its data
 

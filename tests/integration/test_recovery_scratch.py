@@ -198,7 +198,7 @@ def app_url(pg: Scratch) -> str:
     (made here like the local stack's provisioning makes it)."""
     from psycopg import sql
 
-    from components.local.postgres_server import APP_ROLE_CREATE_SQL, APP_ROLE_SQL
+    from components.local.postgres_role import APP_ROLE_CREATE_SQL, APP_ROLE_SQL
 
     with pg.connect("mentora") as conn:
         if not conn.execute("select 1 from pg_roles where rolname = 'mentora_app'").fetchall():

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from components.local import ownership, processes
-from components.local.postgres_server import PostgresProvider, _Layout
+from components.local.postgres_layout import PostgresLayout
+from components.local.postgres_server import PostgresProvider
 from components.local.unix_user import service_user_name
 from devtools.ports import free_port
 from tests.integration.local.conftest import files_containing, kill_hard
@@ -56,7 +57,7 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
         assert app.execute("select auth.uid()").fetchone() == (None,)
         assert app.execute("select '[1,2]'::extensions.vector <-> '[1,3]'").fetchone() == (1.0,)
 
-    pid = processes.read_pid(_Layout(provider.settings(props)).pid_file)
+    pid = processes.read_pid(PostgresLayout(provider.settings(props)).pid_file)
     kill_hard(pid)
     read = provider.read(f"postgres-{port}", outs)
     assert read.outs is not None and read.outs["running"] is False
@@ -72,7 +73,7 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
     healthy = provider.read(f"postgres-{port}", updated).outs
     assert healthy is not None and healthy["running"] is True
 
-    new_pid = processes.read_pid(_Layout(provider.settings(props)).pid_file)
+    new_pid = processes.read_pid(PostgresLayout(provider.settings(props)).pid_file)
     provider.delete(f"postgres-{port}", updated)
     assert not ownership.pid_alive(new_pid)
     assert not processes.port_open(port)
@@ -142,15 +143,15 @@ def test_postgres_holds_no_root_group_and_reads_no_other_stack(state_dir: Path) 
         stacks.append((props, provider.create(props).outs))
     try:
         (one, one_outs), (two, _) = stacks
-        pid = processes.read_pid(_Layout(provider.settings(one)).pid_file)
+        pid = processes.read_pid(PostgresLayout(provider.settings(one)).pid_file)
         assert pid is not None
         assert 0 not in _gids(pid)
         assert "Permission denied" in _read_as_superuser(one_outs["admin_url"], secret)
-        other = _Layout(provider.settings(two)).pgdata / "PG_VERSION"  # another stack's file
+        other = PostgresLayout(provider.settings(two)).pgdata / "PG_VERSION"  # another stack's file
         assert "Permission denied" in _read_as_superuser(one_outs["admin_url"], other)
-        own = _Layout(provider.settings(one)).pgdata / "PG_VERSION"  # the check itself works
+        own = PostgresLayout(provider.settings(one)).pgdata / "PG_VERSION"  # the check itself works
         assert _read_as_superuser(one_outs["admin_url"], own).startswith("('18")
-        owners = {_Layout(provider.settings(p)).pgdata.stat().st_uid for p, _ in stacks}
+        owners = {PostgresLayout(provider.settings(p)).pgdata.stat().st_uid for p, _ in stacks}
         assert len(owners) == 2, "each stack's data dir has its own OS user"
     finally:
         for props, outs in stacks:
@@ -173,7 +174,7 @@ def test_a_data_dir_of_an_older_layout_is_handed_to_the_stacks_own_user(state_di
     }
     outs = provider.create(props).outs
     assert outs is not None
-    layout = _Layout(provider.settings(props))
+    layout = PostgresLayout(provider.settings(props))
     kill_hard(processes.read_pid(layout.pid_file))
     for path in [layout.root, *layout.root.rglob("*")]:  # as the shared user owned it before
         os.chown(path, 65534, 65534, follow_symlinks=False)
