@@ -108,16 +108,24 @@ class Run:
     sleep: Callable[[float], None] = time.sleep
 
 
+def command(kind_name: str) -> str:
+    """The `rotate` argument that rotates a kind (`database-key` is part of `database`).
+
+    >>> command("database-key"), command("cache")
+    ('database', 'cache')
+    """
+    return kind_name.partition("-")[0]
+
+
 def rotate(run: Run, kind: CloudKind) -> Exit:
     """Rotate `kind` on the stack (the caller holds the gate lock); the exit code."""
     journal = Journal(run.stack, run.root)
     state = run.state(run.stack, run.root).load()
     if (left := journal.read()) is not None:
         if left.kinds != [kind.name]:
-            command = left.kinds[0].partition("-")[0]  # database-key is rotated by `database`
             raise StateError(
                 f"{run.stack}: a rotation of {', '.join(left.kinds)} is unfinished; run "
-                f"`mentora-infra rotate {run.stack} {command}` first"
+                f"`mentora-infra rotate {run.stack} {command(left.kinds[0])}` first"
             )
         # The state, not the journal, says how far it got: a kill between the import and the
         # journal leaves it saved at `created`; an update that wrote over the import leaves it
@@ -153,8 +161,8 @@ def _switch_and_retire(
     if code != Exit.GREEN:
         run.say(
             f"rotate {kind.name}: the gate ended {int(code)}; nothing was revoked, both "
-            f"credentials work. `mentora-infra rotate {run.stack} {kind.name}` runs the gate "
-            "again and finishes"
+            f"credentials work. `mentora-infra rotate {run.stack} {command(kind.name)}` runs the "
+            "gate again and finishes"
         )
         return code
     if not kind.saved(state.load(), entry):

@@ -130,5 +130,6 @@ def test_a_red_gate_revokes_nothing_and_the_next_rotate_finishes(tmp_path: Path)
     world.gates = [Exit.FAILED]
     assert world.rotate() == Exit.FAILED
     assert world.production == LEGACY_JWT and world.secret_names() == ["mentora_app_a"]
+    assert "`mentora-infra rotate dev database` runs the gate again" in world.said[-1]
     assert world.rotate() == Exit.GREEN
     assert world.production == world.backend.server_key()[1] != LEGACY_JWT
