@@ -64,8 +64,12 @@ def dead(tmp_path_factory: pytest.TempPathFactory) -> DeadRun:
 def test_fails_fast_naming_each_dead_service_and_the_fix(dead: DeadRun) -> None:
     result, (pg, redis, s3) = dead.result, dead.ports
     assert result.ret == 1, result.output
-    # The whole child process, interpreter start included.
-    assert result.seconds < 5, f"smoke took {result.seconds:.1f}s against dead services"
+    # Fast means no retries against a refused port: the checks' own time, as smoke reports it
+    # (the interpreter's start is no part of it: 6.3 s in all with eight test processes on two
+    # cores, 0.9 s of it checks). The whole process is bounded only to catch a hang.
+    took = float(re.search(r"smoke: checks took ([0-9.]+) s", result.stdout)[1])  # type: ignore[index]
+    assert took < 3, f"smoke's checks took {took:.1f}s against dead services"
+    assert result.seconds < 30, f"smoke took {result.seconds:.1f}s against dead services"
     fix = "(is the local stack up? run: make up)"
     assert f"database: postgres at 127.0.0.1:{pg} refused connection {fix}" in result.stdout
     assert f"cache: redis at 127.0.0.1:{redis} refused connection {fix}" in result.stdout
