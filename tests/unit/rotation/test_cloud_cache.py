@@ -19,15 +19,8 @@ from gate.exitcodes import Exit
 from rotation import cloud_cache, cloud_driver
 from rotation.journal import INTERRUPT_ENV, STEPS, Journal
 from rotation.state import unwrap
-from tests.unit.rotation.cloud_fakes import (
-    DEFAULT_PW,
-    ENDPOINT,
-    OLD,
-    OLD_SECRET,
-    PORT,
-    Backend,
-    Upstash,
-)
+from tests.unit.rotation.cloud_fakes import DEFAULT_PW, ENDPOINT, OLD, OLD_SECRET, PORT, Backend
+from tests.unit.rotation.provider_fakes import Upstash
 
 
 class World:

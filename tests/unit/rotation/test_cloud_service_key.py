@@ -20,15 +20,8 @@ from gate.exitcodes import Exit
 from rotation import cloud_driver, cloud_service_key
 from rotation.cloud_supabase import SecretKeys
 from rotation.journal import INTERRUPT_ENV, STEPS, Journal
-from tests.unit.rotation.cloud_fakes import (
-    LEGACY_JWT,
-    OLD,
-    OLD_SECRET,
-    PROJECT_URL,
-    REF,
-    Backend,
-    SupabaseKeysApi,
-)
+from tests.unit.rotation.cloud_fakes import LEGACY_JWT, OLD, OLD_SECRET, PROJECT_URL, REF, Backend
+from tests.unit.rotation.provider_fakes import SupabaseKeysApi
 
 
 class World:

@@ -20,7 +20,8 @@ import pytest
 from gate.exitcodes import Exit
 from rotation import cloud_driver, cloud_storage
 from rotation.journal import INTERRUPT_ENV, STEPS, Journal
-from tests.unit.rotation.cloud_fakes import OLD, OLD_SECRET, Backend, Iam
+from tests.unit.rotation.cloud_fakes import OLD, OLD_SECRET, Backend
+from tests.unit.rotation.provider_fakes import Iam
 
 
 class World:

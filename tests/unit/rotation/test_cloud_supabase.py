@@ -14,8 +14,9 @@ import pytest
 
 from components.cloud.supabase_http import SupabaseHttp
 from rotation.cloud_supabase import SecretKeys
-from tests.unit.rotation.cloud_fakes import BASE, REF
-from tests.unit.rotation.cloud_fakes import SupabaseKeysApi as Api
+from tests.unit.rotation.cloud_fakes import REF
+from tests.unit.rotation.provider_fakes import BASE
+from tests.unit.rotation.provider_fakes import SupabaseKeysApi as Api
 
 
 @pytest.fixture

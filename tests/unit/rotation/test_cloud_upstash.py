@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from rotation import cloud_upstash
-from tests.unit.rotation.cloud_fakes import Upstash
+from tests.unit.rotation.provider_fakes import Upstash
 
 
 def test_the_other_user_is_made_with_a_gentoken_password_and_its_rest_token() -> None:
