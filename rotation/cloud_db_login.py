@@ -146,3 +146,29 @@ class SupabaseLogin:
         if old is not None:
             self._until(state, old, False, f"the retired login {entry.previous} still got in")
             say(f"rotate database: the pooler refuses the old login {entry.previous}")
+
+    def repair(self, state: StackState, say: Say) -> str:
+        """After a deploy, as the local stack's repair does: the login the state names logs in
+        with the state's password, every other login of the pair cannot. A point-in-time
+        restore to before a rotation rewinds the roles; this puts the state's back. A problem
+        to report ("" when fine), naming the fix when `postgres` itself no longer gets in."""
+        login = self.current(state)
+        if login.name == ADMIN or self.logs_in(self._url(state, login)):
+            return ""
+        try:
+            with self._admin(state) as conn:
+                ensure_group(conn, "postgres")
+                set_login(conn, login.name, GROUP, login.password)
+                disable_others(conn, login.name, GROUP)
+        except Exception as exc:  # noqa: BLE001 - named, without locals (they hold the URL)
+            return (
+                f"database: the app's login {login.name} does not get in, and `postgres` cannot "
+                f"put it back ({type(exc).__name__}); if the project was restored to before a "
+                f"`rotate {state.stack} database`, give it a fresh postgres password: "
+                f"`pulumi up --stack {state.stack} --replace <the database-password URN>`"
+            )
+        say(
+            f"database: {login.name} did not log in with the stack's password (restored to "
+            "before a rotation?): set again, every other login of the pair disabled"
+        )
+        return ""

@@ -96,7 +96,10 @@ class StackState:
         return done.stdout
 
     def load(self) -> StackState:
-        self.document = json.loads(self._pulumi("stack", "export", "--show-secrets"))
+        try:
+            self.document = json.loads(self._pulumi("stack", "export", "--show-secrets"))
+        except ValueError:
+            raise StateError(f"`pulumi stack export` on {self.stack} printed no JSON") from None
         return self
 
     def save(self) -> None:

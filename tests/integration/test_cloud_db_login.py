@@ -126,7 +126,7 @@ class World:
         project = self.document["deployment"]["resources"][0]["outputs"]
         project["database_url"] = project["migrations_url"] = secret(self.pooler(self.admin))
 
-    def rotate(self) -> Exit:
+    def kind(self) -> cloud_db_login.SupabaseLogin:
         def logs_in(pooler_url: str) -> bool:
             try:
                 with psycopg.connect(direct(pooler_url), connect_timeout=5):
@@ -136,15 +136,17 @@ class World:
                     return False
                 raise
 
-        kind = cloud_db_login.SupabaseLogin(
+        return cloud_db_login.SupabaseLogin(
             connect=lambda u: psycopg.connect(direct(u), autocommit=True, connect_timeout=5),
             logs_in=logs_in,
             reset_admin=self.reset_admin,
             settle_s=2,
             sleep=lambda _s: None,
         )
+
+    def rotate(self) -> Exit:
         run = cloud_driver.Run("dev", self.root, self.gate, self.said.append, self.state, drain_s=0)
-        code = cloud_driver.rotate(run, kind)
+        code = cloud_driver.rotate(run, self.kind())
         with psycopg.connect(self.production, connect_timeout=5):
             pass  # the production app's login works at every ending
         return code
@@ -198,3 +200,36 @@ def test_a_sigint_after_the_login_was_made_is_undone_by_the_next_rotate(
     assert world.rotate() == Exit.GREEN, world.said
     assert "mentora_app_b:" in world.production
     assert not Journal("dev", tmp_path).path.exists()
+
+
+def test_a_restore_to_before_a_rotation_is_repaired_by_the_next_deploy(
+    project: Scratch, tmp_path: Path
+) -> None:
+    """A point-in-time restore rewinds pg_authid: the login the state names (`mentora_app_b`)
+    did not exist yet, the one before it (`mentora_app_a`) logs in again with its old password.
+    The deploy after it puts the state's login back and disables the other."""
+    world = World(project, tmp_path)
+    assert world.rotate() == Exit.GREEN and world.rotate() == Exit.GREEN
+    production, before = world.production, urlsplit(world.production).password or ""
+    with project.connect() as admin:  # what the restore left
+        admin.execute("alter role mentora_app_b nologin password null")
+        admin.execute("alter role mentora_app_a login password 'from-before'")
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(production, connect_timeout=5).close()
+    state = world.state("dev", tmp_path).load()
+    assert world.kind().repair(state, world.said.append) == ""
+    assert "set again" in world.said[-1]
+    with psycopg.connect(production, connect_timeout=5):
+        pass  # the app's login works again, with the state's password
+    assert refused(world, "mentora_app_a", "from-before") and before
+
+
+def test_a_repair_without_postgres_names_the_fix(project: Scratch, tmp_path: Path) -> None:
+    world = World(project, tmp_path)
+    assert world.rotate() == Exit.GREEN
+    with project.connect() as admin:  # the restore rewound postgres' reset and the login
+        admin.execute("alter role postgres password 'pw-from-before'")
+        admin.execute("alter role mentora_app_a nologin password null")
+    problem = world.kind().repair(world.state("dev", tmp_path).load(), world.said.append)
+    assert "fresh postgres password" in problem and "--replace" in problem
+    assert "pw-" not in problem

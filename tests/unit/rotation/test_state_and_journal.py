@@ -13,7 +13,7 @@ import pytest
 
 from components.app_secrets import FINGERPRINT_NAME, fingerprint
 from rotation.journal import INTERRUPT_ENV, Entry, Journal, JournalDamaged
-from rotation.state import SECRET_SIG, StackState, secret, unwrap
+from rotation.state import SECRET_SIG, StackState, StateError, secret, unwrap
 
 OLD, NEW = "old-password-0123456789", "new-password-9876543210"
 
@@ -96,3 +96,16 @@ def test_a_damaged_journal_is_named(tmp_path: Path) -> None:
     journal.path.write_text("{not json")
     with pytest.raises(JournalDamaged, match=str(journal.path)):
         journal.read()
+
+
+def test_a_state_that_is_not_json_is_a_state_error_naming_the_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`up` asks a cloud stack's state for its database login after every deploy: a CLI that
+    prints anything but JSON must be a named StateError, never a crash of the gate."""
+    fake = tmp_path / "pulumi"
+    fake.write_text("#!/bin/sh\necho 'warning: something'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    with pytest.raises(StateError, match="dev printed no JSON"):
+        StackState("dev", tmp_path).load()
