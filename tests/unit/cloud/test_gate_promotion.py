@@ -18,9 +18,13 @@ from gate import gatekeeper, promote
 from gate.exitcodes import Exit
 from gate.gatekeeper import Gate, OnFail
 from gate.ledger import LastKnownGood
+from gate.lock import gate_lock
 from gate.runner import Checkout
+from rotation import cloud_driver, cloud_storage
 from smoke.clients import jobs_api
 from tests.unit.cloud.test_promote import DOMAINS, FakeVercel, api_for
+from tests.unit.rotation.cloud_fakes import OLD, OLD_SECRET, Backend
+from tests.unit.rotation.provider_fakes import Iam
 
 
 class FakeLedger:
@@ -218,3 +222,27 @@ def test_a_review_stack_syncs_its_preview_through_the_bypass_and_is_never_promot
     assert world["sync_headers"]["x-vercel-protection-bypass"] == "bypass-0123"
     assert asked == [("pr-42", "stack", "output", "smoke_env", "--show-secrets", "--json")]
     assert "tag lkg-deployment=dpl_new" not in world["log"]
+
+
+def test_a_cloud_rotation_revokes_the_old_key_only_after_its_gate_promoted(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    """`rotate prod storage` through the real gate (holding the rotation's lock): the new key
+    is deployed, smoked and promoted before the old one is touched; the gate neither waits for
+    the lock the rotation holds nor takes it again."""
+    backend, iam, log = Backend(OLD, OLD_SECRET), Iam(), world["log"]
+    delete = iam.delete_access_key
+
+    def logged_delete(**kwargs: str) -> None:
+        log.append(f"revoke {kwargs['AccessKeyId'][:8]}")
+        delete(**kwargs)
+
+    iam.delete_access_key = logged_delete  # type: ignore[method-assign]
+    root, said = Path(__file__).resolve().parents[3], []
+    with gate_lock("prod", root):
+        g = Gate("prod", OnFail.REPORT, deadline=5, root=root, lock_held=True)
+        run = cloud_driver.Run("prod", tmp_path, g.run, said.append, backend.state, drain_s=0)
+        kind = cloud_storage.StorageKey(iam, iam.sts_for, settle_s=1, sleep=lambda _s: None)
+        assert cloud_driver.rotate(run, kind) is Exit.GREEN, said
+    assert log.index("promote dpl_new") < log.index("revoke AKIAOLDO")
+    assert list(iam.keys) == [backend.key()[0]] and backend.key()[0] != OLD
