@@ -12,7 +12,6 @@ login or password is refused by the server.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from recovery.scratch import Scratch, scratch_postgres
 from rotation import cloud_db_login, cloud_driver
 from rotation.journal import INTERRUPT_ENV, Journal
 from rotation.state import StackState, secret, unwrap
+from tests.unit.rotation.cloud_fakes import Backend
 
 REF = "abcdefghijklmnopqrst"
 PARENT = "urn:pulumi:dev::mentora::mentora:infra:SupabaseDatabase$pulumi-python:dynamic:Resource"
@@ -73,30 +73,24 @@ class World:
         self.server, self.root, self.said = server, tmp_path, []
         self.admin = "pw-0"
         pooler = self.pooler(self.admin)
-        self.document: dict[str, Any] = {"deployment": {"resources": [
+        self.backend = Backend("", "", document={"deployment": {"resources": [
             {"urn": f"{PARENT}::database-project", "type": "pulumi-python:dynamic:Resource",
              "outputs": {"ref": REF, "database_url": secret(pooler),
                          "migrations_url": secret(pooler)}},
             {"urn": f"{PARENT}::database-app-login", "type": "pulumi-python:dynamic:Resource",
              "outputs": {"name": "postgres", "secret": secret(self.admin)}},
-        ]}}  # fmt: skip
+        ]}})  # fmt: skip
         self.production = direct(pooler)
 
     def pooler(self, password: str) -> str:
         return f"postgresql://postgres.{REF}:{password}@127.0.0.1:{self.server.port}/postgres"
 
+    @property
+    def document(self) -> dict[str, Any]:
+        return self.backend.document
+
     def state(self, stack: str, root: Path) -> StackState:
-        world = self
-
-        class Stored(StackState):
-            def load(self) -> StackState:
-                self.document = copy.deepcopy(world.document)
-                return self
-
-            def save(self) -> None:
-                world.document = copy.deepcopy(self.document)
-
-        return Stored(stack, root)
+        return self.backend.state(stack, root)
 
     def app_url(self) -> str:
         project, login = (unwrap(r["outputs"]) for r in self.document["deployment"]["resources"])

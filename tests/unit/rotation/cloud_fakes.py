@@ -140,8 +140,8 @@ def cache_resources() -> list[dict[str, Any]]:
 class Backend:
     """Pulumi's backend for one stack: what `stack export` reads and `stack import` writes."""
 
-    def __init__(self, key_id: str, key_secret: str) -> None:
-        self.document = exported(key_id, key_secret)
+    def __init__(self, key_id: str, key_secret: str, document: dict[str, Any] | None = None):
+        self.document = document if document is not None else exported(key_id, key_secret)
         self.saves = 0
         self.killed_after_save = False
         """The process dies right after `pulumi stack import` wrote the state."""
