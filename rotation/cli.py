@@ -75,9 +75,9 @@ def rotate(
             raise typer.Exit(Exit.BUSY) from None
         except KeyboardInterrupt:
             console.print(
-                f"[red]rotate: interrupted[/]; the next `mentora-infra rotate {stack}` or "
-                f"`mentora-infra up {stack}` finishes or undoes it (the app keeps working "
-                "credentials meanwhile)"
+                f"[red]rotate: interrupted[/]; the next `mentora-infra rotate {stack}`"
+                + (f" or `mentora-infra up {stack}`" if target == "local" else "")
+                + " finishes or undoes it (the app keeps working credentials meanwhile)"
             )
             raise typer.Exit(Exit.INTERRUPTED) from None
     raise typer.Exit(code)
