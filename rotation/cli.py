@@ -18,6 +18,7 @@ from gate import interrupts
 from gate.exitcodes import Exit
 from gate.lock import GateBusy, gate_lock
 from gate.runner import GateUsageError, console, read_stack_file, require_pulumi, stack_target
+from rotation import described
 
 
 class What(StrEnum):
@@ -98,7 +99,7 @@ def _rotate_cloud_locked(stack: str, root: object, what: str) -> Exit:
 
         started = Journal(stack, root).path.exists()
         console.print(
-            f"[red]rotate failed:[/] {type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            f"[red]rotate failed:[/] {described(exc)}; "
             + (
                 f"the next `mentora-infra rotate {stack} {what}` finishes or undoes what was "
                 "started (the app keeps a working key meanwhile)"
@@ -135,7 +136,7 @@ def _rotate_locked(stack: str, root: object, names: list[str]) -> Exit:
     except Exception as exc:  # noqa: BLE001 - a server's error, shown without a traceback
         # No traceback: typer's would print the locals, and those hold credentials.
         console.print(
-            f"[red]rotate failed:[/] {type(exc).__name__}: {str(exc).splitlines()[0][:300]}; "
+            f"[red]rotate failed:[/] {described(exc)}; "
             f"the next `mentora-infra rotate {stack}` finishes or undoes what was started"
         )
         return Exit.FAILED

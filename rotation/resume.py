@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gate.exitcodes import Exit
+from rotation import described
 from rotation.cloud_driver import command
 from rotation.journal import Journal, JournalDamaged
 
@@ -59,8 +60,7 @@ def finish_interrupted(stack: str, root: Path, say: Callable[[str], None]) -> st
         reconcile(stack, root, say)
     except Exception as exc:  # noqa: BLE001 - reported as the gate's failure, without locals
         return (
-            f"an interrupted rotation could not be reconciled ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}); its journal is kept: "
-            f"run `mentora-infra rotate {stack}` again"
+            f"an interrupted rotation could not be reconciled ({described(exc)}); its journal "
+            f"is kept: run `mentora-infra rotate {stack}` again"
         )
     return ""

@@ -84,3 +84,19 @@ def test_destroy_while_a_gate_runs_is_busy_and_touches_nothing(
         result = runner.invoke(cli.app, ["destroy", "local"])
     assert result.exit_code == Exit.BUSY, result.output
     assert "another gate is running" in result.output and no_subprocess == []
+
+
+def test_a_provider_error_with_no_message_is_reported_not_a_crash(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rotate` prints an error as `Type: first line` (no traceback: its locals hold
+    credentials); an exception with an empty message made that line an IndexError."""
+    from rotation import cloud
+
+    def fail(*_args: Any) -> int:
+        raise TimeoutError()
+
+    monkeypatch.setattr(cloud, "main", fail)
+    result = runner.invoke(cli.app, ["rotate", "dev", "storage"])
+    assert result.exit_code == Exit.FAILED, result.output
+    assert "rotate failed: TimeoutError; nothing was changed" in result.output
