@@ -62,7 +62,7 @@ class UpstashLogin:
         return self.public_name(credential)
 
     def public_name(self, credential: Any) -> str:
-        return str(getattr(credential, "user", ""))
+        return str(credential.user)
 
     def _client(self, state: StackState, user: str, password: str) -> Any:
         database = unwrap(state.one(DATABASE_TYPE).get("outputs") or {})
@@ -83,9 +83,9 @@ class UpstashLogin:
 
     def undo(self, state: StackState, entry: Entry, say: Say) -> None:
         now = self.current(state)
-        made = cloud_upstash.next_user(entry.previous, "mentora")
+        made = cloud_upstash.next_user(entry.previous, cloud_upstash.BASE)
         admin = self._client(state, now.user, now.password)
-        if made != now.user and made in _users(admin):
+        if made != now.user and made in admin.acl_users():
             cloud_upstash.finish(admin, made)
         say(f"rotate cache: undid an unfinished rotation (user {made} removed if it was made)")
 
@@ -112,11 +112,6 @@ class UpstashLogin:
             raise StillAccepted(f"upstash: the retired credential of {gone} still logs in")
         if old is not None:
             say(f"rotate cache: Upstash refuses the old credential of {gone} (WRONGPASS)")
-
-
-def _users(admin: Any) -> list[str]:
-    answer = admin.execute_command("ACL", "USERS")
-    return [u.decode() if isinstance(u, bytes) else str(u) for u in answer]
 
 
 def _accepted(client: Any) -> bool:

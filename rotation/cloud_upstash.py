@@ -29,6 +29,8 @@ from typing import Any
 API = "https://api.upstash.com"
 DEFAULT_USER = "default"
 RESET_FIELDS = ("password", "rest_token", "read_only_rest_token")
+BASE = "mentora"
+"""The app's ACL users are `<BASE>_a` and `<BASE>_b` (local and cloud stacks alike)."""
 RULES = ("on", "~*", "&*", "+@all")
 
 
@@ -58,7 +60,7 @@ def needs_window(current_user: str, app_uses_it: bool) -> bool:
     return current_user == DEFAULT_USER and app_uses_it
 
 
-def begin(redis: Any, current: str, base: str = "mentora") -> AclCredential:
+def begin(redis: Any, current: str, base: str = BASE) -> AclCredential:
     """Create the other ACL user of the pair beside `current`; its credentials."""
     user = next_user(current, base)
     token = _text(redis.execute_command("ACL", "GENTOKEN", user))

@@ -13,12 +13,11 @@ import secrets
 from typing import Any
 
 from components.local.redis_server import ADMIN_USER, APP_USER_RULES, digest, set_user, url
-from rotation.cloud_upstash import next_user, users
+from rotation.cloud_upstash import BASE, next_user, users
 from rotation.kinds import Created, NotRefused
 from rotation.state import StackState, secret
 
 RESOURCE = "cache-server"
-BASE = "mentora"
 
 
 def _admin(out: dict[str, Any]) -> Any:

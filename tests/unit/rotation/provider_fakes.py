@@ -136,6 +136,9 @@ class Upstash:
                 self._auth()
                 return server.execute_command(*args)
 
+            def acl_users(self) -> list[str]:  # redis-py decodes ACL USERS' names
+                return [u.decode() for u in self.execute_command("ACL", "USERS")]
+
             def _auth(self) -> None:
                 if server.users.get(user) != password:
                     raise AuthenticationError("WRONGPASS invalid username-password pair")
