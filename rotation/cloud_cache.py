@@ -20,6 +20,7 @@ from typing import Any
 from rotation import cloud_upstash
 from rotation.cloud_driver import Say
 from rotation.journal import Entry
+from rotation.pairs import other
 from rotation.state import StackState, secret, unwrap
 
 DATABASE_TYPE = "upstash:index/redisDatabase:RedisDatabase"
@@ -83,7 +84,7 @@ class UpstashLogin:
 
     def undo(self, state: StackState, entry: Entry, say: Say) -> None:
         now = self.current(state)
-        made = cloud_upstash.next_user(entry.previous, cloud_upstash.BASE)
+        made = other(entry.previous, cloud_upstash.BASE)
         admin = self._client(state, now.user, now.password)
         if made != now.user and made in admin.acl_users():
             cloud_upstash.finish(admin, made)

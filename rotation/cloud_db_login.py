@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.cloud.supabase_db import login_url
-from components.local.postgres_login import disable_others, logins, set_login
+from components.local.postgres_login import disable_others, set_login
 from rotation.cloud_driver import Say, until
 from rotation.cloud_supabase import credential, project
 from rotation.journal import Entry
+from rotation.pairs import other
 from rotation.state import StackState, secret, unwrap
 
 GROUP = "mentora_app"
@@ -104,8 +105,7 @@ class SupabaseLogin:
         until(lambda: self.logs_in(url), allowed, f"supabase: {what}", self.settle_s, self.sleep)
 
     def create(self, state: StackState, old: Login) -> Login:
-        _, first, second = logins(GROUP)
-        new = Login(second if old.name == first else first, secrets.token_urlsafe(24))
+        new = Login(other(old.name, GROUP), secrets.token_urlsafe(24))
         with self._admin(state) as conn:
             ensure_group(conn, "postgres")
             set_login(conn, new.name, GROUP, new.password)

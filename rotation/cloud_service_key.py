@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rotation.cloud_driver import Say, until
-from rotation.cloud_supabase import SecretKey, SecretKeys, credential, names, project
+from rotation.cloud_supabase import SecretKey, SecretKeys, credential, project
 from rotation.journal import Entry
+from rotation.pairs import other, pair
 from rotation.state import StackState, secret, unwrap
 
 BASE = "mentora_app"
@@ -83,12 +84,8 @@ class SupabaseServerKey:
     def saved(self, state: StackState, entry: Entry) -> bool:
         return self.current(state).name != entry.previous
 
-    def _made_by(self, previous: str) -> str:
-        first, second = names(BASE)
-        return second if previous == first else first
-
     def undo(self, state: StackState, entry: Entry, say: Say) -> None:
-        made, keys = self._made_by(entry.previous), self._keys(state)
+        made, keys = other(entry.previous, BASE), self._keys(state)
         if made != self.current(state).name:
             for key in [k for k in keys.list() if k.name == made]:
                 keys.delete(key.id)
@@ -96,7 +93,7 @@ class SupabaseServerKey:
 
     def retire(self, state: StackState, entry: Entry, old: ServerKey | None, say: Say) -> None:
         gone, keys = entry.previous, self._keys(state)
-        if gone in names(BASE):
+        if gone in pair(BASE):
             for key in [k for k in keys.list() if k.name == gone]:
                 keys.delete(key.id)
             say(f"rotate database: the old secret key {gone} is deleted")

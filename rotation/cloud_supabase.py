@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.cloud.supabase_http import SupabaseHttp
+from rotation.pairs import other
 from rotation.state import StackState, unwrap
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
@@ -44,15 +45,6 @@ class SecretKey:
     api_key: str = ""
 
 
-def names(base: str) -> tuple[str, str]:
-    """The two alternating key names.
-
-    >>> names("mentora_app")
-    ('mentora_app_a', 'mentora_app_b')
-    """
-    return f"{base}_a", f"{base}_b"
-
-
 class SecretKeys:
     """Creates and deletes one project's alternating secret keys."""
 
@@ -71,8 +63,7 @@ class SecretKeys:
         """Make the other key of the pair (a leftover of that name is deleted first)."""
         keys = self.list()
         current = next((k for k in keys if k.id == current_id), None)
-        first, second = names(self.base)
-        name = second if current is not None and current.name == first else first
+        name = other(current.name if current is not None else "", self.base)
         for leftover in (k for k in keys if k.name == name and k.id != current_id):
             self.delete(leftover.id)
         created: Any = self.http.request(

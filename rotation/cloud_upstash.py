@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rotation.pairs import other
+
 API = "https://api.upstash.com"
 DEFAULT_USER = "default"
 RESET_FIELDS = ("password", "rest_token", "read_only_rest_token")
@@ -43,17 +45,6 @@ class AclCredential:
     rest_token: str
 
 
-def users(base: str) -> tuple[str, str]:
-    """>>> users("mentora")
-    ('mentora_a', 'mentora_b')"""
-    return f"{base}_a", f"{base}_b"
-
-
-def next_user(current: str, base: str) -> str:
-    first, second = users(base)
-    return second if current == first else first
-
-
 def needs_window(current_user: str, app_uses_it: bool) -> bool:
     """Whether retiring `current_user` leaves the app without a working credential for a while:
     only a reset of `default` while the app still logs in with it."""
@@ -62,7 +53,7 @@ def needs_window(current_user: str, app_uses_it: bool) -> bool:
 
 def begin(redis: Any, current: str, base: str = BASE) -> AclCredential:
     """Create the other ACL user of the pair beside `current`; its credentials."""
-    user = next_user(current, base)
+    user = other(current, base)
     token = _text(redis.execute_command("ACL", "GENTOKEN", user))
     redis.execute_command("ACL", "SETUSER", user, "reset", *RULES, f">{token}")
     rest = _text(redis.execute_command("ACL", "RESTTOKEN", user, token))

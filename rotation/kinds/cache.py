@@ -13,8 +13,9 @@ import secrets
 from typing import Any
 
 from components.local.redis_server import ADMIN_USER, APP_USER_RULES, digest, set_user, url
-from rotation.cloud_upstash import BASE, next_user, users
+from rotation.cloud_upstash import BASE
 from rotation.kinds import Created, NotRefused
+from rotation.pairs import other, pair
 from rotation.state import StackState, secret
 
 RESOURCE = "cache-server"
@@ -41,7 +42,7 @@ class Cache:
     def create(self, state: StackState) -> Created:
         out = state.outputs(RESOURCE)
         current = str(out.get("app_login") or ADMIN_USER)
-        login, password = next_user(current, BASE), secrets.token_urlsafe(24)
+        login, password = other(current, BASE), secrets.token_urlsafe(24)
         old_url, new_url = str(out["url"]), url(login, password, int(out["port"]))
         pairs = {old_url: new_url}  # first: the URL holds the old password, replaced below
         outputs: dict[tuple[str, str], Any] = {(RESOURCE, "app_login"): login}
@@ -68,7 +69,7 @@ class Cache:
                     client.execute_command("ACL", "SETUSER", ADMIN_USER, f"!{hashed}")
                     revoked.append(f"redis password sha256:{hashed[:8]}")
             existing = set(client.acl_users())
-            for login in users(BASE):
+            for login in pair(BASE):
                 if login != keep_login and login in existing:
                     client.execute_command("ACL", "DELUSER", login)
                     revoked.append(f"redis user {login}")

@@ -11,8 +11,9 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from components.local.postgres_login import disable_others, logins, set_login
+from components.local.postgres_login import disable_others, set_login
 from rotation.kinds import Created, NotRefused
+from rotation.pairs import other
 from rotation.state import StackState
 
 RESOURCE = "database-server"
@@ -40,7 +41,7 @@ class Database:
         out = state.outputs(RESOURCE)
         group = str(out["app_user"])
         current = str(out.get("app_login") or group)
-        new = logins(group)[1] if current != logins(group)[1] else logins(group)[2]
+        new = other(current, group)
         password = secrets.token_urlsafe(24)
         with _admin(out) as conn:
             set_login(conn, new, group, password)
