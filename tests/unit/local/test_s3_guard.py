@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.local.s3_server import _guard
+from components.local.s3_process import _guard
 
 
 def call(app: Any, auth: str, path: str = "/") -> str:
