@@ -15,6 +15,7 @@ import pulumi
 from components.local import ownership, postgres_login, postgres_role, processes
 from components.local.errors import LocalServerError
 from components.local.postgres_layout import (
+    LEAN_OPTIONS,
     PID_FILE,
     SERVICE,
     PostgresLayout,
@@ -94,7 +95,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
             for stale in layout.sockets.glob(".s.PGSQL.*"):
                 stale.unlink(missing_ok=True)
         options = f"-p {s.port} -c listen_addresses={processes.HOST} -k {layout.socket_dir(s.port)}"
-        options += archiving_options(layout, s.archive_timeout)
+        options += LEAN_OPTIONS + archiving_options(layout, s.archive_timeout)
         command = [_bin("pg_ctl"), "-D", str(layout.pgdata), "-l", str(layout.log)]
         command += ["-w", "-t", "30", "-o", options, "start"]
         # A session of its own: the engine kills the provider's process group when it exits.

@@ -38,6 +38,10 @@ def test_lifecycle_keeps_data_and_passwords_across_a_crash(state_dir: Path) -> N
         assert files_containing(state_dir, secret) == []
 
     with psycopg.connect(outs["admin_url"], autocommit=True, connect_timeout=5) as admin:
+        # Lean: no idle I/O workers, no logical replication launcher (LEAN_OPTIONS).
+        assert admin.execute("show io_method").fetchone() == ("sync",)
+        kinds = {r[0] for r in admin.execute("select backend_type from pg_stat_activity")}
+        assert not kinds & {"io worker", "logical replication launcher"}, kinds
         admin.execute("create extension if not exists vector with schema extensions")
         admin.execute("create table public.notes (id serial primary key, body text)")
     with psycopg.connect(outs["app_url"], autocommit=True, connect_timeout=5) as app:
