@@ -58,10 +58,17 @@ def parse_time(value: str, setting: str) -> datetime:
 
 def backup_output(stack: str, root: Path) -> dict[str, Any]:
     """The stack's `backup` output (secret: never printed)."""
-    from gate.runner import Checkout, stack_target
+    from gate.runner import Checkout, read_stack_file, stack_target
 
     if stack_target(stack, root) != "local":
         raise RecoveryUsageError(f"stack '{stack}' is a cloud stack: {CLOUD_NOTE}")
+    config = read_stack_file(stack, root).get("config") or {}
+    if str(config.get("mentora:backups", "true")).lower() == "false":
+        raise RecoveryUsageError(
+            f"stack '{stack}' keeps no backups (mentora:backups is false in Pulumi.{stack}.yaml: "
+            "a disposable stack, such as a review stack); drill or restore a stack that keeps "
+            "them, e.g. `mentora-infra drill local`"
+        )
     command = ["pulumi", "stack", "output", "backup", "--json", "--show-secrets"]
     done = subprocess.run(
         [*command, "--stack", stack],

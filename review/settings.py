@@ -2,7 +2,8 @@
 ever written by hand or committed.
 
 `derive` takes `Pulumi.local.yaml`'s config and replaces what must differ per stack: every port
-(allocated here, recorded), the data folder, the env file and the bucket's name. The result is
+(allocated here, recorded), the data folder, the env file and the bucket's name; and it turns
+backups off. The result is
 written to `Pulumi.pr-<N>.yaml` beside Pulumi.yaml (git-ignored: `/Pulumi.pr-*.yaml`), because
 everything that acts on a stack by name reads that file: the gate's preflight, its ledger
 digests, the program itself, and `pulumi stack init`, which adds the stack's own encryption salt
@@ -128,6 +129,9 @@ def derive(stack: str, base: dict[str, Any], ports: dict[str, int], paths: Paths
     config[f"{NAMESPACE}:bucketName"] = f"{bucket[: 63 - len(stack) - 1]}-{stack}"
     config[f"{NAMESPACE}:stateDir"] = str(paths.servers)
     config[f"{NAMESPACE}:envFile"] = str(paths.env_file)
+    # Disposable by definition (`review down` keeps nothing): no WAL archive, no archiver,
+    # ~100 MB less per stack (docs/review.md). Supabase branches are not backed up either.
+    config[f"{NAMESPACE}:backups"] = "false"
     return config
 
 

@@ -73,6 +73,13 @@ class LocalSettings(Model):
         ge=1,
         le=3600,
     )
+    backups: bool = setting(
+        True,
+        key="backups",
+        hint="true to archive the database (WAL and base backups), false for a disposable stack",
+        description="Local: archive the database's WAL and base backups to the store (false: a "
+        "disposable stack such as a review stack; smoke shows its backup checks skipped).",
+    )
     backup_archiver_port: int = _port(
         9191,
         "backupArchiverPort",

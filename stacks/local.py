@@ -42,7 +42,7 @@ def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
     return {
         service: (local.ports[key], local.state_dir / folder)
         for service, (key, folder) in SERVERS.items()
-        if service != "watch" or local.watch
+        if (service != "watch" or local.watch) and (service != "backups" or local.backups)
     }
 
 
@@ -72,7 +72,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             database=config.database_name,
             app_user=config.app_user,
             migrations_dir=str(MIGRATIONS_DIR),
-            archive_timeout=local.archive_timeout,
+            archive_timeout=local.archive_timeout if local.backups else 0,
             hints=hints("postgres"),
         ),
     )
@@ -87,25 +87,27 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             region=config.region,
             port=local.storage_port,
             data_dir=data_dir("storage"),
-            backup_bucket=local.backup_bucket,
+            backup_bucket=local.backup_bucket if local.backups else "",
             hints=hints("storage"),
         ),
     )
-    backups = LocalBackups(
-        "backups",
-        LocalBackupsArgs(
-            port=local.backup_archiver_port,
-            data_dir=data_dir("backups"),
-            postgres_port=local.postgres_port,
-            postgres_data_dir=data_dir("postgres"),
-            archive_timeout=local.archive_timeout,
-            retention_days=local.backup_retention_days,
-            base_backups_kept=local.backup_base_backups_kept,
-            hints=hints("backups"),
-        ),
-        database.server,
-        storage,
-    )
+    backups = None
+    if local.backups:
+        backups = LocalBackups(
+            "backups",
+            LocalBackupsArgs(
+                port=local.backup_archiver_port,
+                data_dir=data_dir("backups"),
+                postgres_port=local.postgres_port,
+                postgres_data_dir=data_dir("postgres"),
+                archive_timeout=local.archive_timeout,
+                retention_days=local.backup_retention_days,
+                base_backups_kept=local.backup_base_backups_kept,
+                hints=hints("backups"),
+            ),
+            database.server,
+            storage,
+        )
     app_url = f"http://{HOST}:{local.app_port}"
     jobs = LocalJobQueue(
         "jobs",
@@ -168,7 +170,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         extra={
             "env_file": deploy.env_file,
             "database_server_urn": database.server_urn,
-            "backup": backup_output(local, database, storage, backups),
+            **({"backup": backup_output(local, database, storage, backups)} if backups else {}),
         },
     )
     if local.watch:

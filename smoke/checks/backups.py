@@ -23,7 +23,10 @@ from smoke.outputs import StackOutputs
 # The bucket layout of components/local/backup_layout.py (smoke imports no component: a unit
 # test, tests/unit/smoke/test_backups_layout.py, fails when the two drift).
 WAL_PREFIX, BASE_PREFIX, INFO = "wal/", "base/", "info.json"
-NO_BACKUPS = "backups: this stack declares no local backups (cloud: `mentora-infra drill prod`)"
+NO_BACKUPS = (
+    "backups: this stack keeps no local backups (mentora:backups false: a disposable stack, such "
+    "as a review stack; cloud: `mentora-infra drill prod`)"
+)
 
 
 @dataclass

@@ -223,3 +223,20 @@ def test_the_watch_server_gets_every_other_output_as_a_secret(mocks: RecordingMo
         assert args[-1] is False  # the log path is no secret: `make up` prints it
 
     return pulumi.Output.all(done, flag).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_stack_without_backups_runs_no_archiver_and_archives_nothing(
+    mocks: RecordingMocks,
+) -> None:
+    done, contract = build_watched(backups="false")
+
+    def check(_: Any) -> None:
+        by_name = {r.name: r.inputs for r in mocks.resources}
+        assert not [r for r in mocks.resources if r.typ == "mentora:infra:LocalBackups"]
+        assert "backups-archiver" not in by_name
+        assert by_name["database-server"]["archive_timeout"] == 0  # no archive_mode
+        assert by_name["storage-server"]["backup_bucket"] == ""  # no bucket, no key of it
+        assert "backup" not in contract  # smoke shows its backup checks skipped
+
+    return done.apply(check)

@@ -41,3 +41,15 @@ def test_a_time_without_zone_is_utc() -> None:
     assert parse_time("2026-12-04T23:15:00", "--to").isoformat() == "2026-12-04T23:15:00+00:00"
     with pytest.raises(RecoveryUsageError, match="in the future"):
         parse_time("2999-01-01", "--to")
+
+
+def test_a_stack_without_backups_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    from gate.local_recovery import backup_output
+
+    (tmp_path / "Pulumi.pr-3.yaml").write_text(
+        "config:\n  mentora:target: local\n  mentora:backups: 'false'\n"
+    )
+    with pytest.raises(RecoveryUsageError, match="keeps no backups") as refused:
+        backup_output("pr-3", tmp_path)  # before any pulumi command: none runs here
+    assert "mentora:backups is false in Pulumi.pr-3.yaml" in str(refused.value)
+    assert "mentora-infra drill local" in str(refused.value)

@@ -33,6 +33,7 @@ def test_derived_settings_are_valid_and_differ_where_they_must(checkout: Path) -
     assert local is not None
     assert local.state_dir == paths.servers and local.env_file == paths.env_file
     assert derived["mentora:bucketName"] == "mentora-videos-pr-7"
+    assert local.backups is False  # disposable: no archive, no archiver (docs/review.md)
     ports = {k: int(v) for k, v in derived.items() if k.endswith("Port")}
     assert ports == {f"mentora:{k}": v for k, v in record.ports.items()}
     assert set(record.ports) == set(settings.port_keys(checkout))  # every declared server
