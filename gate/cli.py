@@ -213,6 +213,19 @@ def release(stack: Stack) -> None:
     raise typer.Exit(OK)
 
 
+def _refuse_with_review_stacks(stack: str, action: str) -> None:
+    """Exit 2 before anything is touched when review stacks keep their databases in `stack`'s
+    Postgres (review/base.py)."""
+    from review.base import refuse_with_tenants
+    from review.errors import ReviewUsage
+
+    try:
+        refuse_with_tenants(ROOT, stack, action)
+    except ReviewUsage as exc:
+        console.print(f"[red]{action} refused[/]: {exc}")
+        raise typer.Exit(USAGE) from None
+
+
 @app.command()
 def destroy(
     stack: Stack,
@@ -231,6 +244,7 @@ def destroy(
             "(protected resources still refuse until unprotected)"
         )
         raise typer.Exit(USAGE)
+    _refuse_with_review_stacks(stack, "destroy")
     try:
         with gate_lock(stack, ROOT, lock_wait):
             code = _pulumi(stack, "destroy", "--yes", "--skip-preview")

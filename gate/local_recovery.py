@@ -87,6 +87,18 @@ def backup_output(stack: str, root: Path) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
+def refuse_rewinding_tenants(root: Path, stack: str) -> None:
+    """RecoveryUsageError when review stacks keep their databases in the stack's cluster: a
+    restore rewinds the whole cluster, theirs with it."""
+    from review.base import refuse_with_tenants
+    from review.errors import ReviewUsage
+
+    try:
+        refuse_with_tenants(root, stack, "restore")
+    except ReviewUsage as exc:
+        raise RecoveryUsageError(str(exc)) from None
+
+
 def _root() -> Path:
     from gate import cli as gate_cli
 
@@ -173,6 +185,7 @@ def restore(
         if not to:
             raise RecoveryUsageError("--to TIME is required, e.g. --to 2026-12-04T23:15:00Z")
         target = parse_time(to, "--to")
+        refuse_rewinding_tenants(root, stack)
         backup = backup_output(stack, root)
     except RecoveryUsageError as exc:
         console.print(f"[red]restore[/]: {exc}")

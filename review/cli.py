@@ -15,6 +15,7 @@ import typer
 from gate.exitcodes import Exit
 from gate.lock import GateBusy
 from gate.runner import GateUsageError, console
+from review.base import BASE_WAIT_S
 from review.errors import ReviewError, ReviewUsage, TeardownIncomplete
 from review.naming import ReviewNameError
 from review.ttl import DEFAULT_TTL, parse_ttl
@@ -91,6 +92,10 @@ def up(
     ] = DEFAULT_TTL,
     deadline: Annotated[float, typer.Option("--deadline", help="smoke deadline, seconds")] = 120.0,
     lock_wait: LockWait = 0.0,
+    base_wait: Annotated[
+        float,
+        typer.Option("--base-wait", help="local: seconds to wait for the base stack `local`"),
+    ] = BASE_WAIT_S,
     base: Base = "local",
     branch: Annotated[str, typer.Option("--branch", help="cloud: the PR's git branch")] = "",
     head: Annotated[str, typer.Option("--head", help="cloud: the PR's head commit sha")] = "",
@@ -108,7 +113,10 @@ def up(
     except ReviewUsage as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(Exit.USAGE) from None
-    _finish("up", lambda: local.up(_root(), number, ttl_s, lock_wait, deadline))
+    _finish(
+        "up",
+        lambda: local.up(_root(), number, ttl_s, lock_wait, deadline, base_wait, console.print),
+    )
 
 
 @app.command()

@@ -3,7 +3,8 @@
 A review stack is the base stack's program with derived settings (review/settings.py), deployed
 and smoked by the same gate as any stack (gate/gatekeeper.py): smoke runs against it like any
 other stack, from its outputs. Each has its own servers (the measured choice: docs/review.md),
-so its database, Redis, bucket, job server and error tracker are its own.
+so its Redis, bucket, job server and error tracker are its own; its database is its own in the
+base stack's Postgres (review/base.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gate.gatekeeper import Gate, OnFail
 from gate.lock import GateBusy, lock_path
 from gate.runner import require_pulumi
 from review import pulumi_cli, settings
+from review.base import BASE_WAIT_S, wait_for_base
 from review.errors import ReviewError
 from review.lock import PORTS, held, is_held, review_lock
 from review.naming import LOCAL_BASE, parse_review_stack, review_stack
@@ -27,6 +29,7 @@ from review.teardown import teardown
 from review.ttl import format_left
 
 PORTS_LOCK_WAIT_S = 30.0
+
 URL_PORTS = {"app": "appPort", "jobs": "inngestPort", "errors": "errorTrackerPort"}
 
 
@@ -72,12 +75,21 @@ def _prepare(root: Path, stack: str, pr: int, ttl_s: float) -> Record:
     return record
 
 
-def up(root: Path, pr: int, ttl_s: float, lock_wait: float, deadline: float) -> Exit:
+def up(
+    root: Path,
+    pr: int,
+    ttl_s: float,
+    lock_wait: float,
+    deadline: float,
+    base_wait: float = BASE_WAIT_S,
+    say: Callable[[str], None] = print,
+) -> Exit:
     """Create or update `pr-<pr>`, then gate it on smoke; the gate's exit code."""
     stack = review_stack(pr)
     require_pulumi()
     settings.base_config(root)  # bad base: exit 2 before the lock or any file
     with review_lock(stack, root, lock_wait):
+        wait_for_base(root, base_wait, say)  # its database lives in the base's Postgres
         record = _prepare(root, stack, pr, ttl_s)
         Paths(root, stack).folder.mkdir(parents=True, exist_ok=True)
         pulumi_cli.ensure_stack(root, stack)

@@ -14,6 +14,7 @@ from review.naming import parse_review_stack
 
 TIMEOUT_S = 60.0
 NO_STACK = "no stack named"  # pkg/cmd/pulumi/stack: "no stack named 'pr-9' found"
+NO_OUTPUT = "does not have output property"  # "current stack does not have output property 'x'"
 
 
 def _run(root: Path, *args: str, timeout: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
@@ -69,3 +70,18 @@ def remove_stack(root: Path, stack: str) -> bool:
     if done.returncode != 0 and NO_STACK not in done.stderr.lower():
         raise ReviewError(f"pulumi stack rm {stack} failed: {done.stderr.strip()[-500:]}")
     return done.returncode == 0
+
+
+def output(root: Path, stack: str, name: str, *, secret: bool = False) -> object | None:
+    """Output `name` of `stack` (None when the stack or the output does not exist); a secret's
+    value only with `secret` (it is returned, never printed)."""
+    args = ["stack", "output", name, "--json", "--stack", stack]
+    done = _run(root, *args, *(["--show-secrets"] if secret else []))
+    if done.returncode != 0:
+        if NO_STACK in done.stderr.lower() or NO_OUTPUT in done.stderr.lower():
+            return None
+        raise ReviewError(
+            f"pulumi stack output {name} of {stack} failed: {done.stderr.strip()[-500:]}"
+        )
+    value = json.loads(done.stdout) if done.stdout.strip() else None
+    return value

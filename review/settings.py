@@ -118,9 +118,22 @@ def allocate(stack: str, keys: list[str], avoid: set[int]) -> dict[str, int]:
     return chosen
 
 
+def tenant_names(stack: str, base: dict[str, Any]) -> tuple[str, str]:
+    """The review stack's database and app login in its base stack's Postgres cluster: the
+    base's names with `_pr_<N>` (the base's own are never a review stack's).
+
+    >>> tenant_names("pr-7", {"mentora:databaseName": "mentora"})
+    ('mentora_pr_7', 'mentora_app_pr_7')
+    """
+    suffix = "_" + stack.replace("-", "_")
+    database = str(base.get(f"{NAMESPACE}:databaseName", "mentora"))
+    app_user = str(base.get(f"{NAMESPACE}:appUser", "mentora_app"))
+    return database[: 63 - len(suffix)] + suffix, app_user[: 63 - len(suffix)] + suffix
+
+
 def derive(stack: str, base: dict[str, Any], ports: dict[str, int], paths: Paths) -> dict[str, Any]:
     """The review stack's `config:` mapping: the base's, with its own ports, folders and
-    bucket."""
+    bucket, and its database in the base stack's Postgres."""
     pr = parse_review_stack(stack)
     assert pr is not None
     config = {k: v for k, v in base.items()}
@@ -132,6 +145,11 @@ def derive(stack: str, base: dict[str, Any], ports: dict[str, int], paths: Paths
     # Disposable by definition (`review down` keeps nothing): no WAL archive, no archiver,
     # ~100 MB less per stack (docs/review.md). Supabase branches are not backed up either.
     config[f"{NAMESPACE}:backups"] = "false"
+    # A database of its own in the base's cluster, not a server (~90 MB idle; docs/review.md).
+    config[f"{NAMESPACE}:baseStack"] = LOCAL_BASE
+    database, app_user = tenant_names(stack, base)
+    config[f"{NAMESPACE}:databaseName"] = database
+    config[f"{NAMESPACE}:appUser"] = app_user
     return config
 
 

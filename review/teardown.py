@@ -8,11 +8,12 @@ One path for `review down` and `review sweep`, because it must work on what a ki
    (SIGINT, Pulumi's graceful cancel), killed after a grace;
 2. every server of the stack that `components/local/ownership.py` proves ours is stopped, all
    at once (Postgres with a fast shutdown, so it leaves no shared memory behind);
-3. its folder, its Postgres OS user, its state in the backend (`pulumi stack rm --force`), its
+3. its database and login in the base stack's Postgres are dropped (review/base.py), and its
+   folder, its Postgres OS user, its state in the backend (`pulumi stack rm --force`), its
    generated settings file and its lock files are removed; the record goes last;
 4. the system is checked, not the record: no process working in or naming its folder, no
-   recorded port listening, no folder, file or stack left. Anything left is named
-   (TeardownIncomplete) and the record stays, so the next sweep tries again.
+   recorded port listening, no folder, file, stack, database or login left. Anything left is
+   named (TeardownIncomplete) and the record stays, so the next sweep tries again.
 
 The stack's data is disposable by definition, so no `pulumi destroy` runs: the providers'
 delete does exactly steps 2-3, and skipping it saves its engine start (~3 s) per stack.
@@ -36,6 +37,7 @@ from components.local.processes import port_open
 from components.local.unix_user import remove_service_user, service_user_name
 from gate.lock import lock_path
 from review import pulumi_cli
+from review.base import Tenant
 from review.errors import TeardownIncomplete
 from review.lock import review_lock_path
 from review.state import Paths, Record
@@ -167,11 +169,16 @@ def teardown(root: Path, stack: str, review_lock_file: Path | None = None) -> li
     ports = recorded_ports(paths)
     clock = _Steps()
     done = stop_stray_pulumi(root, stack)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The backend's copy goes meanwhile (--force: whatever its state still lists).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # The backend's copy goes meanwhile (--force: whatever its state still lists), and
+        # the base's admin URL is read (before the settings file naming the tenant goes).
         removed = pool.submit(pulumi_cli.remove_stack, root, stack)
+        found = pool.submit(Tenant.of, paths)
         done += stop_servers(paths, ports)
         remove_service_user(paths.servers / "postgres")
+        tenant = found.result()
+        if tenant is not None:  # after its app stopped: nothing reconnects meanwhile
+            done += tenant.drop()
         clock.lap("stop")
         if paths.folder.exists():
             shutil.rmtree(paths.folder, ignore_errors=True)
@@ -182,7 +189,7 @@ def teardown(root: Path, stack: str, review_lock_file: Path | None = None) -> li
     paths.config_file.unlink(missing_ok=True)
     clock.lap("remove")
     wait_ports_closed(ports)
-    left = leftovers(paths, ports, stacks)
+    left = leftovers(paths, ports, stacks) + (tenant.left() if tenant else [])
     clock.lap("check")
     if left:
         raise TeardownIncomplete(f"{stack}: teardown left " + "; ".join(left))

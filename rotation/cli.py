@@ -50,7 +50,7 @@ def rotate(
                 f"no stack file Pulumi.{stack}.yaml in {root}; name a stack of this checkout "
                 "(local, dev or prod)"
             )
-        read_stack_file(stack, root)
+        base = str((read_stack_file(stack, root).get("config") or {}).get("mentora:baseStack", ""))
         target = stack_target(stack, root)
     except GateUsageError as exc:
         console.print(f"[red]rotate:[/] {exc}")
@@ -63,6 +63,17 @@ def rotate(
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]
+    if base and "database" in names:  # a tenant of its base's Postgres (review/base.py)
+        note = (
+            f"{stack}'s database is a tenant of {base}'s Postgres with a login of its own, which "
+            "`review up` makes again for a new stack; rotate the base's: "
+            f"mentora-infra rotate {base} database"
+        )
+        if what is not What.ALL:
+            console.print(f"[red]rotate:[/] {note}")
+            raise typer.Exit(Exit.USAGE)
+        console.print(f"rotate: skipping database: {note}")
+        names.remove("database")
     with interrupts.handled():
         try:
             with gate_lock(stack, root, lock_wait):

@@ -73,6 +73,14 @@ class LocalSettings(Model):
         ge=1,
         le=3600,
     )
+    base_stack: str = setting(
+        "",
+        key="baseStack",
+        hint="the name of a deployed local stack (e.g. local), or empty",
+        description="Local: the stack whose Postgres this stack gets a database of its own in, "
+        "instead of running a server (set by `mentora-infra review up`; empty: its own server).",
+        pattern=r"^([a-z0-9][a-z0-9_.-]*)?$",
+    )
     backups: bool = setting(
         True,
         key="backups",

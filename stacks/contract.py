@@ -58,6 +58,14 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     ),
     OutputSpec("watch_metrics_url", False, "the local watch's Prometheus metrics", _LOCAL, False),
     OutputSpec(
+        "review_base",
+        True,
+        "what review stacks on this stack's servers attach to: a superuser's URL of its Postgres "
+        "cluster (README: Review stacks)",
+        _LOCAL,
+        False,
+    ),
+    OutputSpec(
         "backup",
         True,
         "the backup bucket, its key, the archiver's status URL and archive_timeout "

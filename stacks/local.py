@@ -3,6 +3,7 @@ app and its `.env.local`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,14 @@ import pulumi
 
 from components.local.app_process import source_digest
 from components.local.backups import LocalBackups, LocalBackupsArgs
+from components.local.branch_database import LocalBranchDatabase, LocalBranchDatabaseArgs
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
 from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
 from components.local.error_tracking import LocalErrorTracking, LocalErrorTrackingArgs
 from components.local.errors import HOST
 from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
+from components.local.postgres_database import with_database
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
 from components.local.watch import LocalWatch, LocalWatchArgs
@@ -42,7 +45,9 @@ def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
     return {
         service: (local.ports[key], local.state_dir / folder)
         for service, (key, folder) in SERVERS.items()
-        if (service != "watch" or local.watch) and (service != "backups" or local.backups)
+        if (service != "watch" or local.watch)
+        and (service != "backups" or local.backups)
+        and (service != "postgres" or not local.base_stack)
     }
 
 
@@ -64,18 +69,8 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     def data_dir(service: str) -> str:
         return str(where[service][1])
 
-    database = LocalDatabase(
-        "database",
-        LocalDatabaseArgs(
-            port=local.postgres_port,
-            data_dir=data_dir("postgres"),
-            database=config.database_name,
-            app_user=config.app_user,
-            migrations_dir=str(MIGRATIONS_DIR),
-            archive_timeout=local.archive_timeout if local.backups else 0,
-            hints=hints("postgres"),
-        ),
-    )
+    database = _database(config, data_dir, hints)
+    own = database if isinstance(database, LocalDatabase) else None  # its own server
     cache = LocalCache(
         "cache",
         LocalCacheArgs(port=local.redis_port, data_dir=data_dir("redis"), hints=hints("redis")),
@@ -92,7 +87,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         ),
     )
     backups = None
-    if local.backups:
+    if local.backups and own is not None:  # stacks/rules.py: a base stack's tenant has none
         backups = LocalBackups(
             "backups",
             LocalBackupsArgs(
@@ -105,7 +100,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
                 base_backups_kept=local.backup_base_backups_kept,
                 hints=hints("backups"),
             ),
-            database.server,
+            own.server,
             storage,
         )
     app_url = f"http://{HOST}:{local.app_port}"
@@ -170,7 +165,8 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         extra={
             "env_file": deploy.env_file,
             "database_server_urn": database.server_urn,
-            **({"backup": backup_output(local, database, storage, backups)} if backups else {}),
+            **({"review_base": review_base(own)} if own else {}),
+            **({"backup": backup_output(local, own, storage, backups)} if own and backups else {}),
         },
     )
     if local.watch:
@@ -191,6 +187,48 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         export_more(Target.LOCAL, more)
         outputs = {**outputs, **more}
     return outputs
+
+
+def _database(
+    config: StackConfig, data_dir: Callable[[str], str], hints: Callable[[str], dict[str, str]]
+) -> LocalDatabase | LocalBranchDatabase:
+    """The stack's own Postgres server, or (`mentora:baseStack`) a database in its base's."""
+    local = config.local
+    assert local is not None
+    if local.base_stack:
+        name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{local.base_stack}"
+        base = pulumi.StackReference(f"{config.stack}-base", stack_name=name)
+        return LocalBranchDatabase(
+            "database",
+            LocalBranchDatabaseArgs(
+                admin_url=base.require_output("review_base").apply(
+                    lambda shared: str(shared["postgres_admin_url"])
+                ),
+                database=config.database_name,
+                app_user=config.app_user,
+                migrations_dir=str(MIGRATIONS_DIR),
+            ),
+        )
+    return LocalDatabase(
+        "database",
+        LocalDatabaseArgs(
+            port=local.postgres_port,
+            data_dir=data_dir("postgres"),
+            database=config.database_name,
+            app_user=config.app_user,
+            migrations_dir=str(MIGRATIONS_DIR),
+            archive_timeout=local.archive_timeout if local.backups else 0,
+            hints=hints("postgres"),
+        ),
+    )
+
+
+def review_base(database: LocalDatabase) -> pulumi.Output[dict[str, str]]:
+    """The `review_base` output (secret): what a review stack on this stack's servers needs, a
+    superuser's URL of its Postgres cluster."""
+    return pulumi.Output.all(url=database.server.admin_url).apply(
+        lambda values: {"postgres_admin_url": with_database(values["url"], "postgres")}
+    )
 
 
 def backup_output(

@@ -33,8 +33,39 @@ def cross_field_problems(config: StackConfig) -> list[Problem]:
                         "a free TCP port 1024-65535 used by no other mentora:*Port",
                     )
                 )
+        problems += _base_stack_problems(config)
     if config.target is Target.CLOUD:
         problems += _cloud_problems(config)
+    return problems
+
+
+def _base_stack_problems(config: StackConfig) -> list[Problem]:
+    """A stack on another stack's Postgres (`mentora:baseStack`) names another stack and keeps
+    no backups of its own (it has no server to archive)."""
+    local, stack = config.local, config.stack
+    assert local is not None
+    if not local.base_stack:
+        return []
+    problems = []
+    if local.base_stack == stack:
+        problems.append(
+            Problem(
+                "baseStack",
+                local.base_stack,
+                "names the stack itself",
+                fix=f"pulumi config rm mentora:baseStack -s {stack} (or name another stack)",
+            )
+        )
+    if local.backups:
+        problems.append(
+            Problem(
+                "backups",
+                True,
+                "a stack on another stack's Postgres (mentora:baseStack) runs no server to "
+                "archive; its base stack's backups cover the cluster",
+                fix=f"pulumi config set mentora:backups false -s {stack}",
+            )
+        )
     return problems
 
 

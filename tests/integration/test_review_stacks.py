@@ -88,6 +88,11 @@ def what_is_left(project: LocalProject, stack: str, ports: dict[str, int]) -> li
     left += [f"path {p}" for p in paths if p.exists()]
     if stack in backend_stacks(project):
         left.append(f"stack {stack}")
+    from components.local.postgres_database import present
+
+    cluster = outputs(project, "local")["review_base"]["postgres_admin_url"]
+    suffix = stack.replace("-", "_")
+    left += present(cluster, f"mentora_{suffix}", f"mentora_app_{suffix}")
     if os.geteuid() == 0:
         from components.local.unix_user import service_user_name
 
@@ -202,11 +207,16 @@ def test_one_stacks_credentials_open_nothing_of_another(
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
+    from components.local.postgres_database import with_database
+
     a, b = outputs(local_project, "pr-1"), outputs(local_project, "pr-2")
     b_ports = record(local_project, "pr-2")["ports"]
-    # Database: pr-1's app role and password against pr-2's Postgres.
-    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(_with_port(a["database_url"], b_ports["postgresPort"]), connect_timeout=5)
+    # Database: both in the base's cluster; pr-1's login against pr-2's database and the base's.
+    base_port = local_project.ports["postgresPort"]
+    assert {urlsplit(o["database_url"]).port for o in (a, b)} == {base_port}
+    for other in (urlsplit(b["database_url"]).path.lstrip("/"), "mentora", "postgres"):
+        with pytest.raises(psycopg.OperationalError, match="does not have CONNECT privilege"):
+            psycopg.connect(with_database(a["database_url"], other), connect_timeout=5)
     # Redis: pr-1's credentials against pr-2's Redis.
     with pytest.raises(redis.exceptions.AuthenticationError):
         redis.Redis.from_url(_with_port(a["redis_url"], b_ports["redisPort"])).ping()
@@ -226,6 +236,16 @@ def test_one_stacks_credentials_open_nothing_of_another(
     for stack, out in (("pr-1", a), ("pr-2", b)):
         dsn_port = urlsplit(out["env"]["SENTRY_DSN"]).port
         assert dsn_port == record(local_project, stack)["ports"]["errorTrackerPort"]
+
+
+def test_the_base_is_not_destroyed_with_review_stacks_in_its_postgres(
+    fleet: dict[str, Any], local_project: LocalProject
+) -> None:
+    before = base_resources(local_project)
+    refused = local_project.gate("destroy", "local", timeout=60)
+    assert refused.returncode == Exit.USAGE, refused.output[-2000:]
+    assert "holds the databases of review stacks pr-1, pr-2" in " ".join(refused.output.split())
+    assert base_resources(local_project) == before
 
 
 def test_a_job_event_runs_no_function_of_another_stack(

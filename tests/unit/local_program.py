@@ -33,6 +33,18 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "project_id": "1",
         "running": True,
     },
+    # A review stack's reference to its base `local` (a StackReference answers with `outputs`).
+    "pr-5-base": {
+        "outputs": {
+            "review_base": {
+                "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres"
+            }
+        }
+    },
+    "database-branch": {
+        "database_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/mentora_pr_5",
+        "app_url": "postgresql://mentora_app_pr_5:pw@127.0.0.1:54322/mentora_pr_5",
+    },
     "watch-server": {
         "log_file": "/srv/state/watch/watch.log",
         "metrics_url": "http://127.0.0.1:9464/metrics",
@@ -63,5 +75,7 @@ def mocks(monkeypatch: pytest.MonkeyPatch) -> RecordingMocks:
     # Other tests' asyncio.run() leaves no current loop; Pulumi's test runtime needs one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     recorder = RecordingMocks()
-    pulumi.runtime.set_mocks(recorder, project="mentora", stack="local", preview=False)
+    pulumi.runtime.set_mocks(
+        recorder, project="mentora", stack="local", preview=False, organization="organization"
+    )
     return recorder

@@ -240,3 +240,72 @@ def test_a_stack_without_backups_runs_no_archiver_and_archives_nothing(
         assert "backup" not in contract  # smoke shows its backup checks skipped
 
     return done.apply(check)
+
+
+def unwrapped(value: Any) -> Any:
+    """A secret input's value (the engine passes a secret as a marked map)."""
+    return value["value"] if isinstance(value, dict) and SECRET_SIG in value else value
+
+
+def build_tenant() -> tuple[pulumi.Output[Any], dict[str, pulumi.Output[Any]]]:
+    """A review stack's program: its database in the base stack `local`'s Postgres."""
+    from stacks.local import build_local
+
+    raw = {
+        "target": "local",
+        "baseStack": "local",
+        "backups": "false",
+        "databaseName": "mentora_pr_5",
+        "appUser": "mentora_app_pr_5",
+    }
+    contract = build_local(parse_stack_config("pr-5", raw))
+    return pulumi.Output.all(*contract.values()), contract
+
+
+@pulumi.runtime.test
+def test_a_stack_on_a_base_makes_its_database_there_and_runs_no_postgres(
+    mocks: RecordingMocks,
+) -> None:
+    done, contract = build_tenant()
+
+    def check(_: Any) -> None:
+        by_name = {r.name: r for r in mocks.resources}
+        assert "database-server" not in by_name and "backups-archiver" not in by_name
+        reference = by_name["pr-5-base"]
+        assert reference.typ == "pulumi:pulumi:StackReference"
+        assert reference.inputs["name"] == "organization/mentora/local"
+        branch = by_name["database-branch"].inputs
+        assert branch["database"] == "mentora_pr_5" and branch["app_user"] == "mentora_app_pr_5"
+        assert unwrapped(branch["admin_url"]).endswith("@127.0.0.1:54322/postgres")  # the base's
+        migrations = by_name["database-migrations"].inputs
+        assert unwrapped(migrations["admin_url"]).endswith("/mentora_pr_5")  # its own database
+        assert by_name["database"].typ == "mentora:infra:LocalBranchDatabase"
+        assert "review_base" not in contract  # a tenant hosts no other stack
+
+    return done.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_stack_of_its_own_exports_its_cluster_for_review_stacks_as_a_secret(
+    mocks: RecordingMocks,
+) -> None:
+    done, contract = build_watched()
+    flag = contract["review_base"].is_secret()
+
+    def check(args: list[Any]) -> None:
+        assert args[0] is True
+        assert args[1] == {
+            "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres"
+        }
+
+    return pulumi.Output.all(flag, contract["review_base"], done).apply(check)
+
+
+def test_a_base_stack_is_another_stack_and_its_tenant_keeps_no_backups() -> None:
+    from stacks.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        parse_stack_config("pr-5", {"target": "local", "baseStack": "pr-5"})
+    text = str(refused.value)
+    assert "mentora:baseStack" in text and "names the stack itself" in text
+    assert "mentora:backups" in text and "pulumi config set mentora:backups false -s pr-5" in text

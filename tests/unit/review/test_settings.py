@@ -42,6 +42,9 @@ def test_derived_settings_are_valid_and_differ_where_they_must(checkout: Path) -
     # Everything else is the base's, unchanged.
     same = {k for k in base if k not in derived or base[k] == derived[k]}
     changed = {*ports, "mentora:bucketName", "mentora:stateDir", "mentora:envFile"}
+    changed |= {"mentora:databaseName", "mentora:appUser"}  # its own in the base's Postgres
+    assert (local.base_stack, derived["mentora:databaseName"]) == ("local", "mentora_pr_7")
+    assert derived["mentora:appUser"] == "mentora_app_pr_7"
     assert set(base) - same == changed & set(base)
     declared = yaml.safe_load((checkout / "Pulumi.yaml").read_text())["config"]
     defaults = {int(declared[k]["default"]) for k in ports}
