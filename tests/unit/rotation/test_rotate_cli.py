@@ -100,3 +100,16 @@ def test_a_provider_error_with_no_message_is_reported_not_a_crash(
     result = runner.invoke(cli.app, ["rotate", "dev", "storage"])
     assert result.exit_code == Exit.FAILED, result.output
     assert "rotate failed: TimeoutError; nothing was changed" in result.output
+
+
+def test_a_review_stacks_database_is_not_rotated_but_the_base_is_named(
+    checkout: Path, no_subprocess: list[Any]
+) -> None:
+    (checkout / "Pulumi.pr-5.yaml").write_text(
+        "config:\n  mentora:target: local\n  mentora:baseStack: local\n"
+    )
+    result = runner.invoke(cli.app, ["rotate", "pr-5", "database"])
+    assert result.exit_code == Exit.USAGE, result.output
+    text = " ".join(result.output.split())
+    assert "tenant of local's Postgres" in text and "mentora-infra rotate local database" in text
+    assert no_subprocess == []  # refused before anything ran
