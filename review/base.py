@@ -1,25 +1,18 @@
-"""The base stack a local review stack makes its database in (`mentora:baseStack`,
-components/local/postgres_database.py): waited for at `review up`, reached by name at
-`review down`, so a stack whose state is lost or half-made leaves nothing in the base's
-cluster either."""
+"""The base stack a local review stack keeps its database and bucket in (`mentora:baseStack`,
+stacks/local_tenant.py): waited for at `review up`; no destroy or restore of it takes a review
+stack's data. What a review stack has there is review/tenant.py's."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml  # type: ignore[import-untyped]
 
 from gate.lock import lock_path
-from review import pulumi_cli, settings
-from review.errors import ReviewError, ReviewUsage
+from review import pulumi_cli
+from review.errors import ReviewUsage
 from review.lock import held
 from review.naming import LOCAL_BASE
-from review.state import Paths
 
 BASE_OUTPUT = "review_base"  # stacks/contract.py
 POLL_S = 1.0
@@ -56,74 +49,6 @@ def wait_for_base(
             say(f"review: waiting up to {wait_s:g}s for the base stack {base} (make up)")
             said = True
         sleep(POLL_S)
-
-
-def _names(paths: Paths) -> tuple[str, str, str] | None:
-    """(base stack, database, app login) of a review stack: its generated settings', else
-    derived again from the base's (the settings file of a killed `review up` may be gone)."""
-    with contextlib.suppress(OSError, yaml.YAMLError, AttributeError, KeyError):
-        config = (yaml.safe_load(paths.config_file.read_text()) or {}).get("config") or {}
-        base = str(config.get("mentora:baseStack") or "")
-        if base:
-            return base, str(config["mentora:databaseName"]), str(config["mentora:appUser"])
-    with contextlib.suppress(ReviewUsage):
-        return (LOCAL_BASE, *settings.tenant_names(paths.stack, settings.base_config(paths.root)))
-    return None
-
-
-@dataclass(frozen=True)
-class Tenant:
-    """A review stack's database and app login in its base stack's Postgres cluster."""
-
-    stack: str
-    base: str
-    database: str
-    app_user: str
-    admin_url: str | None
-    """A superuser's URL of the base's cluster; None when the base has no `review_base`
-    output (destroyed, its cluster with it: nothing of the tenant can be left)."""
-
-    @classmethod
-    def of(cls, paths: Paths) -> Tenant | None:
-        names = _names(paths)
-        if names is None:
-            return None
-        shared: Any = pulumi_cli.output(paths.root, names[0], BASE_OUTPUT, secret=True)
-        url = str(shared["postgres_admin_url"]) if isinstance(shared, dict) else None
-        return cls(paths.stack, *names, admin_url=url)
-
-    def drop(self) -> list[str]:
-        """Drop the database (its sessions ended) and the login; what was done."""
-        import psycopg
-
-        from components.local.postgres_database import drop, present
-
-        if self.admin_url is None:
-            return []
-        try:
-            found = present(self.admin_url, self.database, self.app_user)
-            if found:
-                drop(self.admin_url, self.database, self.app_user)
-        except psycopg.Error as exc:
-            raise ReviewError(
-                f"{self.stack}: cannot drop {self.database} from the base stack {self.base}'s "
-                f"Postgres ({str(exc).strip()}); bring {self.base} up (make up) and run this again"
-            ) from None
-        return [f"dropped {' and '.join(found)} from {self.base}'s Postgres"] if found else []
-
-    def left(self) -> list[str]:
-        """The database and login, if the base's cluster still has them (the system's answer)."""
-        import psycopg
-
-        from components.local.postgres_database import present
-
-        if self.admin_url is None:
-            return []
-        try:
-            found = present(self.admin_url, self.database, self.app_user)
-        except psycopg.Error as exc:
-            return [f"{self.database} in {self.base}'s Postgres (unverified: {exc})"]
-        return [f"{what} in {self.base}'s Postgres" for what in found]
 
 
 def tenants_of(root: Path, base: str) -> list[str]:

@@ -131,6 +131,16 @@ def tenant_names(stack: str, base: dict[str, Any]) -> tuple[str, str]:
     return database[: 63 - len(suffix)] + suffix, app_user[: 63 - len(suffix)] + suffix
 
 
+def tenant_bucket(stack: str, base: dict[str, Any]) -> str:
+    """The review stack's bucket in its base stack's S3 store.
+
+    >>> tenant_bucket("pr-7", {})
+    'mentora-videos-pr-7'
+    """
+    bucket = str(base.get(f"{NAMESPACE}:bucketName", "mentora-videos"))
+    return f"{bucket[: 63 - len(stack) - 1]}-{stack}"
+
+
 def derive(stack: str, base: dict[str, Any], ports: dict[str, int], paths: Paths) -> dict[str, Any]:
     """The review stack's `config:` mapping: the base's, with its own ports, folders and
     bucket, and its database in the base stack's Postgres."""
@@ -138,8 +148,7 @@ def derive(stack: str, base: dict[str, Any], ports: dict[str, int], paths: Paths
     assert pr is not None
     config = {k: v for k, v in base.items()}
     config.update({f"{NAMESPACE}:{key}": str(port) for key, port in ports.items()})
-    bucket = str(base.get(f"{NAMESPACE}:bucketName", "mentora-videos"))
-    config[f"{NAMESPACE}:bucketName"] = f"{bucket[: 63 - len(stack) - 1]}-{stack}"
+    config[f"{NAMESPACE}:bucketName"] = tenant_bucket(stack, base)
     config[f"{NAMESPACE}:stateDir"] = str(paths.servers)
     config[f"{NAMESPACE}:envFile"] = str(paths.env_file)
     # Disposable by definition (`review down` keeps nothing): no WAL archive, no archiver,

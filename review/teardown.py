@@ -37,10 +37,10 @@ from components.local.processes import port_open
 from components.local.unix_user import remove_service_user, service_user_name
 from gate.lock import lock_path
 from review import pulumi_cli
-from review.base import Tenant
 from review.errors import TeardownIncomplete
 from review.lock import review_lock_path
 from review.state import Paths, Record
+from review.tenant import Tenant
 from stacks.servers import SERVERS  # service -> (its port setting, its folder in stateDir)
 
 # The data goes with the stack, so only Postgres gets time for a clean (fast) shutdown, which

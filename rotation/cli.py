@@ -63,17 +63,18 @@ def rotate(
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]
-    if base and "database" in names:  # a tenant of its base's Postgres (review/base.py)
+    for kind in [k for k in ("database", "storage") if base and k in names]:
+        # A tenant of its base's servers (stacks/local_tenant.py): its own login or IAM user,
+        # which `review up` makes anew for a new stack.
         note = (
-            f"{stack}'s database is a tenant of {base}'s Postgres with a login of its own, which "
-            "`review up` makes again for a new stack; rotate the base's: "
-            f"mentora-infra rotate {base} database"
+            f"{stack}'s {kind} is a tenant of {base}'s servers with a credential of its own; "
+            f"rotate the base's: mentora-infra rotate {base} {kind}"
         )
         if what is not What.ALL:
             console.print(f"[red]rotate:[/] {note}")
             raise typer.Exit(Exit.USAGE)
-        console.print(f"rotate: skipping database: {note}")
-        names.remove("database")
+        console.print(f"rotate: skipping {kind}: {note}")
+        names.remove(kind)
     with interrupts.handled():
         try:
             with gate_lock(stack, root, lock_wait):

@@ -15,11 +15,10 @@ from components.cloud.sentry_alerts import SentryAlerts, SentryAlertsArgs
 from components.cloud.storage import S3Storage, S3StorageArgs
 from stacks.app_env import app_secrets
 from stacks.cloud_settings import ISSUED_SECRETS, SMOKE_SECRETS
-from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.config import MIGRATIONS_DIR, StackConfig
 from stacks.contract import Target
 from stacks.outputs import export_contract
 
-MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # Vercel environments each stack's variables go to. Each stack owns its Vercel project, whose
 # domain serves that project's production deployment: so every stack deploys to production of
 # its own project; dev's variables also reach its pull-request previews.

@@ -23,6 +23,7 @@ from stacks.rules import cross_field_problems
 from stacks.settings import NAMESPACE, Problem, hint_of, keys_of, setting
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 
 _IDENT = r"^[a-z_][a-z0-9_]{0,62}$"
 _BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"

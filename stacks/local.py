@@ -3,7 +3,6 @@ app and its `.env.local`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +10,25 @@ import pulumi
 
 from components.local.app_process import source_digest
 from components.local.backups import LocalBackups, LocalBackupsArgs
-from components.local.branch_database import LocalBranchDatabase, LocalBranchDatabaseArgs
+from components.local.branch_database import LocalBranchDatabase
+from components.local.branch_storage import LocalBranchStorage
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
 from components.local.deploy_target import LocalDeployTarget, LocalDeployTargetArgs
 from components.local.error_tracking import LocalErrorTracking, LocalErrorTrackingArgs
 from components.local.errors import HOST
 from components.local.job_queue import LocalJobQueue, LocalJobQueueArgs
-from components.local.postgres_database import with_database
 from components.local.preflight import taken_ports
 from components.local.storage import LocalStorage, LocalStorageArgs
 from components.local.watch import LocalWatch, LocalWatchArgs
 from stacks.app_env import app_secrets
-from stacks.config import PROJECT_ROOT, LocalSettings, StackConfig
+from stacks.config import MIGRATIONS_DIR, PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
+from stacks.local_tenant import base_outputs, review_base, tenant_database, tenant_storage
 from stacks.outputs import export_contract, export_more
 from stacks.servers import SERVERS
 
-MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # The settings that make a server's identity (a change replaces it), by their config key.
 IDENTITY_KEYS = {
     "database": "databaseName",
@@ -40,14 +39,15 @@ IDENTITY_KEYS = {
 
 
 def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
-    """Each local server's port and data dir: service -> (port, folder); the watch only when
-    the stack runs one."""
+    """Each local server's port and data dir: service -> (port, folder); only the servers the
+    stack runs (the watch with mentora:watch, the archiver with backups, Postgres and the S3
+    store unless it is on a base stack's)."""
+    skipped = {"watch": not local.watch, "backups": not local.backups}
+    skipped |= dict.fromkeys(("postgres", "storage"), bool(local.base_stack))
     return {
         service: (local.ports[key], local.state_dir / folder)
         for service, (key, folder) in SERVERS.items()
-        if (service != "watch" or local.watch)
-        and (service != "backups" or local.backups)
-        and (service != "postgres" or not local.base_stack)
+        if not skipped.get(service)
     }
 
 
@@ -69,25 +69,43 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     def data_dir(service: str) -> str:
         return str(where[service][1])
 
-    database = _database(config, data_dir, hints)
-    own = database if isinstance(database, LocalDatabase) else None  # its own server
+    shared = base_outputs(config) if local.base_stack else None
+    database: LocalDatabase | LocalBranchDatabase
+    storage: LocalStorage | LocalBranchStorage
+    own_database: LocalDatabase | None = None  # servers of its own (not on a base's)
+    own_storage: LocalStorage | None = None
+    if shared is not None:  # on its base's Postgres and store (stacks/local_tenant.py)
+        database, storage = tenant_database(config, shared), tenant_storage(config, shared)
+    else:
+        database = own_database = LocalDatabase(
+            "database",
+            LocalDatabaseArgs(
+                port=local.postgres_port,
+                data_dir=data_dir("postgres"),
+                database=config.database_name,
+                app_user=config.app_user,
+                migrations_dir=str(MIGRATIONS_DIR),
+                archive_timeout=local.archive_timeout if local.backups else 0,
+                hints=hints("postgres"),
+            ),
+        )
+        storage = own_storage = LocalStorage(
+            "storage",
+            LocalStorageArgs(
+                bucket_name=config.bucket_name,
+                region=config.region,
+                port=local.storage_port,
+                data_dir=data_dir("storage"),
+                backup_bucket=local.backup_bucket if local.backups else "",
+                hints=hints("storage"),
+            ),
+        )
     cache = LocalCache(
         "cache",
         LocalCacheArgs(port=local.redis_port, data_dir=data_dir("redis"), hints=hints("redis")),
     )
-    storage = LocalStorage(
-        "storage",
-        LocalStorageArgs(
-            bucket_name=config.bucket_name,
-            region=config.region,
-            port=local.storage_port,
-            data_dir=data_dir("storage"),
-            backup_bucket=local.backup_bucket if local.backups else "",
-            hints=hints("storage"),
-        ),
-    )
     backups = None
-    if local.backups and own is not None:  # stacks/rules.py: a base stack's tenant has none
+    if local.backups and own_database and own_storage:  # stacks/rules.py: not on a base
         backups = LocalBackups(
             "backups",
             LocalBackupsArgs(
@@ -100,8 +118,8 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
                 base_backups_kept=local.backup_base_backups_kept,
                 hints=hints("backups"),
             ),
-            own.server,
-            storage,
+            own_database.server,
+            own_storage,
         )
     app_url = f"http://{HOST}:{local.app_port}"
     jobs = LocalJobQueue(
@@ -165,8 +183,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         extra={
             "env_file": deploy.env_file,
             "database_server_urn": database.server_urn,
-            **({"review_base": review_base(own)} if own else {}),
-            **({"backup": backup_output(local, own, storage, backups)} if own and backups else {}),
+            **extra_outputs(local, own_database, own_storage, backups),
         },
     )
     if local.watch:
@@ -189,46 +206,19 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     return outputs
 
 
-def _database(
-    config: StackConfig, data_dir: Callable[[str], str], hints: Callable[[str], dict[str, str]]
-) -> LocalDatabase | LocalBranchDatabase:
-    """The stack's own Postgres server, or (`mentora:baseStack`) a database in its base's."""
-    local = config.local
-    assert local is not None
-    if local.base_stack:
-        name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{local.base_stack}"
-        base = pulumi.StackReference(f"{config.stack}-base", stack_name=name)
-        return LocalBranchDatabase(
-            "database",
-            LocalBranchDatabaseArgs(
-                admin_url=base.require_output("review_base").apply(
-                    lambda shared: str(shared["postgres_admin_url"])
-                ),
-                database=config.database_name,
-                app_user=config.app_user,
-                migrations_dir=str(MIGRATIONS_DIR),
-            ),
-        )
-    return LocalDatabase(
-        "database",
-        LocalDatabaseArgs(
-            port=local.postgres_port,
-            data_dir=data_dir("postgres"),
-            database=config.database_name,
-            app_user=config.app_user,
-            migrations_dir=str(MIGRATIONS_DIR),
-            archive_timeout=local.archive_timeout if local.backups else 0,
-            hints=hints("postgres"),
-        ),
-    )
-
-
-def review_base(database: LocalDatabase) -> pulumi.Output[dict[str, str]]:
-    """The `review_base` output (secret): what a review stack on this stack's servers needs, a
-    superuser's URL of its Postgres cluster."""
-    return pulumi.Output.all(url=database.server.admin_url).apply(
-        lambda values: {"postgres_admin_url": with_database(values["url"], "postgres")}
-    )
+def extra_outputs(
+    local: LocalSettings,
+    database: LocalDatabase | None,
+    storage: LocalStorage | None,
+    backups: LocalBackups | None,
+) -> dict[str, pulumi.Output[Any]]:
+    """`review_base` of a stack with servers of its own, `backup` of one that keeps backups."""
+    if database is None or storage is None:
+        return {}
+    extra = {"review_base": review_base(database, storage)}
+    if backups is not None:
+        extra["backup"] = backup_output(local, database, storage, backups)
+    return extra
 
 
 def backup_output(

@@ -32,9 +32,8 @@ from review.naming import base_stack_of
 from stacks.app_env import app_secrets
 from stacks.cloud import export_cloud, secrets_and_providers, smoke_env
 from stacks.cloud_settings import ISSUED_SECRETS, REVIEW_SECRETS
-from stacks.config import PROJECT_ROOT, StackConfig
+from stacks.config import MIGRATIONS_DIR, StackConfig
 
-MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 # dev's outputs a review stack builds on (stacks/contract.py).
 BASE_OUTPUTS = ("supabase_url", "vercel_project_id", "bucket_name")
 

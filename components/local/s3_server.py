@@ -14,7 +14,6 @@ moto checks IAM auth on header-signed requests only: presigned URLs get a 501 th
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from components.local.errors import LocalServerError, ServerStartError
 from components.local.s3_bucket_settings import BUCKET_MANAGED, bucket_facts, restore_bucket
 from components.local.s3_journal import ObjectJournal
 from components.local.s3_migrate import memory_loss, start_journal
+from components.local.s3_principals import principals
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -39,10 +39,6 @@ from components.local.server_provider import (
 
 SERVICE = "storage"
 PID_FILE = "moto.pid"  # inside the data dir
-APP_USER = "mentora-app"
-ROTATOR_USER = "mentora-rotator"
-"""May only manage the app user's access keys: `mentora-infra rotate storage` uses it."""
-BACKUP_USER = "mentora-backup"  # the archiver's principal: only the backup bucket
 SECRET_OUTPUTS = (
     "access_key_id",
     "secret_access_key",
@@ -50,6 +46,8 @@ SECRET_OUTPUTS = (
     "rotator_secret_access_key",
     "backup_access_key_id",
     "backup_secret_access_key",
+    "tenant_admin_access_key_id",
+    "tenant_admin_secret_access_key",
 )
 # IAM calls that run before auth is enforced: create user, create access key, put user policy,
 # for each principal (`_principals`).
@@ -83,7 +81,7 @@ def _last_line(log: Path) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _bucket_exists(s3: Any, bucket: str) -> bool:
+def bucket_exists(s3: Any, bucket: str) -> bool:
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
     try:
@@ -95,45 +93,6 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
     return True
 
 
-def _rotator_policy() -> str:
-    """The rotator's IAM policy: the app user's access keys, nothing else."""
-    actions = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"]
-    actions.append("iam:UpdateAccessKey")
-    # moto matches IAM actions against the resource "*" only; it has no other user to reach.
-    statement = {"Effect": "Allow", "Action": actions, "Resource": "*"}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-def _principals(s: S3Settings) -> list[tuple[str, str, str, str]]:
-    """(IAM user, prefix of its key's secret names, policy name, policy) of every principal the
-    store is provisioned with: the app (its bucket), the rotator (the app's keys only) and,
-    with a backup bucket, the archiver (that bucket only: the app's key cannot read backups)."""
-    found = [
-        (APP_USER, "", "video-bucket", _bucket_policy(s.bucket)),
-        (ROTATOR_USER, "rotator_", "rotate-app-keys", _rotator_policy()),
-    ]
-    if s.backup_bucket:
-        found.append(
-            (BACKUP_USER, "backup_", f"{s.backup_bucket}-bucket", _bucket_policy(s.backup_bucket))
-        )
-    return found
-
-
-def _bucket_policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": "s3:*",
-                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                }
-            ],
-        }
-    )
-
-
 @dataclass(frozen=True)
 class S3Settings(ServerSettings):
     """An S3 store: the bucket it holds and its region."""
@@ -142,6 +101,8 @@ class S3Settings(ServerSettings):
     region: str = "us-east-1"
     backup_bucket: str = ""
     """A second private bucket, for database backups, with a principal of its own; "" for none."""
+    tenant_admin: bool = True
+    """Provision the principal that makes review stacks' buckets here (s3_tenant.py)."""
 
 
 class S3Provider(LocalServerProvider[S3Settings]):
@@ -155,7 +116,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
     SETTINGS = S3Settings
     ID_PREFIX = "s3"
     REPLACE_KEYS = ("data_dir", "bucket", "region")
-    RESTART_KEYS = ("backup_bucket",)
+    RESTART_KEYS = ("backup_bucket", "tenant_admin")
     HOLDS = "every object of its bucket"
     SECRET_KEYS = SECRET_OUTPUTS
 
@@ -191,7 +152,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
             **os.environ,
             "PYTHONPATH": python_path,
             # Exactly the calls provisioning makes: every later request is checked.
-            "INITIAL_NO_AUTH_ACTION_COUNT": str(CALLS_PER_PRINCIPAL * len(_principals(s))),
+            "INITIAL_NO_AUTH_ACTION_COUNT": str(CALLS_PER_PRINCIPAL * len(principals(s))),
         }
         with open(data_dir / "moto.log", "ab") as log:
             # A session of its own: the engine kills the provider's process group when it exits.
@@ -233,7 +194,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
         # Every IAM call first: they are the unauthenticated bootstrap calls, counted by moto.
         iam = _client("iam", s, "bootstrap", "bootstrap")
         keys: Secrets = {}
-        for user, prefix, policy_name, policy in _principals(s):
+        for user, prefix, policy_name, policy in principals(s):
             iam.create_user(UserName=user)
             key = iam.create_access_key(UserName=user)["AccessKey"]
             iam.put_user_policy(UserName=user, PolicyName=policy_name, PolicyDocument=policy)
@@ -248,7 +209,7 @@ class S3Provider(LocalServerProvider[S3Settings]):
 
     def _provision_bucket(self, s: S3Settings, bucket: str, key_id: str, secret: str) -> None:
         s3 = _client("s3", s, key_id, secret)
-        if not _bucket_exists(s3, bucket):  # it comes back from the snapshot after a restart
+        if not bucket_exists(s3, bucket):  # it comes back from the snapshot after a restart
             location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
             s3.create_bucket(
                 Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
@@ -314,6 +275,8 @@ class S3Server(LocalServerResource):
     secret_access_key: pulumi.Output[str]
     backup_access_key_id: pulumi.Output[str]
     backup_secret_access_key: pulumi.Output[str]
+    tenant_admin_access_key_id: pulumi.Output[str]
+    tenant_admin_secret_access_key: pulumi.Output[str]
     running: pulumi.Output[bool]
 
     PROVIDER = S3Provider

@@ -40,6 +40,9 @@ class LocalStorage(pulumi.ComponentResource):
     backup_access_key_id: pulumi.Output[str]
     """Access key of the backup archiver's principal: the backup bucket only (secret)."""
     backup_secret_access_key: pulumi.Output[str]
+    tenant_admin_access_key_id: pulumi.Output[str]
+    """Access key of the principal that makes review stacks' buckets in this store (secret)."""
+    tenant_admin_secret_access_key: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: LocalStorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -64,6 +67,10 @@ class LocalStorage(pulumi.ComponentResource):
         self.backup_bucket = args.backup_bucket
         self.backup_access_key_id = pulumi.Output.secret(server.backup_access_key_id)
         self.backup_secret_access_key = pulumi.Output.secret(server.backup_secret_access_key)
+        self.tenant_admin_access_key_id = pulumi.Output.secret(server.tenant_admin_access_key_id)
+        self.tenant_admin_secret_access_key = pulumi.Output.secret(
+            server.tenant_admin_secret_access_key
+        )
         self.register_outputs(
             {"bucket_name": self.bucket_name, "endpoint": self.endpoint, "region": self.region}
         )

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.local.s3_principals import APP_USER
 from rotation.kinds import Created, NotRefused
 from rotation.state import StackState
 
 RESOURCE = "storage-server"
-APP_USER = "mentora-app"
 
 
 def _client(out: dict[str, Any], service: str, key: str, secret: str) -> Any:

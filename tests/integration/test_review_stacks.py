@@ -65,6 +65,26 @@ def base_resources(project: LocalProject) -> list[str]:
     return urns + pids
 
 
+def in_base_store(shared: dict[str, Any], bucket: str, user: str) -> list[str]:
+    """The bucket and IAM user the base's S3 store still has, asked with its admin key."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    keys = {
+        "endpoint_url": shared["storage_endpoint"],
+        "region_name": "us-east-1",
+        "aws_access_key_id": shared["storage_admin_key_id"],
+        "aws_secret_access_key": shared["storage_admin_secret"],
+    }
+    left = [f"bucket {bucket}"]
+    try:
+        boto3.client("s3", **keys).head_bucket(Bucket=bucket)
+    except ClientError:
+        left = []
+    users = boto3.client("iam", **keys).list_users()["Users"]
+    return left + [f"IAM user {user}" for u in users if u["UserName"] == user]
+
+
 def what_is_left(project: LocalProject, stack: str, ports: dict[str, int]) -> list[str]:
     """Everything of `stack` the system still has, asked of the system itself."""
     folder = os.path.realpath(project.root / ".pulumi-local" / "review" / stack)
@@ -90,9 +110,10 @@ def what_is_left(project: LocalProject, stack: str, ports: dict[str, int]) -> li
         left.append(f"stack {stack}")
     from components.local.postgres_database import present
 
-    cluster = outputs(project, "local")["review_base"]["postgres_admin_url"]
+    shared = outputs(project, "local")["review_base"]
     suffix = stack.replace("-", "_")
-    left += present(cluster, f"mentora_{suffix}", f"mentora_app_{suffix}")
+    left += present(shared["postgres_admin_url"], f"mentora_{suffix}", f"mentora_app_{suffix}")
+    left += in_base_store(shared, f"mentora-videos-{stack}", f"mentora-app-{stack}")
     if os.geteuid() == 0:
         from components.local.unix_user import service_user_name
 
@@ -220,7 +241,7 @@ def test_one_stacks_credentials_open_nothing_of_another(
     # Redis: pr-1's credentials against pr-2's Redis.
     with pytest.raises(redis.exceptions.AuthenticationError):
         redis.Redis.from_url(_with_port(a["redis_url"], b_ports["redisPort"])).ping()
-    # Bucket: pr-1's key on pr-2's store and bucket.
+    # Bucket: pr-1's key on pr-2's bucket and the base's, in the store they share.
     s3 = boto3.client(
         "s3",
         endpoint_url=b["storage_endpoint"],
@@ -229,9 +250,12 @@ def test_one_stacks_credentials_open_nothing_of_another(
         aws_secret_access_key=a["env"]["AWS_SECRET_ACCESS_KEY"],
         config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=5),
     )
-    with pytest.raises(ClientError) as refused:
-        s3.list_objects_v2(Bucket=b["bucket_name"])
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (401, 403)
+    assert a["storage_endpoint"] == b["storage_endpoint"]  # both in the base's store
+    base_bucket = outputs(local_project, "local")["bucket_name"]
+    for bucket in (b["bucket_name"], base_bucket):
+        with pytest.raises(ClientError) as refused:
+            s3.list_objects_v2(Bucket=bucket)
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     # Errors go to the stack's own tracker: each DSN names its own Bugsink.
     for stack, out in (("pr-1", a), ("pr-2", b)):
         dsn_port = urlsplit(out["env"]["SENTRY_DSN"]).port

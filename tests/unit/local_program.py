@@ -21,6 +21,8 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "endpoint": "http://127.0.0.1:9090",
         "access_key_id": "AKIAFAKEFAKEFAKE",
         "secret_access_key": "s3secretfake",
+        "tenant_admin_access_key_id": "AKIATENANTADMIN",
+        "tenant_admin_secret_access_key": "tenantadminsecret",
         "running": True,
     },
     "app-env-file": {"keys": []},
@@ -37,7 +39,10 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
     "pr-5-base": {
         "outputs": {
             "review_base": {
-                "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres"
+                "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres",
+                "storage_endpoint": "http://127.0.0.1:9090",
+                "storage_admin_key_id": "AKIATENANTADMIN",
+                "storage_admin_secret": "tenantadminsecret",
             }
         }
     },
@@ -45,6 +50,7 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "database_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/mentora_pr_5",
         "app_url": "postgresql://mentora_app_pr_5:pw@127.0.0.1:54322/mentora_pr_5",
     },
+    "storage-tenant": {"access_key_id": "AKIAPR5", "secret_access_key": "pr5secret"},
     "watch-server": {
         "log_file": "/srv/state/watch/watch.log",
         "metrics_url": "http://127.0.0.1:9464/metrics",

@@ -256,6 +256,7 @@ def build_tenant() -> tuple[pulumi.Output[Any], dict[str, pulumi.Output[Any]]]:
         "baseStack": "local",
         "backups": "false",
         "databaseName": "mentora_pr_5",
+        "bucketName": "mentora-videos-pr-5",
         "appUser": "mentora_app_pr_5",
     }
     contract = build_local(parse_stack_config("pr-5", raw))
@@ -270,7 +271,7 @@ def test_a_stack_on_a_base_makes_its_database_there_and_runs_no_postgres(
 
     def check(_: Any) -> None:
         by_name = {r.name: r for r in mocks.resources}
-        assert "database-server" not in by_name and "backups-archiver" not in by_name
+        assert not {"database-server", "storage-server", "backups-archiver"} & set(by_name)
         reference = by_name["pr-5-base"]
         assert reference.typ == "pulumi:pulumi:StackReference"
         assert reference.inputs["name"] == "organization/mentora/local"
@@ -280,6 +281,11 @@ def test_a_stack_on_a_base_makes_its_database_there_and_runs_no_postgres(
         migrations = by_name["database-migrations"].inputs
         assert unwrapped(migrations["admin_url"]).endswith("/mentora_pr_5")  # its own database
         assert by_name["database"].typ == "mentora:infra:LocalBranchDatabase"
+        tenant = by_name["storage-tenant"].inputs  # its bucket in the base's store
+        assert (tenant["bucket"], tenant["user"]) == ("mentora-videos-pr-5", "mentora-app-pr-5")
+        assert tenant["endpoint"] == "http://127.0.0.1:9090"
+        assert unwrapped(tenant["admin_key_id"]) == "AKIATENANTADMIN"
+        assert by_name["storage"].typ == "mentora:infra:LocalBranchStorage"
         assert "review_base" not in contract  # a tenant hosts no other stack
 
     return done.apply(check)
@@ -295,7 +301,10 @@ def test_a_stack_of_its_own_exports_its_cluster_for_review_stacks_as_a_secret(
     def check(args: list[Any]) -> None:
         assert args[0] is True
         assert args[1] == {
-            "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres"
+            "postgres_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/postgres",
+            "storage_endpoint": "http://127.0.0.1:9090",
+            "storage_admin_key_id": "AKIATENANTADMIN",
+            "storage_admin_secret": "tenantadminsecret",
         }
 
     return pulumi.Output.all(flag, contract["review_base"], done).apply(check)

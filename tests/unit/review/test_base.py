@@ -68,13 +68,16 @@ def test_a_base_that_never_comes_up_is_refused_after_the_wait_naming_the_fix(
 
 
 def test_a_tenant_is_named_by_its_settings_or_derived_again(checkout: Path) -> None:
+    from review.tenant import names_of
+
     paths = Paths(checkout, "pr-7")
-    assert base._names(paths) == ("local", "mentora_pr_7", "mentora_app_pr_7")  # no file
+    derived = ("local", "mentora_pr_7", "mentora_app_pr_7", "mentora-videos-pr-7", "us-east-1")
+    assert names_of(paths) == derived  # no settings file: a killed up's
     paths.config_file.write_text(
         "config:\n  mentora:baseStack: local\n  mentora:databaseName: db_x\n"
-        "  mentora:appUser: app_x\n"
+        "  mentora:appUser: app_x\n  mentora:bucketName: b-x\n  mentora:region: eu-west-1\n"
     )
-    assert base._names(paths) == ("local", "db_x", "app_x")
+    assert names_of(paths) == ("local", "db_x", "app_x", "b-x", "eu-west-1")
 
 
 def review_stacks(root: Path, *prs: int) -> None:

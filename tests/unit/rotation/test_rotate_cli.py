@@ -111,5 +111,5 @@ def test_a_review_stacks_database_is_not_rotated_but_the_base_is_named(
     result = runner.invoke(cli.app, ["rotate", "pr-5", "database"])
     assert result.exit_code == Exit.USAGE, result.output
     text = " ".join(result.output.split())
-    assert "tenant of local's Postgres" in text and "mentora-infra rotate local database" in text
+    assert "tenant of local's servers" in text and "mentora-infra rotate local database" in text
     assert no_subprocess == []  # refused before anything ran
