@@ -1,5 +1,6 @@
 """What a local review stack keeps in its base stack's servers (stacks/local_tenant.py): a
-database and login in its Postgres, a bucket and IAM user in its S3 store. `review down` and
+database and login in its Postgres, a bucket and IAM user in its S3 store, a project in its
+Bugsink. `review down` and
 `review sweep` drop them by name, without the stack's state, so a stack whose state is lost or
 half-made leaves nothing in the base either; and check the servers, not a record, after."""
 
@@ -73,21 +74,38 @@ class Tenant:
             str(self.shared["storage_admin_secret"]),
         )
 
-    def _present(self) -> tuple[list[str], list[str]]:
+    def _tracker(self) -> Any:
+        from components.local.bugsink_tenant import Tracker
+
+        assert self.shared is not None
+        shared = self.shared
+        return Tracker(
+            shared["errors_url"], shared["errors_token"], shared["errors_admin_password"]
+        )
+
+    def _project(self) -> str:
+        from components.local.error_tracker import TrackerSettings
+
+        return f"{TrackerSettings.project}-{self.stack}"
+
+    def _present(self) -> tuple[list[str], list[str], str | None]:
         from components.local.postgres_database import present
         from components.local.s3_tenant import tenant_user
 
         assert self.shared is not None
         url = str(self.shared["postgres_admin_url"])
         database = present(url, self.names.database, self.names.app_user)
-        return database, self._store().present(self.names.bucket, tenant_user(self.stack))
+        storage = self._store().present(self.names.bucket, tenant_user(self.stack))
+        return database, storage, self._tracker().project_id(self._project())
 
     def drop(self) -> list[str]:
-        """Drop the database (its sessions ended), the login, the bucket with its objects and
-        the IAM user; what was done."""
+        """Drop the database (its sessions ended), the login, the bucket with its objects, the
+        IAM user and the Bugsink project with its events; what was done."""
+        import httpx
         import psycopg
         from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+        from components.local.errors import LocalServerError
         from components.local.postgres_database import drop
         from components.local.s3_tenant import tenant_user
 
@@ -95,29 +113,38 @@ class Tenant:
             return []
         names, base = self.names, self.names.base
         try:
-            database, storage = self._present()
+            database, storage, project = self._present()
             if database:
                 drop(str(self.shared["postgres_admin_url"]), names.database, names.app_user)
             if storage:
                 self._store().drop(names.bucket, tenant_user(self.stack))
-        except (psycopg.Error, BotoCoreError, ClientError) as exc:
+            if project:
+                self._tracker().delete(project)
+        except (
+            psycopg.Error,
+            BotoCoreError,
+            ClientError,
+            httpx.HTTPError,
+            LocalServerError,
+        ) as exc:
             raise ReviewError(
                 f"{self.stack}: cannot drop what it keeps in the base stack {base}'s servers "
                 f"({str(exc).strip()}); bring {base} up (make up) and run this again"
             ) from None
-        return [f"dropped {', '.join(database + storage)} from {base}'s servers"] * bool(
-            database or storage
-        )
+        gone = database + storage + ([f"Bugsink project {self._project()}"] if project else [])
+        return [f"dropped {', '.join(gone)} from {base}'s servers"] * bool(gone)
 
     def left(self) -> list[str]:
-        """Its database, login, bucket and user, if the base's servers still have them."""
+        """Its database, login, bucket, user and project, if the base's servers have them."""
+        import httpx
         import psycopg
         from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
         if self.shared is None:
             return []
         try:
-            database, storage = self._present()
-        except (psycopg.Error, BotoCoreError, ClientError) as exc:
+            database, storage, project = self._present()
+        except (psycopg.Error, BotoCoreError, ClientError, httpx.HTTPError) as exc:
             return [f"what {self.stack} keeps in {self.names.base} (unverified: {exc})"]
-        return [f"{what} in {self.names.base}'s servers" for what in database + storage]
+        found = database + storage + ([f"Bugsink project {self._project()}"] if project else [])
+        return [f"{what} in {self.names.base}'s servers" for what in found]

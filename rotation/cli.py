@@ -63,7 +63,7 @@ def rotate(
     from rotation.engine import ORDER
 
     names = list(ORDER) if what is What.ALL else [what.value]
-    for kind in [k for k in ("database", "storage") if base and k in names]:
+    for kind in [k for k in ("database", "storage", "errors") if base and k in names]:
         # A tenant of its base's servers (stacks/local_tenant.py): its own login or IAM user,
         # which `review up` makes anew for a new stack.
         note = (

@@ -84,7 +84,7 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     ),
     OutputSpec("redis_rest_url", False, "the Upstash REST URL", _CLOUD),
     OutputSpec(
-        "smoke_env", True, "secrets only smoke reads (never in the app's env)", _CLOUD, False
+        "smoke_env", True, "secrets only smoke reads (never in the app's env)", _BOTH, False
     ),
     OutputSpec(
         "production_url", False, "the production origin (serves the app once promoted)", _CLOUD

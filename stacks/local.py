@@ -11,6 +11,7 @@ import pulumi
 from components.local.app_process import source_digest
 from components.local.backups import LocalBackups, LocalBackupsArgs
 from components.local.branch_database import LocalBranchDatabase
+from components.local.branch_error_tracking import LocalBranchErrorTracking
 from components.local.branch_storage import LocalBranchStorage
 from components.local.cache import LocalCache, LocalCacheArgs
 from components.local.database import LocalDatabase, LocalDatabaseArgs
@@ -25,7 +26,13 @@ from stacks.app_env import app_secrets
 from stacks.config import MIGRATIONS_DIR, PROJECT_ROOT, LocalSettings, StackConfig
 from stacks.contract import Target
 from stacks.errors import ConfigError
-from stacks.local_tenant import base_outputs, review_base, tenant_database, tenant_storage
+from stacks.local_tenant import (
+    base_outputs,
+    review_base,
+    tenant_database,
+    tenant_errors,
+    tenant_storage,
+)
 from stacks.outputs import export_contract, export_more
 from stacks.servers import SERVERS
 
@@ -40,10 +47,10 @@ IDENTITY_KEYS = {
 
 def server_dirs(local: LocalSettings) -> dict[str, tuple[int, Path]]:
     """Each local server's port and data dir: service -> (port, folder); only the servers the
-    stack runs (the watch with mentora:watch, the archiver with backups, Postgres and the S3
-    store unless it is on a base stack's)."""
+    stack runs (the watch with mentora:watch, the archiver with backups, Postgres, the S3
+    store and Bugsink unless it is on a base stack's)."""
     skipped = {"watch": not local.watch, "backups": not local.backups}
-    skipped |= dict.fromkeys(("postgres", "storage"), bool(local.base_stack))
+    skipped |= dict.fromkeys(("postgres", "storage", "errors"), bool(local.base_stack))
     return {
         service: (local.ports[key], local.state_dir / folder)
         for service, (key, folder) in SERVERS.items()
@@ -74,6 +81,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
     storage: LocalStorage | LocalBranchStorage
     own_database: LocalDatabase | None = None  # servers of its own (not on a base's)
     own_storage: LocalStorage | None = None
+    own_errors: LocalErrorTracking | None = None
     if shared is not None:  # on its base's Postgres and store (stacks/local_tenant.py)
         database, storage = tenant_database(config, shared), tenant_storage(config, shared)
     else:
@@ -131,12 +139,18 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
             hints=hints("jobs"),
         ),
     )
-    errors = LocalErrorTracking(
-        "errors",
-        LocalErrorTrackingArgs(
-            port=local.error_tracker_port, data_dir=data_dir("errors"), hints=hints("errors")
-        ),
-    )
+    errors: LocalErrorTracking | LocalBranchErrorTracking
+    if shared is not None:  # a project in its base's Bugsink; its token is smoke's only
+        errors = tenant_errors(config, shared)
+        issued: dict[str, pulumi.Output[str]] = {"SENTRY_DSN": errors.dsn}
+    else:
+        errors = own_errors = LocalErrorTracking(
+            "errors",
+            LocalErrorTrackingArgs(
+                port=local.error_tracker_port, data_dir=data_dir("errors"), hints=hints("errors")
+            ),
+        )
+        issued = {"SENTRY_DSN": errors.dsn, "SENTRY_AUTH_TOKEN": errors.api_token}
     secrets = app_secrets(
         config,
         database_url=database.url,
@@ -144,7 +158,7 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         storage=storage,
         storage_endpoint=storage.endpoint,
         app_url=app_url,
-        issued={"SENTRY_DSN": errors.dsn, "SENTRY_AUTH_TOKEN": errors.api_token},
+        issued=issued,
         services={
             "INNGEST_DEV": "1",
             "INNGEST_BASE_URL": jobs.url,
@@ -183,7 +197,8 @@ def build_local(config: StackConfig) -> dict[str, pulumi.Output[Any]]:
         extra={
             "env_file": deploy.env_file,
             "database_server_urn": database.server_urn,
-            **extra_outputs(local, own_database, own_storage, backups),
+            **extra_outputs(local, own_database, own_storage, own_errors, backups),
+            **({"smoke_env": {"SENTRY_AUTH_TOKEN": errors.api_token}} if shared else {}),
         },
     )
     if local.watch:
@@ -210,12 +225,13 @@ def extra_outputs(
     local: LocalSettings,
     database: LocalDatabase | None,
     storage: LocalStorage | None,
+    errors: LocalErrorTracking | None,
     backups: LocalBackups | None,
 ) -> dict[str, pulumi.Output[Any]]:
     """`review_base` of a stack with servers of its own, `backup` of one that keeps backups."""
-    if database is None or storage is None:
+    if database is None or storage is None or errors is None:
         return {}
-    extra = {"review_base": review_base(database, storage)}
+    extra = {"review_base": review_base(database, storage, errors)}
     if backups is not None:
         extra["backup"] = backup_output(local, database, storage, backups)
     return extra

@@ -1,9 +1,10 @@
 """Wires a local stack on another stack's servers (`mentora:baseStack`: a review stack): its
-database in the base's Postgres and its bucket in the base's S3 store, reached through the
-base's `review_base` output (a StackReference); and that output, on a stack of its own.
+database in the base's Postgres, its bucket in the base's S3 store and its project in the base's
+Bugsink, reached through the base's `review_base` output (a StackReference); and that output, on
+a stack of its own.
 
-Measured choice (docs/review.md): sharing the base's Postgres and store spares each review
-stack ~170 MB of idle servers; its Redis, job server, error tracker and app stay its own.
+Measured choice (docs/review.md): sharing the base's Postgres, store and Bugsink spares each
+review stack ~290 MB of idle servers; its Redis, job server and app stay its own.
 """
 
 from __future__ import annotations
@@ -13,8 +14,14 @@ from typing import Any
 import pulumi
 
 from components.local.branch_database import LocalBranchDatabase, LocalBranchDatabaseArgs
+from components.local.branch_error_tracking import (
+    LocalBranchErrorTracking,
+    LocalBranchErrorTrackingArgs,
+)
 from components.local.branch_storage import LocalBranchStorage, LocalBranchStorageArgs
 from components.local.database import LocalDatabase
+from components.local.error_tracker import TrackerSettings
+from components.local.error_tracking import LocalErrorTracking
 from components.local.postgres_database import with_database
 from components.local.s3_tenant import tenant_user
 from components.local.storage import LocalStorage
@@ -67,19 +74,43 @@ def tenant_storage(
     )
 
 
-def review_base(database: LocalDatabase, storage: LocalStorage) -> pulumi.Output[dict[str, str]]:
+def tenant_errors(
+    config: StackConfig, shared: pulumi.Output[dict[str, Any]]
+) -> LocalBranchErrorTracking:
+    """The stack's project in the base's Bugsink, named after the stack."""
+    return LocalBranchErrorTracking(
+        "errors",
+        LocalBranchErrorTrackingArgs(
+            url=_field(shared, "errors_url"),
+            token=_field(shared, "errors_token"),
+            admin_password=_field(shared, "errors_admin_password"),
+            team=TrackerSettings.team,
+            project=f"{TrackerSettings.project}-{config.stack}",
+        ),
+    )
+
+
+def review_base(
+    database: LocalDatabase, storage: LocalStorage, errors: LocalErrorTracking
+) -> pulumi.Output[dict[str, str]]:
     """The `review_base` output (secret) of a stack with servers of its own: a superuser's URL
-    of its Postgres cluster and its store's tenant admin key."""
+    of its Postgres cluster, its store's tenant admin key, its Bugsink's token and admin."""
     return pulumi.Output.all(
         url=database.server.admin_url,
         endpoint=storage.endpoint,
         key=storage.tenant_admin_access_key_id,
         secret=storage.tenant_admin_secret_access_key,
+        errors_url=errors.api_url,
+        errors_token=errors.api_token,
+        errors_admin=errors.admin_password,
     ).apply(
         lambda v: {
             "postgres_admin_url": with_database(v["url"], "postgres"),
             "storage_endpoint": v["endpoint"],
             "storage_admin_key_id": v["key"],
             "storage_admin_secret": v["secret"],
+            "errors_url": v["errors_url"],
+            "errors_token": v["errors_token"],
+            "errors_admin_password": v["errors_admin"],
         }
     )

@@ -32,6 +32,8 @@ class LocalErrorTracking(pulumi.ComponentResource):
     """A token of its API (secret; SENTRY_AUTH_TOKEN)."""
     project_id: pulumi.Output[str]
     """The project's id (SENTRY_PROJECT)."""
+    admin_password: pulumi.Output[str]
+    """Its admin's password (secret): review stacks' projects are deleted in its console."""
 
     def __init__(
         self, name: str, args: LocalErrorTrackingArgs, opts: pulumi.ResourceOptions | None = None
@@ -43,4 +45,5 @@ class LocalErrorTracking(pulumi.ComponentResource):
         self.api_url = tracker.url
         self.api_token = pulumi.Output.secret(tracker.api_token)
         self.project_id = tracker.project_id
+        self.admin_password = pulumi.Output.secret(tracker.admin_password)
         self.register_outputs({"api_url": self.api_url, "project_id": self.project_id})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psutil
 import pytest
 
@@ -114,6 +115,12 @@ def what_is_left(project: LocalProject, stack: str, ports: dict[str, int]) -> li
     suffix = stack.replace("-", "_")
     left += present(shared["postgres_admin_url"], f"mentora_{suffix}", f"mentora_app_{suffix}")
     left += in_base_store(shared, f"mentora-videos-{stack}", f"mentora-app-{stack}")
+    projects = httpx.get(
+        f"{shared['errors_url']}/api/canonical/0/projects/",
+        headers={"Authorization": f"Bearer {shared['errors_token']}"},
+        timeout=10,
+    ).json()["results"]
+    left += [f"Bugsink project {p['name']}" for p in projects if p["name"].endswith(stack)]
     if os.geteuid() == 0:
         from components.local.unix_user import service_user_name
 
@@ -256,10 +263,14 @@ def test_one_stacks_credentials_open_nothing_of_another(
         with pytest.raises(ClientError) as refused:
             s3.list_objects_v2(Bucket=bucket)
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    # Errors go to the stack's own tracker: each DSN names its own Bugsink.
-    for stack, out in (("pr-1", a), ("pr-2", b)):
-        dsn_port = urlsplit(out["env"]["SENTRY_DSN"]).port
-        assert dsn_port == record(local_project, stack)["ports"]["errorTrackerPort"]
+    # Errors go to the stack's own project in the base's Bugsink; the base's token, which
+    # reads every project, is smoke's (smoke_env), never in the app's env.
+    base = outputs(local_project, "local")
+    dsns = [urlsplit(out["env"]["SENTRY_DSN"]) for out in (a, b, base)]
+    assert {dsn.port for dsn in dsns} == {local_project.ports["errorTrackerPort"]}
+    assert len({dsn.path for dsn in dsns}) == 3  # three projects
+    for out in (a, b):
+        assert "SENTRY_AUTH_TOKEN" not in out["env"] and out["smoke_env"]["SENTRY_AUTH_TOKEN"]
 
 
 def test_the_base_is_not_destroyed_with_review_stacks_in_its_postgres(
@@ -275,8 +286,6 @@ def test_the_base_is_not_destroyed_with_review_stacks_in_its_postgres(
 def test_a_job_event_runs_no_function_of_another_stack(
     fleet: dict[str, Any], local_project: LocalProject
 ) -> None:
-    import httpx
-
     from smoke.clients import jobs_api
 
     a, b = outputs(local_project, "pr-1"), outputs(local_project, "pr-2")

@@ -32,6 +32,7 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "url": "http://127.0.0.1:9100",
         "dsn": "http://fakekey@127.0.0.1:9100/1",
         "api_token": "fake-bugsink-token",
+        "admin_password": "fake-bugsink-admin",
         "project_id": "1",
         "running": True,
     },
@@ -43,6 +44,9 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
                 "storage_endpoint": "http://127.0.0.1:9090",
                 "storage_admin_key_id": "AKIATENANTADMIN",
                 "storage_admin_secret": "tenantadminsecret",
+                "errors_url": "http://127.0.0.1:9100",
+                "errors_token": "fake-bugsink-token",
+                "errors_admin_password": "fake-bugsink-admin",
             }
         }
     },
@@ -50,6 +54,7 @@ FAKE_OUTPUTS: dict[str, dict[str, Any]] = {
         "database_admin_url": "postgresql://mentora_admin:adminpw@127.0.0.1:54322/mentora_pr_5",
         "app_url": "postgresql://mentora_app_pr_5:pw@127.0.0.1:54322/mentora_pr_5",
     },
+    "errors-project": {"project_id": "7", "dsn": "http://pr5key@127.0.0.1:9100/7"},
     "storage-tenant": {"access_key_id": "AKIAPR5", "secret_access_key": "pr5secret"},
     "watch-server": {
         "log_file": "/srv/state/watch/watch.log",

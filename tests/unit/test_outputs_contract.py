@@ -45,7 +45,20 @@ def test_the_local_program_exports_exactly_the_contract(mocks: RecordingMocks, w
     from stacks.local import build_local
 
     contract = build_local(parse_stack_config("local", {"target": "local", "watch": watch}))
-    absent = set() if watch == "true" else WATCH_OUTPUTS
+    absent = {"smoke_env"} | (set() if watch == "true" else WATCH_OUTPUTS)
+    return _resolved(contract, pulumi.Output.from_input(None)).apply(
+        lambda r: _check(Target.LOCAL, *r, absent=absent)
+    )
+
+
+@pulumi.runtime.test
+def test_a_local_review_program_exports_exactly_the_contract(mocks: RecordingMocks) -> Any:
+    from stacks.config import parse_stack_config
+    from stacks.local import build_local
+
+    raw = {"target": "local", "baseStack": "local", "backups": "false"}
+    contract = build_local(parse_stack_config("pr-5", raw))
+    absent = {"review_base", "backup"} | WATCH_OUTPUTS  # no servers of its own to share
     return _resolved(contract, pulumi.Output.from_input(None)).apply(
         lambda r: _check(Target.LOCAL, *r, absent=absent)
     )

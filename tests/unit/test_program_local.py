@@ -271,7 +271,9 @@ def test_a_stack_on_a_base_makes_its_database_there_and_runs_no_postgres(
 
     def check(_: Any) -> None:
         by_name = {r.name: r for r in mocks.resources}
-        assert not {"database-server", "storage-server", "backups-archiver"} & set(by_name)
+        assert not {"database-server", "storage-server", "errors-server", "backups-archiver"} & set(
+            by_name
+        )
         reference = by_name["pr-5-base"]
         assert reference.typ == "pulumi:pulumi:StackReference"
         assert reference.inputs["name"] == "organization/mentora/local"
@@ -286,9 +288,21 @@ def test_a_stack_on_a_base_makes_its_database_there_and_runs_no_postgres(
         assert tenant["endpoint"] == "http://127.0.0.1:9090"
         assert unwrapped(tenant["admin_key_id"]) == "AKIATENANTADMIN"
         assert by_name["storage"].typ == "mentora:infra:LocalBranchStorage"
+        project = by_name["errors-project"].inputs  # its project in the base's Bugsink
+        assert (project["team"], project["name"]) == ("mentora", "mentora-app-pr-5")
+        assert project["url"] == "http://127.0.0.1:9100"
         assert "review_base" not in contract  # a tenant hosts no other stack
 
-    return done.apply(check)
+    # The base's Bugsink token reads every project: smoke gets it, the app (a PR's code) not.
+    return pulumi.Output.all(done, contract["env"], contract["smoke_env"]).apply(
+        lambda args: (check(args[0]), check_env(args[1], args[2]))
+    )
+
+
+def check_env(env: dict[str, str], smoke_env: dict[str, str]) -> None:
+    assert "SENTRY_AUTH_TOKEN" not in env
+    assert env["SENTRY_DSN"] == "http://pr5key@127.0.0.1:9100/7" and env["SENTRY_PROJECT"] == "7"
+    assert smoke_env == {"SENTRY_AUTH_TOKEN": "fake-bugsink-token"}
 
 
 @pulumi.runtime.test
@@ -305,6 +319,9 @@ def test_a_stack_of_its_own_exports_its_cluster_for_review_stacks_as_a_secret(
             "storage_endpoint": "http://127.0.0.1:9090",
             "storage_admin_key_id": "AKIATENANTADMIN",
             "storage_admin_secret": "tenantadminsecret",
+            "errors_url": "http://127.0.0.1:9100",
+            "errors_token": "fake-bugsink-token",
+            "errors_admin_password": "fake-bugsink-admin",
         }
 
     return pulumi.Output.all(flag, contract["review_base"], done).apply(check)
