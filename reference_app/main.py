@@ -25,6 +25,7 @@ from starlette.routing import Route
 from reference_app import jobs
 from reference_app.client_identity import client_key
 from reference_app.credentials import Credentials
+from reference_app.db_probe import REAP_EVERY_S
 from reference_app.errors import init_sentry, test_sentry
 from reference_app.health import SharedProbe, overall
 
@@ -57,9 +58,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.cache_probe = SharedProbe(lambda: credentials.current.redis.ping(), PROBE_TIMEOUT_S)
     watch = asyncio.create_task(credentials.watch())
+    reaper = asyncio.create_task(_reap_idle(credentials))
     yield
     watch.cancel()
+    reaper.cancel()
     await credentials.close()
+
+
+async def _reap_idle(credentials: Credentials) -> None:
+    """Close the probe's idle database connections (db_probe.py) until cancelled."""
+    while True:
+        await asyncio.sleep(REAP_EVERY_S)
+        try:
+            await credentials.current.database.reap()
+        except Exception as exc:  # noqa: BLE001 - a failed close must not stop the reaper
+            print(f"reference app: idle connection not closed: {type(exc).__name__}", flush=True)
 
 
 async def health(request: Request) -> JSONResponse:
