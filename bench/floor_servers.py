@@ -23,10 +23,11 @@ from components.local.s3_server import S3Provider, S3Settings
 from components.local.server_provider import LocalServerProvider, Secrets, ServerSettings
 from components.local.unix_user import remove_service_user
 from devtools.project import REPO, free_port
+from stacks.config import LocalSettings
 
 HOST = processes.HOST
 MIGRATIONS = REPO / "supabase" / "migrations"
-APP_COMMAND = "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}"
+APP_COMMAND = str(LocalSettings.model_fields["app_command"].default)
 SERVICES = ("postgres", "redis", "storage", "jobs", "errors", "app")
 
 

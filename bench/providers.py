@@ -18,8 +18,9 @@ from bench.cleanup import Cleanup
 from bench.model import Report
 from bench.proc import SCRUB
 from devtools.project import REPO, free_port
+from stacks.config import LocalSettings
 
-APP_COMMAND = "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}"
+APP_COMMAND = str(LocalSettings.model_fields["app_command"].default)
 SECRET_KEYS = (
     "admin_password",
     "app_password",

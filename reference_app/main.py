@@ -3,7 +3,7 @@
 The contract it implements is docs/app-contract.md. `/api/inngest` is the real `inngest` SDK
 (its FastAPI integration: FastAPI is Starlette); errors go out through the real `sentry-sdk`.
 
-Run: `uvicorn reference_app.main:app --port 3000` with DATABASE_URL and REDIS_URL set (and
+Run: `python -m reference_app.serve --port 3000` with DATABASE_URL and REDIS_URL set (and
 INNGEST_DEV=1 + INNGEST_BASE_URL for a local Dev Server, SENTRY_DSN for error tracking).
 """
 

@@ -128,7 +128,7 @@ class LocalSettings(Model):
         pattern=_BUCKET,
     )
     app_command: str = setting(
-        "{python} -m uvicorn reference_app.main:app --host 127.0.0.1 --port {port}",
+        "{python} -m reference_app.serve --host 127.0.0.1 --port {port}",
         key="appCommand",
         hint="a command line; {python} and {port} are substituted",
         description="Command that serves the app contract locally; {python} and {port} are "

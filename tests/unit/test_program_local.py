@@ -86,7 +86,7 @@ def test_servers_get_the_configured_ports_and_state_folders(mocks: RecordingMock
         assert by_name["database-migrations"]["migrations_dir"].endswith("supabase/migrations")
         assert by_name["app-process"]["port"] == 3100
         assert by_name["app-process"]["health_path"] == "/api/health"
-        assert "reference_app.main:app" in by_name["app-process"]["command"]
+        assert "-m reference_app.serve" in by_name["app-process"]["command"]
 
     return done.apply(check)
 
