@@ -1,8 +1,12 @@
 """`python -m bench.review`: issue 22's targets for local review stacks, on a throwaway project.
 
-Rows (docs/benchmarks.md, "Review stacks"):
+Rows (docs/benchmarks.md, "Review stacks"), with the base stack `local` up first (review stacks
+keep their database, bucket and error project in its servers):
 - cold `review up` of one review stack (deploy + smoke gate), wall time;   target <= 12 s
-- idle memory of that stack: RSS (and PSS) of each server's process tree;  target <= 200 MB
+- idle memory of that additional stack: how much the RSS of every server process of the
+  project (the base's, whose Postgres runs the stack's sessions, and the stack's own) grew
+  once it sits idle (`IDLE_S`: the app closes idle database connections), with the stack's own
+  servers listed, and PSS beside it;                                       target <= 200 MB
 - `review down` of it, wall time;                                          target <= 5 s
 - `local` plus 5 review stacks brought up at once: how many are smoke-green (a cold gate that
   failed is updated once more, warm, and counted green only if that is green); target 6 of 6
@@ -29,9 +33,10 @@ from devtools.project import REPO, CommandResult, LocalProject
 from review import pulumi_cli
 from review.state import Paths
 from review.teardown import leftovers as left
+from review.tenant import Tenant
 
 FLEET = (11, 12, 13, 14, 15)
-SETTLE_S = 1.0
+IDLE_S = 40.0  # reference_app/db_probe.py: MAX_IDLE_S 30 + REAP_EVERY_S 5, and a margin
 TIMEOUT_S = 600.0
 
 
@@ -63,6 +68,18 @@ def stack_memory(servers: Path) -> dict[str, dict[str, float]]:
     return found
 
 
+def project_memory(root: Path) -> dict[str, float]:
+    """RSS and PSS (MB) of every server process tree of the project: the base's and every
+    review stack's, from their ownership records."""
+    folders = [root / ".pulumi-local" / "servers"]
+    folders += sorted((root / ".pulumi-local" / "review").glob("pr-*/servers"))
+    trees = [stack_memory(folder) for folder in folders if folder.is_dir()]
+    return {
+        key: round(sum(m[key] for tree in trees for m in tree.values()), 1)
+        for key in ("rss_mb", "pss_mb")
+    }
+
+
 def at_once(actions: dict[str, Any]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     threads = [
@@ -77,10 +94,14 @@ def at_once(actions: dict[str, Any]) -> dict[str, Any]:
 
 
 def leftovers(project: LocalProject, stack: str) -> list[str]:
+    """What the system still has of `stack`: its own, and what it kept in the base's servers."""
     paths = Paths(project.root, stack)
-    return left(paths, {}, pulumi_cli.review_stacks(project.root)) + [
-        str(p) for p in (paths.record,) if p.exists()
-    ]
+    tenant = Tenant.of(paths)
+    return (
+        left(paths, {}, pulumi_cli.review_stacks(project.root))
+        + [str(p) for p in (paths.record,) if p.exists()]
+        + (tenant.left() if tenant else [])
+    )
 
 
 def run(out: Path) -> dict[str, Any]:
@@ -91,15 +112,26 @@ def run(out: Path) -> dict[str, Any]:
     try:
         rows["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
         start = time.monotonic()
+        base_up = project.run("up", "--yes", "--skip-preview", check=False)
+        rows["base_up_s"], rows["base_up_exit"] = (
+            round(time.monotonic() - start, 2),
+            base_up.returncode,
+        )
+        time.sleep(IDLE_S)
+        before = project_memory(project.root)
+        start = time.monotonic()
         up = review(project, "up", "1")
         rows["cold_review_up_s"] = round(time.monotonic() - start, 2)
         rows["cold_review_up_exit"] = up.returncode
         rows["cold_review_up_tail"] = up.output[-400:]
-        time.sleep(SETTLE_S)
-        memory = stack_memory(project.root / ".pulumi-local" / "review" / "pr-1" / "servers")
-        rows["memory"] = memory
-        rows["idle_rss_mb"] = round(sum(m["rss_mb"] for m in memory.values()), 1)
-        rows["idle_pss_mb"] = round(sum(m["pss_mb"] for m in memory.values()), 1)
+        time.sleep(IDLE_S)
+        after = project_memory(project.root)
+        rows["memory_own_servers"] = stack_memory(
+            project.root / ".pulumi-local" / "review" / "pr-1" / "servers"
+        )
+        rows["memory_project_before_after"] = [before, after]
+        rows["idle_rss_mb"] = round(after["rss_mb"] - before["rss_mb"], 1)
+        rows["idle_pss_mb"] = round(after["pss_mb"] - before["pss_mb"], 1)
         start = time.monotonic()
         down = review(project, "down", "1")
         rows["review_down_s"] = round(time.monotonic() - start, 2)
@@ -113,6 +145,10 @@ def run(out: Path) -> dict[str, Any]:
         actions.update({f"pr-{pr}": (lambda pr=pr: review(project, "up", str(pr))) for pr in FLEET})
         fleet = at_once(actions)
         rows["fleet_up_s"] = round(time.monotonic() - start, 2)
+        time.sleep(IDLE_S)
+        rows["fleet_idle_rss_mb_each"] = round(
+            (project_memory(project.root)["rss_mb"] - before["rss_mb"]) / len(FLEET), 1
+        )
         rows["fleet_cold_exits"] = {k: v.returncode for k, v in fleet.items()}
         smoke = project.smoke()
         green = {"local": smoke.returncode == 0}
