@@ -88,11 +88,12 @@ class Gate:
     def ledger(self, stack: str | None = None) -> Ledger:
         return Ledger(stack or self.stack, self.root)
 
-    def holds(self) -> list[tuple[str, Hold]]:
-        """(stack, hold) for this stack and every stack it is promoted from that is held."""
+    def holds(self, own_tags: dict[str, str] | None = None) -> list[tuple[str, Hold]]:
+        """(stack, hold) for this stack (from `own_tags` when given) and every stack it is
+        promoted from that is held."""
         found = []
         for name in (self.stack, *PROMOTED_FROM.get(self.stack, ())):
-            hold = self.ledger(name).hold()
+            hold = self.ledger(name).hold(own_tags if name == self.stack else None)
             if hold is not None:
                 found.append((name, hold))
         return found
@@ -130,9 +131,9 @@ class Gate:
                 console.print(f"[red]gate: {self.outcome}[/] (exit {int(Exit.INTERRUPTED)})")
                 return Exit.INTERRUPTED
 
-    def _is_last_known_good(self, commit: str) -> bool:
+    def _is_last_known_good(self, commit: str, tags: dict[str, str] | None = None) -> bool:
         """Whether `commit` with these settings and migrations is what last passed the gate."""
-        lkg = self.ledger().last_known_good()
+        lkg = self.ledger().last_known_good(tags)
         settings, migrations = self.digests
         return (
             lkg is not None
@@ -143,7 +144,9 @@ class Gate:
         )
 
     def _run_locked(self, commit: str, override_hold: bool) -> Exit:
-        held = self.holds()
+        # The stack's tags, read once for the hold and the last-known-good (a CLI call, ~1 s).
+        tags = self.ledger().tags()
+        held = self.holds(tags)
         if held and not override_hold:
             for name, hold in held:
                 console.print(
@@ -159,7 +162,7 @@ class Gate:
         # any resource is touched (a skipped preview meets the refusal half-way through). The
         # last green deployment again (same clean commit and settings) changes no server's
         # identity: its preview (2 s) is skipped.
-        again = self._is_last_known_good(commit) and not self.replace
+        again = self._is_last_known_good(commit, tags) and not self.replace
         replaced = [arg for urn in self.replace for arg in ("--replace", urn)]
         code = checkout.pulumi(
             self.stack,

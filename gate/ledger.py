@@ -102,21 +102,22 @@ class Ledger:
         raw = json.loads(self.pulumi("stack", "tag", "ls", "--json") or "{}")
         return {str(k): str(v) for k, v in raw.items()}
 
-    def _get(self, tag: str, kind: type[Any]) -> Any:
-        return _parse(self.tags().get(tag), kind)
+    def _get(self, tag: str, kind: type[Any], tags: dict[str, str] | None = None) -> Any:
+        return _parse((self.tags() if tags is None else tags).get(tag), kind)
 
     def _set(self, tag: str, record: Any) -> None:
         value = json.dumps(asdict(record), separators=(",", ":"))
         with interrupts.deferred():
             self.pulumi("stack", "tag", "set", tag, value)
 
-    def last_known_good(self) -> LastKnownGood | None:
-        return self._get(LKG_TAG, LastKnownGood)  # type: ignore[no-any-return]
+    def last_known_good(self, tags: dict[str, str] | None = None) -> LastKnownGood | None:
+        """The LKG record (from `tags`, the stack's tags read once, when given)."""
+        return self._get(LKG_TAG, LastKnownGood, tags)  # type: ignore[no-any-return]
 
-    def hold(self) -> Hold | None:
-        """The stack's hold. Any value of the hold tag holds: one this gate cannot read (set
-        by hand, by another tool) is a hold whose reason is that value."""
-        value = self.tags().get(HOLD_TAG)
+    def hold(self, tags: dict[str, str] | None = None) -> Hold | None:
+        """The stack's hold (from `tags` when given). Any value of the hold tag holds: one this
+        gate cannot read (set by hand, by another tool) is a hold whose reason is that value."""
+        value = (self.tags() if tags is None else tags).get(HOLD_TAG)
         if value is None:
             return None
         parsed = _parse(value, Hold)

@@ -42,9 +42,8 @@ def review_stacks(root: Path) -> set[str]:
 
 
 def ensure_stack(root: Path, stack: str) -> None:
-    """Create `stack` with the passphrase secrets provider unless the backend has it."""
-    if stack in review_stacks(root):
-        return
+    """Create `stack` with the passphrase secrets provider unless the backend has it (one call:
+    an existing stack is `init`'s "already exists")."""
     done = _run(root, "stack", "init", stack, "--secrets-provider", "passphrase")
     if done.returncode != 0 and "already exists" not in done.stderr:
         raise ReviewError(f"pulumi stack init {stack} failed: {done.stderr.strip()[-500:]}")

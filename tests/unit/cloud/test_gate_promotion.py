@@ -30,13 +30,20 @@ from tests.unit.rotation.provider_fakes import Iam
 class FakeLedger:
     """The stack's tags in memory (gate/ledger.py's public methods the gate calls)."""
 
-    tags: dict[str, dict[str, Any]] = {}
+    stored: dict[str, dict[str, Any]] = {}
 
     def __init__(self, stack: str, root: Path) -> None:
-        self.mine = self.tags.setdefault(stack, {})
+        self.mine = self.stored.setdefault(stack, {})
 
-    def hold(self) -> Any:
-        return self.mine.get("hold")
+    reads: list[str] = []
+
+    def tags(self) -> dict[str, Any]:
+        self.reads.append("tags")
+        return dict(self.mine)
+
+    def hold(self, tags: dict[str, Any] | None = None) -> Any:
+        self.reads += [] if tags is not None else ["hold"]
+        return (self.mine if tags is None else tags).get("hold")
 
     def set_hold(self, hold: Any) -> None:
         self.mine["hold"] = hold
@@ -44,8 +51,9 @@ class FakeLedger:
     def release(self) -> bool:
         return self.mine.pop("hold", None) is not None
 
-    def last_known_good(self) -> Any:
-        return self.mine.get("lkg")
+    def last_known_good(self, tags: dict[str, Any] | None = None) -> Any:
+        self.reads += [] if tags is not None else ["lkg"]
+        return (self.mine if tags is None else tags).get("lkg")
 
     def record_green(self, lkg: LastKnownGood) -> None:
         self.mine["lkg"] = lkg
@@ -63,7 +71,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     state: dict[str, Any] = {"smoke": Exit.GREEN, "lkg_deployment": "dpl_old", "cloud": True}
     fake = FakeVercel(log, lag=0)
     state["fake"] = fake
-    FakeLedger.tags = {}
+    FakeLedger.stored, FakeLedger.reads = {}, []
 
     def pulumi(self: Checkout, stack: str, *args: str) -> int:
         log.append(args[0])
@@ -126,6 +134,9 @@ def test_a_green_smoke_is_promoted_after_it_and_becomes_last_known_good(
         "tag lkg-deployment=dpl_new",
     ]
     assert g.facts["deployment"] == "dpl_new"
+    # Before the deploy, the stack's tags are read once (a CLI call each) for its hold and LKG,
+    # dev's hold (prod is promoted from dev) on its own; after the green gate, the hold afresh.
+    assert FakeLedger.reads == ["tags", "hold", "hold"]
     # The deploy workflow carries this commit from dev's gate to prod's deployment.
     assert g.facts["app_commit"] == "a" * 40
 
@@ -158,7 +169,7 @@ def test_rollback_re_promotes_the_last_known_good_deployment_without_a_rebuild(
         "promote dpl_old",
     ]
     assert "dpl_old" in g.outcome and g.facts["lkg_deployment"] == "dpl_old"
-    assert FakeLedger.tags["prod"].get("hold") is None
+    assert FakeLedger.stored["prod"].get("hold") is None
 
 
 def test_rollback_without_a_last_known_good_deployment_holds(world: dict[str, Any]) -> None:
@@ -170,7 +181,7 @@ def test_rollback_without_a_last_known_good_deployment_holds(world: dict[str, An
         "smoke",
         "sync https://mentora.app",
     ]
-    assert "no last-known-good deployment" in FakeLedger.tags["prod"]["hold"].reason
+    assert "no last-known-good deployment" in FakeLedger.stored["prod"]["hold"].reason
 
 
 def test_a_refused_promotion_fails_the_gate_and_records_no_last_known_good(
@@ -186,7 +197,7 @@ def test_a_refused_promotion_fails_the_gate_and_records_no_last_known_good(
         "promote dpl_new",
         "sync https://mentora.app",
     ]
-    assert "lkg" not in FakeLedger.tags["prod"] and "promotion" in g.outcome
+    assert "lkg" not in FakeLedger.stored["prod"] and "promotion" in g.outcome
 
 
 def test_a_local_stack_has_nothing_to_promote(world: dict[str, Any]) -> None:

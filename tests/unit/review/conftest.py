@@ -25,6 +25,8 @@ verb = sys.argv[1:3]
 if verb == ["stack", "ls"]:
     print(json.dumps(stacks))
 elif verb == ["stack", "init"]:
+    if any(s["name"] == sys.argv[3] for s in stacks):
+        sys.exit(f"error: stack '{sys.argv[3]}' already exists")
     json.dump(stacks + [{"name": sys.argv[3]}], open(path, "w"))
 elif verb == ["stack", "rm"]:
     json.dump([s for s in stacks if s["name"] != sys.argv[3]], open(path, "w"))
