@@ -18,7 +18,9 @@ a login of its own. Isolation, which tests/integration/test_review_stacks.py att
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -39,6 +41,8 @@ SERVICE = "postgres"
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 2  # a refresh must not wait long on a cluster that is down
 REPLACE_KEYS = ("database", "app_user", "cluster")
+TENANT_LOCK = 0x6D656E746F7261  # "mentora": the advisory lock key of tenant creates and drops
+TURN_WAIT_S = 60.0
 SECRET_OUTPUTS = ("admin_url", "app_password", "database_admin_url", "app_url")
 
 
@@ -64,6 +68,20 @@ def _connect(admin_url: str, database: str, timeout_s: int = CONNECT_TIMEOUT_S) 
     return psycopg.connect(
         with_database(admin_url, database), connect_timeout=timeout_s, autocommit=True
     )
+
+
+@contextlib.contextmanager
+def one_at_a_time(conn: Any) -> Iterator[None]:
+    """Hold the cluster's tenant lock (a session advisory lock) on `conn`: creates and drops
+    touch the same catalog rows (CONNECT on every database, the shim's `alter role anon`), which
+    PostgreSQL refuses to update at once ("tuple concurrently updated"). Bounded by
+    `lock_timeout`."""
+    conn.execute(f"set lock_timeout = '{int(TURN_WAIT_S)}s'")
+    conn.execute("select pg_advisory_lock(%s)", (TENANT_LOCK,))
+    try:
+        yield
+    finally:
+        conn.execute("select pg_advisory_unlock(%s)", (TENANT_LOCK,))
 
 
 def lock_out_public(conn: Any) -> None:
@@ -98,11 +116,38 @@ def drop(admin_url: str, database: str, app_user: str) -> None:
     """Drop the database (ending its sessions) and the login, if they exist."""
     from psycopg import sql
 
-    with _connect(admin_url, "postgres") as conn:
+    with _connect(admin_url, "postgres") as conn, one_at_a_time(conn):
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
         )
         conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(app_user)))
+
+
+def _make(conn: Any, admin_url: str, database: str, app: str, password: str) -> None:
+    """The login, the database, the shim and the grants (re-running converges); `conn` is the
+    superuser's on `postgres`, holding the tenant lock."""
+    from psycopg import sql
+
+    from components.local.postgres_server import ADMIN_USER, SHIM_SQL
+
+    ident = sql.Identifier
+    verifier = sql.Literal(postgres_login.verifier(conn, app, password))
+    if conn.execute("select 1 from pg_roles where rolname = %s", (app,)).fetchone():
+        conn.execute(sql.SQL("alter role {} password {}").format(ident(app), verifier))
+    else:
+        conn.execute(
+            sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(app=ident(app), password=verifier)
+        )
+    if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
+        conn.execute(sql.SQL("create database {}").format(ident(database)))
+    lock_out_public(conn)
+    with _connect(admin_url, database) as tenant:
+        tenant.execute(SHIM_SQL.read_text())
+        tenant.execute(
+            sql.SQL(postgres_role.APP_ROLE_SQL).format(
+                app=ident(app), db=ident(database), admin=ident(ADMIN_USER)
+            )
+        )
 
 
 class PostgresDatabaseProvider(ResourceProvider):
@@ -110,41 +155,17 @@ class PostgresDatabaseProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         import psycopg
-        from psycopg import sql
-
-        from components.local.postgres_server import ADMIN_USER, SHIM_SQL
 
         admin_url, database, app = props["admin_url"], props["database"], props["app_user"]
         password = secrets.token_urlsafe(24)
-        ident = sql.Identifier
         try:
-            with _connect(admin_url, "postgres") as conn:
-                verifier = sql.Literal(postgres_login.verifier(conn, app, password))
-                if conn.execute("select 1 from pg_roles where rolname = %s", (app,)).fetchone():
-                    conn.execute(sql.SQL("alter role {} password {}").format(ident(app), verifier))
-                else:
-                    conn.execute(
-                        sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(
-                            app=ident(app), password=verifier
-                        )
-                    )
-                if not conn.execute(
-                    "select 1 from pg_database where datname = %s", (database,)
-                ).fetchone():
-                    conn.execute(sql.SQL("create database {}").format(ident(database)))
-                lock_out_public(conn)
-            with _connect(admin_url, database) as conn:
-                conn.execute(SHIM_SQL.read_text())
-                conn.execute(
-                    sql.SQL(postgres_role.APP_ROLE_SQL).format(
-                        app=ident(app), db=ident(database), admin=ident(ADMIN_USER)
-                    )
-                )
+            with _connect(admin_url, "postgres") as conn, one_at_a_time(conn):
+                _make(conn, admin_url, database, app, password)
         except psycopg.Error as exc:
             raise LocalServerError(
                 f"postgres: cannot make database {database} in the base stack's cluster at "
-                f"{cluster(admin_url)} ({str(exc).strip()}); bring the base stack up "
-                "(make up), then run the review stack's up again",
+                f"{cluster(admin_url)} ({str(exc).strip()}); is the base stack up (make up)? "
+                "Then run the review stack's up again",
                 service=SERVICE,
             ) from None
         outs = {

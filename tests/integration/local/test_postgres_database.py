@@ -83,3 +83,22 @@ def test_tenants_reach_only_their_own_database(base: dict[str, Any]) -> None:
     assert provider.read("pr-1", again).id == "pr-1"
     provider.delete("pr-1", again)
     assert present(base["cluster_url"], "mentora_pr_1", "mentora_app_pr_1") == []
+
+
+def test_review_stacks_made_at_once_all_come_up(base: dict[str, Any]) -> None:
+    """Their creates touch the same catalog rows (CONNECT on every database, the shim's
+    `alter role anon ...`): at once, PostgreSQL answers "tuple concurrently updated" unless
+    they take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    provider = PostgresDatabaseProvider()
+
+    def make(pr: int) -> str:
+        props = {"admin_url": base["cluster_url"], "database": f"mentora_pr_{pr}"}
+        outs = provider.create({**props, "app_user": f"mentora_app_pr_{pr}"}).outs
+        return str(outs["database"])
+
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            made = sorted(pool.map(make, range(1, 7)))
+        assert made == [f"mentora_pr_{pr}" for pr in range(1, 7)]
