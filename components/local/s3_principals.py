@@ -43,15 +43,17 @@ def principals(s: S3Settings) -> list[tuple[str, str, str, str]]:
             (BACKUP_USER, "backup_", f"{s.backup_bucket}-bucket", bucket_policy(s.backup_bucket))
         )
     if s.tenant_admin:
-        found.append((TENANT_ADMIN_USER, "tenant_admin_", "review-tenants", tenant_policy()))
+        found.append(
+            (TENANT_ADMIN_USER, "tenant_admin_", "review-tenants", tenant_policy(s.bucket))
+        )
     return found
 
 
-def tenant_policy() -> str:
-    """The tenant admin's policy: review stacks' buckets (`<bucket>-pr-<N>`, review/settings.py)
-    and IAM users. moto matches IAM actions against the resource "*" only, so its IAM reach is
-    the store's."""
-    tenants = "arn:aws:s3:::*-pr-*"
+def tenant_policy(bucket: str) -> str:
+    """The tenant admin's policy: review stacks' buckets (`<bucket>-pr-<N>`, review/settings.py;
+    never `bucket` itself) and IAM users. moto matches IAM actions against the resource "*"
+    only, so its IAM reach is the store's."""
+    tenants = f"arn:aws:s3:::{bucket}*-pr-*"
     statements = [
         {"Effect": "Allow", "Action": "s3:*", "Resource": [tenants, f"{tenants}/*"]},
         {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
