@@ -24,7 +24,9 @@ from components.local.errors import LocalServerError
 SERVICE = "errors"
 API = "/api/canonical/0"
 TIMEOUT_S = 10.0
-REPLACE_KEYS = ("url", "team", "name")
+REPLACE_KEYS = ("team", "name")
+"""A new base Bugsink address (its port moved, its projects with it) is an update: the
+project is found there again by name; the old address answers no delete."""
 SECRET_OUTPUTS = ("token", "admin_password", "dsn")
 
 
@@ -149,7 +151,7 @@ class BugsinkProjectProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
-        moved = [k for k in ("token", "admin_password") if olds.get(k) != news.get(k)]
+        moved = [k for k in ("url", "token", "admin_password") if olds.get(k) != news.get(k)]
         return DiffResult(
             changes=bool(replaces or moved), replaces=replaces, delete_before_replace=True
         )
@@ -157,6 +159,8 @@ class BugsinkProjectProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
         from pulumi.dynamic import UpdateResult
 
+        if olds.get("url") != news["url"]:  # moved: its DSN names the new port
+            return UpdateResult(outs=self.create(news).outs)
         return UpdateResult(outs={**olds, "token": news["token"],
                                   "admin_password": news["admin_password"]})  # fmt: skip
 

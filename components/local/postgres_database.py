@@ -40,7 +40,9 @@ from components.local.errors import LocalServerError
 SERVICE = "postgres"
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 2  # a refresh must not wait long on a cluster that is down
-REPLACE_KEYS = ("database", "app_user", "cluster")
+REPLACE_KEYS = ("database", "app_user")
+"""A new base server address (its port moved, its data with it) is an update, not a replace:
+the old address no longer answers a delete, and the database is still there at the new one."""
 TENANT_LOCK = 0x6D656E746F7261  # "mentora": the advisory lock key of tenant creates and drops
 TURN_WAIT_S = 60.0
 SECRET_OUTPUTS = ("admin_url", "app_password", "database_admin_url", "app_url")
@@ -154,6 +156,12 @@ class PostgresDatabaseProvider(ResourceProvider):
     """Creates, reads and drops one database and its login in an existing cluster."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = self._made(props)
+        return CreateResult(id_=f"{outs['cluster']}/{props['database']}", outs=outs)
+
+    @staticmethod
+    def _made(props: dict[str, Any]) -> dict[str, Any]:
+        """Make (or converge) the database and login; the outputs, with a new password."""
         import psycopg
 
         admin_url, database, app = props["admin_url"], props["database"], props["app_user"]
@@ -168,28 +176,27 @@ class PostgresDatabaseProvider(ResourceProvider):
                 "Then run the review stack's up again",
                 service=SERVICE,
             ) from None
-        outs = {
+        return {
             **props,
             "cluster": cluster(admin_url),
             "app_password": password,
             "database_admin_url": with_database(admin_url, database),
             "app_url": with_database(admin_url, database, app, password),
         }
-        return CreateResult(id_=f"{cluster(admin_url)}/{database}", outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        news = {**news, "cluster": cluster(news["admin_url"])}
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
-        changed = replaces or (["admin_url"] if olds.get("admin_url") != news["admin_url"] else [])
+        changed = replaces or olds.get("admin_url") != news["admin_url"]
         return DiffResult(
             changes=bool(changed), replaces=replaces, delete_before_replace=bool(replaces)
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only the admin's password moved (the base stack's server was rebuilt in place).
-        outs = {**olds, "admin_url": news["admin_url"]}
-        outs["database_admin_url"] = with_database(news["admin_url"], olds["database"])
-        return UpdateResult(outs=outs)
+        if olds.get("cluster") == cluster(news["admin_url"]):  # only the admin's password moved
+            outs = {**olds, "admin_url": news["admin_url"]}
+            outs["database_admin_url"] = with_database(news["admin_url"], olds["database"])
+            return UpdateResult(outs=outs)
+        return UpdateResult(outs=self._made(news))  # moved: converge there (data kept)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         import psycopg

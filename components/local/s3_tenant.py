@@ -29,7 +29,9 @@ from components.local.errors import LocalServerError
 
 SERVICE = "storage"
 POLICY = "tenant-bucket"
-REPLACE_KEYS = ("bucket", "user", "endpoint")
+REPLACE_KEYS = ("bucket", "user")
+"""A new base store address (its port moved, its objects with it) is an update: the tenant is
+made again there (bucket kept, user and key new); the old address answers no delete."""
 SECRET_OUTPUTS = ("admin_key_id", "admin_secret", "access_key_id", "secret_access_key")
 
 
@@ -160,12 +162,16 @@ class S3TenantProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
-        moved = [k for k in ("admin_key_id", "admin_secret") if olds.get(k) != news.get(k)]
+        moved = [
+            k for k in ("endpoint", "admin_key_id", "admin_secret") if olds.get(k) != news.get(k)
+        ]
         return DiffResult(
             changes=bool(replaces or moved), replaces=replaces, delete_before_replace=True
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if olds.get("endpoint") != news["endpoint"]:
+            return UpdateResult(outs=self.create(news).outs)
         # The base's store issued a new admin key (it restarted): the tenant's own is kept.
         return UpdateResult(outs={**olds, "admin_key_id": news["admin_key_id"],
                                   "admin_secret": news["admin_secret"]})  # fmt: skip

@@ -52,6 +52,15 @@ def test_projects_side_by_side_then_deleted_through_the_console(state_dir: Path)
         again = provider.create({**shared, "name": "mentora-app-pr-1"})  # a retried up
         assert again.id == one.id and again.outs and again.outs["dsn"] == one.outs["dsn"]
 
+        # The base's Bugsink moved (a new address, its projects with it): an update that finds
+        # the project there again, with the DSN Bugsink gives now (its BASE_URL's address).
+        moved = {**one.outs, "url": base["url"].replace("127.0.0.1", "localhost")}
+        diff = provider.diff(one.id, one.outs, moved)
+        assert diff.changes and not diff.replaces
+        at_new = provider.update(one.id, one.outs, moved).outs
+        assert at_new["project_id"] == one.id and at_new["url"] == moved["url"]
+        assert at_new["dsn"] == one.outs["dsn"]  # same BASE_URL: the same DSN
+
         provider.delete(one.id, one.outs)
         view = Tracker(base["url"], base["api_token"])
         assert view.project_id("mentora-app-pr-1") is None

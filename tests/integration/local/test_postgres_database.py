@@ -76,6 +76,17 @@ def test_tenants_reach_only_their_own_database(base: dict[str, Any]) -> None:
     with psycopg.connect(again["app_url"], connect_timeout=5) as app:
         assert app.execute("select count(*) from notes").fetchone() == (1,)  # data kept
 
+    # The base's server moved (its address changed, its data with it): an update, not a
+    # replace (the old address would answer no delete), converging at the new address.
+    moved = {**again, "admin_url": base["cluster_url"].replace("127.0.0.1", "localhost")}
+    diff = provider.diff("pr-1", again, moved)
+    assert diff.changes and not diff.replaces
+    at_new = provider.update("pr-1", again, moved).outs
+    assert at_new is not None and at_new["cluster"].startswith("localhost:")
+    with psycopg.connect(at_new["app_url"], connect_timeout=5) as app:
+        assert app.execute("select count(*) from notes").fetchone() == (1,)  # data kept
+    again = at_new
+
     # Dropped out of band: a refresh reports it gone, so the next up makes it again.
     provider.delete("pr-2", two)
     assert present(base["cluster_url"], "mentora_pr_2", "mentora_app_pr_2") == []

@@ -76,6 +76,16 @@ def test_tenants_reach_only_their_own_bucket_and_survive_a_store_restart(
     mine = _s3(base["endpoint"], again["access_key_id"], again["secret_access_key"])
     assert mine.get_object(Bucket=one["bucket"], Key="lesson.mp4")["Body"].read() == b"video"
 
+    # The base's store moved (a new address, its objects with it): an update made there.
+    moved = {**again, **admin, "endpoint": base["endpoint"].replace("127.0.0.1", "localhost")}
+    diff = provider.diff("pr-1", {**again, **admin}, moved)
+    assert diff.changes and not diff.replaces
+    at_new = provider.update("pr-1", {**again, **admin}, moved).outs
+    assert at_new is not None and at_new["access_key_id"] != again["access_key_id"]
+    mine = _s3(moved["endpoint"], at_new["access_key_id"], at_new["secret_access_key"])
+    assert mine.get_object(Bucket=one["bucket"], Key="lesson.mp4")["Body"].read() == b"video"
+    again = at_new
+
     # Delete: no bucket, no user.
     view = Store(base["endpoint"], REGION, admin["admin_key_id"], admin["admin_secret"])
     provider.delete("pr-1", {**again, **admin})
