@@ -30,7 +30,8 @@ from review.ttl import format_left
 
 PORTS_LOCK_WAIT_S = 30.0
 
-URL_PORTS = {"app": "appPort", "jobs": "inngestPort", "errors": "errorTrackerPort"}
+URL_PORTS = {"app": "appPort", "jobs": "inngestPort"}
+BASE_URL_PORTS = {"errors": "errorTrackerPort"}  # its project is in the base's Bugsink
 
 
 def _other_ports(root: Path, stack: str) -> set[int]:
@@ -71,6 +72,11 @@ def _prepare(root: Path, stack: str, pr: int, ttl_s: float) -> Record:
         name: f"http://127.0.0.1:{record.ports[key]}"
         for name, key in URL_PORTS.items()
         if key in record.ports
+    }
+    declared = settings.port_defaults(root)
+    record.urls |= {
+        name: f"http://127.0.0.1:{base.get(f'{settings.NAMESPACE}:{key}', declared.get(key))}"
+        for name, key in BASE_URL_PORTS.items()
     }
     return record
 

@@ -62,12 +62,21 @@ def port_keys(root: Path) -> list[str]:
     )
 
 
+def port_defaults(root: Path) -> dict[str, Any]:
+    """Each `mentora:*Port`'s default in Pulumi.yaml, by key without the namespace."""
+    declared = yaml.safe_load((root / "Pulumi.yaml").read_text()).get("config") or {}
+    return {
+        str(k).removeprefix(f"{NAMESPACE}:"): v.get("default")
+        for k, v in declared.items()
+        if isinstance(v, dict) and str(k).endswith("Port")
+    }
+
+
 def reserved_ports(root: Path, base: dict[str, Any]) -> set[int]:
     """Ports a review stack must never take: the base stack's (its file and Pulumi.yaml's
     defaults: the lead's live `local` runs there) and every generated review settings file's."""
     taken: set[int] = set()
-    declared = yaml.safe_load((root / "Pulumi.yaml").read_text()).get("config") or {}
-    sources = [base, {k: v.get("default") for k, v in declared.items() if isinstance(v, dict)}]
+    sources = [base, port_defaults(root)]
     for path in root.glob("Pulumi.pr-*.yaml"):
         try:
             sources.append((yaml.safe_load(path.read_text()) or {}).get("config") or {})

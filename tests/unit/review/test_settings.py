@@ -34,6 +34,9 @@ def test_derived_settings_are_valid_and_differ_where_they_must(checkout: Path) -
     assert local.state_dir == paths.servers and local.env_file == paths.env_file
     assert derived["mentora:bucketName"] == "mentora-videos-pr-7"
     assert local.backups is False  # disposable: no archive, no archiver (docs/review.md)
+    # Its error project is in the base's Bugsink: `review list` links that one.
+    assert record.urls["errors"] == "http://127.0.0.1:9100"
+    assert record.urls["app"] == f"http://127.0.0.1:{record.ports['appPort']}"
     ports = {k: int(v) for k, v in derived.items() if k.endswith("Port")}
     assert ports == {f"mentora:{k}": v for k, v in record.ports.items()}
     assert set(record.ports) == set(settings.port_keys(checkout))  # every declared server
