@@ -2,8 +2,8 @@
 
 A local review stack (`mentora:baseStack`, set by `mentora-infra review up`) runs no Postgres of
 its own (~90 MB idle): it gets `CREATE DATABASE` in its base stack's cluster, made as the base
-server makes its own (components/local/sql/supabase_shim.sql, postgres_role.APP_ROLE_SQL), with
-a login of its own. Isolation, which tests/integration/test_review_stacks.py attacks:
+server makes its own (postgres_server.provision_app_database: the shim, APP_ROLE_SQL), with a
+login of its own. Isolation, which tests/integration/test_review_stacks.py attacks:
 
 - CONNECT (and TEMPORARY) on every database of the cluster is revoked from PUBLIC, the base's
   own included, so a stack's login reaches its own database only (granted by APP_ROLE_SQL);
@@ -34,8 +34,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.local import postgres_login, postgres_role
 from components.local.errors import LocalServerError
+from components.local.postgres_server import provision_app_database
 
 SERVICE = "postgres"
 CONNECT_TIMEOUT_S = 5
@@ -125,33 +125,6 @@ def drop(admin_url: str, database: str, app_user: str) -> None:
         conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(app_user)))
 
 
-def _make(conn: Any, admin_url: str, database: str, app: str, password: str) -> None:
-    """The login, the database, the shim and the grants (re-running converges); `conn` is the
-    superuser's on `postgres`, holding the tenant lock."""
-    from psycopg import sql
-
-    from components.local.postgres_server import ADMIN_USER, SHIM_SQL
-
-    ident = sql.Identifier
-    verifier = sql.Literal(postgres_login.verifier(conn, app, password))
-    if conn.execute("select 1 from pg_roles where rolname = %s", (app,)).fetchone():
-        conn.execute(sql.SQL("alter role {} password {}").format(ident(app), verifier))
-    else:
-        conn.execute(
-            sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(app=ident(app), password=verifier)
-        )
-    if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
-        conn.execute(sql.SQL("create database {}").format(ident(database)))
-    lock_out_public(conn)
-    with _connect(admin_url, database) as tenant:
-        tenant.execute(SHIM_SQL.read_text())
-        tenant.execute(
-            sql.SQL(postgres_role.APP_ROLE_SQL).format(
-                app=ident(app), db=ident(database), admin=ident(ADMIN_USER)
-            )
-        )
-
-
 class PostgresDatabaseProvider(ResourceProvider):
     """Creates, reads and drops one database and its login in an existing cluster."""
 
@@ -168,7 +141,10 @@ class PostgresDatabaseProvider(ResourceProvider):
         password = secrets.token_urlsafe(24)
         try:
             with _connect(admin_url, "postgres") as conn, one_at_a_time(conn):
-                _make(conn, admin_url, database, app, password)
+                provision_app_database(
+                    lambda dbname: _connect(admin_url, dbname), database, app, password
+                )
+                lock_out_public(conn)
         except psycopg.Error as exc:
             raise LocalServerError(
                 f"postgres: cannot make database {database} in the base stack's cluster at "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,41 @@ def _bin(name: str) -> str:
 
 def _url(user: str, password: str, port: int, database: str) -> str:
     return f"postgresql://{user}:{quote(password, safe='')}@{processes.HOST}:{port}/{database}"
+
+
+def provision_app_database(
+    admin: Callable[[str], Any], database: str, app: str, password: str
+) -> None:
+    """The app's login, its database, the Supabase shim and the login's grants, made the same
+    for a server's own stack and for a review stack in a base's cluster (postgres_database.py).
+    `admin(dbname)` connects as the superuser (autocommit). Re-running converges: an existing
+    login gets `password`, an existing database is kept."""
+    import psycopg
+    from psycopg import sql
+
+    ident = sql.Identifier
+    with admin("postgres") as conn:
+        verifier = sql.Literal(postgres_login.verifier(conn, app, password))
+        if conn.execute("select 1 from pg_roles where rolname = %s", (app,)).fetchone():
+            conn.execute(sql.SQL("alter role {} password {}").format(ident(app), verifier))
+        else:
+            conn.execute(
+                sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(app=ident(app), password=verifier)
+            )
+        if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
+            conn.execute(sql.SQL("create database {}").format(ident(database)))
+    with admin(database) as conn:
+        try:
+            conn.execute(SHIM_SQL.read_text())
+        except psycopg.Error as exc:
+            raise LocalServerError(
+                f"postgres: {SHIM_SQL} failed: {exc}; fix that file", service=SERVICE
+            ) from None
+        conn.execute(
+            sql.SQL(postgres_role.APP_ROLE_SQL).format(
+                app=ident(app), db=ident(database), admin=ident(ADMIN_USER)
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -135,7 +171,6 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
 
     def provision(self, s: PostgresSettings, keys: Secrets) -> None:
         import psycopg
-        from psycopg import sql
 
         def admin(dbname: str) -> psycopg.Connection[Any]:
             return psycopg.connect(
@@ -148,30 +183,7 @@ class PostgresProvider(LocalServerProvider[PostgresSettings]):
                 autocommit=True,
             )
 
-        with admin("postgres") as conn:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(s.database)))
-            conn.execute(
-                sql.SQL(postgres_role.APP_ROLE_CREATE_SQL).format(
-                    app=sql.Identifier(s.app_user),
-                    password=sql.Literal(
-                        postgres_login.verifier(conn, s.app_user, keys["app_password"])
-                    ),
-                )
-            )
-        with admin(s.database) as conn:
-            try:
-                conn.execute(SHIM_SQL.read_text())
-            except psycopg.Error as exc:
-                raise LocalServerError(
-                    f"postgres: {SHIM_SQL} failed: {exc}; fix that file", service=SERVICE
-                ) from None
-            conn.execute(
-                sql.SQL(postgres_role.APP_ROLE_SQL).format(
-                    app=sql.Identifier(s.app_user),
-                    db=sql.Identifier(s.database),
-                    admin=sql.Identifier(ADMIN_USER),
-                )
-            )
+        provision_app_database(admin, s.database, s.app_user, keys["app_password"])
 
     def expected(self, s: PostgresSettings, keys: Secrets) -> Managed:
         login = keys.get("app_login") or s.app_user
