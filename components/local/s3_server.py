@@ -55,6 +55,13 @@ CALLS_PER_PRINCIPAL = 3
 
 
 def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = False) -> Any:
+    return client(service, f"http://{processes.HOST}:{s.port}", s.region, key, secret, probe)
+
+
+def client(
+    service: str, endpoint: str, region: str, key: str, secret: str, probe: bool = False
+) -> Any:
+    """A boto3 client of a local store (`probe`: short timeouts, one attempt)."""
     import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
@@ -65,8 +72,8 @@ def _client(service: str, s: S3Settings, key: str, secret: str, probe: bool = Fa
     )
     return boto3.client(
         service,
-        endpoint_url=f"http://{processes.HOST}:{s.port}",
-        region_name=s.region,
+        endpoint_url=endpoint,
+        region_name=region,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         config=Config(**timeouts),
@@ -79,6 +86,16 @@ def _last_line(log: Path) -> str:
         f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
         lines = f.read().decode(errors="replace").strip().splitlines()
     return lines[-1] if lines else "no output"
+
+
+def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
+    """`bucket` (kept when it exists) with the managed settings of every local bucket."""
+    if not bucket_exists(s3, bucket):
+        location = {} if region == "us-east-1" else {"LocationConstraint": region}
+        s3.create_bucket(
+            Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
+        )
+    restore_bucket(s3, bucket, BUCKET_MANAGED.keys())
 
 
 def bucket_exists(s3: Any, bucket: str) -> bool:
@@ -208,13 +225,8 @@ class S3Provider(LocalServerProvider[S3Settings]):
         return keys
 
     def _provision_bucket(self, s: S3Settings, bucket: str, key_id: str, secret: str) -> None:
-        s3 = _client("s3", s, key_id, secret)
-        if not bucket_exists(s3, bucket):  # it comes back from the snapshot after a restart
-            location = {} if s.region == "us-east-1" else {"LocationConstraint": s.region}
-            s3.create_bucket(
-                Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
-            )
-        restore_bucket(s3, bucket, BUCKET_MANAGED.keys())
+        # It comes back from the snapshot after a restart: kept.
+        ensure_bucket(_client("s3", s, key_id, secret), bucket, s.region)
 
     def probe(self, s: S3Settings, keys: Secrets) -> bool:
         if not keys.get("access_key_id") or not processes.port_open(s.port):

@@ -41,17 +41,9 @@ def tenant_user(stack: str) -> str:
 
 
 def _client(service: str, endpoint: str, region: str, key: str, secret: str) -> Any:
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    from components.local.s3_server import client
 
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
-    )
+    return client(service, endpoint, region, key, secret)
 
 
 class Store:
@@ -79,15 +71,10 @@ class Store:
 
     def make(self, bucket: str, user: str) -> dict[str, str]:
         """The bucket (kept when it exists), its settings, the user, its policy and a new key."""
-        from components.local.s3_bucket_settings import BUCKET_MANAGED, restore_bucket
         from components.local.s3_principals import bucket_policy
-        from components.local.s3_server import bucket_exists
+        from components.local.s3_server import ensure_bucket
 
-        if not bucket_exists(self.s3, bucket):
-            location = {} if self.region == "us-east-1" else {"LocationConstraint": self.region}
-            extra = {"CreateBucketConfiguration": location} if location else {}
-            self.s3.create_bucket(Bucket=bucket, **extra)
-        restore_bucket(self.s3, bucket, BUCKET_MANAGED.keys())
+        ensure_bucket(self.s3, bucket, self.region)
         self._drop_user(user)  # a retried create: its old keys must not stay valid
         self.iam.create_user(UserName=user)
         policy = bucket_policy(bucket)
