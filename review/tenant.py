@@ -75,7 +75,7 @@ class Tenant:
         )
 
     def _tracker(self) -> Any:
-        from components.local.bugsink_tenant import Tracker
+        from components.local.bugsink_api import Tracker
 
         assert self.shared is not None
         shared = self.shared

@@ -22,7 +22,8 @@ from typing import Any
 import pulumi
 
 from components.local import ownership, processes
-from components.local.errors import LocalServerError, ServerStartError
+from components.local.bugsink_api import API, Tracker
+from components.local.errors import ServerStartError
 from components.local.server_provider import (
     LocalServerProvider,
     LocalServerResource,
@@ -34,7 +35,6 @@ SERVICE = "errors"
 PID_FILE = "gunicorn.pid"  # inside the data dir
 LOG_FILE = "bugsink.log"
 CONF_FILE = "bugsink_conf.py"
-API = "/api/canonical/0"
 PROBE_TIMEOUT_S = 2.0
 SETUP_TIMEOUT_S = 120.0
 SECRET_OUTPUTS = ("dsn", "api_token", "admin_password")
@@ -86,18 +86,6 @@ def setup_once(props: dict[str, Any], admin_password: str) -> dict[str, Any]:
         cwd=props["data_dir"],
     )
     return dict(json.loads(out))
-
-
-def _api(port: int, token: str, method: str, path: str, **kw: Any) -> Any:
-    import httpx
-
-    return httpx.request(
-        method,
-        f"http://{processes.HOST}:{port}{API}{path}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=PROBE_TIMEOUT_S * 5,
-        **kw,
-    )
 
 
 def probe(port: int, token: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
@@ -166,31 +154,9 @@ def stop(props: dict[str, Any], grace_s: float = ownership.GRACE_S) -> None:
 
 def create_project(props: dict[str, Any], token: str) -> tuple[str, str]:
     """Team and project through Bugsink's API; returns (project id, DSN)."""
-    port = int(props["port"])
-    team = _api(port, token, "POST", "/teams/", json={"name": props["team"]})
-    if team.status_code != 201:
-        raise LocalServerError(
-            f"errors: Bugsink refused the team ({team.status_code}): {team.text[:200]}"
-        )
-    project = _api(
-        port,
-        token,
-        "POST",
-        "/projects/",
-        json={"team": team.json()["id"], "name": props["project"]},
-    )
-    if project.status_code != 201:
-        raise LocalServerError(
-            f"errors: Bugsink refused the project ({project.status_code}): {project.text[:200]}"
-        )
-    project_id = str(project.json()["id"])
-    detail = _api(port, token, "GET", f"/projects/{project_id}/")
-    dsn = detail.json().get("dsn") if detail.status_code == 200 else None
-    if not dsn:
-        raise LocalServerError(
-            f"errors: Bugsink project {project_id} has no DSN ({detail.status_code})"
-        )
-    return project_id, str(dsn)
+    tracker = Tracker(f"http://{processes.HOST}:{int(props['port'])}", token)
+    project_id = tracker.create_project(tracker.create_team(props["team"]), props["project"])
+    return project_id, tracker.dsn(project_id)
 
 
 @dataclass(frozen=True)
@@ -232,15 +198,9 @@ class ErrorTrackerProvider(LocalServerProvider[TrackerSettings]):
 
     def moved(self, s: TrackerSettings, keys: Secrets) -> Secrets:
         """The project's DSN names the port: read it again from the API."""
-        detail = _api(s.port, keys["api_token"], "GET", f"/projects/{keys['project_id']}/")
-        dsn = detail.json().get("dsn") if detail.status_code == 200 else None
-        if not dsn:
-            raise LocalServerError(
-                f"errors: Bugsink project {keys['project_id']} has no DSN after the move "
-                f"({detail.status_code}); see {s.data_dir / LOG_FILE}",
-                service=SERVICE,
-            )
-        return {**keys, "dsn": str(dsn)}
+        tracker = Tracker(f"http://{processes.HOST}:{s.port}", keys["api_token"])
+        hint = f"see {s.data_dir / LOG_FILE}"
+        return {**keys, "dsn": tracker.dsn(keys["project_id"], " after the move", hint)}
 
     def provision(self, s: TrackerSettings, keys: Secrets) -> None:
         props = {"port": s.port, "team": s.team, "project": s.project}

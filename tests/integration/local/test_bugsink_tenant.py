@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from components.local.bugsink_tenant import BugsinkProjectProvider, Tracker
+from components.local.bugsink_api import Tracker
+from components.local.bugsink_tenant import BugsinkProjectProvider
 from components.local.error_tracker import ErrorTrackerProvider
 from devtools.ports import free_port
 from tests.integration.local.test_error_tracker import send_with_sentry_sdk
