@@ -8,11 +8,11 @@ One path for `review down` and `review sweep`, because it must work on what a ki
    (SIGINT, Pulumi's graceful cancel), killed after a grace;
 2. every server of the stack that `components/local/ownership.py` proves ours is stopped, all
    at once (Postgres with a fast shutdown, so it leaves no shared memory behind);
-3. its database and login in the base stack's Postgres are dropped (review/base.py), and its
+3. what it keeps in the base stack's servers is dropped (review/tenant.py), and its
    folder, its Postgres OS user, its state in the backend (`pulumi stack rm --force`), its
    generated settings file and its lock files are removed; the record goes last;
 4. the system is checked, not the record: no process working in or naming its folder, no
-   recorded port listening, no folder, file, stack, database or login left. Anything left is
+   recorded port listening, no folder, file or stack, nothing in the base. Anything left is
    named (TeardownIncomplete) and the record stays, so the next sweep tries again.
 
 The stack's data is disposable by definition, so no `pulumi destroy` runs: the providers'

@@ -1,12 +1,13 @@
 """What a local review stack keeps in its base stack's servers (stacks/local_tenant.py): a
 database and login in its Postgres, a bucket and IAM user in its S3 store, a project in its
-Bugsink. `review down` and
-`review sweep` drop them by name, without the stack's state, so a stack whose state is lost or
-half-made leaves nothing in the base either; and check the servers, not a record, after."""
+Bugsink. `review down` and `review sweep` drop them by name, without the stack's state, so a
+stack whose state is lost or half-made leaves nothing in the base either; and check the
+servers, not a record, after."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -63,7 +64,9 @@ class Tenant:
         shared = pulumi_cli.output(paths.root, names.base, BASE_OUTPUT, secret=True)
         return cls(paths.stack, names, shared if isinstance(shared, dict) else None)
 
+    @functools.cached_property
     def _store(self) -> Any:
+        """The base's store, as its tenant admin (its clients made once)."""
         from components.local.s3_tenant import Store
 
         assert self.shared is not None
@@ -74,6 +77,7 @@ class Tenant:
             str(self.shared["storage_admin_secret"]),
         )
 
+    @functools.cached_property
     def _tracker(self) -> Any:
         from components.local.bugsink_api import Tracker
 
@@ -95,8 +99,8 @@ class Tenant:
         assert self.shared is not None
         url = str(self.shared["postgres_admin_url"])
         database = present(url, self.names.database, self.names.app_user)
-        storage = self._store().present(self.names.bucket, tenant_user(self.stack))
-        return database, storage, self._tracker().project_id(self._project())
+        storage = self._store.present(self.names.bucket, tenant_user(self.stack))
+        return database, storage, self._tracker.project_id(self._project())
 
     def drop(self) -> list[str]:
         """Drop the database (its sessions ended), the login, the bucket with its objects, the
@@ -117,9 +121,9 @@ class Tenant:
             if database:
                 drop(str(self.shared["postgres_admin_url"]), names.database, names.app_user)
             if storage:
-                self._store().drop(names.bucket, tenant_user(self.stack))
+                self._store.drop(names.bucket, tenant_user(self.stack))
             if project:
-                self._tracker().delete(project)
+                self._tracker.delete(project)
         except (
             psycopg.Error,
             BotoCoreError,
