@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gate.lock import lock_path
 from review import pulumi_cli
-from review.errors import ReviewUsage
+from review.errors import ReviewError, ReviewUsage
 from review.lock import held
 from review.naming import LOCAL_BASE
 
@@ -33,13 +33,19 @@ def wait_for_base(
     waits up to `wait_s` (a `make up` started at the same time), then ReviewUsage naming the
     fix."""
     deadline = clock() + wait_s
-    said = False
+    said, unreadable = False, ""
     while True:
         running = held(lock_path(base, root))
-        if not running and pulumi_cli.output(root, base, BASE_OUTPUT) is not None:
-            return
+        if not running:
+            try:
+                if pulumi_cli.output(root, base, BASE_OUTPUT) is not None:
+                    return
+                unreadable = ""
+            except ReviewError as exc:  # a `make up` beside it may be writing the state
+                unreadable = str(exc)
         if clock() >= deadline:
             why = "its gate is still running" if running else "it is not deployed"
+            why = f"its state does not read ({unreadable})" if unreadable else why
             raise ReviewUsage(
                 f"review: a review stack makes its database in the base stack {base}'s Postgres, "
                 f"and {why} after {wait_s:g}s; bring it up first: make up (or "

@@ -108,3 +108,37 @@ def test_restoring_a_base_with_review_stacks_is_refused(checkout: Path) -> None:
     review_stacks(checkout, 4)
     with pytest.raises(RecoveryUsageError, match="restore local: its Postgres holds .* pr-4"):
         refuse_rewinding_tenants(checkout, "local")
+
+
+def test_a_base_whose_state_cannot_be_read_yet_is_waited_for(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `make up` started at the same time may be writing the base's state when `review up`
+    asks for its output: that answer is not final, the wait goes on."""
+    from review.errors import ReviewError
+
+    clock, answers = Clock(), [ReviewError("pulumi stack output review_base of local failed")]
+
+    def output(_root: Path, _stack: str, _name: str, *, secret: bool = False) -> Any:
+        if answers:
+            raise answers.pop()
+        return {"postgres_admin_url": "[secret]"}
+
+    monkeypatch.setattr(base.pulumi_cli, "output", output)
+    base.wait_for_base(checkout, 300, lambda _: None, clock=lambda: clock.now, sleep=clock.sleep)
+    assert clock.now == 1.0
+
+
+def test_a_base_whose_state_never_reads_is_refused_with_the_last_error(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from review.errors import ReviewError
+
+    def output(_root: Path, _stack: str, _name: str, *, secret: bool = False) -> Any:
+        raise ReviewError("pulumi stack output review_base of local failed: no passphrase")
+
+    monkeypatch.setattr(base.pulumi_cli, "output", output)
+    clock = Clock()
+    with pytest.raises(ReviewUsage, match="no passphrase") as refused:
+        base.wait_for_base(checkout, 5, lambda _: None, clock=lambda: clock.now, sleep=clock.sleep)
+    assert clock.now == 5.0 and "make up" in str(refused.value)
